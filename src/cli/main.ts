@@ -1,0 +1,66 @@
+// The `repro` command line. Each command lives in commands/<name>.ts and registers itself here.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CliError, ExitCode } from './exit-codes.js';
+import { validateCommand } from './commands/validate.js';
+import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
+import { whyCommand } from './commands/why.js';
+import { verifyCommand } from './commands/verify.js';
+import { gcCommand } from './commands/gc.js';
+import { fetchCommand } from './commands/fetch.js';
+import { compareCommand } from './commands/compare.js';
+import { checkCommand } from './commands/check.js';
+import { reportCommand } from './commands/report.js';
+import { exportCommand } from './commands/export.js';
+
+export const version: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
+
+export function buildProgram(): Command {
+  const program = new Command('repro')
+    .description('Reproduce published ML results from a declarative YAML workflow.')
+    .version(version, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of [
+    validateCommand,
+    planCommand,
+    runCommand,
+    checkCommand,
+    whyCommand,
+    compareCommand,
+    reportCommand,
+    verifyCommand,
+    gcCommand,
+    fetchCommand,
+    exportCommand,
+  ]) {
+    register(program);
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with code 0.
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.INVALID;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`repro: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`repro: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return ExitCode.INTERNAL;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

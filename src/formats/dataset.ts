@@ -1,0 +1,45 @@
+// The tensor dataset artifact: what `dataset`/`preprocess` steps write and `train`/`evaluate`
+// (tfjs in-process, or the torch engine out of process) read. A directory:
+//
+//   manifest.json           this interface
+//   <split>.images.bin      raw little-endian pixels, N×H×W×C (channels last), C order
+//   <split>.labels.bin      int32 little-endian class indices, N values
+//
+// Plain binary so that Python reads it with numpy.fromfile and Node with one Buffer.
+
+export const DATASET_FORMAT = 'repro-tensors/1';
+
+export interface DatasetSplit {
+  /** File names relative to the dataset directory. */
+  images: string;
+  labels: string;
+  /** [N, H, W, C]. */
+  shape: [number, number, number, number];
+  dtype: 'uint8' | 'float32';
+  /** Count per class index, for a quick check of the split. */
+  classCounts: number[];
+  /** For fold-based datasets: the group (subject) ids in this split, for auditing exclusivity. */
+  groups?: string[];
+}
+
+export interface DatasetManifest {
+  format: typeof DATASET_FORMAT;
+  name: string;
+  /** Class names in class-index order. */
+  classes: string[];
+  /** True when the classes have an order (age groups, grades): EMD-type losses need it. */
+  ordered: boolean;
+  /** Position of each class on the line (unit spacing unless the dataset says otherwise). */
+  positions: number[];
+  /** 'train', 'val', 'test' are the names steps use; fold datasets name their splits likewise per fold. */
+  splits: Record<string, DatasetSplit>;
+  /**
+   * For float32 data: the per-channel normalisation already applied. For uint8 data: what the
+   * trainer should apply ((x/255 − mean)/std); absent means x/255.
+   */
+  normalization?: { mean: number[]; std: number[] };
+  /** Where the data came from, by hash. */
+  sources: Array<{ path: string; sha256: string; licence?: string }>;
+  /** Free notes (rows dropped and why, licence, citation). */
+  notes?: string[];
+}

@@ -1,0 +1,71 @@
+// results/<workflow>/<run-id>/run.json: the provenance record of one run. Written by the
+// executor, read by compare, report, export and verify. Secrets never appear in it.
+
+import type { ExecutionFacts } from '../steps/kind.js';
+import type { StepStatus } from '../engine/events.js';
+
+export const RUN_RECORD_FORMAT = 'repro-run/1';
+
+export interface ArtifactRecord {
+  type: 'file' | 'dir' | 'value';
+  /** sha256 of the file, of the dir's manifest, or of the value's canonical JSON. */
+  sha256: string;
+  /** Path inside the store (for file/dir), relative to the store root. */
+  storePath?: string;
+  size?: number;
+  value?: unknown;
+}
+
+export interface StepRecord {
+  id: string;
+  stepId: string;
+  uses: string;
+  matrix: Record<string, unknown>;
+  status: StepStatus;
+  fingerprint: string;
+  /** The components hashed into the fingerprint, so `repro why` can diff them. */
+  fingerprintComponents: Record<string, unknown>;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  inputs: Record<string, ArtifactRecord>;
+  outputs: Record<string, ArtifactRecord>;
+  facts?: ExecutionFacts;
+  summary?: string;
+  error?: string;
+  logFile?: string;
+}
+
+export interface EnvironmentRecord {
+  os: string;
+  kernel: string;
+  arch: string;
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  node: string;
+  repro: string;
+  lockfileSha256: string | null;
+  packages: Record<string, string>;
+  gpus: Array<{ name: string; driver?: string; memory?: string }>;
+  python?: { path: string; version: string; torch?: string; cuda?: boolean; device?: string; blas?: string } | null;
+}
+
+export interface RunRecord {
+  format: typeof RUN_RECORD_FORMAT;
+  runId: string;
+  workflow: { name: string; file: string; sha256: string; title?: string; paper?: unknown; source?: { url: string; rev: string; commit: string } };
+  git: { commit: string | null; dirty: boolean | null; branch?: string | null };
+  profile: string | null;
+  /** Resolved params, secrets replaced by '***'. */
+  params: Record<string, unknown>;
+  status: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  command: string[];
+  environment: EnvironmentRecord;
+  steps: StepRecord[];
+  /** 'full' only for the paper's own protocol on its own data; 'proxy' for stand-ins, 'smoke' for tiny runs. */
+  scale?: 'full' | 'proxy' | 'smoke';
+}

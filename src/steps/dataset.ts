@@ -1,0 +1,13 @@
+import type { StepKind } from './kind.js';
+
+// Placeholder until the kind is implemented; the registry needs every name to exist.
+export const datasetStep: StepKind = {
+  name: 'dataset',
+  version: '0',
+  description: 'not implemented yet',
+  withSchema: { type: 'object' },
+  outputs: [],
+  async run() {
+    throw new Error("step kind 'dataset' is not implemented yet");
+  },
+};

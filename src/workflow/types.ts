@@ -1,0 +1,144 @@
+// The workflow as the analyzer sees it, and the plan it hands to the executor.
+// Parse → validate → plan: each stage only adds information, so these types grow in that order.
+
+/** A position in the workflow file; line and column are 1-based, as editors show them. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A range in the workflow file, carried by every node a diagnostic may point at. */
+export interface SourceRange {
+  file: string;
+  start: { line: number; column: number; offset: number };
+  end: { line: number; column: number; offset: number };
+}
+
+export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
+
+export interface ParamDecl {
+  type: ParamType;
+  default?: unknown;
+  description?: string;
+  /** Allowed values, when the param is an enum. */
+  enum?: unknown[];
+  /** The value comes from this environment variable (e.g. credentials); when `secret`, it is never logged or recorded. */
+  env?: string;
+  secret?: boolean;
+}
+
+export interface ProfileDecl {
+  description?: string;
+  default?: boolean;
+  /** Param overrides, applied over the declared defaults. */
+  params: Record<string, unknown>;
+}
+
+export interface Resources {
+  cpu?: number;
+  gpu?: number;
+  /** Bytes, parsed from strings like '2GiB'. */
+  memory?: number;
+}
+
+export interface StepDecl {
+  id: string;
+  uses: string;
+  needs: string[];
+  /** Raw `with` values: strings may hold `${{ … }}` expressions. */
+  with: Record<string, unknown>;
+  /** Axis name → values (values may be an expression yielding an array). */
+  matrix?: Record<string, unknown>;
+  resources?: Resources;
+  /** Declared outputs, for steps whose kind does not fix them (e.g. `run`). */
+  outputs?: Record<string, string>;
+  description?: string;
+}
+
+export interface PaperRef {
+  title?: string;
+  authors?: string[];
+  arxiv?: string;
+  version?: string;
+  doi?: string;
+  year?: number;
+  url?: string;
+}
+
+export interface Workflow {
+  /** Absolute path of the file, and its directory (relative paths in the workflow resolve against it). */
+  file: string;
+  dir: string;
+  /** SHA-256 of the file's bytes. */
+  sha256: string;
+  name: string;
+  title?: string;
+  description?: string;
+  paper?: PaperRef;
+  params: Record<string, ParamDecl>;
+  profiles: Record<string, ProfileDecl>;
+  steps: Record<string, StepDecl>;
+  /** Where each node came from: a JSON-pointer-like path ('/steps/train/with/epochs') → its range. */
+  ranges: Map<string, SourceRange>;
+}
+
+/** One concrete step after matrix expansion: the unit the executor runs and caches. */
+export interface ConcreteStep {
+  /** 'train[loss=emd2,seed=1]' — the declared id with the matrix values, stable across runs. */
+  id: string;
+  /** The declared step id ('train'). */
+  stepId: string;
+  uses: string;
+  matrix: Record<string, unknown>;
+  /** `with` after every expression that does not name another step's output is evaluated. */
+  with: Record<string, unknown>;
+  /** Concrete step ids this one waits for (from `needs` and from output references). */
+  deps: string[];
+  resources: Required<Resources>;
+  /** Output names the step will produce. */
+  outputs: string[];
+}
+
+/** The expanded, resolved DAG, in a topological order. */
+export interface Plan {
+  workflow: Workflow;
+  profile: string | null;
+  /** Final param values after defaults, profile and --set. */
+  params: Record<string, unknown>;
+  /** Names of params whose values are secret (never recorded). */
+  secretParams: string[];
+  steps: ConcreteStep[];
+}
+
+/**
+ * A reference to another concrete step's output, left in `ConcreteStep.with` by the planner.
+ * The executor replaces it with the output's value: for an artifact, the absolute path of its
+ * read-only copy in the store; for a value output, the JSON value. The fingerprint uses the output's hash.
+ */
+export interface OutputRef {
+  $ref: { step: string; output: string };
+}
+
+/** A string with embedded references: `"${{ steps.fetch.outputs.path }}/train.csv"`. */
+export interface Concat {
+  $concat: Array<string | OutputRef>;
+}
+
+/**
+ * What a reference to a matrix step resolves to from a step that does not share its matrix:
+ * one entry per instance, so a compare step can pair results by seed or fold.
+ */
+export interface Gathered<T = unknown> {
+  matrix: Record<string, unknown>;
+  step: string;
+  value: T;
+}
+
+export function isOutputRef(v: unknown): v is OutputRef {
+  return typeof v === 'object' && v !== null && '$ref' in v;
+}
+
+export function isConcat(v: unknown): v is Concat {
+  return typeof v === 'object' && v !== null && '$concat' in v;
+}
