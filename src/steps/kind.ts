@@ -30,8 +30,11 @@ export interface StepContext {
   matrix: Record<string, unknown>;
   /** Resolved params of the run (secrets included: never write them to outputs). */
   params: Record<string, unknown>;
-  /** Values that must never appear in logs or records; the logger masks them. */
-  secrets: string[];
+  /**
+   * Reads a credential from the environment variable `name` and registers its value, so the
+   * engine masks it in logs and never records it. The workflow holds only the variable's name.
+   */
+  secret(name: string): string | undefined;
   /** Cancelled on Ctrl-C, or when the run is stopped after another step failed. */
   signal: AbortSignal;
   /** One line to the step's log file (and, in verbose mode, to the terminal). */

@@ -1,0 +1,96 @@
+// The contract of the ML library, shared by the tfjs code (src/ml), the torch engine
+// (engines/torch) and the train/evaluate steps. Specs are plain JSON so they can cross a
+// worker-thread or process boundary and enter a fingerprint.
+import type * as tf from '@tensorflow/tfjs-core';
+
+export interface ModelSpec {
+  /** 'small-cnn': conv32-pool-conv64-pool-fc128 for 28×28; 'alxs': Levi & Hassner's age CNN for 227×227. */
+  arch: 'small-cnn' | 'alxs';
+  /** [H, W, C] of the network input (after cropping). */
+  inputShape: [number, number, number];
+  classes: number;
+  /** Width multiplier or explicit sizes; arch-specific, documented in models.ts. */
+  width?: number;
+  dropout?: number;
+}
+
+export type LossKind = 'xe' | 'emd2' | 'xemd' | 'learned' | 'reg' | 'sinkhorn';
+
+export interface LossSpec {
+  kind: LossKind;
+  /** Class positions on the line (unit spacing by default). */
+  positions?: number[];
+  /** emd2: the exponent l (2 → squared EMD). */
+  l?: number;
+  /** emd2: divide by C (documented choice; paper.md). */
+  normalize?: boolean;
+  /** xemd/learned: weight α of the EMD term, ω exponent on D, μ offset. */
+  alpha?: number | 'auto';
+  omega?: number;
+  mu?: number;
+  /** xemd/learned: epochs of XE alone before the EMD term switches on. */
+  warmupEpochs?: number;
+  /** xemd: the ground-distance matrix (C×C); default |pos_i − pos_k| scaled to [0,1]. */
+  groundDistance?: number[][];
+  /** sinkhorn: entropic regularisation λ and iterations. */
+  lambda?: number;
+  iterations?: number;
+}
+
+/** A network as a pure function of its weights: nanoGPT-style, no layers API. */
+export interface Model {
+  spec: ModelSpec;
+  /** Trainable weights by name; the insertion order is fixed (it is the checkpoint order). */
+  weights: Map<string, tf.Variable>;
+  /** Logits [N, C] and the penultimate features [N, F] (used to learn the ground distance). */
+  forward(x: tf.Tensor4D, training: boolean): { logits: tf.Tensor2D; features: tf.Tensor2D };
+}
+
+/** A loss of logits and integer labels, averaged over the batch. */
+export type Loss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
+
+export interface OptimizerSpec {
+  kind: 'sgd' | 'adam';
+  lr: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  schedule?: { kind: 'constant' } | { kind: 'step'; every: number; gamma: number } | { kind: 'cosine' };
+}
+
+/** Everything one training needs; the same JSON drives tfjs and the torch engine. */
+export interface TrainConfig {
+  /** Directory of a `repro-tensors/1` dataset (src/formats/dataset.ts). */
+  dataset: string;
+  splits: { train: string; val: string };
+  model: ModelSpec;
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  augment?: { mirror?: boolean; randomCrop?: boolean };
+  /** Metric used to pick the best epoch on the validation split (never on test). */
+  selectBy?: string;
+  /** Where the model directory, history.json and per-epoch artifacts go. */
+  outDir: string;
+  /** Checkpoints, so a killed training resumes at its last finished epoch. */
+  checkpointDir: string;
+}
+
+/**
+ * A trained model directory, as train writes it and evaluate reads it (either engine):
+ *   model.json       this interface
+ *   weights.bin      float32 LE, concatenated in `weights` order (tfjs) — or weights.pt (torch)
+ */
+export interface ModelFile {
+  format: 'repro-model/1';
+  engine: 'tfjs' | 'torch';
+  spec: ModelSpec;
+  loss: LossSpec;
+  weights: Array<{ name: string; shape: number[] }>;
+  /** Dataset normalisation the model was trained with, so evaluate applies the same. */
+  normalization?: { mean: number[]; std: number[] };
+  bestEpoch: number;
+  facts: Record<string, string | number | boolean | null>;
+}
