@@ -8,6 +8,7 @@ const areas: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   engine: () => import('./engine.js'),
   data: () => import('./data.js'),
   ml: () => import('./ml.js'),
+  torch: () => import('./torch.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -64,6 +64,8 @@ export interface RunRecord {
   finishedAt?: string;
   durationMs?: number;
   command: string[];
+  /** Absolute path of the artifact store root; ArtifactRecord.storePath is relative to it. */
+  store: string;
   environment: EnvironmentRecord;
   steps: StepRecord[];
   /** 'full' only for the paper's own protocol on its own data; 'proxy' for stand-ins, 'smoke' for tiny runs. */

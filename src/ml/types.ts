@@ -94,3 +94,36 @@ export interface ModelFile {
   bestEpoch: number;
   facts: Record<string, string | number | boolean | null>;
 }
+
+/** How a training or evaluation talks back to the step that runs it. */
+export interface TrainIO {
+  log(line: string): void;
+  progress(fraction: number | null, message: string): void;
+  signal: AbortSignal;
+  /** CPU threads it may use. */
+  threads: number;
+  /** --backend for tfjs ('auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'), --python for torch. */
+  options: Record<string, unknown>;
+}
+
+/** What a finished training reports; the files themselves are in config.outDir. */
+export interface TrainOutcome {
+  /** Directory holding model.json and the weights. */
+  modelDir: string;
+  /** history.json (src/formats/metrics.ts TrainingHistory). */
+  historyFile: string;
+  /** Per-epoch learned ground-distance matrices (learned loss only). */
+  groundDistanceFile?: string;
+  /** engine, backend, version, device, threads — what actually ran. */
+  facts: Record<string, string | number | boolean | null>;
+}
+
+export interface EvalConfig {
+  dataset: string;
+  split: string;
+  modelDir: string;
+  /** metrics.json and predictions.json are written here. */
+  outDir: string;
+  /** Average the predictions of the image and its horizontal mirror. */
+  mirror?: boolean;
+}

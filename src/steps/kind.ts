@@ -3,6 +3,7 @@
 // TensorFlow, undici or sharp; the kinds do.
 
 import type { JSONSchemaType } from 'ajv';
+import type { ConcreteStep } from '../workflow/types.js';
 
 /** Facts about where a step ran that can change its result; they enter the fingerprint. */
 export interface ExecutionFacts {
@@ -90,8 +91,13 @@ export interface StepKind<W = Record<string, unknown>> {
    * they enter the fingerprint, so a run on another backend is a cache miss, not a false hit.
    */
   plannedFacts?(w: W, options: Record<string, unknown>): Promise<ExecutionFacts> | ExecutionFacts;
-  /** Semantic checks beyond the schema; each message becomes a diagnostic at the `with` key named. */
-  check?(w: W): Array<{ key: string; message: string }>;
+  /**
+   * Semantic checks beyond the schema, run at plan time on the concrete `with` (references to
+   * other steps are still OutputRef / Gathered entries, whose `matrix` values say which variants and
+   * seeds exist). `path` is a slash path inside `with` ('claims/0/variants/1'): the diagnostic points
+   * at that node's line and column.
+   */
+  check?(w: W, context: { steps: ConcreteStep[] }): Array<{ path: string; message: string }>;
   run(ctx: StepContext, w: W): Promise<StepResult>;
 }
 
