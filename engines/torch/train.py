@@ -1,0 +1,357 @@
+"""Training and evaluation: TrainConfig / EvalConfig JSON (src/ml/types.ts) in, the tfjs
+engine's files out (model dir, history.json, metrics.json, predictions.json)."""
+import hashlib
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import data
+import metrics as metric_fns
+from errors import UserError
+from losses import predict_classes
+from models import build_model
+from objective import Objective
+
+# Larger is better for these; the rest (mae) smaller (src/formats/metrics.ts METRIC_DIRECTION).
+HIGHER_IS_BETTER = {'accuracy', 'one_off_accuracy', 'qwk'}
+VAL_METRICS = ('accuracy', 'one_off_accuracy', 'mae', 'qwk')
+EVAL_BATCH = 256
+
+
+class Emitter:
+    """Lines the launcher (src/ml/torch.ts) parses: `::progress F MESSAGE`, `::result JSON`."""
+
+    def progress(self, fraction, message):
+        print(f'::progress {fraction:.4f} {message}', flush=True)
+
+    def log(self, line):
+        print(line, flush=True)
+
+    def result(self, value):
+        print('::result ' + json.dumps(value), flush=True)
+
+
+def train(config, device, emit, facts):
+    for key in ('dataset', 'splits', 'model', 'loss', 'optimizer', 'epochs', 'batchSize', 'seed', 'outDir', 'checkpointDir'):
+        if key not in config:
+            raise UserError(f'train config: missing {key!r}')
+    seed_everything(config['seed'], device)
+    manifest = data.read_manifest(config['dataset'])
+    classes = len(manifest['classes'])
+    spec = config['model']
+    if spec['classes'] != classes:
+        raise UserError(f"model.classes is {spec['classes']} but the dataset has {classes} classes")
+    norm = manifest.get('normalization')
+    train_set = Split(config['dataset'], manifest, config['splits']['train'], spec, device)
+    val_set = Split(config['dataset'], manifest, config['splits']['val'], spec, device)
+
+    model = build_model(spec).to(device)
+    objective = Objective(config['loss'], classes, manifest.get('positions') or list(range(classes)))
+    optimizer = make_optimizer(model, config['optimizer'])
+    augment = config.get('augment') or {}
+    select_by = config.get('selectBy') or 'accuracy'
+    if select_by not in VAL_METRICS:
+        raise UserError(f"selectBy {select_by!r} is not one of {', '.join(VAL_METRICS)}")
+    epochs, batch = int(config['epochs']), int(config['batchSize'])
+    shuffle_rng = torch.Generator().manual_seed(config['seed'])
+
+    history = {'loss': config['loss']['kind'], 'epochs': [], 'best_epoch': 0, 'facts': facts}
+    if objective.kind == 'learned':
+        history['ground_distance'] = []
+    best = {'epoch': 0, 'value': None, 'weights': None}
+    start = 1
+    ckpt_path = os.path.join(config['checkpointDir'], 'torch-checkpoint.pt')
+    key = config_key(config)
+    if os.path.exists(ckpt_path):
+        ckpt = torch.load(ckpt_path, map_location=device)
+        if ckpt.get('key') == key:
+            model.load_state_dict(ckpt['model'])
+            optimizer.load_state_dict(ckpt['optimizer'])
+            objective.load_state(ckpt['objective'])
+            history, best = ckpt['history'], ckpt['best']
+            shuffle_rng.set_state(ckpt['shuffle_rng'])
+            torch.set_rng_state(ckpt['torch_rng'])
+            if device.type == 'cuda' and ckpt.get('cuda_rng') is not None:
+                torch.cuda.set_rng_state(ckpt['cuda_rng'])
+            start = ckpt['epoch'] + 1
+            emit.log(f'resuming after epoch {ckpt["epoch"]} from {ckpt_path}')
+
+    started = time.monotonic()
+    for epoch in range(start, epochs + 1):
+        set_lr(optimizer, config['optimizer'], epoch, epochs)
+        objective.start_epoch(epoch)
+        model.train()
+        order = torch.randperm(train_set.n, generator=shuffle_rng)
+        steps, loss_sum = 0, 0.0
+        sync(device)
+        t0 = time.perf_counter()
+        for i in range(0, train_set.n, batch):
+            idx = order[i:i + batch]
+            x, y = train_set.batch(idx, augment, shuffle_rng)
+            logits, _ = model(x)
+            loss = objective(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += float(loss) * len(idx)
+            steps += 1
+        sync(device)
+        seconds = time.perf_counter() - t0
+        objective.end_epoch(epoch)
+
+        model.eval()
+        outputs, features = infer(model, val_set, objective.kind)
+        val = {k: v for k, v in metric_fns.evaluation_metrics(
+            val_set.labels_np, predict_classes(outputs, objective.kind, objective.positions).numpy(), classes).items()
+            if k in VAL_METRICS}
+        record = {
+            'epoch': epoch,
+            'train_loss': loss_sum / train_set.n,
+            'val': val,
+            'examples_per_second': train_set.n / seconds,
+            'ms_per_step': 1000 * seconds / steps,
+            'seconds': seconds,
+        }
+        history['epochs'].append(record)
+        if objective.kind == 'learned':
+            _, train_features = infer(model, train_set, objective.kind)
+            history['ground_distance'].append(objective.learn_d(train_features, train_set.labels).tolist())
+        value = val[select_by]
+        if best['value'] is None or (value > best['value'] if select_by in HIGHER_IS_BETTER else value < best['value']):
+            best = {'epoch': epoch, 'value': value, 'weights': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+        history['best_epoch'] = best['epoch']
+
+        save_atomic(ckpt_path, lambda f: torch.save({
+            'key': key, 'epoch': epoch, 'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
+            'objective': objective.state(), 'history': history, 'best': best,
+            'shuffle_rng': shuffle_rng.get_state(), 'torch_rng': torch.get_rng_state(),
+            'cuda_rng': torch.cuda.get_rng_state() if device.type == 'cuda' else None,
+        }, f))
+        done = epoch - start + 1
+        eta = (time.monotonic() - started) / done * (epochs - epoch)
+        emit.progress(epoch / epochs, f"epoch {epoch}/{epochs} loss {record['train_loss']:.4f} "
+                      f"val acc {val['accuracy']:.3f} qwk {val['qwk']:.3f} {record['examples_per_second']:.0f} ex/s eta {eta:.0f}s")
+
+    model.load_state_dict(best['weights'])
+    out = config['outDir']
+    model_dir = os.path.join(out, 'model')
+    write_model(model_dir, model, spec, config['loss'], norm, best['epoch'], facts)
+    history_file = os.path.join(out, 'history.json')
+    write_json(history_file, history)
+    result = {'modelDir': model_dir, 'historyFile': history_file, 'facts': facts}
+    if objective.kind == 'learned':
+        result['groundDistanceFile'] = os.path.join(out, 'ground-distance.json')
+        write_json(result['groundDistanceFile'], history['ground_distance'])
+    return result
+
+
+def evaluate(config, device, emit, facts):
+    for key in ('dataset', 'split', 'modelDir', 'outDir'):
+        if key not in config:
+            raise UserError(f'evaluate config: missing {key!r}')
+    model_file = read_json(os.path.join(config['modelDir'], 'model.json'))
+    if model_file.get('engine') != 'torch':
+        raise UserError(f"{config['modelDir']}/model.json: engine is {model_file.get('engine')!r}; the torch engine evaluates only its own models")
+    manifest = data.read_manifest(config['dataset'])
+    spec = model_file['spec']
+    model = build_model(spec)
+    model.load_state_dict(read_weights(config['modelDir'], model_file))
+    model.to(device).eval()
+    positions = model_file['loss'].get('positions') or manifest.get('positions') or list(range(spec['classes']))
+    split = Split(config['dataset'], manifest, config['split'], spec, device, model_file.get('normalization'))
+    t0 = time.perf_counter()
+    outputs, _ = infer(model, split, model_file['loss']['kind'], mirror=bool(config.get('mirror')))
+    seconds = time.perf_counter() - t0
+    kind = model_file['loss']['kind']
+    predicted = predict_classes(outputs, kind, positions).numpy()
+    result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'])
+    result.update({'split': config['split'], 'classes': manifest['classes'],
+                   'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
+    probabilities = outputs if kind == 'reg' else torch.softmax(outputs, dim=1)
+    predictions = {
+        'split': config['split'], 'classes': manifest['classes'],
+        'labels': split.labels_np.tolist(), 'predicted': predicted.tolist(),
+        ('outputs' if kind == 'reg' else 'probabilities'): [[round(float(v), 6) for v in row] for row in probabilities],
+    }
+    out = config['outDir']
+    metrics_file, predictions_file = os.path.join(out, 'metrics.json'), os.path.join(out, 'predictions.json')
+    write_json(metrics_file, result)
+    write_json(predictions_file, predictions)
+    emit.progress(1.0, f"{config['split']}: acc {result['accuracy']:.3f} one-off {result['one_off_accuracy']:.3f} qwk {result['qwk']:.3f}")
+    return {'metricsFile': metrics_file, 'predictionsFile': predictions_file, 'facts': facts}
+
+
+class Split:
+    """One split held as uint8 / float32 on the device; batches are normalised and cropped on the fly."""
+
+    def __init__(self, dataset_dir, manifest, name, spec, device, normalization=None):
+        images, labels = data.load_split(dataset_dir, manifest, name)
+        self.dtype = manifest['splits'][name]['dtype']
+        n, h, w, c = images.shape
+        ih, iw, ic = spec['inputShape']
+        if c != ic or h < ih or w < iw:
+            raise UserError(f'split {name!r} has images {h}×{w}×{c}; the model takes {ih}×{iw}×{ic}')
+        self.n, self.h, self.w, self.ih, self.iw = n, h, w, ih, iw
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)
+        self.labels_np = labels
+        self.labels = torch.from_numpy(labels).to(device)
+        norm = normalization if normalization is not None else manifest.get('normalization')
+        self.mean = self.std = None
+        if self.dtype == 'uint8' and norm:
+            self.mean = torch.tensor(norm['mean'], dtype=torch.float32, device=device)[None, :, None, None]
+            self.std = torch.tensor(norm['std'], dtype=torch.float32, device=device)[None, :, None, None]
+        self.device = device
+
+    def batch(self, idx, augment=None, rng=None):
+        idx = idx.to(self.device)
+        x = self.images.index_select(0, idx)
+        dy, dx = (self.h - self.ih) // 2, (self.w - self.iw) // 2
+        if augment and augment.get('randomCrop') and (self.h > self.ih or self.w > self.iw):
+            dy = int(torch.randint(0, self.h - self.ih + 1, (1,), generator=rng))
+            dx = int(torch.randint(0, self.w - self.iw + 1, (1,), generator=rng))
+        x = x[:, :, dy:dy + self.ih, dx:dx + self.iw].float()
+        if self.dtype == 'uint8':
+            x = x / 255.0
+            if self.mean is not None:
+                x = (x - self.mean) / self.std
+        if augment and augment.get('mirror'):
+            flip = (torch.rand(len(idx), generator=rng) < 0.5).to(self.device)
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        return x, self.labels.index_select(0, idx)
+
+
+@torch.no_grad()
+def infer(model, split, kind, mirror=False):
+    """Outputs [N, C] (softmax probabilities averaged with the mirror image when asked; raw
+    logits otherwise) and features [N, F], on the CPU."""
+    outs, feats = [], []
+    for i in range(0, split.n, EVAL_BATCH):
+        idx = torch.arange(i, min(i + EVAL_BATCH, split.n))
+        x, _ = split.batch(idx)
+        logits, features = model(x)
+        if mirror:
+            flipped, _ = model(x.flip(3))
+            if kind == 'reg':
+                logits = (logits + flipped) / 2
+            else:
+                # Average probabilities, then return their log so argmax/softmax stay meaningful.
+                logits = torch.log((torch.softmax(logits, 1) + torch.softmax(flipped, 1)) / 2)
+        outs.append(logits.double().cpu())
+        feats.append(features.cpu())
+    return torch.cat(outs), torch.cat(feats)
+
+
+def make_optimizer(model, spec):
+    kind, lr, wd = spec.get('kind'), float(spec['lr']), float(spec.get('weightDecay', 0))
+    if kind == 'sgd':
+        momentum = float(spec.get('momentum', 0))
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
+                               nesterov=bool(spec.get('nesterov')) and momentum > 0, weight_decay=wd)
+    if kind == 'adam':
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    raise UserError(f"optimizer.kind {kind!r} is not one of sgd, adam")
+
+
+def learning_rate(spec, epoch, epochs):
+    """The learning rate of an epoch (counted from 1)."""
+    lr = float(spec['lr'])
+    schedule = spec.get('schedule') or {'kind': 'constant'}
+    if schedule['kind'] == 'step':
+        return lr * schedule['gamma'] ** ((epoch - 1) // schedule['every'])
+    if schedule['kind'] == 'cosine':
+        return lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / epochs))
+    return lr
+
+
+def set_lr(optimizer, spec, epoch, epochs):
+    for group in optimizer.param_groups:
+        group['lr'] = learning_rate(spec, epoch, epochs)
+
+
+def seed_everything(seed, device):
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    if device.type == 'cuda':
+        # cuBLAS needs this workspace setting to be deterministic; set before the first cuBLAS call.
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=device.type == 'cuda')
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def config_key(config):
+    """What must be equal for a checkpoint to be resumed: everything but where the files go."""
+    stable = {k: v for k, v in config.items() if k not in ('outDir', 'checkpointDir')}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+
+
+def write_model(model_dir, model, spec, loss, norm, best_epoch, facts):
+    """model.json (ModelFile) and weights.bin: float32 LE tensors in state_dict order (torch layout)."""
+    os.makedirs(model_dir, exist_ok=True)
+    state = model.state_dict()
+    blob = b''.join(v.detach().cpu().float().contiguous().numpy().astype('<f4').tobytes() for v in state.values())
+    save_atomic(os.path.join(model_dir, 'weights.bin'), lambda f: f.write(blob))
+    model_file = {
+        'format': 'repro-model/1', 'engine': 'torch', 'spec': spec, 'loss': loss,
+        'weights': [{'name': k, 'shape': list(v.shape)} for k, v in state.items()],
+        'bestEpoch': best_epoch, 'facts': {**facts, 'weights_layout': 'torch (OIHW conv, [out, in] linear)'},
+    }
+    if norm:
+        model_file['normalization'] = norm
+    write_json(os.path.join(model_dir, 'model.json'), model_file)
+
+
+def read_weights(model_dir, model_file):
+    path = os.path.join(model_dir, 'weights.bin')
+    flat = np.fromfile(path, dtype='<f4')
+    state, offset = {}, 0
+    for w in model_file['weights']:
+        size = int(np.prod(w['shape'])) if w['shape'] else 1
+        if offset + size > flat.size:
+            raise UserError(f'{path}: shorter than model.json says ({flat.size} floats)')
+        state[w['name']] = torch.from_numpy(flat[offset:offset + size].reshape(w['shape']).copy())
+        offset += size
+    if offset != flat.size:
+        raise UserError(f'{path}: {flat.size} floats, model.json names {offset}')
+    return state
+
+
+def read_json(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise UserError(f'{path}: not found')
+    except json.JSONDecodeError as e:
+        raise UserError(f'{path}:{e.lineno}:{e.colno}: invalid JSON ({e.msg})')
+
+
+def write_json(path, value):
+    text = json.dumps(value, indent=2) + '\n'
+    save_atomic(path, lambda f: f.write(text.encode()))
+
+
+def save_atomic(path, write):
+    """Temporary file, fsync, rename: a killed run leaves the old file or the new one (src/engine/atomic.ts)."""
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    tmp = f'{path}.{os.getpid()}.tmp'
+    try:
+        with open(tmp, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
