@@ -43,3 +43,32 @@ export interface DatasetManifest {
   /** Free notes (rows dropped and why, licence, citation). */
   notes?: string[];
 }
+
+// The image-list dataset: what `dataset` writes for data that stays as image files (Adience), and
+// what `preprocess` turns into a `repro-tensors/1` directory. A directory holding manifest.json only.
+export const IMAGES_FORMAT = 'repro-images/1';
+
+export interface ImageEntry {
+  /** Path relative to the manifest's `root`, with forward slashes. */
+  file: string;
+  /** Class index. */
+  label: number;
+  /** Subject (or other group) the image belongs to; splits never share a group. */
+  group?: string;
+}
+
+export interface ImageListManifest {
+  format: typeof IMAGES_FORMAT;
+  name: string;
+  /** Absolute directory the entries' `file` paths are relative to (an extracted archive in the store). */
+  root: string;
+  classes: string[];
+  ordered: boolean;
+  positions: number[];
+  /** 'train', 'val', 'test' → entries, in a fixed order. */
+  splits: Record<string, ImageEntry[]>;
+  /** Rows left out, by reason ('age not one of the 8 groups: (38, 42)': 46). */
+  dropped?: Record<string, number>;
+  sources: Array<{ path: string; sha256: string; licence?: string }>;
+  notes?: string[];
+}
