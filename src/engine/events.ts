@@ -7,7 +7,17 @@ export type StepStatus = 'succeeded' | 'cached' | 'failed' | 'skipped' | 'interr
 
 export type RunEvent =
   | { type: 'run-started'; runId: string; workflow: string; steps: number; time: string }
-  | { type: 'step-started'; step: string; fingerprint: string; reason: string; time: string }
+  | {
+      type: 'step-started';
+      step: string;
+      fingerprint: string;
+      reason: string;
+      time: string;
+      /** How long this step took when it last ran, for the ETA. */
+      estimateMs?: number;
+      /** GPU indices given to the step (absent when none). */
+      gpus?: number[];
+    }
   | { type: 'step-progress'; step: string; fraction: number | null; message: string; time: string }
   | { type: 'step-log'; step: string; line: string; time: string }
   | { type: 'step-cached'; step: string; fingerprint: string; time: string }

@@ -49,6 +49,8 @@ export interface EnvironmentRecord {
   packages: Record<string, string>;
   gpus: Array<{ name: string; driver?: string; memory?: string }>;
   python?: { path: string; version: string; torch?: string; cuda?: boolean; device?: string; blas?: string } | null;
+  /** The distinct execution facts steps reported (engine, backend, device…): the ML backends actually used. */
+  backends?: ExecutionFacts[];
 }
 
 export interface RunRecord {

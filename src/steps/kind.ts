@@ -44,8 +44,13 @@ export interface StepContext {
   progress(fraction: number | null, message: string): void;
   /** CPU threads this step may use (from `resources.cpu`). */
   threads: number;
-  /** Options from the command line that steps honour (e.g. { backend: 'wasm', engine: 'tfjs', python: '/usr/bin/python3', trust: false }). */
+  /**
+   * Options from the command line that steps honour (e.g. { backend: 'wasm', engine: 'tfjs', python: '/usr/bin/python3', trust: false }).
+   * The engine adds `gpus: number[]`: the GPU indices (nvidia-smi) this step was given; empty when it has none.
+   */
   options: Record<string, unknown>;
+  /** The step's `outputs:` map (output name → path in workDir), for kinds whose outputs the workflow declares (`run`). */
+  declaredOutputs?: Record<string, string>;
 }
 
 /**
