@@ -1,0 +1,105 @@
+// What the run record says about the machine: OS, CPU, memory, Node, library versions from the
+// lockfile, GPUs (nvidia-smi), and the git state of the workflow's repository.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { EnvironmentRecord } from '../formats/run-record.js';
+import { lockfileSha256 } from './fingerprint.js';
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  driver?: string;
+  memory?: string;
+}
+
+function run(cmd: string, args: string[], timeoutMs = 5000): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout) => resolve(err ? null : stdout));
+  });
+}
+
+let gpuProbe: Promise<GpuInfo[]> | null = null;
+/** GPUs nvidia-smi reports; none when it is absent or fails. Probed once per process. */
+export function detectGpus(): Promise<GpuInfo[]> {
+  gpuProbe ??= run('nvidia-smi', ['--query-gpu=index,name,driver_version,memory.total', '--format=csv,noheader']).then(parseNvidiaSmi);
+  return gpuProbe;
+}
+
+export function parseNvidiaSmi(out: string | null): GpuInfo[] {
+  if (!out) return [];
+  const gpus: GpuInfo[] = [];
+  for (const line of out.split('\n')) {
+    const f = line.split(',').map((s) => s.trim());
+    if (f.length < 2 || !/^\d+$/.test(f[0]!)) continue;
+    gpus.push({ index: Number(f[0]), name: f[1]!, driver: f[2] || undefined, memory: f[3] || undefined });
+  }
+  return gpus;
+}
+
+function osName(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m) return m[1]!;
+  } catch {
+    /* not Linux */
+  }
+  return `${os.type()} ${os.release()}`;
+}
+
+const repoRoot = new URL('../../', import.meta.url);
+
+/** Versions of repro's direct dependencies as the lockfile resolved them. */
+function packageVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', repoRoot), 'utf8'));
+    const lock = JSON.parse(readFileSync(new URL('package-lock.json', repoRoot), 'utf8'));
+    const names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort();
+    for (const n of names) {
+      const v = lock.packages?.[`node_modules/${n}`]?.version;
+      if (v) out[n] = v;
+    }
+  } catch {
+    /* an installation without a lockfile records none */
+  }
+  return out;
+}
+
+function reproVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('package.json', repoRoot), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function collectEnvironment(): Promise<EnvironmentRecord> {
+  const gpus = await detectGpus();
+  return {
+    os: osName(),
+    kernel: os.release(),
+    arch: os.arch(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    repro: reproVersion(),
+    lockfileSha256: lockfileSha256(),
+    packages: packageVersions(),
+    gpus: gpus.map(({ name, driver, memory }) => ({ name, driver, memory })),
+  };
+}
+
+/** Commit, dirty flag and branch of the repository holding `dir`; nulls outside a repository. */
+export async function gitState(dir: string): Promise<{ commit: string | null; dirty: boolean | null; branch: string | null }> {
+  try {
+    const { simpleGit } = await import('simple-git');
+    const git = simpleGit({ baseDir: dir, timeout: { block: 10_000 } });
+    if (!(await git.checkIsRepo())) return { commit: null, dirty: null, branch: null };
+    const [commit, status] = await Promise.all([git.revparse(['HEAD']).catch(() => null), git.status()]);
+    return { commit: commit?.trim() || null, dirty: !status.isClean(), branch: status.current ?? null };
+  } catch {
+    return { commit: null, dirty: null, branch: null };
+  }
+}

@@ -1,0 +1,221 @@
+// A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
+// The components are kept (cache history, run.json) so `repro why` can say which one changed.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { sha256, sha256Json } from './hash.js';
+import { hashInputPath, type Store } from './store.js';
+import { MASK, type SecretMask } from './secrets.js';
+import type { ArtifactRecord } from '../formats/run-record.js';
+import type { ConcreteStep, OutputRef } from '../workflow/types.js';
+import { isConcat, isOutputRef } from '../workflow/types.js';
+import { StepError, type ExecutionFacts, type StepKind } from '../steps/kind.js';
+
+export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
+
+/** How an output reference appears in the fingerprinted `with`: which output, and its content hash. */
+export interface ArtifactMarker {
+  $artifact: string;
+  sha256: string;
+}
+
+export interface FingerprintComponents {
+  kind: string;
+  kindVersion: string;
+  /** Resolved `with`: references replaced by ArtifactMarkers, secret values by '***'. */
+  with: unknown;
+  /** The step's declared `outputs:` map (for kinds whose outputs the workflow declares). */
+  outputs?: Record<string, string>;
+  /** Local inputs (kind.inputPaths), path relative to the workflow dir → sha256. */
+  inputs: Record<string, string>;
+  env: { node: string; lockfile: string | null };
+  /** kind.plannedFacts: engine, backend, device… */
+  facts: ExecutionFacts;
+}
+
+export function fingerprintOf(c: FingerprintComponents): string {
+  return sha256Json({ format: FINGERPRINT_FORMAT, ...c });
+}
+
+let lockfileHash: string | null | undefined;
+/** SHA-256 of repro's own package-lock.json (the installed library versions). */
+export function lockfileSha256(): string | null {
+  if (lockfileHash === undefined) {
+    try {
+      lockfileHash = sha256(readFileSync(new URL('../../package-lock.json', import.meta.url)));
+    } catch {
+      lockfileHash = null;
+    }
+  }
+  return lockfileHash;
+}
+
+export function envComponents(): FingerprintComponents['env'] {
+  return { node: process.version, lockfile: lockfileSha256() };
+}
+
+/** Thrown while resolving a step whose upstream output is not known yet (plan/why before the upstream ran). */
+export class UpstreamPending extends Error {
+  constructor(public readonly step: string) {
+    super(`upstream ${step} has no outputs yet`);
+  }
+}
+
+export interface ResolveContext {
+  workflowDir: string;
+  store: Store;
+  secrets: SecretMask;
+  /** Outputs of finished upstream steps, by concrete id. */
+  outputsOf(step: string): Record<string, ArtifactRecord> | undefined;
+  options: Record<string, unknown>;
+  declaredOutputs?: Record<string, string>;
+}
+
+export interface ResolvedStep {
+  /** `with` as the kind receives it: references replaced by store paths or values. */
+  with: Record<string, unknown>;
+  components: FingerprintComponents;
+  fingerprint: string;
+  /** Everything the step reads: upstream artifacts by 'steps.X.outputs.Y', local inputs by path. */
+  inputs: Record<string, ArtifactRecord>;
+}
+
+export function refName(ref: OutputRef): string {
+  return `steps.${ref.$ref.step}.outputs.${ref.$ref.output}`;
+}
+
+export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: ResolveContext): Promise<ResolvedStep> {
+  const inputs: Record<string, ArtifactRecord> = {};
+  const lookup = (ref: OutputRef): { value: unknown; marker: ArtifactMarker } => {
+    const outs = rc.outputsOf(ref.$ref.step);
+    if (!outs) throw new UpstreamPending(ref.$ref.step);
+    const rec = outs[ref.$ref.output];
+    if (!rec) throw new StepError(`step ${ref.$ref.step} has no output \`${ref.$ref.output}\``);
+    const name = refName(ref);
+    inputs[name] = rec;
+    return { value: rec.type === 'value' ? rec.value : rc.store.artifactPath(rec), marker: { $artifact: name, sha256: rec.sha256 } };
+  };
+  // Two walks of the same tree: what the kind gets, and what is hashed.
+  const walk = (v: unknown): [unknown, unknown] => {
+    if (isOutputRef(v)) {
+      const { value, marker } = lookup(v);
+      return [value, marker];
+    }
+    if (isConcat(v)) {
+      const parts = v.$concat.map(walk);
+      return [parts.map((p) => (typeof p[0] === 'string' ? p[0] : JSON.stringify(p[0]))).join(''), { $concat: parts.map((p) => p[1]) }];
+    }
+    if (typeof v === 'string') return [v, rc.secrets.mask(v)];
+    if (Array.isArray(v)) {
+      const pairs = v.map(walk);
+      return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+    }
+    if (v && typeof v === 'object') {
+      const a: Record<string, unknown> = {};
+      const b: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) [a[k], b[k]] = walk(x);
+      return [a, b];
+    }
+    // A secret number/boolean (rare) is masked whole.
+    if ((typeof v === 'number' || typeof v === 'boolean') && rc.secrets.mask(String(v)) !== String(v)) return [v, MASK];
+    return [v, v];
+  };
+  const [resolvedWith, fpWith] = walk(step.with) as [Record<string, unknown>, unknown];
+
+  const localInputs: Record<string, string> = {};
+  for (const p of kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? []) {
+    const abs = isAbsolute(p) ? p : resolve(rc.workflowDir, p);
+    const rel = relative(rc.workflowDir, abs) || '.';
+    let h;
+    try {
+      h = await hashInputPath(abs);
+    } catch (err) {
+      if (err instanceof StepError) throw err;
+      throw new StepError(`input ${rel} cannot be read: ${(err as Error).message}`);
+    }
+    localInputs[rel] = h.sha256;
+    inputs[rel] = { type: h.type, sha256: h.sha256, size: h.size };
+  }
+  const facts = (await kind.plannedFacts?.(resolvedWith, rc.options)) ?? {};
+  const components: FingerprintComponents = {
+    kind: kind.name,
+    kindVersion: kind.version,
+    with: fpWith,
+    ...(rc.declaredOutputs ? { outputs: rc.declaredOutputs } : {}),
+    inputs: localInputs,
+    env: envComponents(),
+    facts,
+  };
+  return { with: resolvedWith, components, fingerprint: fingerprintOf(components), inputs };
+}
+
+// ---- explaining a difference ---------------------------------------------------------------
+
+const short = (sha: string | null | undefined) => (sha ? `${sha.slice(0, 12)}…` : 'none');
+
+function show(v: unknown): string {
+  const s = v === undefined ? 'unset' : JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+}
+
+function isMarker(v: unknown): v is ArtifactMarker {
+  return typeof v === 'object' && v !== null && '$artifact' in v && 'sha256' in v;
+}
+
+function diffWith(a: unknown, b: unknown, path: string[], out: string[]): void {
+  if (sha256Json(a ?? null) === sha256Json(b ?? null)) return;
+  const key = path.join('.');
+  if (isMarker(a) && isMarker(b)) {
+    if (a.$artifact !== b.$artifact) out.push(`with key \`${key}\`: input ${a.$artifact} → ${b.$artifact}`);
+    else out.push(`input artifact ${b.$artifact} changed (sha256 ${short(a.sha256)} → ${short(b.sha256)})`);
+    return;
+  }
+  const bothObjects =
+    a && b && typeof a === 'object' && typeof b === 'object' && !isMarker(a) && !isMarker(b) && Array.isArray(a) === Array.isArray(b);
+  if (bothObjects && (!Array.isArray(a) || (a as unknown[]).length === (b as unknown[]).length)) {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    for (const k of [...keys].sort()) diffWith((a as any)[k], (b as any)[k], [...path, k], out);
+    return;
+  }
+  if (a === undefined) out.push(`with key \`${key}\` added: ${show(b)}`);
+  else if (b === undefined) out.push(`with key \`${key}\` removed (was ${show(a)})`);
+  else out.push(`with key \`${key}\`: ${show(a)} → ${show(b)}`);
+}
+
+/** What changed from `prev` to `next`, one line per component; empty when nothing did. */
+export function diffComponents(prev: FingerprintComponents, next: FingerprintComponents): string[] {
+  const out: string[] = [];
+  if (prev.kind !== next.kind) out.push(`kind ${prev.kind} → ${next.kind}`);
+  else if (prev.kindVersion !== next.kindVersion) out.push(`kind ${next.kind} version ${prev.kindVersion} → ${next.kindVersion}`);
+  diffWith(prev.with, next.with, [], out);
+  const po = prev.outputs ?? {};
+  const no = next.outputs ?? {};
+  for (const k of [...new Set([...Object.keys(po), ...Object.keys(no)])].sort()) {
+    if (po[k] !== no[k]) out.push(`declared output \`${k}\`: ${po[k] ?? 'unset'} → ${no[k] ?? 'unset'}`);
+  }
+  for (const k of [...new Set([...Object.keys(prev.inputs), ...Object.keys(next.inputs)])].sort()) {
+    const a = prev.inputs[k];
+    const b = next.inputs[k];
+    if (a === b) continue;
+    if (a === undefined) out.push(`input file ${k} added`);
+    else if (b === undefined) out.push(`input file ${k} no longer used`);
+    else out.push(`input file ${k} changed (sha256 ${short(a)} → ${short(b)})`);
+  }
+  if (prev.env.node !== next.env.node) out.push(`node ${prev.env.node} → ${next.env.node}`);
+  if (prev.env.lockfile !== next.env.lockfile) {
+    out.push(`package-lock.json changed (sha256 ${short(prev.env.lockfile)} → ${short(next.env.lockfile)})`);
+  }
+  for (const k of [...new Set([...Object.keys(prev.facts), ...Object.keys(next.facts)])].sort()) {
+    if (prev.facts[k] !== next.facts[k]) out.push(`${k} ${show(prev.facts[k])} → ${show(next.facts[k])}`.replace(/"/g, ''));
+  }
+  if (out.length === 0 && fingerprintOf(prev) !== fingerprintOf(next)) out.push('fingerprint format changed');
+  return out;
+}
+
+/** Param changes between two runs (secrets already masked in both). */
+export function diffParams(prev: Record<string, unknown>, next: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort()) {
+    if (sha256Json(prev[k] ?? null) !== sha256Json(next[k] ?? null)) out.push(`param \`${k}\`: ${show(prev[k])} → ${show(next[k])}`);
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+// The last run of each step id, per workflow, kept in the store (history/<workflow>.json): its
+// fingerprint components and the params of that run. `repro why` and `repro plan` diff against it.
+import { readFileSync } from 'node:fs';
+import { writeJsonAtomic } from './atomic.js';
+import type { FingerprintComponents } from './fingerprint.js';
+import type { Store } from './store.js';
+import type { StepStatus } from './events.js';
+
+export const HISTORY_FORMAT = 'repro-history/1';
+
+export interface HistoryEntry {
+  fingerprint: string;
+  components: FingerprintComponents;
+  /** Params of that run, secrets as '***'. */
+  params: Record<string, unknown>;
+  status: StepStatus;
+  time: string;
+  /** How long the step took when it last actually ran (for the ETA). */
+  durationMs?: number;
+  runId: string;
+}
+
+export interface History {
+  format: typeof HISTORY_FORMAT;
+  workflow: string;
+  steps: Record<string, HistoryEntry>;
+}
+
+export function readHistory(store: Store, workflow: string): History {
+  try {
+    const h = JSON.parse(readFileSync(store.historyPath(workflow), 'utf8')) as History;
+    if (h.format === HISTORY_FORMAT && h.steps) return h;
+  } catch {
+    /* none yet */
+  }
+  return { format: HISTORY_FORMAT, workflow, steps: {} };
+}
+
+export function writeHistory(store: Store, history: History): void {
+  writeJsonAtomic(store.historyPath(history.workflow), history);
+}
