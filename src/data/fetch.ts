@@ -118,8 +118,8 @@ export async function fetchVerified(opts: FetchOptions): Promise<FetchOutcome> {
   );
 }
 
-function mismatch(source: string, expected: string, actual: string): SourceFailure {
-  return new SourceFailure(`checksum mismatch for ${displaySource(source)}: expected sha256 ${expected}, got ${actual}`,
+function mismatch(expected: string, actual: string): SourceFailure {
+  return new SourceFailure(`checksum mismatch: expected sha256 ${expected}, got ${actual}`,
     'the file differs from the one the workflow pins: a changed mirror, a login page or a truncated file; nothing was stored');
 }
 
@@ -128,7 +128,7 @@ async function copyLocal(path: string, source: string, opts: FetchOptions): Prom
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
   const actual = hash.digest('hex');
-  if (opts.sha256 && actual !== opts.sha256) throw mismatch(source, opts.sha256, actual);
+  if (opts.sha256 && actual !== opts.sha256) throw mismatch(opts.sha256, actual);
   // Hash first, copy after: a mismatching file is never written anywhere. The copy goes through
   // a temporary name so the destination is either absent or complete.
   const tmp = `${opts.dest}.part`;
@@ -181,7 +181,7 @@ async function downloadHttp(url: string, opts: FetchOptions, agent: import('undi
           resumedBytes = 0;
           continue;
         }
-        throw mismatch(url, opts.sha256, actual);
+        throw mismatch(opts.sha256, actual);
       }
       renameSync(opts.partial, opts.dest);
       return { source: displaySource(url), sha256: actual, bytes: state.bytes, resumedBytes };
