@@ -2,14 +2,11 @@
 
 Each loss is a function of logits [N, C] and integer labels [N] that returns the batch mean.
 """
-import math
-
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def default_positions(classes):
-    return [float(i) for i in range(classes)]
+from errors import UserError
 
 
 def ground_distance_from_positions(positions, dtype=torch.float64):
@@ -24,73 +21,67 @@ def xe(logits, labels):
     return F.cross_entropy(logits, labels)
 
 
-def emd2(logits, labels, positions=None, l=2.0, normalize=True):
-    """Exact EMD between softmax(logits) and the one-hot target through their CDFs.
-
-    With unit spacing: (1/C) * sum_j |CDF_j(p) - CDF_j(t)|^l (the 1/C only when normalize).
-    Unequal spacing weights each CDF gap by the distance to the next class.
-    """
+def emd2(logits, labels, positions, l=2.0, normalize=True):
+    """Exact EMD between softmax(logits) and the one-hot target through their CDFs:
+    s * sum_{j<C} g_j |CDF_j(p) - CDF_j(t)|^l with g_j = pos_{j+1} - pos_j and s = 1/C when
+    normalize. The j = C term is (1 - 1)^l = 0, so it is left out (as in src/ml/losses.ts)."""
     c = logits.shape[1]
     p = torch.softmax(logits, dim=1)
     t = F.one_hot(labels, c).to(p.dtype)
-    diff = (torch.cumsum(p, dim=1) - torch.cumsum(t, dim=1)).abs()
-    if positions is not None and not _unit_spacing(positions):
-        pos = torch.tensor(positions, dtype=p.dtype, device=p.device)
-        gaps = torch.cat([pos[1:] - pos[:-1], pos.new_zeros(1)])
-        terms = diff.pow(l) * gaps
-    else:
-        terms = diff.pow(l)
-    per_sample = terms.sum(dim=1)
+    diff = (torch.cumsum(p, dim=1) - torch.cumsum(t, dim=1))[:, :-1].abs()
+    pos = torch.tensor(positions, dtype=p.dtype, device=p.device)
+    per_sample = (diff.pow(l) * (pos[1:] - pos[:-1])).sum(dim=1)
     if normalize:
         per_sample = per_sample / c
     return per_sample.mean()
 
 
-def emd_term(logits, labels, d, omega=1.0, mu=0.0):
-    """sum_i p_i^2 (D_{i,k}^omega + mu) for true class k, batch mean."""
+def emd_term(logits, labels, weights):
+    """sum_i p_i^2 M_{i,k} for true class k, batch mean; M = D^omega + mu (emd_weights)."""
     p = torch.softmax(logits, dim=1)
-    d = d.to(dtype=p.dtype, device=p.device)
-    rows = d.pow(omega).index_select(0, labels) + mu  # [N, C]: D_{k, i}; D is symmetric
-    return (p.pow(2) * rows).sum(dim=1).mean()
+    m = weights.to(dtype=p.dtype, device=p.device)
+    return (p.pow(2) * m.T.index_select(0, labels)).sum(dim=1).mean()
 
 
-def xemd(logits, labels, d, alpha=1.0, omega=1.0, mu=0.0, emd_on=True):
-    loss = xe(logits, labels)
-    if emd_on and alpha != 0:
-        loss = loss + alpha * emd_term(logits, labels, d, omega, mu)
-    return loss
+def emd_weights(d, omega, mu):
+    return d.pow(omega) + mu
 
 
 def reg(logits, labels, positions):
-    """L2 regression of the class position from the first output."""
+    """L2 regression of the class position from the first output z_0."""
     pos = torch.tensor(positions, dtype=logits.dtype, device=logits.device)
-    target = pos.index_select(0, labels)
-    return ((logits[:, 0] - target) ** 2).mean()
+    return ((logits[:, 0] - pos.index_select(0, labels)) ** 2).mean()
+
+
+# float32 exp(-x) underflows to 0 beyond about 87; keep a margin (docs/ml.md).
+SINKHORN_MAX_EXPONENT = 80
 
 
 def sinkhorn(logits, labels, positions, lam=1.0, iterations=100):
-    """Entropic-regularised EMD (Frogner et al. 2015): <T, M> for the Sinkhorn plan T."""
+    """Entropic OT (Frogner et al. 2015) between p and the one-hot target, cost |pos_i - pos_k|:
+    <T, M> + (1/lam) sum T log T for the Sinkhorn plan T, differentiated through the iterations."""
     c = logits.shape[1]
     p = torch.softmax(logits, dim=1)
     pos = torch.tensor(positions, dtype=p.dtype, device=p.device)
     m = (pos[:, None] - pos[None, :]).abs()
+    if lam * float(m.max()) > SINKHORN_MAX_EXPONENT:
+        raise UserError(f'sinkhorn: lambda × max cost = {lam * float(m.max()):g} exceeds {SINKHORN_MAX_EXPONENT} (exp underflows)')
     k = torch.exp(-lam * m)
-    t = F.one_hot(labels, c).to(p.dtype)
+    q = F.one_hot(labels, c).to(p.dtype)
     v = torch.ones_like(p)
     for _ in range(iterations):
-        u = p / (v @ k.T)
-        v = t / (u @ k)
+        u = p / (v @ k.T).clamp_min(1e-30)
+        v = q / (u @ k).clamp_min(1e-30)
     plan = u[:, :, None] * k[None, :, :] * v[:, None, :]
-    return (plan * m[None]).sum(dim=(1, 2)).mean()
-
-
-def _unit_spacing(positions):
-    return all(math.isclose(b - a, 1.0) for a, b in zip(positions, positions[1:]))
+    # 0 log 0 = 0: where() keeps the gradient finite at zero entries.
+    entropy = torch.where(plan > 0, plan * torch.log(torch.where(plan > 0, plan, torch.ones_like(plan))), torch.zeros_like(plan))
+    return ((plan * m[None]).sum(dim=(1, 2)) + entropy.sum(dim=(1, 2)) / lam).mean()
 
 
 def predict_classes(outputs, loss_kind, positions):
-    """Class index predicted from the network outputs: argmax, or the nearest position for reg."""
+    """Predicted class indices (numpy): argmax (first on ties), or for reg the position nearest z_0
+    (lower index on ties)."""
+    out = outputs.detach().cpu().double().numpy()
     if loss_kind == 'reg':
-        pos = torch.tensor(positions, dtype=outputs.dtype, device=outputs.device)
-        return (outputs[:, 0:1] - pos[None, :]).abs().argmin(dim=1)
-    return outputs.argmax(dim=1)
+        return np.abs(out[:, :1] - np.asarray(positions, dtype=np.float64)[None, :]).argmin(axis=1)
+    return out.argmax(axis=1)

@@ -1,12 +1,14 @@
-"""The training objective of one LossSpec, with the state that changes over epochs:
-the XE warm-up, the automatic α, and the ground distance D learned from the features."""
+"""The training objective of one LossSpec with its state over epochs (docs/ml.md "Stateful losses"):
+the XE warm-up, the automatic α, and the ground distance D learned from the features.
+The state is the same plain JSON as src/ml/losses.ts's: {active, alpha, groundDistance}."""
+import numpy as np
 import torch
 
 import losses
 from errors import UserError
 
 KINDS = ('xe', 'emd2', 'xemd', 'learned', 'reg', 'sinkhorn')
-# The automatic α makes the EMD term about 1/AUTO_ALPHA_RATIO of XE at the end of warm-up (paper.md).
+# α = 'auto' makes the EMD term about 1/AUTO_ALPHA_RATIO of XE at the end of warm-up (paper.md).
 AUTO_ALPHA_RATIO = 3.5
 
 
@@ -20,36 +22,61 @@ class Objective:
         self.positions = [float(p) for p in (spec.get('positions') or positions)]
         if len(self.positions) != classes:
             raise UserError(f'loss.positions has {len(self.positions)} values for {classes} classes')
+        if any(b <= a for a, b in zip(self.positions, self.positions[1:])):
+            raise UserError('loss.positions must be strictly increasing')
         self.l = float(spec.get('l', 2))
         self.normalize = spec.get('normalize', True)
-        self.alpha = spec.get('alpha', 1.0)
         self.omega = float(spec.get('omega', 1.0))
-        self.mu = float(spec.get('mu', 0.0))
+        self.mu = float(spec.get('mu', 0.5))
         self.warmup = int(spec.get('warmupEpochs', 0))
         self.lam = float(spec.get('lambda', 1.0))
         self.iterations = int(spec.get('iterations', 100))
+        alpha = spec.get('alpha', 1.0)
         given = spec.get('groundDistance')
-        self.d = (torch.tensor(given, dtype=torch.float64) if given is not None
-                  else losses.ground_distance_from_positions(self.positions))
-        if tuple(self.d.shape) != (classes, classes):
+        if given is not None:
+            d = torch.tensor(given, dtype=torch.float64)
+        elif kind == 'learned':
+            d = 1 - torch.eye(classes, dtype=torch.float64)  # no prior on class relations (claim C3)
+        else:
+            d = losses.ground_distance_from_positions(self.positions)
+        if tuple(d.shape) != (classes, classes):
             raise UserError(f'loss.groundDistance must be {classes}×{classes}')
-        self.emd_on = True
-        # Running sums of XE and the EMD term over the current warm-up epoch, for α = 'auto'.
-        self._xe_sum = 0.0
-        self._emd_sum = 0.0
+        self.state = {'active': self.warmup == 0, 'alpha': None if alpha == 'auto' else float(alpha),
+                      'groundDistance': d.tolist()}
+        self._weights = None
 
     @property
     def uses_d(self):
         return self.kind in ('xemd', 'learned')
 
-    def start_epoch(self, epoch):
-        """epoch counts from 1. Epochs up to warmupEpochs train with XE alone."""
-        self.emd_on = not self.uses_d or epoch > self.warmup
-        self._xe_sum = self._emd_sum = 0.0
+    def set_epoch(self, epoch):
+        """epoch counts from 0; epochs 0 … warmupEpochs−1 train with XE alone."""
+        self.state['active'] = epoch >= self.warmup
 
-    def end_epoch(self, epoch):
-        if self.uses_d and self.alpha == 'auto' and epoch == self.warmup and self._emd_sum > 0:
-            self.alpha = self._xe_sum / (AUTO_ALPHA_RATIO * self._emd_sum)
+    def needs_pass(self, epoch):
+        """Whether the trainer must run the whole training split after this epoch (epoch −1:
+        before the first) and hand the outputs to end_epoch."""
+        if not self.uses_d:
+            return False
+        if self.kind == 'learned' and epoch >= 0:
+            return True
+        return self.state['alpha'] is None and epoch == self.warmup - 1
+
+    def end_epoch(self, epoch, logits, features, labels):
+        if self.kind == 'learned' and epoch >= 0:
+            self.state['groundDistance'] = learn_ground_distance(features, labels, self.classes).tolist()
+            self._weights = None
+        if self.uses_d and self.state['alpha'] is None and epoch == self.warmup - 1:
+            with torch.no_grad():
+                xe = float(losses.xe(logits, labels))
+                term = float(losses.emd_term(logits, labels, self.weights()))
+            self.state['alpha'] = xe / (AUTO_ALPHA_RATIO * term) if term > 0 else 0.0
+
+    def weights(self):
+        if self._weights is None:
+            d = torch.tensor(self.state['groundDistance'], dtype=torch.float64)
+            self._weights = losses.emd_weights(d, self.omega, self.mu)
+        return self._weights
 
     def __call__(self, logits, labels):
         k = self.kind
@@ -62,33 +89,34 @@ class Objective:
         if k == 'sinkhorn':
             return losses.sinkhorn(logits, labels, self.positions, self.lam, self.iterations)
         xe = losses.xe(logits, labels)
-        if not self.emd_on or self.alpha == 'auto':
-            if self.alpha == 'auto':
-                with torch.no_grad():
-                    self._xe_sum += float(xe)
-                    self._emd_sum += float(losses.emd_term(logits, labels, self.d, self.omega, self.mu))
+        if not self.state['active'] or self.state['alpha'] is None:
             return xe
-        return xe + self.alpha * losses.emd_term(logits, labels, self.d, self.omega, self.mu)
-
-    def learn_d(self, features, labels):
-        """D from the penultimate features (paper.md): sum-normalise, class centroids, Euclidean
-        distances, per-row ranks / (C − 1), then (D + Dᵀ)/2."""
-        f = features.double()
-        f = f / f.sum(dim=1, keepdim=True).clamp_min(1e-12)
-        c = self.classes
-        centroids = torch.zeros(c, f.shape[1], dtype=torch.float64, device=f.device)
-        centroids.index_add_(0, labels, f)
-        counts = torch.bincount(labels, minlength=c).clamp_min(1).double()
-        centroids /= counts[:, None]
-        dist = torch.cdist(centroids, centroids)
-        ranks = torch.argsort(torch.argsort(dist, dim=1, stable=True), dim=1).double()
-        d = ranks / max(c - 1, 1)
-        self.d = ((d + d.T) / 2).cpu()
-        return self.d
-
-    def state(self):
-        return {'alpha': self.alpha, 'd': self.d.tolist()}
+        return xe + self.state['alpha'] * losses.emd_term(logits, labels, self.weights())
 
     def load_state(self, state):
-        self.alpha = state['alpha']
-        self.d = torch.tensor(state['d'], dtype=torch.float64)
+        self.state = dict(state)
+        self._weights = None
+
+
+def learn_ground_distance(features, labels, classes):
+    """D from the penultimate features (docs/ml.md, src/ml/groundDistance.ts): divide each vector by
+    its sum, class centroids, Euclidean distances, per-row ranks / (C − 1), then (R + Rᵀ)/2."""
+    f = features.detach().cpu().double()
+    sums = f.sum(dim=1, keepdim=True)
+    f = torch.where(sums != 0, f / torch.where(sums != 0, sums, torch.ones_like(sums)), torch.zeros_like(f))
+    y = labels.detach().cpu()
+    centroids = torch.zeros(classes, f.shape[1], dtype=torch.float64)
+    centroids.index_add_(0, y, f)
+    counts = torch.bincount(y, minlength=classes).double()
+    centroids = torch.where(counts[:, None] > 0, centroids / counts.clamp_min(1)[:, None], centroids)
+    c = centroids.numpy()
+    # Row by row, by differences (not the |a|²+|b|²−2ab shortcut), so equal centroids tie exactly.
+    dist = np.stack([np.sqrt(((c - c[i]) ** 2).sum(axis=1)) for i in range(classes)])
+    index = np.arange(classes)
+    ranks = np.zeros((classes, classes))
+    for i in range(classes):
+        # Ascending distance; on ties the class itself first, then the lower index.
+        tie = np.where(index == i, -1, index)
+        order = np.lexsort((tie, dist[i]))
+        ranks[i, order] = np.arange(classes)
+    return torch.from_numpy((ranks + ranks.T) / 2 / max(1, classes - 1))

@@ -8,19 +8,21 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import data
+import rng
 import metrics as metric_fns
 from errors import UserError
 from losses import predict_classes
-from models import build_model
+from models import build_model, load_tfjs_state, tfjs_state
 from objective import Objective
 
 # Larger is better for these; the rest (mae) smaller (src/formats/metrics.ts METRIC_DIRECTION).
 HIGHER_IS_BETTER = {'accuracy', 'one_off_accuracy', 'qwk'}
 VAL_METRICS = ('accuracy', 'one_off_accuracy', 'mae', 'qwk')
 EVAL_BATCH = 256
+# Label of the augmentation stream: mulberry32(deriveSeed(seed, epoch, AUGMENT_STREAM)).
+AUGMENT_STREAM = 0x61756720
 
 
 class Emitter:
@@ -40,7 +42,8 @@ def train(config, device, emit, facts):
     for key in ('dataset', 'splits', 'model', 'loss', 'optimizer', 'epochs', 'batchSize', 'seed', 'outDir', 'checkpointDir'):
         if key not in config:
             raise UserError(f'train config: missing {key!r}')
-    seed_everything(config['seed'], device)
+    seed = int(config['seed'])
+    seed_everything(seed, device)
     manifest = data.read_manifest(config['dataset'])
     classes = len(manifest['classes'])
     spec = config['model']
@@ -50,7 +53,7 @@ def train(config, device, emit, facts):
     train_set = Split(config['dataset'], manifest, config['splits']['train'], spec, device)
     val_set = Split(config['dataset'], manifest, config['splits']['val'], spec, device)
 
-    model = build_model(spec).to(device)
+    model = build_model(spec, seed).to(device)
     objective = Objective(config['loss'], classes, manifest.get('positions') or list(range(classes)))
     optimizer = make_optimizer(model, config['optimizer'])
     augment = config.get('augment') or {}
@@ -58,13 +61,12 @@ def train(config, device, emit, facts):
     if select_by not in VAL_METRICS:
         raise UserError(f"selectBy {select_by!r} is not one of {', '.join(VAL_METRICS)}")
     epochs, batch = int(config['epochs']), int(config['batchSize'])
-    shuffle_rng = torch.Generator().manual_seed(config['seed'])
 
     history = {'loss': config['loss']['kind'], 'epochs': [], 'best_epoch': 0, 'facts': facts}
     if objective.kind == 'learned':
         history['ground_distance'] = []
     best = {'epoch': 0, 'value': None, 'weights': None}
-    start = 1
+    start = 0
     ckpt_path = os.path.join(config['checkpointDir'], 'torch-checkpoint.pt')
     key = config_key(config)
     if os.path.exists(ckpt_path):
@@ -74,25 +76,27 @@ def train(config, device, emit, facts):
             optimizer.load_state_dict(ckpt['optimizer'])
             objective.load_state(ckpt['objective'])
             history, best = ckpt['history'], ckpt['best']
-            shuffle_rng.set_state(ckpt['shuffle_rng'])
             torch.set_rng_state(ckpt['torch_rng'])
             if device.type == 'cuda' and ckpt.get('cuda_rng') is not None:
                 torch.cuda.set_rng_state(ckpt['cuda_rng'])
             start = ckpt['epoch'] + 1
-            emit.log(f'resuming after epoch {ckpt["epoch"]} from {ckpt_path}')
+            emit.log(f'resuming after epoch {start} of {epochs} from {ckpt_path}')
+    elif objective.needs_pass(-1):
+        objective.end_epoch(-1, *whole_pass(model, train_set, objective))
 
     started = time.monotonic()
-    for epoch in range(start, epochs + 1):
+    for epoch in range(start, epochs):  # 0-based, as in docs/ml.md
         set_lr(optimizer, config['optimizer'], epoch, epochs)
-        objective.start_epoch(epoch)
+        objective.set_epoch(epoch)
         model.train()
-        order = torch.randperm(train_set.n, generator=shuffle_rng)
+        order = torch.tensor(rng.permutation(train_set.n, rng.mulberry32(rng.derive_seed(seed, epoch))), dtype=torch.int64)
+        augment_rand = rng.mulberry32(rng.derive_seed(seed, epoch, AUGMENT_STREAM))
         steps, loss_sum = 0, 0.0
         sync(device)
         t0 = time.perf_counter()
         for i in range(0, train_set.n, batch):
             idx = order[i:i + batch]
-            x, y = train_set.batch(idx, augment, shuffle_rng)
+            x, y = train_set.batch(idx, augment, augment_rand)
             logits, _ = model(x)
             loss = objective(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -102,15 +106,18 @@ def train(config, device, emit, facts):
             steps += 1
         sync(device)
         seconds = time.perf_counter() - t0
-        objective.end_epoch(epoch)
 
         model.eval()
-        outputs, features = infer(model, val_set, objective.kind)
+        if objective.needs_pass(epoch):
+            objective.end_epoch(epoch, *whole_pass(model, train_set, objective))
+            if objective.kind == 'learned':
+                history['ground_distance'].append(objective.state['groundDistance'])
+        outputs, _ = infer(model, val_set, objective.kind)
         val = {k: v for k, v in metric_fns.evaluation_metrics(
-            val_set.labels_np, predict_classes(outputs, objective.kind, objective.positions).numpy(), classes).items()
+            val_set.labels_np, predict_classes(outputs, objective.kind, objective.positions), classes).items()
             if k in VAL_METRICS}
         record = {
-            'epoch': epoch,
+            'epoch': epoch + 1,
             'train_loss': loss_sum / train_set.n,
             'val': val,
             'examples_per_second': train_set.n / seconds,
@@ -118,23 +125,19 @@ def train(config, device, emit, facts):
             'seconds': seconds,
         }
         history['epochs'].append(record)
-        if objective.kind == 'learned':
-            _, train_features = infer(model, train_set, objective.kind)
-            history['ground_distance'].append(objective.learn_d(train_features, train_set.labels).tolist())
         value = val[select_by]
         if best['value'] is None or (value > best['value'] if select_by in HIGHER_IS_BETTER else value < best['value']):
-            best = {'epoch': epoch, 'value': value, 'weights': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+            best = {'epoch': epoch + 1, 'value': value, 'weights': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         history['best_epoch'] = best['epoch']
 
         save_atomic(ckpt_path, lambda f: torch.save({
             'key': key, 'epoch': epoch, 'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
-            'objective': objective.state(), 'history': history, 'best': best,
-            'shuffle_rng': shuffle_rng.get_state(), 'torch_rng': torch.get_rng_state(),
+            'objective': objective.state, 'history': history, 'best': best, 'torch_rng': torch.get_rng_state(),
             'cuda_rng': torch.cuda.get_rng_state() if device.type == 'cuda' else None,
         }, f))
         done = epoch - start + 1
-        eta = (time.monotonic() - started) / done * (epochs - epoch)
-        emit.progress(epoch / epochs, f"epoch {epoch}/{epochs} loss {record['train_loss']:.4f} "
+        eta = (time.monotonic() - started) / done * (epochs - epoch - 1)
+        emit.progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} "
                       f"val acc {val['accuracy']:.3f} qwk {val['qwk']:.3f} {record['examples_per_second']:.0f} ex/s eta {eta:.0f}s")
 
     model.load_state_dict(best['weights'])
@@ -150,6 +153,13 @@ def train(config, device, emit, facts):
     return result
 
 
+def whole_pass(model, split, objective):
+    """Logits, features and labels of a whole split in inference mode, for the objective's end of epoch."""
+    model.eval()
+    logits, features = infer(model, split, objective.kind)
+    return logits, features, split.labels.cpu()
+
+
 def evaluate(config, device, emit, facts):
     for key in ('dataset', 'split', 'modelDir', 'outDir'):
         if key not in config:
@@ -160,7 +170,7 @@ def evaluate(config, device, emit, facts):
     manifest = data.read_manifest(config['dataset'])
     spec = model_file['spec']
     model = build_model(spec)
-    model.load_state_dict(read_weights(config['modelDir'], model_file))
+    load_tfjs_state(model, read_weights(config['modelDir'], model_file))
     model.to(device).eval()
     positions = model_file['loss'].get('positions') or manifest.get('positions') or list(range(spec['classes']))
     split = Split(config['dataset'], manifest, config['split'], spec, device, model_file.get('normalization'))
@@ -168,7 +178,7 @@ def evaluate(config, device, emit, facts):
     outputs, _ = infer(model, split, model_file['loss']['kind'], mirror=bool(config.get('mirror')))
     seconds = time.perf_counter() - t0
     kind = model_file['loss']['kind']
-    predicted = predict_classes(outputs, kind, positions).numpy()
+    predicted = predict_classes(outputs, kind, positions)
     result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'])
     result.update({'split': config['split'], 'classes': manifest['classes'],
                    'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
@@ -207,21 +217,38 @@ class Split:
             self.std = torch.tensor(norm['std'], dtype=torch.float32, device=device)[None, :, None, None]
         self.device = device
 
-    def batch(self, idx, augment=None, rng=None):
+    def batch(self, idx, augment=None, rand=None):
+        """Normalised images [B, C, ih, iw] and labels of the samples `idx`. With `augment`, each
+        sample draws from `rand` (mulberry32), in order: crop row, crop column (randomCrop, when the
+        stored image is larger than the input), then mirror (p = ½). Without, a centre crop."""
         idx = idx.to(self.device)
         x = self.images.index_select(0, idx)
-        dy, dx = (self.h - self.ih) // 2, (self.w - self.iw) // 2
-        if augment and augment.get('randomCrop') and (self.h > self.ih or self.w > self.iw):
-            dy = int(torch.randint(0, self.h - self.ih + 1, (1,), generator=rng))
-            dx = int(torch.randint(0, self.w - self.iw + 1, (1,), generator=rng))
-        x = x[:, :, dy:dy + self.ih, dx:dx + self.iw].float()
+        crop = bool(augment and augment.get('randomCrop')) and (self.h > self.ih or self.w > self.iw)
+        mirror = bool(augment and augment.get('mirror'))
+        if crop or mirror:
+            b = len(idx)
+            dy = np.full(b, (self.h - self.ih) // 2)
+            dx = np.full(b, (self.w - self.iw) // 2)
+            flip = np.zeros(b, dtype=bool)
+            for i in range(b):
+                if crop:
+                    dy[i] = int(rand() * (self.h - self.ih + 1))
+                    dx[i] = int(rand() * (self.w - self.iw + 1))
+                if mirror:
+                    flip[i] = rand() < 0.5
+            rows = torch.as_tensor(dy[:, None] + np.arange(self.ih)[None, :], device=self.device)
+            cols = np.arange(self.iw)[None, :]
+            cols = torch.as_tensor(dx[:, None] + np.where(flip[:, None], self.iw - 1 - cols, cols), device=self.device)
+            n = torch.arange(b, device=self.device)[:, None, None]
+            x = x[n, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+        elif self.h > self.ih or self.w > self.iw:
+            dy, dx = (self.h - self.ih) // 2, (self.w - self.iw) // 2
+            x = x[:, :, dy:dy + self.ih, dx:dx + self.iw]
+        x = x.float()
         if self.dtype == 'uint8':
             x = x / 255.0
             if self.mean is not None:
                 x = (x - self.mean) / self.std
-        if augment and augment.get('mirror'):
-            flip = (torch.rand(len(idx), generator=rng) < 0.5).to(self.device)
-            x = torch.where(flip[:, None, None, None], x.flip(3), x)
         return x, self.labels.index_select(0, idx)
 
 
@@ -296,15 +323,16 @@ def config_key(config):
 
 
 def write_model(model_dir, model, spec, loss, norm, best_epoch, facts):
-    """model.json (ModelFile) and weights.bin: float32 LE tensors in state_dict order (torch layout)."""
+    """model.json (ModelFile) and weights.bin: float32 LE in the tfjs names, layout and order, so the
+    file has one format for both engines (models.py)."""
     os.makedirs(model_dir, exist_ok=True)
-    state = model.state_dict()
-    blob = b''.join(v.detach().cpu().float().contiguous().numpy().astype('<f4').tobytes() for v in state.values())
+    state = tfjs_state(model)
+    blob = b''.join(v.float().numpy().astype('<f4').tobytes() for v in state.values())
     save_atomic(os.path.join(model_dir, 'weights.bin'), lambda f: f.write(blob))
     model_file = {
         'format': 'repro-model/1', 'engine': 'torch', 'spec': spec, 'loss': loss,
         'weights': [{'name': k, 'shape': list(v.shape)} for k, v in state.items()],
-        'bestEpoch': best_epoch, 'facts': {**facts, 'weights_layout': 'torch (OIHW conv, [out, in] linear)'},
+        'bestEpoch': best_epoch, 'facts': facts,
     }
     if norm:
         model_file['normalization'] = norm

@@ -1,0 +1,109 @@
+// The torch engine end to end: train the small CNN for two epochs on a tiny dataset, evaluate it,
+// and check the files against the shared contract (src/ml/types.ts, src/formats/metrics.ts).
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { evaluateWithTorch, trainWithTorch } from '../../src/ml/torch.js';
+import type { ModelFile, TrainConfig } from '../../src/ml/types.js';
+import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
+import { StepError } from '../../src/steps/kind.js';
+import { recordingIO, tempDir, torch, writeTinyDataset } from './helpers.js';
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+function config(dataset: string, root: string, over: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    dataset,
+    splits: { train: 'train', val: 'val' },
+    model: { arch: 'small-cnn', inputShape: [8, 8, 3], classes: 5, width: 0.25 },
+    loss: { kind: 'emd2' },
+    optimizer: { kind: 'adam', lr: 0.01 },
+    epochs: 2,
+    batchSize: 16,
+    seed: 7,
+    outDir: join(root, 'out'),
+    checkpointDir: join(root, 'ckpt'),
+    ...over,
+  };
+}
+
+describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', () => {
+  const dataset = writeTinyDataset(join(tempDir('data'), 'tiny'));
+
+  it('trains, writing model.json, weights and history.json as the contract says', async () => {
+    const root = tempDir('train');
+    const io = recordingIO();
+    const outcome = await trainWithTorch(config(dataset, root), io);
+
+    const model = readJson<ModelFile>(join(outcome.modelDir, 'model.json'));
+    expect(model.format).toBe('repro-model/1');
+    expect(model.engine).toBe('torch');
+    expect(model.spec.arch).toBe('small-cnn');
+    expect(model.loss.kind).toBe('emd2');
+    expect(model.normalization).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    const floats = model.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+    expect(readFileSync(join(outcome.modelDir, 'weights.bin')).length).toBe(4 * floats);
+
+    const history = readJson<TrainingHistory>(outcome.historyFile);
+    expect(history.loss).toBe('emd2');
+    expect(history.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    for (const e of history.epochs) {
+      expect(e.train_loss).toBeGreaterThan(0);
+      expect(e.ms_per_step).toBeGreaterThan(0);
+      expect(e.examples_per_second).toBeGreaterThan(0);
+      expect(Object.keys(e.val ?? {}).sort()).toEqual(['accuracy', 'mae', 'one_off_accuracy', 'qwk']);
+    }
+    expect([1, 2]).toContain(history.best_epoch);
+    expect(model.bestEpoch).toBe(history.best_epoch);
+
+    // What ran is recorded, and a GPU is claimed only when torch used one.
+    expect(outcome.facts.engine).toBe('torch');
+    expect(outcome.facts.torch).toBe(torch!.torch);
+    expect(outcome.facts.device).toBe(torch!.cuda ? 'cuda' : 'cpu');
+    expect(outcome.facts.threads).toBe(1);
+    expect(history.facts.device).toBe(outcome.facts.device);
+
+    // Progress lines became io.progress calls, one per epoch.
+    expect(io.progress.calls.map(([f]) => f)).toEqual([0.5, 1]);
+    expect(io.progress.calls[1]![1]).toMatch(/^epoch 2\/2 loss \d/);
+
+    const evalOut = join(root, 'eval');
+    const ev = await evaluateWithTorch({ dataset, split: 'test', modelDir: outcome.modelDir, outDir: evalOut, mirror: true }, recordingIO());
+    const metrics = readJson<EvaluationMetrics>(ev.metricsFile);
+    expect(metrics.n).toBe(20);
+    expect(metrics.split).toBe('test');
+    expect(metrics.classes).toHaveLength(5);
+    expect(metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(20);
+    expect(metrics.per_class_recall).toHaveLength(5);
+    for (const k of ['accuracy', 'one_off_accuracy', 'qwk'] as const) expect(Math.abs(metrics[k])).toBeLessThanOrEqual(1);
+    expect(metrics.one_off_accuracy).toBeGreaterThanOrEqual(metrics.accuracy);
+    const predictions = readJson<{ predicted: number[]; labels: number[] }>(ev.predictionsFile);
+    expect(predictions.predicted).toHaveLength(20);
+    const correct = predictions.predicted.filter((p, i) => p === predictions.labels[i]).length;
+    expect(correct / 20).toBeCloseTo(metrics.accuracy, 10);
+  });
+
+  it('is deterministic: the same seed gives bit-identical weights', async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const root = tempDir(`det${i}`);
+      const out = await trainWithTorch(config(dataset, root, { epochs: 1, loss: { kind: 'learned', warmupEpochs: 0 } }), recordingIO());
+      hashes.push(createHash('sha256').update(readFileSync(join(out.modelDir, 'weights.bin'))).digest('hex'));
+      const history = readJson<TrainingHistory>(out.historyFile);
+      expect(history.ground_distance).toHaveLength(1);
+      expect(existsSync(out.groundDistanceFile!)).toBe(true);
+    }
+    expect(hashes[0]).toBe(hashes[1]);
+  });
+
+  it('reports a bad dataset as a StepError naming the file', async () => {
+    const root = tempDir('bad');
+    const bad = join(root, 'data');
+    writeTinyDataset(bad);
+    writeFileSync(join(bad, 'train.labels.bin'), Buffer.alloc(3));
+    const err = await trainWithTorch(config(bad, root), recordingIO()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect((err as StepError).message).toMatch(/train\.labels\.bin: 3 bytes, expected 320/);
+  });
+});
