@@ -1,0 +1,92 @@
+// Reads what the compare step was handed — evaluate's metrics.json and train's history.json per
+// variant and seed — into one table: variant → pairing key (seed or fold) → metric → value.
+
+import { readFile } from 'node:fs/promises';
+import type { Gathered } from '../workflow/types.js';
+import type { TrainingHistory } from '../formats/metrics.js';
+import { StepError } from '../steps/kind.js';
+import { TIMING_METRICS, pairKey, variantName } from './spec.js';
+
+export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
+
+async function readJson(where: string, value: unknown): Promise<Record<string, unknown>> {
+  // A value output arrives as the JSON itself; a file output as its absolute path in the store.
+  if (value && typeof value === 'object') return value as Record<string, unknown>;
+  if (typeof value !== 'string') throw new StepError(`${where}: expected a file path or a JSON value, got ${JSON.stringify(value)}`);
+  let text: string;
+  try {
+    text = await readFile(value, 'utf8');
+  } catch (err) {
+    throw new StepError(`${where}: cannot read ${value}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new StepError(`${where}: ${value} is not a metrics JSON object (${(err as Error).message})`);
+  }
+}
+
+/**
+ * A timing metric of a training history: the mean over epochs, leaving out the first when there
+ * are several (it includes kernel compilation and warm-up, which the paper's "overhead" is not about).
+ */
+export function timingFromHistory(history: Partial<TrainingHistory>, metric: string): number | undefined {
+  const epochs = Array.isArray(history.epochs) ? history.epochs : [];
+  const values = epochs
+    .map((e) => (e as unknown as Record<string, unknown>)[metric])
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const used = values.length > 1 ? values.slice(1) : values;
+  if (used.length === 0) return undefined;
+  return used.reduce((a, b) => a + b, 0) / used.length;
+}
+
+function cell(table: ObservationTable, variant: string, key: string): Record<string, number> {
+  let byKey = table.get(variant);
+  if (!byKey) table.set(variant, (byKey = new Map()));
+  let metrics = byKey.get(key);
+  if (!metrics) byKey.set(key, (metrics = {}));
+  return metrics;
+}
+
+export async function loadObservations(
+  results: Array<Gathered<unknown>>,
+  timings: Array<Gathered<unknown>> | undefined,
+  variantKey: string,
+  pairBy: string,
+): Promise<ObservationTable> {
+  const table: ObservationTable = new Map();
+  for (const g of results) {
+    const metrics = await readJson(g.step, g.value);
+    const target = cell(table, variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy]));
+    for (const [name, v] of Object.entries(metrics)) {
+      if (typeof v === 'number' && Number.isFinite(v)) target[name] = v;
+    }
+  }
+  for (const g of timings ?? []) {
+    const history = (await readJson(g.step, g.value)) as Partial<TrainingHistory>;
+    const target = cell(table, variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy]));
+    for (const metric of TIMING_METRICS) {
+      const v = timingFromHistory(history, metric);
+      if (v !== undefined) target[metric] = v;
+    }
+  }
+  return table;
+}
+
+/** The values of one metric for one variant, by pairing key; a run missing the metric is an error. */
+export function metricValues(table: ObservationTable, variant: string, metric: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, metrics] of table.get(variant) ?? []) {
+    const v = metrics[metric];
+    if (v === undefined) {
+      throw new StepError(
+        `the run of variant '${variant}' with key ${key} has no numeric '${metric}'`,
+        `metrics present: ${Object.keys(metrics).join(', ') || 'none'}`,
+      );
+    }
+    out.set(key, v);
+  }
+  return out;
+}

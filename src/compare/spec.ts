@@ -1,0 +1,473 @@
+// What a `compare` step's `with` holds — the paper's reported numbers and its claims — its JSON
+// Schema (structure only), and the plan-time semantic checks (names that must exist, pairing that
+// must match, tolerances that must make sense). The schema stays permissive on purpose: the checks
+// here give the precise message at the precise node (`path` under `with`).
+
+import type { Gathered } from '../workflow/types.js';
+import type { RunScale } from '../formats/verdict.js';
+import { METRIC_DIRECTION, METRIC_NAMES } from '../formats/metrics.js';
+import { didYouMean } from '../workflow/suggest.js';
+
+export type TestName = 'paired-t' | 'wilcoxon' | 'sign';
+
+export interface Tolerance {
+  absolute?: number;
+  relative?: number;
+  k_sd?: number;
+}
+
+export interface ReportedEntry {
+  id: string;
+  metric: string;
+  variant: string;
+  /** The paper's number, in the units of metrics.json (fractions, not percent); null when unknown. */
+  value: number | null;
+  sd?: number;
+  n?: number;
+  source: { paper: string; version?: string; table?: string; row?: string; column?: string; [k: string]: unknown };
+  tolerance?: Tolerance;
+  note?: string;
+  required?: boolean;
+  alpha?: number;
+}
+
+export interface Relation {
+  type: 'better' | 'equivalent' | 'ranking';
+  a?: string;
+  b?: string;
+  min_gain?: number;
+  delta?: number;
+  order?: string[];
+}
+
+export interface ClaimEntry {
+  id: string;
+  text: string;
+  metric: string;
+  direction?: 'higher' | 'lower';
+  relation: Relation;
+  test?: TestName;
+  alpha?: number;
+  required?: boolean;
+}
+
+export interface CompareWith {
+  results: Array<Gathered<string>>;
+  timings?: Array<Gathered<string>>;
+  variant_key?: string;
+  pair_by?: string;
+  scale?: RunScale;
+  scale_note?: string;
+  reported?: ReportedEntry[];
+  claims?: ClaimEntry[];
+}
+
+export const DEFAULTS = {
+  variant_key: 'variant',
+  pair_by: 'seed',
+  // A run that does not say what it is is treated as a stand-in: it can never mark a paper's absolute number reproduced.
+  scale: 'proxy' as RunScale,
+  test: 'paired-t' as TestName,
+  alpha: 0.05,
+};
+
+/** Metrics read from train histories (`timings`), not from evaluate's metrics.json. */
+export const TIMING_METRICS = ['ms_per_step', 'examples_per_second'] as const;
+
+/** Metrics that are fractions in 0..1 in metrics.json; papers print them in percent. */
+const FRACTION_METRICS = new Set(['accuracy', 'one_off_accuracy']);
+
+const gatheredSchema = {
+  type: 'array',
+  description:
+    'Every instance of a matrix step, gathered by a reference from this step (which has no matrix): ' +
+    "`${{ steps.evaluate.outputs.metrics }}`. Each entry is {matrix, step, value}; value is the output's absolute path.",
+  items: { type: 'object' },
+};
+
+export const compareWithSchema = {
+  type: 'object',
+  description: "Compares a run's results with the paper: its reported numbers and its claims.",
+  required: ['results'],
+  additionalProperties: false,
+  properties: {
+    results: {
+      ...gatheredSchema,
+      description: "evaluate's `metrics` outputs (metrics.json per variant and seed). " + gatheredSchema.description,
+    },
+    timings: {
+      ...gatheredSchema,
+      description:
+        "train's `history` outputs, for timing claims (metrics ms_per_step, examples_per_second: the mean over epochs, " +
+        'the first epoch left out when there are several, as it includes warm-up). ' +
+        gatheredSchema.description,
+    },
+    variant_key: {
+      type: 'string',
+      default: DEFAULTS.variant_key,
+      description: "The matrix axis that names the variants. An object value is named by its `name` field.",
+    },
+    pair_by: {
+      type: 'string',
+      default: DEFAULTS.pair_by,
+      description: "The matrix axis that pairs runs across variants for the paired tests: 'seed', or 'fold' for cross-validation.",
+      examples: ['seed', 'fold'],
+    },
+    scale: {
+      enum: ['full', 'proxy', 'smoke'],
+      default: DEFAULTS.scale,
+      description:
+        "'full': the paper's protocol on the paper's data. 'proxy': a stand-in dataset, CPU, or fewer epochs. 'smoke': a tiny run " +
+        "that only shows the pipeline works. Only a full run can mark a reported number reproduced; claims are checked at every scale, labelled.",
+    },
+    scale_note: {
+      type: 'string',
+      description: "Why the run is not full scale ('RetinaMNIST stands in for Adience; 20 epochs on CPU'). Required unless scale is 'full'.",
+    },
+    reported: {
+      type: 'array',
+      description: 'Numbers the paper reports, one per metric and variant, each with its source and a tolerance.',
+      items: {
+        type: 'object',
+        required: ['id', 'metric', 'variant', 'value'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: "A short unique id ('adience-xe-accuracy')." },
+          metric: { type: 'string', description: `A metric of metrics.json (${METRIC_NAMES.join(', ')}) or a timing metric.` },
+          variant: { type: 'string', description: 'The variant this number is for (a value of the variant axis).' },
+          value: {
+            type: ['number', 'null'],
+            description: "The paper's number in the units of metrics.json (0.507, not 50.7 %). null when it is not known: the verdict is then 'not recorded'.",
+          },
+          sd: { type: 'number', description: "The paper's standard deviation, when it gives one (needed by a k_sd tolerance)." },
+          n: { type: 'integer', description: 'How many runs or folds the paper averaged, when known.' },
+          source: {
+            type: 'object',
+            description: 'Where the number is printed. Required: a reported value without a source is an error.',
+            properties: {
+              paper: { type: 'string', description: "e.g. 'arXiv:1611.05916'." },
+              version: { type: 'string', description: "e.g. 'v4'." },
+              table: { type: 'string' },
+              row: { type: 'string' },
+              column: { type: 'string' },
+            },
+          },
+          tolerance: {
+            type: 'object',
+            description:
+              'How far the measured mean may be from the value: absolute (metric units), relative (fraction of the value) or k_sd (multiples of the reported sd). ' +
+              'Required unless value is null. Several → the widest applies.',
+            additionalProperties: false,
+            properties: {
+              absolute: { type: 'number' },
+              relative: { type: 'number' },
+              k_sd: { type: 'number' },
+            },
+          },
+          note: { type: 'string', description: 'Anything a reader needs (why the value is unknown, which protocol the paper used).' },
+          required: { type: 'boolean', default: false, description: 'Whether `repro check` gates on this number.' },
+          alpha: { type: 'number', default: DEFAULTS.alpha, description: 'Significance level of the equivalence test against the tolerance band.' },
+        },
+      },
+    },
+    claims: {
+      type: 'array',
+      description: "The paper's claims, each turned into a paired statistical test across seeds (or folds).",
+      items: {
+        type: 'object',
+        required: ['id', 'text', 'metric', 'relation'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: "A short unique id ('C1')." },
+          text: { type: 'string', description: 'The claim in words, as the paper makes it.' },
+          metric: { type: 'string', description: 'The metric the claim is about.' },
+          direction: {
+            enum: ['higher', 'lower'],
+            description: 'Whether a higher value is better. Default: the metric\'s own (accuracy higher, mae lower, ms_per_step lower).',
+          },
+          relation: {
+            type: 'object',
+            required: ['type'],
+            additionalProperties: false,
+            description:
+              "better {a, b, min_gain?}: a beats b (by more than min_gain, in metric units; a negative min_gain is a non-inferiority margin). " +
+              'equivalent {a, b, delta}: a and b differ by less than delta. ranking {order}: each variant beats the next.',
+            properties: {
+              type: { enum: ['better', 'equivalent', 'ranking'] },
+              a: { type: 'string' },
+              b: { type: 'string' },
+              min_gain: { type: 'number', default: 0 },
+              delta: { type: 'number' },
+              order: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          test: {
+            enum: ['paired-t', 'wilcoxon', 'sign'],
+            default: DEFAULTS.test,
+            description: 'The paired test: paired-t (means), wilcoxon (signed ranks, exact for ≤ 50 pairs), sign (signs only).',
+          },
+          alpha: { type: 'number', default: DEFAULTS.alpha, description: 'Significance level (one-sided for better/ranking; each side of the TOST for equivalent).' },
+          required: { type: 'boolean', default: true, description: 'Whether `repro check` gates on this claim.' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** A variant's display name: a string value itself, an object by its `name`. */
+export function variantName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') {
+    return (value as { name: string }).name;
+  }
+  return JSON.stringify(value);
+}
+
+export function pairKey(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** The variants a gathered input covers and, per variant, its pairing keys. */
+export type Coverage = Map<string, string[]>;
+
+/**
+ * Reads the variant and pairing key of each gathered entry. Problems (not gathered, missing axis,
+ * two entries for one variant and key) become issues at `where`.
+ */
+export function coverage(
+  gathered: unknown,
+  where: 'results' | 'timings',
+  variantKey: string,
+  pairBy: string,
+  issues: Issue[],
+): Coverage | null {
+  if (!Array.isArray(gathered) || gathered.some((g) => !g || typeof g !== 'object' || !('matrix' in g))) {
+    issues.push({
+      path: where,
+      message:
+        `'${where}' must gather every instance of a matrix step: reference the step's output ` +
+        '(e.g. ${{ steps.evaluate.outputs.metrics }}) from a compare step that has no matrix',
+    });
+    return null;
+  }
+  const cov: Coverage = new Map();
+  const seen = new Set<string>();
+  for (const g of gathered as Array<Gathered<unknown>>) {
+    const axes = Object.keys(g.matrix);
+    if (!(variantKey in g.matrix)) {
+      issues.push({
+        path: 'variant_key',
+        message: `${where} come from '${g.step}', whose matrix has no axis '${variantKey}'${didYouMean(variantKey, axes)} (axes: ${axes.join(', ') || 'none'})`,
+      });
+      return null;
+    }
+    if (!(pairBy in g.matrix)) {
+      issues.push({
+        path: 'pair_by',
+        message: `${where} come from '${g.step}', whose matrix has no axis '${pairBy}' to pair runs by${didYouMean(pairBy, axes)} (axes: ${axes.join(', ')})`,
+      });
+      return null;
+    }
+    const v = variantName(g.matrix[variantKey]);
+    const k = pairKey(g.matrix[pairBy]);
+    const id = `${v}\u0000${k}`;
+    if (seen.has(id)) {
+      const others = axes.filter((a) => a !== variantKey && a !== pairBy);
+      issues.push({
+        path: where,
+        message:
+          `${where} hold several runs of variant '${v}' with ${pairBy} ${k}` +
+          (others.length ? ` (they differ in ${others.map((a) => `'${a}'`).join(', ')})` : '') +
+          `: pair_by must name the one axis besides '${variantKey}'`,
+      });
+      return null;
+    }
+    seen.add(id);
+    const keys = cov.get(v) ?? [];
+    keys.push(k);
+    cov.set(v, keys);
+  }
+  return cov;
+}
+
+function isNum(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+/** Plan-time semantic checks of a compare step's `with`. Tolerates malformed input (the schema reports that). */
+export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
+  const variantKey = typeof w.variant_key === 'string' ? w.variant_key : DEFAULTS.variant_key;
+  const pairBy = typeof w.pair_by === 'string' ? w.pair_by : DEFAULTS.pair_by;
+  if (w.pair_by !== undefined && w.pair_by === variantKey) {
+    issues.push({ path: 'pair_by', message: `pair_by and variant_key are both '${variantKey}': pairs need another axis (seed or fold)` });
+  }
+  const results = coverage(w.results, 'results', variantKey, pairBy, issues);
+  const timings = w.timings === undefined ? null : coverage(w.timings, 'timings', variantKey, pairBy, issues);
+
+  const scale = w.scale ?? DEFAULTS.scale;
+  if (scale !== 'full' && w.scale !== undefined && !(typeof w.scale_note === 'string' && w.scale_note.trim())) {
+    issues.push({ path: 'scale', message: `a ${scale} run needs a scale_note saying how it differs from the paper's protocol (dataset, device, epochs)` });
+  }
+
+  const metricSources = (metric: string): Coverage | null | undefined =>
+    (TIMING_METRICS as readonly string[]).includes(metric) ? timings : results;
+  const knownMetrics: string[] = [...METRIC_NAMES, ...(w.timings !== undefined ? TIMING_METRICS : [])];
+
+  // A metric name must be produced; returns the coverage holding it (null: cannot tell, already reported).
+  const checkMetric = (metric: unknown, path: string): Coverage | null => {
+    if (typeof metric !== 'string') return null;
+    if ((TIMING_METRICS as readonly string[]).includes(metric) && w.timings === undefined) {
+      issues.push({ path, message: `metric '${metric}' comes from training histories: add timings: \${{ steps.train.outputs.history }}` });
+      return null;
+    }
+    if (!knownMetrics.includes(metric)) {
+      issues.push({
+        path,
+        message: `no step produces metric '${metric}'${didYouMean(metric, knownMetrics)} (metrics: ${knownMetrics.join(', ')})`,
+      });
+      return null;
+    }
+    return metricSources(metric) ?? null;
+  };
+
+  const checkVariant = (name: unknown, cov: Coverage | null, path: string): boolean => {
+    if (typeof name !== 'string' || !cov) return false;
+    if (!cov.has(name)) {
+      const known = [...cov.keys()];
+      issues.push({
+        path,
+        message: `no step produces variant '${name}'${didYouMean(name, known)} (${variantKey} values: ${known.join(', ') || 'none'})`,
+      });
+      return false;
+    }
+    return true;
+  };
+
+  const ids = new Map<string, string>();
+  const checkId = (id: unknown, path: string) => {
+    if (typeof id !== 'string') return;
+    const first = ids.get(id);
+    if (first) issues.push({ path, message: `id '${id}' is used twice (first at ${first})` });
+    else ids.set(id, path);
+  };
+
+  const checkAlpha = (alpha: unknown, path: string) => {
+    if (alpha !== undefined && !(isNum(alpha) && alpha > 0 && alpha < 0.5)) {
+      issues.push({ path, message: `alpha must be between 0 and 0.5 (got ${JSON.stringify(alpha)})` });
+    }
+  };
+
+  (Array.isArray(w.reported) ? w.reported : []).forEach((r: Partial<ReportedEntry>, i) => {
+    if (!r || typeof r !== 'object') return;
+    const at = `reported/${i}`;
+    checkId(r.id, `${at}/id`);
+    const cov = checkMetric(r.metric, `${at}/metric`);
+    checkVariant(r.variant, cov, `${at}/variant`);
+    checkAlpha(r.alpha, `${at}/alpha`);
+    const src = r.source as Record<string, unknown> | undefined;
+    if (!src || typeof src !== 'object' || Object.keys(src).length === 0) {
+      issues.push({ path: at, message: `reported '${r.id ?? i}' has no source: say where the paper prints it (source: {paper, version, table, row, column})` });
+    } else if (typeof src.paper !== 'string' || !src.paper) {
+      issues.push({ path: `${at}/source`, message: "source needs 'paper' (e.g. 'arXiv:1611.05916')" });
+    }
+    if (r.value === null) {
+      if (r.required === true) {
+        issues.push({ path: `${at}/required`, message: 'a reported value that is not known (null) cannot be required: there is nothing to reproduce' });
+      }
+      return;
+    }
+    if (!isNum(r.value)) return; // the schema reports a wrong type
+    if (typeof r.metric === 'string' && FRACTION_METRICS.has(r.metric) && (r.value > 1 || r.value < 0)) {
+      issues.push({
+        path: `${at}/value`,
+        message: `${r.metric} is a fraction in 0..1 in metrics.json: write ${(r.value / 100).toString()} for ${r.value} %`,
+      });
+    }
+    const tol = r.tolerance as Tolerance | undefined;
+    if (!tol || typeof tol !== 'object' || Object.keys(tol).length === 0) {
+      issues.push({ path: at, message: `reported '${r.id ?? i}' has a value but no tolerance: add tolerance: {absolute | relative | k_sd}` });
+      return;
+    }
+    for (const key of ['absolute', 'relative', 'k_sd'] as const) {
+      const t = tol[key];
+      if (t !== undefined && !(isNum(t) && t >= 0)) {
+        issues.push({ path: `${at}/tolerance/${key}`, message: `tolerance ${key} must be a number ≥ 0 (got ${JSON.stringify(t)})` });
+      }
+    }
+    if (tol.k_sd !== undefined && !isNum(r.sd)) {
+      issues.push({ path: `${at}/tolerance/k_sd`, message: 'a k_sd tolerance needs the reported sd: add sd, or use absolute/relative' });
+    }
+    if (isNum(r.sd) && r.sd < 0) issues.push({ path: `${at}/sd`, message: 'sd must be ≥ 0' });
+  });
+
+  (Array.isArray(w.claims) ? w.claims : []).forEach((c: Partial<ClaimEntry>, i) => {
+    if (!c || typeof c !== 'object') return;
+    const at = `claims/${i}`;
+    checkId(c.id, `${at}/id`);
+    const cov = checkMetric(c.metric, `${at}/metric`);
+    checkAlpha(c.alpha, `${at}/alpha`);
+    if (typeof c.metric === 'string' && c.direction === undefined && !METRIC_DIRECTION[c.metric] && knownMetrics.includes(c.metric)) {
+      issues.push({ path: `${at}/metric`, message: `metric '${c.metric}' has no default direction: add direction: higher | lower` });
+    }
+    const rel = c.relation;
+    if (!rel || typeof rel !== 'object') return;
+    const rat = `${at}/relation`;
+    let variants: Array<{ name: string; path: string }> = [];
+    if (rel.type === 'better' || rel.type === 'equivalent') {
+      for (const side of ['a', 'b'] as const) {
+        if (typeof rel[side] !== 'string') issues.push({ path: rat, message: `a '${rel.type}' relation needs '${side}' (a variant)` });
+        else variants.push({ name: rel[side]!, path: `${rat}/${side}` });
+      }
+      if (rel.a !== undefined && rel.a === rel.b) issues.push({ path: `${rat}/b`, message: `a and b are both '${rel.a}': compare two different variants` });
+      if (rel.type === 'equivalent') {
+        if (rel.delta === undefined) issues.push({ path: rat, message: "an 'equivalent' relation needs delta (the largest difference that counts as equal, in metric units)" });
+        else if (!(isNum(rel.delta) && rel.delta > 0)) issues.push({ path: `${rat}/delta`, message: `delta must be a number > 0 (got ${JSON.stringify(rel.delta)})` });
+      }
+      if (rel.min_gain !== undefined && !isNum(rel.min_gain)) issues.push({ path: `${rat}/min_gain`, message: 'min_gain must be a number' });
+      if (rel.type === 'equivalent' && rel.min_gain !== undefined) issues.push({ path: `${rat}/min_gain`, message: "min_gain belongs to 'better'; an equivalence uses delta" });
+      if (rel.type === 'better' && rel.delta !== undefined) issues.push({ path: `${rat}/delta`, message: "delta belongs to 'equivalent'; 'better' uses min_gain" });
+    } else if (rel.type === 'ranking') {
+      if (!Array.isArray(rel.order) || rel.order.length < 2) {
+        issues.push({ path: Array.isArray(rel.order) ? `${rat}/order` : rat, message: 'a ranking needs order: [best, …, worst] with at least two variants' });
+      } else {
+        variants = rel.order.map((name, j) => ({ name, path: `${rat}/order/${j}` }));
+        const dup = rel.order.find((v, j) => rel.order!.indexOf(v) !== j);
+        if (dup !== undefined) issues.push({ path: `${rat}/order`, message: `'${dup}' appears twice in the ranking` });
+      }
+      if (rel.min_gain !== undefined && !isNum(rel.min_gain)) issues.push({ path: `${rat}/min_gain`, message: 'min_gain must be a number' });
+    } else {
+      return; // unknown type: the schema's enum reports it
+    }
+    const known = variants.filter((v) => checkVariant(v.name, cov, v.path));
+    // A paired test needs the same pairing keys for every variant it compares.
+    if (cov && known.length >= 2) {
+      const ref = known[0]!;
+      const refKeys = [...cov.get(ref.name)!].sort();
+      for (const v of known.slice(1)) {
+        const keys = [...cov.get(v.name)!].sort();
+        if (keys.join('\u0000') !== refKeys.join('\u0000')) {
+          const only = (xs: string[], ys: string[]) => xs.filter((x) => !ys.includes(x));
+          const missingHere = only(refKeys, keys);
+          const extraHere = only(keys, refKeys);
+          issues.push({
+            path: v.path,
+            message:
+              `${pairBy}s differ between '${ref.name}' (${refKeys.join(', ')}) and '${v.name}' (${keys.join(', ')})` +
+              `${missingHere.length ? `: '${v.name}' lacks ${missingHere.join(', ')}` : ''}` +
+              `${extraHere.length ? `${missingHere.length ? ';' : ':'} only '${v.name}' has ${extraHere.join(', ')}` : ''}` +
+              ` — a paired test needs the same ${pairBy}s for every variant`,
+          });
+        }
+      }
+    }
+  });
+
+  return issues;
+}
