@@ -1,0 +1,189 @@
+// Safe extraction of tar, tar.gz and zip archives. Every entry is checked before it is written:
+// absolute paths, `..` segments and links that would point outside the target are refused (the
+// whole extraction fails; the step's workDir is then discarded, so nothing half-extracted survives).
+import { crc32 } from 'node:zlib';
+import { createWriteStream, mkdirSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, posix, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { StepError } from '../steps/kind.js';
+import { sha256File } from '../engine/hash.js';
+
+export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
+
+export interface ExtractedFile {
+  /** Relative to the extraction directory, forward slashes. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ExtractOptions {
+  format?: ArchiveFormat | 'auto';
+  /** Leading path components to drop (like tar --strip-components); entries left empty are skipped. */
+  strip?: number;
+  progress?(fraction: number | null, message: string): void;
+  signal?: AbortSignal;
+}
+
+/** By magic bytes, not by file name: fetched files are often named by their URL. */
+export function detectFormat(path: string): ArchiveFormat {
+  const head = Buffer.alloc(512);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+  if (n >= 4 && head.readUInt32LE(0) === 0x04034b50) return 'zip';
+  if (n >= 4 && head.readUInt32LE(0) === 0x06054b50) return 'zip'; // empty zip
+  if (n >= 262 && head.toString('latin1', 257, 262) === 'ustar') return 'tar';
+  throw new StepError(`${path}: not a tar, tar.gz or zip archive (unrecognised first bytes)`,
+    'set format: explicitly if the archive is of one of these kinds; bzip2/xz/7z are not supported');
+}
+
+/** Why an entry may not be extracted, or null. `linkTarget` is set for symbolic links. */
+export function unsafeEntry(name: string, linkTarget?: string, hardLink?: string): string | null {
+  const p = name.replace(/\\/g, '/');
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return 'absolute path';
+  if (p.split('/').includes('..')) return "path with '..'";
+  if (linkTarget !== undefined) {
+    if (linkTarget.startsWith('/') || /^[a-zA-Z]:/.test(linkTarget)) return `symbolic link to an absolute path (${linkTarget})`;
+    const resolved = posix.normalize(posix.join(posix.dirname(p), linkTarget));
+    if (resolved === '..' || resolved.startsWith('../')) return `symbolic link pointing outside the target (${linkTarget})`;
+  }
+  if (hardLink !== undefined) {
+    const h = hardLink.replace(/\\/g, '/');
+    if (h.startsWith('/') || h.split('/').includes('..')) return `hard link pointing outside the target (${hardLink})`;
+  }
+  return null;
+}
+
+function stripPath(name: string, strip: number): string | null {
+  const parts = name.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  const rest = parts.slice(strip);
+  return rest.length ? rest.join('/') : null;
+}
+
+export async function extractArchive(archive: string, dest: string, opts: ExtractOptions = {}): Promise<ExtractedFile[]> {
+  const format = !opts.format || opts.format === 'auto' ? detectFormat(archive) : opts.format;
+  mkdirSync(dest, { recursive: true });
+  if (format === 'zip') {
+    return extractZip(archive, dest, opts);
+  }
+  await extractTar(archive, dest, format, opts);
+  return hashTree(dest, opts);
+}
+
+async function extractTar(archive: string, dest: string, format: 'tar' | 'tar.gz', opts: ExtractOptions): Promise<void> {
+  const tar = await import('tar');
+  const refused: string[] = [];
+  const size = statSync(archive).size;
+  let entries = 0;
+  try {
+    await tar.x({
+      file: archive,
+      cwd: dest,
+      strip: opts.strip ?? 0,
+      gzip: format === 'tar.gz' ? true : undefined,
+      strict: true,
+      preserveOwner: false,
+      // tar would itself strip '/' and skip '..' with a warning; we refuse the archive instead.
+      filter: (path, entry) => {
+        const e = entry as { type?: string; linkpath?: string };
+        const why = unsafeEntry(path, e.type === 'SymbolicLink' ? e.linkpath ?? '' : undefined, e.type === 'Link' ? e.linkpath ?? '' : undefined);
+        const device = e.type === 'CharacterDevice' || e.type === 'BlockDevice' || e.type === 'FIFO';
+        if (why || device) {
+          refused.push(`${path}: ${why ?? `${e.type} entries are not extracted`}`);
+          return false;
+        }
+        if (++entries % 500 === 0) opts.progress?.(null, `${entries} entries extracted`);
+        return true;
+      },
+    });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new StepError(`${archive}: corrupt or truncated ${format} archive (${size} bytes): ${e.message ?? String(err)}`,
+      'fetch it again (its sha256 pins the expected bytes), or check format: matches the file');
+  }
+  if (refused.length) {
+    throw new StepError(`${archive}: refused ${refused.length} unsafe entr${refused.length === 1 ? 'y' : 'ies'}: ${refused.slice(0, 5).join('; ')}`,
+      'entries with absolute paths, .. or links leaving the target directory are never extracted');
+  }
+}
+
+async function extractZip(archive: string, dest: string, opts: ExtractOptions): Promise<ExtractedFile[]> {
+  const yauzl = await import('yauzl');
+  const strip = opts.strip ?? 0;
+  const files: ExtractedFile[] = [];
+  const fail = (why: string): never => {
+    throw new StepError(`${archive}: ${why}`, 'entries with absolute paths, .. or links leaving the target directory are never extracted');
+  };
+  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+    yauzl.open(archive, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
+  ).catch((err: Error) => fail(`corrupt zip archive: ${err.message}`));
+  await new Promise<void>((resolve, reject) => {
+    zip.on('error', (err: Error) => {
+      // yauzl checks names itself and ends the archive with these messages.
+      const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName)/.test(err.message);
+      reject(new StepError(`${archive}: ${unsafe ? `refused unsafe entry: ${err.message}` : `corrupt zip archive: ${err.message}`}`));
+    });
+    zip.on('end', () => resolve());
+    zip.on('entry', (entry: import('yauzl').Entry) => {
+      void (async () => {
+        const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
+        if (mode === 0o120000) fail(`refused ${entry.fileName}: symbolic links in zip archives are not extracted`);
+        const why = unsafeEntry(entry.fileName);
+        if (why) fail(`refused unsafe entry ${entry.fileName}: ${why}`);
+        const rel = stripPath(entry.fileName, strip);
+        if (rel === null || entry.fileName.endsWith('/')) {
+          if (rel !== null) mkdirSync(join(dest, rel), { recursive: true });
+          zip.readEntry();
+          return;
+        }
+        opts.signal?.throwIfAborted();
+        const target = join(dest, rel);
+        mkdirSync(dirname(target), { recursive: true });
+        const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(entry, (err, s) => (err ? rej(err) : res(s!))));
+        const hash = createHash('sha256');
+        let size = 0;
+        let crc = 0;
+        const tap = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            hash.update(chunk);
+            crc = crc32(chunk, crc);
+            size += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        await pipeline(stream, tap, createWriteStream(target));
+        // yauzl checks sizes but not CRCs.
+        if (crc !== entry.crc32) throw new StepError(`${archive}: corrupt zip archive: ${entry.fileName} fails its CRC check`);
+        files.push({ path: rel, sha256: hash.digest('hex'), size });
+        if (files.length % 500 === 0) opts.progress?.(null, `${files.length} files extracted`);
+        zip.readEntry();
+      })().catch((err: unknown) => {
+        zip.close();
+        reject(err instanceof StepError ? err : new StepError(`${archive}: corrupt zip archive: ${(err as Error).message}`));
+      });
+    });
+    zip.readEntry();
+  });
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Every regular file under dir, hashed, sorted by path (symlinks are listed by their own entry only). */
+async function hashTree(dir: string, opts: ExtractOptions): Promise<ExtractedFile[]> {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const files: ExtractedFile[] = [];
+  for (const e of entries) {
+    opts.signal?.throwIfAborted();
+    const abs = join(e.parentPath, e.name);
+    files.push({ path: relative(dir, abs).split('\\').join('/'), sha256: await sha256File(abs), size: statSync(abs).size });
+    if (files.length % 500 === 0) opts.progress?.(files.length / entries.length, `hashed ${files.length}/${entries.length} files`);
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
