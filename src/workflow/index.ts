@@ -1,26 +1,93 @@
-// Placeholder signature: load → parse → validate → plan. Replaced by the workflow-language issue.
-import type { Plan } from './types.js';
+// The workflow analyzer's entry point: load → parse → validate (schema, then meaning) → plan.
+//   const { plan, diagnostics } = await loadPlan('workflows/paper.yaml', { profile, set });
+// `plan` is null when any error was found; `diagnostics` then holds every error, with positions.
+import type { StepKind } from '../steps/kind.js';
+import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
+import { resolveParams } from './params.js';
+import { planWorkflow } from './planner.js';
+import { validateWorkflowShape } from './schema.js';
+import { readWorkflowSource, type ParsedSource } from './source.js';
+import type { ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
 
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  message: string;
-  file: string;
-  line: number;
-  column: number;
-  hint?: string;
-}
+export type { Diagnostic } from './diagnostics.js';
+export { formatDiagnostic, formatDiagnostics, displayLocation, displayPath, COMMAND_LINE } from './diagnostics.js';
+export { concreteId, matrixLabel, parseMemory } from './planner.js';
 
 export interface LoadOptions {
   profile?: string;
   /** `--set key=value` strings, in order. */
   set?: string[];
+  /** Step kinds by name (default: the registry, src/steps/registry.ts). Tests pass their own. */
+  kinds?: ReadonlyMap<string, StepKind<any>>;
+  /** Where `env:` params read their values (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface LoadResult {
   plan: Plan | null;
   diagnostics: Diagnostic[];
+  /** The parsed workflow, when the file could be read and had a valid structure (even if planning failed). */
+  workflow?: Workflow;
 }
 
-export async function loadPlan(_file: string, _options: LoadOptions = {}): Promise<LoadResult> {
-  throw new Error('loadPlan is not implemented yet');
+export async function loadPlan(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const { parsed, sink } = readWorkflowSource(file);
+  if (!parsed) return { plan: null, diagnostics: sink.diagnostics };
+  if (!validateWorkflowShape(parsed.value, sink)) return { plan: null, diagnostics: inSourceOrder(sink.diagnostics) };
+  const workflow = toWorkflow(parsed);
+  // The registry imports every kind: loaded only when needed, so a test with its own kinds stays independent.
+  const kinds = options.kinds ?? (await import('../steps/registry.js')).stepKinds;
+  const resolved = resolveParams(workflow, options, sink);
+  const plan = planWorkflow({ wf: workflow, resolved, kinds, sink });
+  return { plan: sink.errorCount ? null : plan, diagnostics: inSourceOrder(sink.diagnostics), workflow };
 }
+
+/** Command-line problems first, then by position, as a reader goes through the file. */
+function inSourceOrder(diags: Diagnostic[]): Diagnostic[] {
+  return diags
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.line - b.d.line || a.d.column - b.d.column || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+/** The schema-valid document as typed declarations (shorthands expanded: `needs: x` → ['x']). */
+function toWorkflow(p: ParsedSource): Workflow {
+  const v = p.value as Record<string, any>;
+  const params: Record<string, ParamDecl> = {};
+  for (const [name, d] of Object.entries<Record<string, any>>(v.params ?? {})) {
+    params[name] = { ...d, type: d.type } as ParamDecl;
+  }
+  const profiles: Record<string, ProfileDecl> = {};
+  for (const [name, d] of Object.entries<Record<string, any>>(v.profiles ?? {})) {
+    profiles[name] = { ...(d ?? {}), params: d?.params ?? {} };
+  }
+  const steps: Record<string, StepDecl> = {};
+  for (const [id, s] of Object.entries<Record<string, any>>(v.steps)) {
+    steps[id] = {
+      id,
+      uses: s.uses,
+      needs: s.needs === undefined ? [] : Array.isArray(s.needs) ? s.needs : [s.needs],
+      with: s.with ?? {},
+      ...(s.matrix !== undefined && { matrix: s.matrix }),
+      ...(s.resources !== undefined && { resources: s.resources as Resources }),
+      ...(s.outputs !== undefined && { outputs: s.outputs }),
+      ...(s.description !== undefined && { description: s.description }),
+    };
+  }
+  return {
+    file: p.file,
+    dir: p.dir,
+    sha256: p.sha256,
+    name: v.name,
+    ...(v.title !== undefined && { title: v.title }),
+    ...(v.description !== undefined && { description: v.description }),
+    ...(v.paper !== undefined && { paper: v.paper as PaperRef }),
+    params,
+    profiles,
+    steps,
+    ranges: p.ranges,
+    keyRanges: p.keyRanges,
+  };
+}
+
+export { DiagnosticSink };

@@ -81,6 +81,8 @@ export interface Workflow {
   steps: Record<string, StepDecl>;
   /** Where each node came from: a JSON-pointer-like path ('/steps/train/with/epochs') → its range. */
   ranges: Map<string, SourceRange>;
+  /** Ranges of mapping keys by the same paths, for diagnostics about a key itself ('unknown key'). */
+  keyRanges?: Map<string, SourceRange>;
 }
 
 /** One concrete step after matrix expansion: the unit the executor runs and caches. */

@@ -1,14 +1,74 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { formatDiagnostics, loadPlan, type Diagnostic, type LoadOptions, type LoadResult } from '../../workflow/index.js';
+import type { Plan } from '../../workflow/types.js';
 
-// Placeholder: replaced by the issue that implements `repro validate`.
+/** Options every command that reads a workflow accepts. */
+export interface WorkflowOptions {
+  profile?: string;
+  set?: string[];
+  json?: boolean;
+}
+
+/** Adds --profile and the repeatable --set to a command. */
+export function withWorkflowOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --profile <name>', "use this profile's param values (default: the profile marked default)")
+    .option('-s, --set <name=value>', 'override a param (NAME=VALUE, params.NAME=VALUE) or a step input (steps.ID.with.KEY=VALUE); repeatable', collect, [] as string[]);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function printDiagnostics(diagnostics: Diagnostic[]): void {
+  if (!diagnostics.length) return;
+  const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+  process.stderr.write(formatDiagnostics(diagnostics, { color }));
+}
+
+/**
+ * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
+ * ends the command with exit code 2 when the workflow is invalid.
+ */
+export async function loadPlanOrFail(file: string, options: LoadOptions): Promise<Plan> {
+  const result = await loadPlan(file, options);
+  if (!result.plan) {
+    printDiagnostics(result.diagnostics);
+    throw new CliError(`${file}: invalid workflow, nothing ran`, ExitCode.INVALID);
+  }
+  printDiagnostics(result.diagnostics); // warnings
+  return result.plan;
+}
+
+export function summarize(result: LoadResult): { steps: number; concrete: number } {
+  return {
+    steps: result.workflow ? Object.keys(result.workflow.steps).length : 0,
+    concrete: result.plan?.steps.length ?? 0,
+  };
+}
+
 export function validateCommand(program: Command): void {
-  program
-    .command('validate')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError("'repro validate' is not implemented yet", ExitCode.INTERNAL);
+  withWorkflowOptions(
+    program
+      .command('validate')
+      .description('check a workflow: YAML, schema, names, references, cycles, matrix and step inputs (exit 0 when valid, 2 when not)')
+      .argument('<file>', 'the workflow YAML file'),
+  )
+    .option('--json', 'print {ok, steps, concrete, diagnostics} as JSON on stdout')
+    .action(async (file: string, opts: WorkflowOptions) => {
+      const result = await loadPlan(file, { profile: opts.profile, set: opts.set });
+      const counts = summarize(result);
+      const ok = result.plan !== null;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ ok, file, profile: result.plan?.profile ?? null, ...counts, diagnostics: result.diagnostics }, null, 2) + '\n');
+      } else {
+        printDiagnostics(result.diagnostics);
+        if (ok) {
+          const profile = result.plan!.profile ? `, profile ${result.plan!.profile}` : '';
+          process.stdout.write(`ok: ${counts.steps} steps (${counts.concrete} concrete${profile})\n`);
+        }
+      }
+      if (!ok) process.exitCode = ExitCode.INVALID;
     });
 }

@@ -1,0 +1,188 @@
+// The expression language inside `${{ ... }}`: deliberately tiny, and never evaluated as code.
+//
+//   expression := operand ( '||' operand )*        first operand that is not null/undefined/'' wins
+//   operand    := path | literal
+//   path       := name ( '.' name | '[' digits ']' )*     name := [A-Za-z_][A-Za-z0-9_-]*
+//   literal    := number | 'single-quoted' (a quote inside is written '') | true | false | null
+//
+// Roots: params, matrix, steps (steps.ID.outputs.NAME), profile, workflow (dir, name, file).
+// A string that is exactly one expression keeps the value's type (`${{ params.epochs }}` is a
+// number); expressions embedded in a longer string are interpolated into it.
+
+export const EXPRESSION_ROOTS = ['params', 'matrix', 'steps', 'profile', 'workflow'] as const;
+
+export interface PathOperand {
+  kind: 'path';
+  root: string;
+  /** The segments after the root: 'a.b[0]' → ['b', 0] for root 'a'. */
+  path: Array<string | number>;
+  /** The operand's text as written. */
+  text: string;
+  /** Offset of the operand inside the template string. */
+  offset: number;
+}
+
+export interface LiteralOperand {
+  kind: 'literal';
+  value: string | number | boolean | null;
+  text: string;
+  offset: number;
+}
+
+export type Operand = PathOperand | LiteralOperand;
+
+export interface Expression {
+  operands: Operand[];
+  /** The whole `${{ ... }}` text, its offset inside the template, and its length. */
+  text: string;
+  offset: number;
+  length: number;
+}
+
+export type TemplatePart = string | Expression;
+
+export interface ExpressionSyntaxError {
+  error: string;
+  /** Offset and length inside the template string, for the caret. */
+  offset: number;
+  length: number;
+}
+
+export function hasExpression(s: string): boolean {
+  return s.includes('${{');
+}
+
+/** Splits a string into literal text and expressions. */
+export function parseTemplate(s: string): TemplatePart[] | ExpressionSyntaxError {
+  const parts: TemplatePart[] = [];
+  let pos = 0;
+  while (pos < s.length) {
+    const open = s.indexOf('${{', pos);
+    if (open < 0) {
+      parts.push(s.slice(pos));
+      break;
+    }
+    if (open > pos) parts.push(s.slice(pos, open));
+    const close = findClose(s, open + 3);
+    if (close < 0) return { error: "unclosed '${{': expected '}}'", offset: open, length: s.length - open };
+    const inner = s.slice(open + 3, close);
+    const expr = parseExpression(inner, open + 3);
+    if ('error' in expr) return expr;
+    parts.push({ operands: expr.operands, text: s.slice(open, close + 2), offset: open, length: close + 2 - open });
+    pos = close + 2;
+  }
+  return parts;
+}
+
+/** The `}}` that closes an expression, skipping quoted literals (which may contain '}}'). */
+function findClose(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    if (s[i] === "'") {
+      i++;
+      while (i < s.length && !(s[i] === "'" && s[i + 1] !== "'")) i += s[i] === "'" ? 2 : 1;
+    } else if (s[i] === '}' && s[i + 1] === '}') return i;
+  }
+  return -1;
+}
+
+const NAME = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+
+function parseExpression(src: string, base: number): { operands: Operand[] } | ExpressionSyntaxError {
+  const operands: Operand[] = [];
+  let i = 0;
+  const skip = (): void => {
+    while (i < src.length && /\s/.test(src[i]!)) i++;
+  };
+  const fail = (error: string, at = i, length = 1): ExpressionSyntaxError => ({ error, offset: base + at, length: Math.max(1, length) });
+  for (;;) {
+    skip();
+    if (i >= src.length) return fail(operands.length ? "expected a value after '||'" : 'empty expression: expected a path such as params.epochs', Math.max(0, i - 1));
+    const start = i;
+    const c = src[i]!;
+    if (c === "'") {
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= src.length) return fail('unterminated string literal', start, src.length - start);
+        if (src[i] === "'") {
+          if (src[i + 1] === "'") {
+            value += "'";
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        value += src[i++];
+      }
+      operands.push({ kind: 'literal', value, text: src.slice(start, i), offset: base + start });
+    } else if (/[-0-9]/.test(c)) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(src);
+      if (!m) return fail(`unexpected '${c}' in expression`);
+      i += m[0].length;
+      operands.push({ kind: 'literal', value: Number(m[0]), text: m[0], offset: base + start });
+    } else {
+      NAME.lastIndex = i;
+      const m = NAME.exec(src);
+      if (!m) return fail(`unexpected '${c}' in expression: only dotted paths, literals and '||' are allowed`);
+      i += m[0].length;
+      const root = m[0];
+      if ((root === 'true' || root === 'false' || root === 'null') && !/^[.[]/.test(src.slice(i))) {
+        operands.push({ kind: 'literal', value: root === 'null' ? null : root === 'true', text: root, offset: base + start });
+      } else {
+        const path: Array<string | number> = [];
+        for (;;) {
+          if (src[i] === '.') {
+            i++;
+            NAME.lastIndex = i;
+            const n = NAME.exec(src);
+            if (!n) return fail("expected a name after '.'");
+            path.push(n[0]);
+            i += n[0].length;
+          } else if (src[i] === '[') {
+            const m2 = /\[\s*([0-9]+)\s*\]/y;
+            m2.lastIndex = i;
+            const n = m2.exec(src);
+            if (!n) return fail("expected an index such as [0] after '['");
+            path.push(Number(n[1]));
+            i += n[0].length;
+          } else break;
+        }
+        operands.push({ kind: 'path', root, path, text: src.slice(start, i), offset: base + start });
+      }
+    }
+    skip();
+    if (i >= src.length) return { operands };
+    if (src.startsWith('||', i)) {
+      i += 2;
+      continue;
+    }
+    const rest = src.slice(i).trim();
+    const what = /^(\(|==|!=|&&|\+|-|\*|\/|!|\?)/.test(rest)
+      ? `'${rest.match(/^(\(|==|!=|&&|\+|-|\*|\/|!|\?)/)![0]}' is not supported: expressions are paths, literals and '||' only`
+      : `unexpected '${src[i]}' in expression`;
+    return fail(what);
+  }
+}
+
+/** A step-output reference: `steps.ID.outputs.NAME`, or null when the operand is something else. */
+export function stepReference(op: Operand): { step: string; output: string } | null {
+  if (op.kind !== 'path' || op.root !== 'steps') return null;
+  if (op.path.length === 3 && op.path[1] === 'outputs' && typeof op.path[0] === 'string' && typeof op.path[2] === 'string') {
+    return { step: op.path[0], output: op.path[2] };
+  }
+  return null;
+}
+
+/** Every expression in a value tree, with the path of the string it is in. */
+export function* expressionsIn(value: unknown, path: string): Generator<{ path: string; template: string }> {
+  if (typeof value === 'string') {
+    if (hasExpression(value)) yield { path, template: value };
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) yield* expressionsIn(value[i], `${path}/${i}`);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) yield* expressionsIn(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  }
+}

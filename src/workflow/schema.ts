@@ -1,0 +1,194 @@
+// Structural validation with ajv (JSON Schema 2020-12): the workflow file against
+// schemas/workflow.schema.json, and each step's `with` against its kind's `withSchema`.
+// ajv's errors are rewritten into sentences that name the key and say what was expected.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { didYouMean } from './suggest.js';
+import { pointer, type DiagnosticSink } from './diagnostics.js';
+
+// ajv and ajv-formats are CommonJS; createRequire keeps their default exports simple under NodeNext.
+const require = createRequire(import.meta.url);
+const Ajv2020 = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js').default;
+const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+
+export const WORKFLOW_SCHEMA_URL = new URL('../../schemas/workflow.schema.json', import.meta.url);
+
+let ajv: InstanceType<typeof Ajv2020> | null = null;
+let workflowValidator: ValidateFunction | null = null;
+const kindValidators = new WeakMap<object, ValidateFunction>();
+
+function getAjv(): InstanceType<typeof Ajv2020> {
+  if (!ajv) {
+    // verbose: errors carry their schema, so 'unknown key' can list the keys that are allowed.
+    ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+    addFormats(ajv);
+  }
+  return ajv;
+}
+
+export function workflowSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8'));
+}
+
+/** Validates the whole document; returns false (with diagnostics in `sink`) when its structure is wrong. */
+export function validateWorkflowShape(value: unknown, sink: DiagnosticSink): boolean {
+  workflowValidator ??= getAjv().compile(workflowSchema());
+  if (workflowValidator(value)) return true;
+  reportSchemaErrors(workflowValidator.errors ?? [], '', value, sink, { describe: describeWorkflowPath });
+  return false;
+}
+
+/**
+ * Validates a step's concrete `with` against its kind's schema. Errors at or under `skip` paths
+ * (values that are still references to other steps' outputs) are ignored: the schema describes the
+ * resolved value, which is only known at run time.
+ */
+export function validateWith(
+  kindSchema: object,
+  value: unknown,
+  basePath: string,
+  sink: DiagnosticSink,
+  context: { stepLabel: string; skip: string[] },
+): void {
+  let validate = kindValidators.get(kindSchema);
+  if (!validate) {
+    validate = getAjv().compile(kindSchema);
+    kindValidators.set(kindSchema, validate);
+  }
+  if (validate(value)) return;
+  const errors = (validate.errors ?? []).filter(
+    (e) => !context.skip.some((s) => e.instancePath === s || e.instancePath.startsWith(`${s}/`)),
+  );
+  reportSchemaErrors(errors, basePath, value, sink, {
+    describe: (p) => `step '${context.stepLabel}' with${p ? `.${dotted(p)}` : ''}`,
+  });
+}
+
+/** '/steps/train/with/epochs' → 'steps.train.with.epochs'. */
+export function dotted(path: string): string {
+  return path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function describeWorkflowPath(path: string): string {
+  const parts = path.split('/').slice(1);
+  if (parts.length === 0) return 'the workflow';
+  if (parts[0] === 'steps' && parts.length >= 2) {
+    const rest = parts.slice(2).join('.');
+    return `step '${parts[1]}'${rest ? ` ${rest}` : ''}`;
+  }
+  if (parts[0] === 'params' && parts.length >= 2) return `param '${parts[1]}'${parts.length > 2 ? ` ${parts.slice(2).join('.')}` : ''}`;
+  if (parts[0] === 'profiles' && parts.length >= 2) return `profile '${parts[1]}'${parts.length > 2 ? ` ${parts.slice(2).join('.')}` : ''}`;
+  return `'${dotted(path)}'`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number') return Number.isInteger(v) ? `the number ${v}` : `the number ${v}`;
+  if (typeof v === 'string') return `the string '${v.length > 40 ? v.slice(0, 37) + '...' : v}'`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function article(t: string): string {
+  if (t === 'object') return 'a mapping';
+  if (t === 'array') return 'a list';
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let v = root;
+  for (const seg of path.split('/').slice(1)) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (v && typeof v === 'object') v = (v as Record<string, unknown>)[key];
+    else return undefined;
+  }
+  return v;
+}
+
+function reportSchemaErrors(
+  errors: ErrorObject[],
+  basePath: string,
+  root: unknown,
+  sink: DiagnosticSink,
+  opts: { describe: (instancePath: string) => string },
+): void {
+  // A union type ('string or list') reports one error per branch keyword; keep the first per path and keyword.
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    const id = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const where = opts.describe(e.instancePath);
+    const path = basePath + e.instancePath;
+    const value = valueAt(root, e.instancePath);
+    const code = 'schema';
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+        const what = e.instancePath === '' && basePath === '' ? `top-level key '${key}'` : `key '${key}' in ${where}`;
+        sink.error(pointer(path, key), `unknown ${what}${didYouMean(key, allowed)}`, {
+          code: 'unknown-key',
+          key: true,
+          hint: allowed.length ? `allowed: ${allowed.join(', ')}` : undefined,
+        });
+        break;
+      }
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        sink.error(path, `${where}: missing required key '${missing}'`, { code: 'missing-key', key: true });
+        break;
+      }
+      case 'type': {
+        const t = (e.params as { type: string | string[] }).type;
+        const expected = (Array.isArray(t) ? t : String(t).split(',')).map(article).join(' or ');
+        sink.error(path, `${where} must be ${expected}, found ${typeName(value)}`, { code: 'wrong-type' });
+        break;
+      }
+      case 'enum': {
+        const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+        const s = typeof value === 'string' ? didYouMean(value, allowed.map(String)) : '';
+        sink.error(path, `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, found ${typeName(value)}${s}`, {
+          code: 'wrong-value',
+        });
+        break;
+      }
+      case 'propertyNames':
+        break; // reported by the 'pattern' error on the name itself, below
+      case 'pattern': {
+        const name = (e as ErrorObject & { propertyName?: string }).propertyName;
+        if (name !== undefined) {
+          sink.error(pointer(path, name), `'${name}' is not a valid name in ${where}: use letters, digits and '_' (step ids may also use '-'), starting with a letter`, {
+            code: 'bad-name',
+            key: true,
+          });
+        } else {
+          sink.error(path, `${where}: ${typeName(value)} is not in the expected form${patternHint(e.schemaPath)}`, { code: 'wrong-value' });
+        }
+        break;
+      }
+      case 'format':
+        sink.error(path, `${where} must be a ${(e.params as { format: string }).format}, found ${typeName(value)}`, { code: 'wrong-value' });
+        break;
+      default:
+        sink.error(path, `${where} ${e.message ?? 'is invalid'}`, { code });
+    }
+  }
+}
+
+function patternHint(schemaPath: string): string {
+  if (schemaPath.includes('/memory/')) return " (a byte count, or a size such as '512MiB' or '2GiB')";
+  if (schemaPath.includes('/matrix/')) return ' (a list of values, or one ${{ ... }} expression yielding a list)';
+  if (schemaPath.includes('/name/')) return " (lowercase letters, digits, '.', '_' and '-')";
+  if (schemaPath.includes('/arxiv/')) return " (an arXiv id such as '1611.05916')";
+  if (schemaPath.includes('/version/')) return " (such as 'v4')";
+  if (schemaPath.includes('/needs/') || schemaPath.includes('stepId')) return ' (a step id)';
+  return '';
+}
