@@ -154,7 +154,15 @@ export class Store {
     const sha = await this.storeObject(src);
     const size = statSync(this.objectPath(sha)).size;
     const named = join(this.root, 'files', sha, name);
-    if (!existsSync(named)) {
+    let namedIno: number | null = null;
+    try {
+      namedIno = statSync(named).ino;
+    } catch {
+      /* not there yet */
+    }
+    if (namedIno !== statSync(this.objectPath(sha)).ino) {
+      // Absent, or left over from an object that was found corrupted and replaced.
+      rmSync(named, { force: true });
       mkdirSync(dirname(named), { recursive: true });
       linkOrCopy(this.objectPath(sha), named);
     }
@@ -383,7 +391,11 @@ export class Store {
 
   private discard(sha: string, path: string): void {
     if (path.startsWith(join(this.root, 'trees'))) removeTree(this.treePath(sha));
-    else rmSync(path, { force: true });
+    else {
+      rmSync(path, { force: true });
+      // Its named links share the corrupted inode.
+      rmSync(join(this.root, 'files', sha), { recursive: true, force: true });
+    }
     if (this.memo) delete this.memo[sha];
   }
 
