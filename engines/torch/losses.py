@@ -55,6 +55,8 @@ def reg(logits, labels, positions):
 
 # float32 exp(-x) underflows to 0 beyond about 87; keep a margin (docs/ml.md).
 SINKHORN_MAX_EXPONENT = 80
+# Floor of the Sinkhorn denominators and of T inside T log T.
+TINY = 1e-30
 
 
 def sinkhorn(logits, labels, positions, lam=1.0, iterations=100):
@@ -70,11 +72,11 @@ def sinkhorn(logits, labels, positions, lam=1.0, iterations=100):
     q = F.one_hot(labels, c).to(p.dtype)
     v = torch.ones_like(p)
     for _ in range(iterations):
-        u = p / (v @ k.T).clamp_min(1e-30)
-        v = q / (u @ k).clamp_min(1e-30)
+        u = p / (v @ k.T).clamp_min(TINY)
+        v = q / (u @ k).clamp_min(TINY)
     plan = u[:, :, None] * k[None, :, :] * v[:, None, :]
-    # 0 log 0 = 0: where() keeps the gradient finite at zero entries.
-    entropy = torch.where(plan > 0, plan * torch.log(torch.where(plan > 0, plan, torch.ones_like(plan))), torch.zeros_like(plan))
+    # T log max(T, 1e-30): 0 log 0 = 0, as src/ml/losses.ts computes it.
+    entropy = plan * torch.log(plan.clamp_min(TINY))
     return ((plan * m[None]).sum(dim=(1, 2)) + entropy.sum(dim=(1, 2)) / lam).mean()
 
 

@@ -70,7 +70,9 @@ class Objective:
             with torch.no_grad():
                 xe = float(losses.xe(logits, labels))
                 term = float(losses.emd_term(logits, labels, self.weights()))
-            self.state['alpha'] = xe / (AUTO_ALPHA_RATIO * term) if term > 0 else 0.0
+            if not abs(term) > 0:
+                raise UserError('automatic α: the EMD term is 0 on the training split, α is undefined')
+            self.state['alpha'] = xe / (AUTO_ALPHA_RATIO * term)
 
     def weights(self):
         if self._weights is None:
