@@ -1,0 +1,105 @@
+// How numbers and text look in every report format, decided once.
+
+import { METRIC_NAMES } from '../formats/metrics.js';
+import type { Scale } from './input.js';
+
+export const METRIC_LABELS: Record<string, string> = {
+  accuracy: 'accuracy',
+  one_off_accuracy: 'one-off accuracy',
+  mae: 'MAE (grades)',
+  qwk: 'QWK',
+  ms_per_step: 'ms / step',
+  examples_per_second: 'examples / s',
+};
+
+/** The metrics shown per variant, in this order. */
+export const REPORT_METRICS: readonly string[] = METRIC_NAMES;
+
+export function metricLabel(name: string): string {
+  return METRIC_LABELS[name] ?? name.replace(/_/g, ' ');
+}
+
+/** Three decimals for metrics in 0..1 and errors in class steps; more only for tiny values. */
+export function fmt(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(1);
+  return v.toFixed(digits);
+}
+
+export function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  if (p < 0.001) return '< 0.001';
+  return p.toFixed(3);
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Markdown table cells: pipes and newlines would break the row. */
+export function escapeMd(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** The sentence every output carries about what kind of run this was. */
+export function scaleBanner(scale: Scale | null, note: string | null): { label: string; text: string } {
+  switch (scale) {
+    case 'full':
+      return { label: 'Full-scale run', text: note ?? "The paper's own protocol on its own data." };
+    case 'proxy':
+      return {
+        label: 'Proxy run',
+        text:
+          note ??
+          "A stand-in run (other data, model or budget than the paper's): it tests the paper's claims in a smaller setting and never reproduces its absolute numbers.",
+      };
+    case 'smoke':
+      return {
+        label: 'Smoke run',
+        text: note ?? 'A tiny run that checks the workflow works end to end: its numbers mean nothing about the paper.',
+      };
+    default:
+      return { label: 'Scale not recorded', text: note ?? 'Neither the run record nor the verdicts say what scale this run was.' };
+  }
+}
+
+/** "L. Hou, C.-P. Yu, D. Samaras (2016). Title. arXiv:1611.05916v4." */
+export function citation(paper: {
+  title?: string;
+  authors?: string[];
+  year?: number;
+  arxiv?: string;
+  version?: string;
+  doi?: string;
+  url?: string;
+} | null): { text: string; url: string | null } | null {
+  if (!paper || !paper.title) return null;
+  const authors = paper.authors?.length ? paper.authors.join(', ') : null;
+  const bits = [authors ? `${authors}${paper.year ? ` (${paper.year})` : ''}.` : paper.year ? `(${paper.year}).` : '', `${paper.title}.`];
+  if (paper.arxiv) bits.push(`arXiv:${paper.arxiv}${paper.version ?? ''}.`);
+  if (paper.doi) bits.push(`doi:${paper.doi}.`);
+  const url = paper.url ?? (paper.doi ? `https://doi.org/${paper.doi}` : paper.arxiv ? `https://arxiv.org/abs/${paper.arxiv}` : null);
+  return { text: bits.filter(Boolean).join(' '), url };
+}

@@ -1,0 +1,269 @@
+// The HTML report: one self-contained file (inline CSS, inline SVG plots, no scripts, no network).
+
+import type { ReportInput, Source } from './input.js';
+import {
+  citation,
+  escapeHtml as esc,
+  fmt,
+  fmtBytes,
+  fmtDuration,
+  fmtP,
+  metricLabel,
+  REPORT_METRICS,
+  scaleBanner,
+} from './format.js';
+import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows } from './model.js';
+import { renderPlots, type Plot } from './plots.js';
+
+const CSS = `
+:root { --fg:#1d2330; --muted:#5b6478; --line:#e3e6ee; --bg:#fff; --soft:#f6f7fa; --link:#1f5fbf; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+.cite { color: var(--muted); margin: 0 0 14px; } .muted { color: var(--muted); }
+a { color: var(--link); text-decoration: none; } a:hover { text-decoration: underline; }
+a.num { color: inherit; border-bottom: 1px dotted #9aa3b5; }
+.banner { border-radius: 6px; padding: 10px 14px; margin: 12px 0 6px; border: 1px solid; }
+.banner b { margin-right: 6px; }
+.scale-proxy { background:#fff7e0; border-color:#f0c64a; } .scale-smoke { background:#eef0f4; border-color:#b8bfcc; }
+.scale-full { background:#e8f6ec; border-color:#6cc08b; } .scale-unknown { background:#eef0f4; border-color:#b8bfcc; }
+.scale-tag { font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; padding: 1px 6px; border-radius: 4px; background:#f0c64a; color:#3d2f00; margin-left: 8px; vertical-align: middle; }
+.facts { display:flex; flex-wrap:wrap; gap: 6px 22px; color: var(--muted); font-size: 13px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 13px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--soft); font-weight: 600; white-space: nowrap; }
+th.n { text-align: right; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
+.v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
+.v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
+figure { margin: 14px 0 26px; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
+details { margin: 6px 0; } summary { cursor: pointer; color: var(--link); }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.warn { background:#fff4f4; border:1px solid #f1b4b4; padding: 8px 12px; border-radius: 6px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+`;
+
+/** A number linked to its artifact: the artifact's own file when reachable, else its entry under Sources. */
+function num(input: ReportInput, text: string, sourceId: string | undefined): string {
+  const s: Source | undefined = sourceId ? input.sources[sourceId] : undefined;
+  if (!s) return esc(text);
+  const href = s.href ?? `#src-${s.id}`;
+  return `<a class="num" href="${esc(href)}" title="${esc(`${s.label} · sha256:${s.sha256}`)}">${esc(text)}</a>`;
+}
+
+function verdictBadge(v: string): string {
+  return `<span class="v v-${v.replace(/\s+/g, '-')}">${esc(v)}</span>`;
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '-');
+}
+
+export async function renderHtml(input: ReportInput): Promise<string> {
+  const plots = await renderPlots(input);
+  const banner = scaleBanner(input.scale, input.scaleNote);
+  const scaleClass = `scale-${input.scale ?? 'unknown'}`;
+  const tag = input.scale && input.scale !== 'full' ? `<span class="scale-tag">${esc(input.scale)}</span>` : '';
+  const cite = citation(input.paper);
+  const runSrc = recordSource(input);
+  const parts: string[] = [];
+
+  parts.push(`<h1>${esc(input.title)}${tag}</h1>`);
+  parts.push(
+    cite
+      ? `<p class="cite">Reproducing: ${cite.url ? `<a href="${esc(cite.url)}">${esc(cite.text)}</a>` : esc(cite.text)}</p>`
+      : `<p class="cite">The workflow names no paper.</p>`,
+  );
+  parts.push(`<div class="banner ${scaleClass}" data-scale="${esc(input.scale ?? 'unknown')}"><b>${esc(banner.label)}.</b>${esc(banner.text)}</div>`);
+  if (input.run) {
+    const r = input.run;
+    parts.push(
+      `<div class="facts"><span>run <code>${esc(r.runId)}</code></span><span>status ${num(input, r.status, runSrc)}</span>` +
+        `<span>workflow <code>${esc(r.workflow.name)}</code>${r.profile ? ` profile <code>${esc(r.profile)}</code>` : ''}</span>` +
+        `<span>started ${esc(r.startedAt)}</span><span>took ${num(input, fmtDuration(r.durationMs), runSrc)}</span>` +
+        (r.git.commit ? `<span>git <code>${esc(r.git.commit.slice(0, 12))}</code>${r.git.dirty ? ' (dirty)' : ''}</span>` : '') +
+        `</div>`,
+    );
+  }
+  if (input.warnings.length) {
+    parts.push(`<div class="warn"><b>Not shown:</b><ul>${input.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);
+  }
+
+  // Verdicts.
+  parts.push(`<h2 id="verdicts">Claims and reported numbers${tag}</h2>`);
+  const vrows = verdictRows(input);
+  if (vrows.length === 0) {
+    parts.push(`<p class="muted">No verdicts: the run has no compare step, or it did not finish.</p>`);
+  } else {
+    if (input.scale !== 'full') {
+      parts.push(`<p class="muted">${esc(banner.label)}: these verdicts test the claims in this run's setting; the paper's absolute numbers are never marked reproduced from it.</p>`);
+    }
+    parts.push(
+      `<table class="verdicts"><thead><tr><th>check</th><th>verdict</th><th>metric</th><th>variants</th><th>n</th><th>mean ± sd</th><th>95% CI</th><th>effect size</th><th>p</th><th>reported</th><th>explanation</th></tr></thead><tbody>`,
+    );
+    for (const r of vrows) {
+      const reported = r.reported
+        ? r.reported.value === null
+          ? `<span class="muted">unknown${r.reported.note ? `: ${esc(r.reported.note)}` : ''}</span>`
+          : num(input, `${fmt(r.reported.value)}${r.reported.sd !== null ? ` ± ${fmt(r.reported.sd)}` : ''}`, r.source)
+        : '';
+      parts.push(
+        `<tr><td><b>${esc(r.id)}</b>${r.required ? ' <span class="muted">(required)</span>' : ''}<br><span class="muted">${esc(r.text)}</span></td>` +
+          `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricLabel(r.metric))}</td><td>${esc(r.variants)}</td>` +
+          `<td class="n">${r.n === null ? '–' : num(input, String(r.n), r.source)}</td>` +
+          `<td class="n">${r.mean === null ? '–' : num(input, `${fmt(r.mean)} ± ${fmt(r.sd)}`, r.source)}</td>` +
+          `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
+          `<td class="n">${r.effectSize === null ? '–' : num(input, fmt(r.effectSize, 2), r.source)}</td>` +
+          `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted">${esc(r.test)}</span>` : ''}</td>` +
+          `<td>${reported}</td><td>${esc(r.explanation)}</td></tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+  }
+
+  // Metrics per variant.
+  const rows = variantRows(input);
+  parts.push(`<h2 id="metrics">Test metrics by variant${tag}</h2>`);
+  if (rows.length === 0) {
+    parts.push(`<p class="muted">No evaluation results.</p>`);
+  } else {
+    parts.push(`<p class="muted">Mean ± sample sd over seeds/folds (n). Open a variant below for each run's numbers; each links to its metrics.json.</p>`);
+    parts.push(`<table class="metrics"><thead><tr><th>variant</th><th class="n">n</th>${REPORT_METRICS.map((m) => `<th class="n">${esc(metricLabel(m))}</th>`).join('')}</tr></thead><tbody>`);
+    for (const r of rows) {
+      const anchor = `variant-${slug(r.variant)}`;
+      parts.push(
+        `<tr><td><b>${esc(r.variant)}</b></td><td class="n">${r.perReplicate.length}</td>` +
+          REPORT_METRICS.map((m) => {
+            const s = r.summaries[m];
+            return `<td class="n">${s ? `<a class="num" href="#${anchor}" title="${esc(`95% CI ${s.ci95 ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : 'n/a (n = 1)'}`)}">${fmt(s.mean)} ± ${fmt(s.sd)}</a>` : '–'}</td>`;
+          }).join('') +
+          `</tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+    for (const r of rows) {
+      parts.push(
+        `<details id="variant-${slug(r.variant)}"><summary>${esc(r.variant)}: ${r.perReplicate.length} runs</summary>` +
+          `<table><thead><tr><th>run</th>${REPORT_METRICS.map((m) => `<th>${esc(metricLabel(m))}</th>`).join('')}<th>artifact</th></tr></thead><tbody>` +
+          r.perReplicate
+            .map(
+              (p) =>
+                `<tr><td>${esc(p.replicate)}</td>${REPORT_METRICS.map((m) => `<td class="n">${p.values[m] === null ? '–' : num(input, fmt(p.values[m]), p.source)}</td>`).join('')}` +
+                `<td class="mono">${sourceCell(input, p.source)}</td></tr>`,
+            )
+            .join('') +
+          `</tbody></table></details>`,
+      );
+    }
+  }
+
+  // Plots.
+  parts.push(`<h2 id="plots">Plots${tag}</h2>`);
+  if (plots.length === 0) parts.push(`<p class="muted">No training histories or evaluations to plot.</p>`);
+  for (const p of plots) parts.push(figure(input, p));
+
+  // Environment and backend.
+  parts.push(`<h2 id="environment">Environment and backend</h2>`);
+  const brows = backendRows(input);
+  if (brows.length) {
+    parts.push(`<h3>What the training steps ran on</h3><table><thead><tr><th>facts</th><th>train steps</th><th>ms / step (mean ± sd over epochs)</th></tr></thead><tbody>`);
+    for (const b of brows) {
+      const facts = Object.entries(b.facts).map(([k, v]) => `${esc(k)}=<b>${esc(String(v))}</b>`).join(' · ');
+      parts.push(
+        `<tr><td>${facts || '<span class="muted">no facts recorded</span>'}</td><td class="n">${num(input, String(b.steps.length), b.sources[0])}</td>` +
+          `<td class="n">${b.msPerStep ? num(input, `${fmt(b.msPerStep.mean, 1)} ± ${fmt(b.msPerStep.sd, 1)}`, b.sources[0]) : '–'}</td></tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+  }
+  const env = input.environment;
+  if (env) {
+    const gpu = env.gpus.length ? env.gpus.map((g) => `${g.name}${g.memory ? ` (${g.memory})` : ''}${g.driver ? `, driver ${g.driver}` : ''}`).join('; ') : 'none detected';
+    const items: Array<[string, string]> = [
+      ['OS', `${env.os} (kernel ${env.kernel}, ${env.arch})`],
+      ['CPU', `${env.cpuModel}, ${env.cores} cores`],
+      ['memory', fmtBytes(env.memoryBytes)],
+      ['GPU', gpu],
+      ['Node.js', env.node],
+      ['repro', env.repro],
+      ['lockfile sha256', env.lockfileSha256 ?? 'not recorded'],
+      ['packages', Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(', ') || '–'],
+    ];
+    if (env.python) items.push(['Python', `${env.python.version}${env.python.torch ? `, torch ${env.python.torch}` : ''}${env.python.device ? `, ${env.python.device}` : ''}`]);
+    parts.push(`<h3>Machine</h3><table class="env"><tbody>${items.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${num(input, v, runSrc)}</td></tr>`).join('')}</tbody></table>`);
+  } else {
+    parts.push(`<p class="muted">Machine facts come from the run record, which this report was made without (mid-run); the training steps' own facts are above.</p>`);
+  }
+
+  // Timings.
+  parts.push(`<h2 id="timings">Timings</h2>`);
+  const speed = trainingSpeedRows(input);
+  if (speed.length) {
+    parts.push(`<table><thead><tr><th>variant</th><th>ms / optimisation step</th><th>training time per run</th></tr></thead><tbody>`);
+    for (const s of speed) {
+      parts.push(
+        `<tr><td>${esc(s.variant)}</td><td class="n">${s.msPerStep ? num(input, `${fmt(s.msPerStep.mean, 1)} ± ${fmt(s.msPerStep.sd, 1)}`, s.sources[0]) : '–'}</td>` +
+          `<td class="n">${s.trainMs ? num(input, `${fmtDuration(s.trainMs.mean)} ± ${fmtDuration(s.trainMs.sd)}`, runSrc) : '–'}</td></tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+  }
+  const trows = timingRows(input);
+  if (trows.length) {
+    parts.push(`<table><thead><tr><th>step kind</th><th>steps</th><th>from cache</th><th>total</th><th>longest</th></tr></thead><tbody>`);
+    for (const t of trows) {
+      parts.push(
+        `<tr><td>${esc(t.uses)}</td><td class="n">${t.count}</td><td class="n">${t.cached}</td><td class="n">${num(input, fmtDuration(t.totalMs), runSrc)}</td><td class="n">${num(input, fmtDuration(t.maxMs), runSrc)}</td></tr>`,
+      );
+    }
+    parts.push(`</tbody></table>`);
+    parts.push(
+      `<details><summary>Every step</summary><table><thead><tr><th>step</th><th>kind</th><th>status</th><th>duration</th></tr></thead><tbody>` +
+        input.steps.map((s) => `<tr><td class="mono">${esc(s.step)}</td><td>${esc(s.uses)}</td><td>${esc(s.status)}</td><td class="n">${num(input, fmtDuration(s.durationMs), runSrc)}</td></tr>`).join('') +
+        `</tbody></table></details>`,
+    );
+  }
+
+  // Sources.
+  parts.push(`<h2 id="sources">Sources</h2><p class="muted">Every number above links to one of these artifacts; each is identified by its sha256.</p>`);
+  parts.push(`<table class="sources"><thead><tr><th>id</th><th>artifact</th><th>sha256</th></tr></thead><tbody>`);
+  for (const s of Object.values(input.sources)) {
+    parts.push(
+      `<tr id="src-${esc(s.id)}"><td>${esc(s.id)}</td><td>${s.href ? `<a href="${esc(s.href)}">${esc(s.label)}</a>` : esc(s.label)}${s.storePath ? `<br><span class="mono muted">${esc(s.storePath)}</span>` : ''}</td><td class="mono">${esc(s.sha256)}</td></tr>`,
+    );
+  }
+  parts.push(`</tbody></table>`);
+  parts.push(`<footer>Generated by ${esc(input.generator)} at ${esc(input.generatedAt)}. ${esc(banner.label)}.</footer>`);
+
+  return (
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<meta name="generator" content="${esc(input.generator)}"><meta name="repro-scale" content="${esc(input.scale ?? 'unknown')}">` +
+    `<title>${esc(input.title)}${input.scale && input.scale !== 'full' ? ` [${esc(input.scale)}]` : ''}</title><style>${CSS}</style></head>\n` +
+    `<body><main>\n${parts.join('\n')}\n</main></body></html>\n`
+  );
+}
+
+function sourceCell(input: ReportInput, id: string): string {
+  const s = input.sources[id];
+  if (!s) return '';
+  return `<a href="${esc(s.href ?? `#src-${s.id}`)}" title="${esc(s.label)}">${esc(s.id)} · ${esc(s.sha256.slice(0, 12))}</a>`;
+}
+
+function figure(input: ReportInput, p: Plot): string {
+  // The histories behind a plot, listed under it.
+  const from =
+    p.id === 'per-seed' || p.id === 'confusion'
+      ? input.evaluations.map((e) => e.source)
+      : p.id === 'learning-curves'
+        ? input.trainings.map((t) => t.source)
+        : input.trainings.filter((t) => `ground-distance-${t.variant}` === p.id).map((t) => t.source).slice(0, 1);
+  const links = from.map((id) => sourceCell(input, id)).join(', ');
+  return (
+    `<figure class="plot" data-plot="${esc(p.id)}"><h3>${esc(p.title)}</h3>${p.svg}` +
+    `<figcaption>${esc(p.caption)}${links ? ` <details><summary>data</summary><span class="mono">${links}</span></details>` : ''}</figcaption></figure>`
+  );
+}

@@ -1,0 +1,282 @@
+// The one shape every report is rendered from. Two paths assemble it: `loadRunReport` reads a
+// finished run (run.json + the store objects it names); the `report` step builds it mid-run from
+// the files it was handed. Renderers never read files themselves, so both paths look the same.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep, basename } from 'node:path';
+import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
+import type { VerdictFile } from '../formats/verdict.js';
+import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
+import type { PaperRef } from '../workflow/types.js';
+import { sha256 } from '../engine/hash.js';
+
+export type Scale = 'full' | 'proxy' | 'smoke';
+
+/** An artifact a number came from: every number in a report points at one of these. */
+export interface Source {
+  id: string;
+  /** What it is, for people: 'metrics of evaluate[variant=emd2,seed=1]'. */
+  label: string;
+  /** sha256 of the file's bytes, as read when the report was made. */
+  sha256: string;
+  /** Path inside the artifact store, when it came from the store. */
+  storePath?: string;
+  /** Link from the report's own location (relative), when one can be made. */
+  href?: string;
+}
+
+export interface EvaluationEntry {
+  variant: string;
+  /** 'seed=1', 'fold=0': what distinguishes repeats of one variant. */
+  replicate: string;
+  step: string;
+  metrics: EvaluationMetrics;
+  source: string;
+}
+
+export interface TrainingEntry {
+  variant: string;
+  replicate: string;
+  step: string;
+  history: TrainingHistory;
+  source: string;
+  /** Where it ran (engine, backend, device...): the step's recorded facts, else the history's. */
+  facts: Record<string, string | number | boolean | null>;
+  durationMs: number | null;
+}
+
+export interface StepTiming {
+  step: string;
+  uses: string;
+  status: string;
+  durationMs: number | null;
+  facts: Record<string, string | number | boolean | null> | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: RunRecord['status'];
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  command: string[];
+  profile: string | null;
+  git: RunRecord['git'];
+  workflow: { name: string; file: string; sha256: string };
+}
+
+export interface ReportInput {
+  title: string;
+  paper: PaperRef | null;
+  /** null when neither the run record nor the verdicts say: the banner then says "scale not recorded". */
+  scale: Scale | null;
+  scaleNote: string | null;
+  run: RunSummary | null;
+  verdicts: { file: VerdictFile; source: string } | null;
+  evaluations: EvaluationEntry[];
+  trainings: TrainingEntry[];
+  environment: EnvironmentRecord | null;
+  steps: StepTiming[];
+  sources: Record<string, Source>;
+  /** Things the report could not show, said in the report rather than dropped silently. */
+  warnings: string[];
+  generatedAt: string;
+  generator: string;
+}
+
+/** The name of a matrix instance's variant: `matrix.variant` is a string or an object with `name`. */
+export function variantOf(matrix: Record<string, unknown>, fallback?: string): string {
+  for (const key of ['variant', 'loss']) {
+    const v = matrix[key];
+    if (typeof v === 'string' || typeof v === 'number') return String(v);
+    if (v && typeof v === 'object') {
+      const name = (v as Record<string, unknown>).name ?? (v as Record<string, unknown>).id;
+      if (typeof name === 'string') return name;
+      return JSON.stringify(v);
+    }
+  }
+  return fallback ?? 'default';
+}
+
+/** What tells repeats of one variant apart: every matrix key but the variant's own ('seed=1,fold=0'). */
+export function replicateOf(matrix: Record<string, unknown>): string {
+  const parts = Object.keys(matrix)
+    .filter((k) => k !== 'variant' && k !== 'loss')
+    .sort()
+    .map((k) => `${k}=${typeof matrix[k] === 'object' ? JSON.stringify(matrix[k]) : String(matrix[k])}`);
+  return parts.length ? parts.join(',') : 'single';
+}
+
+/** Reads a JSON artifact from a file, or from `<dir>/<name>` when the output is a directory. */
+export function readJsonArtifact<T>(path: string, name: string): { value: T; bytes: Buffer; path: string } {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, name) : path;
+  const bytes = readFileSync(file);
+  try {
+    return { value: JSON.parse(bytes.toString('utf8')) as T, bytes, path: file };
+  } catch (err) {
+    throw new ArtifactError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** A recorded artifact is missing, unreadable or does not match its hash. */
+export class ArtifactError extends Error {
+  constructor(
+    message: string,
+    public readonly corrupt = false,
+  ) {
+    super(message);
+    this.name = 'ArtifactError';
+  }
+}
+
+/** Collects sources and gives each a short id ('m3'), so tables can cite them compactly. */
+export class SourceBook {
+  readonly sources: Record<string, Source> = {};
+  private counts = new Map<string, number>();
+
+  add(prefix: string, source: Omit<Source, 'id'>): string {
+    const n = (this.counts.get(prefix) ?? 0) + 1;
+    this.counts.set(prefix, n);
+    const id = `${prefix}${n}`;
+    this.sources[id] = { id, ...source };
+    return id;
+  }
+}
+
+/** A link from `fromDir` to `target` that works in a browser (forward slashes, no leading ./). */
+export function relativeHref(fromDir: string, target: string): string {
+  return relative(fromDir, target).split(sep).map(encodeURIComponent).join('/');
+}
+
+function findOutput(step: StepRecord, name: string, fileName: string): ArtifactRecord | undefined {
+  if (step.outputs[name] && step.outputs[name].type !== 'value') return step.outputs[name];
+  return Object.values(step.outputs).find((o) => o.type !== 'value' && o.storePath?.endsWith(fileName));
+}
+
+export interface LoadOptions {
+  /** Directory the report files will be written to: artifact links are made relative to it. */
+  outDir: string;
+  generator: string;
+  now?: Date;
+}
+
+/**
+ * Assembles the report input of a recorded run. Every JSON artifact it reads is checked against the
+ * sha256 in run.json: a report must never cite a number from a file that changed after the run.
+ */
+export function loadRunReport(record: RunRecord, runJsonPath: string, opts: LoadOptions): ReportInput {
+  const book = new SourceBook();
+  const warnings: string[] = [];
+  const runBytes = readFileSync(runJsonPath);
+  const runSource = book.add('r', {
+    label: `run record ${record.runId}`,
+    sha256: sha256(runBytes),
+    href: relativeHref(opts.outDir, runJsonPath),
+  });
+
+  const read = <T>(step: StepRecord, art: ArtifactRecord, fileName: string, prefix: string, what: string) => {
+    const abs = join(record.store, art.storePath ?? '');
+    if (!art.storePath || !existsSync(abs)) {
+      warnings.push(`${what} of ${step.id}: ${art.storePath ?? '(no path)'} is not in the store (removed by gc?)`);
+      return null;
+    }
+    const got = readJsonArtifact<T>(abs, fileName);
+    const digest = sha256(got.bytes);
+    if (art.type === 'file' && digest !== art.sha256) {
+      throw new ArtifactError(
+        `${what} of ${step.id} (${art.storePath}) has sha256 ${digest}, but run.json recorded ${art.sha256}`,
+        true,
+      );
+    }
+    const storePath = art.type === 'dir' ? `${art.storePath}/${basename(got.path)}` : art.storePath;
+    const id = book.add(prefix, {
+      label: `${what} of ${step.id}`,
+      sha256: digest,
+      storePath,
+      href: relativeHref(opts.outDir, got.path),
+    });
+    return { value: got.value, id };
+  };
+
+  let verdicts: ReportInput['verdicts'] = null;
+  const evaluations: EvaluationEntry[] = [];
+  const trainings: TrainingEntry[] = [];
+  for (const step of record.steps) {
+    if (step.status !== 'succeeded' && step.status !== 'cached') continue;
+    if (step.uses === 'compare') {
+      const art = findOutput(step, 'verdicts', 'verdicts.json');
+      const got = art && read<VerdictFile>(step, art, 'verdicts.json', 'v', 'verdicts');
+      if (got) verdicts = { file: got.value, source: got.id };
+    } else if (step.uses === 'evaluate') {
+      const art = findOutput(step, 'metrics', 'metrics.json');
+      const got = art && read<EvaluationMetrics>(step, art, 'metrics.json', 'm', 'metrics');
+      if (got) {
+        evaluations.push({
+          variant: variantOf(step.matrix),
+          replicate: replicateOf(step.matrix),
+          step: step.id,
+          metrics: got.value,
+          source: got.id,
+        });
+      }
+    } else if (step.uses === 'train') {
+      const art = findOutput(step, 'history', 'history.json');
+      const got = art && read<TrainingHistory>(step, art, 'history.json', 'h', 'history');
+      if (got) {
+        trainings.push({
+          variant: variantOf(step.matrix, got.value.loss),
+          replicate: replicateOf(step.matrix),
+          step: step.id,
+          history: got.value,
+          source: got.id,
+          facts: { ...(got.value.facts ?? {}), ...(step.facts ?? {}) },
+          durationMs: step.durationMs ?? null,
+        });
+      }
+    }
+  }
+
+  const scale = record.scale ?? verdicts?.file.scale ?? null;
+  return {
+    title: record.workflow.title ?? titleOfPaper(record.workflow.paper) ?? record.workflow.name,
+    paper: (record.workflow.paper as PaperRef | undefined) ?? null,
+    scale,
+    scaleNote: verdicts?.file.scaleNote ?? null,
+    run: {
+      runId: record.runId,
+      status: record.status,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt ?? null,
+      durationMs: record.durationMs ?? null,
+      command: record.command,
+      profile: record.profile,
+      git: record.git,
+      workflow: { name: record.workflow.name, file: record.workflow.file, sha256: record.workflow.sha256 },
+    },
+    verdicts,
+    evaluations,
+    trainings,
+    environment: record.environment ?? null,
+    steps: record.steps.map((s) => ({
+      step: s.id,
+      uses: s.uses,
+      status: s.status,
+      durationMs: s.durationMs ?? null,
+      facts: s.facts ?? null,
+    })),
+    sources: { ...book.sources, [runSource]: book.sources[runSource]! },
+    warnings,
+    generatedAt: (opts.now ?? new Date()).toISOString(),
+    generator: opts.generator,
+  };
+}
+
+function titleOfPaper(paper: unknown): string | undefined {
+  const title = (paper as PaperRef | undefined)?.title;
+  return title ? `Reproduction of “${title}”` : undefined;
+}
+
+/** The id of the run record's source in `input.sources`, if the input came from a run. */
+export function runSourceId(input: ReportInput): string | undefined {
+  return Object.values(input.sources).find((s) => s.id.startsWith('r'))?.id;
+}

@@ -1,0 +1,191 @@
+// The tables of a report, computed once from the ReportInput; the HTML and Markdown renderers only
+// lay them out. Each row names the source id its numbers came from.
+
+import type { ClaimCheck, ReportedCheck, Verdict } from '../formats/verdict.js';
+import type { ReportInput } from './input.js';
+import { runSourceId } from './input.js';
+import { REPORT_METRICS } from './format.js';
+import { summarize, type Summary } from './stats.js';
+import { variantOrder } from './plots.js';
+
+export interface VerdictRow {
+  id: string;
+  kind: 'claim' | 'reported';
+  text: string;
+  verdict: Verdict;
+  required: boolean | null;
+  metric: string;
+  variants: string;
+  n: number | null;
+  mean: number | null;
+  sd: number | null;
+  ci95: [number, number] | null;
+  effectSize: number | null;
+  pValue: number | null;
+  test: string | null;
+  /** Reported value for `reported` checks: a number, or null with the note saying why. */
+  reported: { value: number | null; sd: number | null; note: string | null } | null;
+  explanation: string;
+  source: string;
+}
+
+export function verdictRows(input: ReportInput): VerdictRow[] {
+  if (!input.verdicts) return [];
+  const source = input.verdicts.source;
+  return input.verdicts.file.checks.map((c) => {
+    if (c.kind === 'claim') {
+      const k = c as ClaimCheck;
+      return {
+        id: k.id,
+        kind: 'claim',
+        text: k.text,
+        verdict: k.verdict,
+        required: k.required,
+        metric: k.metric,
+        variants: `${k.variants.join(' vs ')}${k.relation ? ` (${k.relation})` : ''}`,
+        n: k.stats?.n ?? null,
+        mean: k.stats?.mean ?? null,
+        sd: k.stats?.sd ?? null,
+        ci95: k.stats?.ci95 ?? null,
+        effectSize: k.stats?.effectSize ?? null,
+        pValue: k.stats?.pValue ?? null,
+        test: k.stats?.test ?? null,
+        reported: null,
+        explanation: k.explanation,
+        source,
+      };
+    }
+    const r = c as ReportedCheck;
+    return {
+      id: r.id,
+      kind: 'reported',
+      text: `reported ${r.metric} of ${r.variant}`,
+      verdict: r.verdict,
+      required: null,
+      metric: r.metric,
+      variants: r.variant,
+      n: r.measured?.n ?? null,
+      mean: r.measured?.mean ?? null,
+      sd: r.measured?.sd ?? null,
+      ci95: r.measured?.ci95 ?? null,
+      effectSize: r.measured?.effectSize ?? null,
+      pValue: r.measured?.pValue ?? null,
+      test: r.measured?.test ?? null,
+      reported: { value: r.reported.value, sd: r.reported.sd ?? null, note: r.reported.note ?? null },
+      explanation: r.explanation,
+      source,
+    };
+  });
+}
+
+export interface VariantRow {
+  variant: string;
+  /** Summary per metric over the variant's seeds/folds. */
+  summaries: Record<string, Summary | null>;
+  perReplicate: Array<{ replicate: string; step: string; values: Record<string, number | null>; source: string }>;
+}
+
+export function variantRows(input: ReportInput): VariantRow[] {
+  return variantOrder(input)
+    .map((variant) => {
+      const entries = input.evaluations
+        .filter((e) => e.variant === variant)
+        .sort((a, b) => a.replicate.localeCompare(b.replicate, undefined, { numeric: true }));
+      const summaries: Record<string, Summary | null> = {};
+      for (const m of REPORT_METRICS) {
+        summaries[m] = summarize(entries.map((e) => e.metrics[m]).filter((v): v is number => typeof v === 'number'));
+      }
+      return {
+        variant,
+        summaries,
+        perReplicate: entries.map((e) => ({
+          replicate: e.replicate,
+          step: e.step,
+          values: Object.fromEntries(REPORT_METRICS.map((m) => [m, typeof e.metrics[m] === 'number' ? (e.metrics[m] as number) : null])),
+          source: e.source,
+        })),
+      };
+    })
+    .filter((r) => r.perReplicate.length > 0);
+}
+
+export interface BackendRow {
+  /** engine / backend / device / threads, as recorded. */
+  facts: Record<string, string | number | boolean | null>;
+  steps: string[];
+  /** Mean ms per optimisation step over these steps' epochs. */
+  msPerStep: Summary | null;
+  sources: string[];
+}
+
+const FACT_ORDER = ['engine', 'backend', 'device', 'threads'];
+
+/** What actually ran, grouped: nine train steps on tfjs/wasm/cpu are one row, not nine. */
+export function backendRows(input: ReportInput): BackendRow[] {
+  const groups = new Map<string, BackendRow>();
+  for (const t of input.trainings) {
+    const facts = Object.fromEntries(
+      Object.entries(t.facts).sort(([a], [b]) => (FACT_ORDER.indexOf(a) + 1 || 99) - (FACT_ORDER.indexOf(b) + 1 || 99)),
+    );
+    const key = JSON.stringify(facts);
+    const g = groups.get(key) ?? { facts, steps: [], msPerStep: null, sources: [] };
+    g.steps.push(t.step);
+    g.sources.push(t.source);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const ms = input.trainings
+      .filter((t) => g.steps.includes(t.step))
+      .flatMap((t) => (t.history.epochs ?? []).map((e) => e.ms_per_step))
+      .filter((v) => typeof v === 'number');
+    g.msPerStep = summarize(ms);
+  }
+  return [...groups.values()];
+}
+
+export interface TimingRow {
+  uses: string;
+  count: number;
+  cached: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+/** Time per step kind, in the order kinds first ran. */
+export function timingRows(input: ReportInput): TimingRow[] {
+  const rows = new Map<string, TimingRow>();
+  for (const s of input.steps) {
+    const r = rows.get(s.uses) ?? { uses: s.uses, count: 0, cached: 0, totalMs: 0, maxMs: 0 };
+    r.count++;
+    if (s.status === 'cached') r.cached++;
+    r.totalMs += s.durationMs ?? 0;
+    r.maxMs = Math.max(r.maxMs, s.durationMs ?? 0);
+    rows.set(s.uses, r);
+  }
+  return [...rows.values()];
+}
+
+/** Per-variant training time and speed, from the histories (what C5 talks about). */
+export function trainingSpeedRows(input: ReportInput): Array<{ variant: string; msPerStep: Summary | null; trainMs: Summary | null; sources: string[] }> {
+  return variantOrder(input)
+    .map((variant) => {
+      const ts = input.trainings.filter((t) => t.variant === variant);
+      return {
+        variant,
+        msPerStep: summarize(ts.map((t) => mean((t.history.epochs ?? []).map((e) => e.ms_per_step)))),
+        trainMs: summarize(ts.map((t) => t.durationMs).filter((v): v is number => typeof v === 'number')),
+        sources: ts.map((t) => t.source),
+      };
+    })
+    .filter((r) => r.sources.length > 0);
+}
+
+function mean(xs: number[]): number {
+  const ok = xs.filter((x) => Number.isFinite(x));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
+}
+
+/** The source id for facts taken from the run record (environment, timings), if there is one. */
+export function recordSource(input: ReportInput): string | undefined {
+  return runSourceId(input);
+}

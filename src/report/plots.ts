@@ -1,0 +1,306 @@
+// The report's plots: Vega-Lite specs built from the ReportInput, compiled to Vega and rendered to
+// SVG strings headlessly (no canvas, no browser), so the HTML stays one self-contained file.
+
+import type { ReportInput, TrainingEntry } from './input.js';
+import { metricLabel, REPORT_METRICS, scaleBanner } from './format.js';
+import { summarize } from './stats.js';
+
+export interface Plot {
+  /** Stable name, also the figure's data-plot attribute (the browser test looks for these). */
+  id: 'learning-curves' | 'per-seed' | 'confusion' | `ground-distance-${string}`;
+  title: string;
+  caption: string;
+  svg: string;
+}
+
+type VlSpec = Record<string, unknown>;
+
+/** Variants in the order they first appear, so every plot gives a variant the same colour. */
+export function variantOrder(input: ReportInput): string[] {
+  const seen: string[] = [];
+  for (const v of [...input.evaluations.map((e) => e.variant), ...input.trainings.map((t) => t.variant)]) {
+    if (!seen.includes(v)) seen.push(v);
+  }
+  return seen;
+}
+
+const FONT = { font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' };
+const CONFIG = {
+  ...FONT,
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
+  header: { labelFontSize: 12, labelFontWeight: 600, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 11 },
+  range: { category: { scheme: 'tableau10' } },
+};
+
+function colour(variants: string[]) {
+  return { field: 'variant', type: 'nominal', title: 'variant', scale: { domain: variants } };
+}
+
+export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSpec | null {
+  const rows: Array<Record<string, unknown>> = [];
+  const series: string[] = ['train loss'];
+  for (const t of input.trainings) {
+    for (const e of t.history.epochs ?? []) {
+      if (Number.isFinite(e.train_loss)) rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: 'train loss', value: e.train_loss });
+      for (const [metric, value] of Object.entries(e.val ?? {})) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+        const name = `validation ${metricLabel(metric)}`;
+        if (!series.includes(name)) series.push(name);
+        rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: name, value });
+      }
+    }
+  }
+  if (rows.length === 0) return null;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: rows },
+    facet: { field: 'series', type: 'nominal', title: null, sort: series },
+    columns: Math.min(series.length, 3),
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 240,
+      height: 170,
+      layer: [
+        {
+          mark: { type: 'errorband', extent: 'stdev', opacity: 0.18 },
+          encoding: {
+            x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+            color: colour(variants),
+          },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 2 },
+          encoding: {
+            x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+            y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: null },
+            color: colour(variants),
+          },
+        },
+      ],
+    },
+    config: CONFIG,
+  };
+}
+
+export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | null {
+  const rows: Array<Record<string, unknown>> = [];
+  const metrics = REPORT_METRICS.filter((m) => input.evaluations.some((e) => typeof e.metrics[m] === 'number'));
+  for (const metric of metrics) {
+    for (const variant of variants) {
+      const entries = input.evaluations.filter((e) => e.variant === variant && typeof e.metrics[metric] === 'number');
+      for (const e of entries) rows.push({ kind: 'seed', metric: metricLabel(metric), variant, replicate: e.replicate, value: e.metrics[metric] });
+      const s = summarize(entries.map((e) => e.metrics[metric] as number));
+      if (s) {
+        rows.push({
+          kind: 'mean',
+          metric: metricLabel(metric),
+          variant,
+          value: s.mean,
+          lo: s.ci95?.[0] ?? s.mean,
+          hi: s.ci95?.[1] ?? s.mean,
+        });
+      }
+    }
+  }
+  if (rows.length === 0) return null;
+  const x = { field: 'variant', type: 'nominal', title: null, sort: variants, axis: { labelAngle: -35 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: rows },
+    facet: { field: 'metric', type: 'nominal', title: null, sort: metrics.map(metricLabel) },
+    columns: 4,
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: Math.max(110, 34 * variants.length),
+      height: 190,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'mean'" }],
+          mark: { type: 'rule', strokeWidth: 2.5, opacity: 0.6 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: null, scale: { zero: false } }, y2: { field: 'hi' }, color: colour(variants) },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'mean'" }],
+          mark: { type: 'tick', thickness: 2, color: '#222', size: 18 },
+          encoding: { x, y: { field: 'value', type: 'quantitative' } },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'seed'" }],
+          mark: { type: 'point', filled: true, size: 36, opacity: 0.85 },
+          encoding: { x, xOffset: { field: 'replicate', type: 'nominal' }, y: { field: 'value', type: 'quantitative' }, color: colour(variants) },
+        },
+      ],
+    },
+    config: CONFIG,
+  };
+}
+
+export function confusionSpec(input: ReportInput, variants: string[]): VlSpec | null {
+  const rows: Array<Record<string, unknown>> = [];
+  let classes: string[] = [];
+  for (const variant of variants) {
+    const entries = input.evaluations.filter((e) => e.variant === variant && Array.isArray(e.metrics.confusion));
+    if (entries.length === 0) continue;
+    const first = entries[0]!.metrics;
+    const k = first.confusion.length;
+    const names = Array.isArray(first.classes) && first.classes.length === k ? first.classes.map(String) : [...Array(k).keys()].map(String);
+    if (classes.length === 0) classes = names;
+    // Summed over seeds: one matrix per variant reads better than one per run.
+    const sum = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    for (const e of entries) e.metrics.confusion.forEach((row, i) => row.forEach((c, j) => (sum[i]![j]! += c)));
+    sum.forEach((row, i) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      row.forEach((count, j) => rows.push({ variant, truth: names[i], predicted: names[j], count, rate: total ? count / total : 0 }));
+    });
+  }
+  if (rows.length === 0) return null;
+  const cell = Math.max(16, Math.min(30, Math.floor(150 / Math.max(1, classes.length))));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: rows },
+    facet: { field: 'variant', type: 'nominal', title: null, sort: variants },
+    columns: 4,
+    spec: {
+      width: { step: cell },
+      height: { step: cell },
+      encoding: {
+        x: { field: 'predicted', type: 'ordinal', sort: classes, title: 'predicted' },
+        y: { field: 'truth', type: 'ordinal', sort: classes, title: 'true' },
+      },
+      layer: [
+        {
+          mark: 'rect',
+          encoding: {
+            color: { field: 'rate', type: 'quantitative', title: 'row share', scale: { scheme: 'blues', domain: [0, 1] } },
+          },
+        },
+        {
+          mark: { type: 'text', fontSize: classes.length > 8 ? 7 : 10 },
+          encoding: {
+            text: { field: 'count', type: 'quantitative' },
+            color: { condition: { test: 'datum.rate > 0.55', value: 'white' }, value: '#222' },
+          },
+        },
+      ],
+    },
+    config: CONFIG,
+  };
+}
+
+/** Up to `max` epochs, evenly spread, always keeping the first and the last. */
+export function pickEpochs(n: number, max = 12): number[] {
+  if (n <= max) return [...Array(n).keys()];
+  const out = new Set<number>();
+  for (let i = 0; i < max; i++) out.add(Math.round((i * (n - 1)) / (max - 1)));
+  return [...out].sort((a, b) => a - b);
+}
+
+export function groundDistanceSpec(t: TrainingEntry, classes: string[] | null): { spec: VlSpec; shown: number; total: number } | null {
+  const mats = t.history.ground_distance;
+  if (!Array.isArray(mats) || mats.length === 0) return null;
+  const k = mats[0]!.length;
+  const names = classes && classes.length === k ? classes : [...Array(k).keys()].map(String);
+  const epochs = pickEpochs(mats.length);
+  // ground_distance[e] is the matrix used in epoch e (from the history's epoch list when it lines up).
+  const epochNo = (e: number) => t.history.epochs?.[e]?.epoch ?? e + 1;
+  const rows: Array<Record<string, unknown>> = [];
+  for (const e of epochs) {
+    mats[e]!.forEach((row, i) => row.forEach((d, j) => rows.push({ epoch: `epoch ${epochNo(e)}`, order: e, i: names[i], j: names[j], d })));
+  }
+  return {
+    shown: epochs.length,
+    total: mats.length,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      data: { values: rows },
+      facet: { field: 'epoch', type: 'ordinal', title: null, sort: { field: 'order' } },
+      columns: 6,
+      spec: {
+        width: { step: Math.max(10, Math.floor(110 / k)) },
+        height: { step: Math.max(10, Math.floor(110 / k)) },
+        mark: 'rect',
+        encoding: {
+          x: { field: 'j', type: 'ordinal', sort: names, title: null },
+          y: { field: 'i', type: 'ordinal', sort: names, title: null },
+          color: { field: 'd', type: 'quantitative', title: 'D', scale: { scheme: 'viridis' } },
+          tooltip: [{ field: 'i' }, { field: 'j' }, { field: 'd', format: '.3f' }],
+        },
+      },
+      config: CONFIG,
+    },
+  };
+}
+
+let svgCount = 0;
+
+/** Vega-Lite → Vega → SVG string, with element ids made unique so several SVGs can share one page. */
+export async function renderSvg(spec: VlSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vl.compile(spec as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    const prefix = `p${++svgCount}-`;
+    return svg
+      .replace(/\sid="([^"]+)"/g, (_m, id: string) => ` id="${prefix}${id}"`)
+      .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}${id})`)
+      .replace(/href="#([^"]+)"/g, (_m, id: string) => `href="#${prefix}${id}"`);
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Every plot the input has data for, rendered. Missing data means a missing plot, never an empty one. */
+export async function renderPlots(input: ReportInput): Promise<Plot[]> {
+  const variants = variantOrder(input);
+  const tag = input.scale === 'full' ? '' : ` (${scaleBanner(input.scale, null).label.toLowerCase()})`;
+  const plots: Plot[] = [];
+  const lc = learningCurvesSpec(input, variants);
+  if (lc) {
+    plots.push({
+      id: 'learning-curves',
+      title: `Learning curves${tag}`,
+      caption: 'Mean over seeds/folds per epoch (line) ± one standard deviation (band).',
+      svg: await renderSvg(lc),
+    });
+  }
+  const ps = perSeedSpec(input, variants);
+  if (ps) {
+    plots.push({
+      id: 'per-seed',
+      title: `Test metrics per seed${tag}`,
+      caption: 'Each point is one seed or fold; the bar is the Student-t 95% interval of the mean, the black tick the mean.',
+      svg: await renderSvg(ps),
+    });
+  }
+  const cm = confusionSpec(input, variants);
+  if (cm) {
+    plots.push({
+      id: 'confusion',
+      title: `Confusion matrices${tag}`,
+      caption: 'Counts summed over seeds/folds; colour is the share of the true class’s row.',
+      svg: await renderSvg(cm),
+    });
+  }
+  const classes = input.evaluations.find((e) => Array.isArray(e.metrics.classes))?.metrics.classes ?? null;
+  for (const variant of variants) {
+    const t = input.trainings
+      .filter((x) => x.variant === variant && Array.isArray(x.history.ground_distance) && x.history.ground_distance.length)
+      .sort((a, b) => a.replicate.localeCompare(b.replicate, undefined, { numeric: true }))[0];
+    if (!t) continue;
+    const gd = groundDistanceSpec(t, classes);
+    if (!gd) continue;
+    plots.push({
+      id: `ground-distance-${variant}`,
+      title: `Learned ground distance D, ${variant}${tag}`,
+      caption:
+        `D as used in each epoch of ${t.step}` +
+        (gd.shown < gd.total ? ` (${gd.shown} of ${gd.total} epochs shown, evenly spaced).` : '.'),
+      svg: await renderSvg(gd.spec),
+    });
+  }
+  return plots;
+}

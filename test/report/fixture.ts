@@ -1,0 +1,332 @@
+// A realistic small finished run, written to a temp dir the way the engine lays it out:
+// <root>/.repro (store) and <root>/results/<workflow>/<run-id>/run.json, with real metrics,
+// history and verdict files whose sha256 the run record carries. No engine involved.
+
+import { mkdirSync, mkdtempSync, writeFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { ArtifactRecord, RunRecord, StepRecord } from '../../src/formats/run-record.js';
+import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
+import type { VerdictFile } from '../../src/formats/verdict.js';
+
+export interface FixtureOptions {
+  variants?: string[];
+  seeds?: number[];
+  epochs?: number;
+  scale?: 'full' | 'proxy' | 'smoke';
+  device?: 'cpu' | 'cuda';
+  gpus?: RunRecord['environment']['gpus'];
+  /** Put a licence into the dataset step's facts. */
+  datasetLicense?: string | null;
+}
+
+export interface Fixture {
+  root: string;
+  store: string;
+  runDir: string;
+  runJson: string;
+  record: RunRecord;
+  /** Absolute paths of the artifacts, for step-level tests. */
+  metricsFiles: Array<{ matrix: Record<string, unknown>; step: string; path: string }>;
+  historyFiles: Array<{ matrix: Record<string, unknown>; step: string; path: string }>;
+  verdictsFile: string;
+}
+
+const CLASSES = ['0', '1', '2', '3', '4'];
+
+function rng(seed: number): () => number {
+  // Scrambled first, so neighbouring seeds give unrelated streams.
+  let a = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Plausible test metrics: a confusion matrix from noisy predictions, and metrics computed from it. */
+function evaluation(quality: number, seed: number): EvaluationMetrics {
+  const r = rng(seed);
+  const counts = [174, 46, 92, 68, 20];
+  const confusion = CLASSES.map(() => new Array<number>(CLASSES.length).fill(0));
+  counts.forEach((n, t) => {
+    for (let i = 0; i < n; i++) {
+      const u = r();
+      // Ordinal errors: mostly off by one, rarely further; better losses err less.
+      const off = u < quality ? 0 : u < quality + (1 - quality) * 0.7 ? (r() < 0.5 ? -1 : 1) : r() < 0.5 ? -2 : 2;
+      const p = Math.max(0, Math.min(4, t + off));
+      confusion[t]![p]! += 1;
+    }
+  });
+  const n = counts.reduce((a, b) => a + b, 0);
+  let correct = 0;
+  let oneOff = 0;
+  let abs = 0;
+  confusion.forEach((row, t) =>
+    row.forEach((c, p) => {
+      if (t === p) correct += c;
+      if (Math.abs(t - p) <= 1) oneOff += c;
+      abs += c * Math.abs(t - p);
+    }),
+  );
+  // Quadratic-weighted kappa from the confusion matrix.
+  const k = CLASSES.length;
+  const rowSum = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const colSum = CLASSES.map((_, j) => confusion.reduce((a, row) => a + row[j]!, 0));
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      const w = (i - j) ** 2 / (k - 1) ** 2;
+      num += w * confusion[i]![j]!;
+      den += (w * rowSum[i]! * colSum[j]!) / n;
+    }
+  }
+  return {
+    accuracy: correct / n,
+    one_off_accuracy: oneOff / n,
+    mae: abs / n,
+    qwk: 1 - num / den,
+    confusion,
+    per_class_recall: confusion.map((row, i) => row[i]! / rowSum[i]!),
+    n,
+    split: 'test',
+    classes: CLASSES,
+  };
+}
+
+function history(variant: string, seed: number, epochs: number, device: string): TrainingHistory {
+  const r = rng(seed * 7 + variant.length);
+  const base = variant === 'xe' ? 1.45 : 0.32;
+  const eps = [...Array(epochs).keys()].map((e) => ({
+    epoch: e + 1,
+    train_loss: base * (0.55 + 0.45 * Math.exp(-e / 3)) * (1 + 0.03 * (r() - 0.5)),
+    val: {
+      accuracy: 0.42 + 0.1 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
+      one_off_accuracy: 0.7 + 0.12 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
+    },
+    examples_per_second: 900 + 50 * r(),
+    ms_per_step: (variant === 'xe' ? 34 : 36) + 2 * r(),
+    seconds: 1.2 + 0.1 * r(),
+  }));
+  const h: TrainingHistory = {
+    loss: variant,
+    epochs: eps,
+    best_epoch: epochs,
+    facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2 },
+  };
+  if (variant === 'learned') {
+    // Starts at |i−j|/(C−1) and drifts: a recognisable, ordered matrix.
+    h.ground_distance = eps.map((_, e) =>
+      CLASSES.map((_, i) =>
+        CLASSES.map((_, j) => (i === j ? 0 : Math.min(1, Math.abs(i - j) / 4 + 0.05 * Math.sin(e + i * j)))),
+      ),
+    );
+  }
+  return h;
+}
+
+function verdicts(scale: 'full' | 'proxy' | 'smoke', variants: string[], seeds: number[]): VerdictFile {
+  const n = seeds.length;
+  return {
+    scale,
+    scaleNote:
+      scale === 'full'
+        ? "The paper's protocol on its own data."
+        : 'Stand-in data (RetinaMNIST) and a small CNN on CPU: the claims are tested in a smaller setting; absolute numbers are not comparable.',
+    checks: [
+      {
+        kind: 'claim',
+        id: 'C1-one-off',
+        text: 'EMD² beats XE on one-off accuracy (ordered classes)',
+        required: true,
+        relation: 'greater',
+        metric: 'one_off_accuracy',
+        variants: ['emd2', 'xe'],
+        stats: { n, mean: 0.034, sd: 0.011, ci95: [0.007, 0.061], effectSize: 3.1, pValue: 0.031, test: 'paired t' },
+        perVariant: {
+          emd2: { n, mean: 0.861, sd: 0.009, ci95: [0.839, 0.883] },
+          xe: { n, mean: 0.827, sd: 0.012, ci95: [0.797, 0.857] },
+        },
+        verdict: 'reproduced',
+        explanation: 'Paired by seed, the 95% interval of the difference lies above 0.',
+      },
+      {
+        kind: 'claim',
+        id: 'C3-learned-D',
+        text: 'A learned D gives the same gain as the hand-set D (within δ = 0.02)',
+        required: true,
+        relation: 'equivalent',
+        metric: 'one_off_accuracy',
+        variants: variants.includes('learned') ? ['learned', 'emd2'] : variants.slice(0, 2),
+        stats: { n, mean: -0.004, sd: 0.014, ci95: [-0.039, 0.031], effectSize: -0.29, pValue: 0.41, test: 'TOST' },
+        perVariant: {},
+        verdict: 'inconclusive',
+        explanation: `The interval straddles ±0.02 with n = ${n}: more seeds are needed.`,
+      },
+      {
+        kind: 'reported',
+        id: 'adience-xe-exact',
+        metric: 'accuracy',
+        variant: 'xe',
+        reported: { value: null, source: { paper: 'arXiv:1611.05916', table: 'unknown' }, note: 'The table was not available to the workflow authors.' },
+        measured: { n, mean: 0.512, sd: 0.014, ci95: [0.477, 0.547] },
+        verdict: 'not recorded',
+        explanation: 'No reported value to compare with.',
+      },
+    ],
+  };
+}
+
+export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
+  const variants = opts.variants ?? ['xe', 'emd2', 'learned'];
+  const seeds = opts.seeds ?? [1, 2, 3];
+  const epochs = opts.epochs ?? 8;
+  const scale = opts.scale ?? 'proxy';
+  const device = opts.device ?? 'cpu';
+  const root = mkdtempSync(join(tmpdir(), 'repro-report-'));
+  const store = join(root, '.repro');
+  const runId = '20250101T120000Z-abc123';
+  const runDir = join(root, 'results', 'paper', runId);
+  mkdirSync(runDir, { recursive: true });
+
+  const putFile = (name: string, content: string | Buffer): ArtifactRecord & { abs: string } => {
+    const digest = sha(content);
+    const storePath = `objects/${digest.slice(0, 2)}/${digest}/${name}`;
+    const abs = join(store, storePath);
+    mkdirSync(join(abs, '..'), { recursive: true });
+    writeFileSync(abs, content);
+    return { type: 'file', sha256: digest, storePath, size: Buffer.byteLength(content), abs };
+  };
+
+  let clock = Date.parse('2025-01-01T12:00:00Z');
+  const steps: StepRecord[] = [];
+  const step = (
+    id: string,
+    uses: string,
+    matrix: Record<string, unknown>,
+    durationMs: number,
+    outputs: Record<string, ArtifactRecord>,
+    extra: Partial<StepRecord> = {},
+  ) => {
+    const startedAt = new Date(clock).toISOString();
+    clock += durationMs;
+    const rec: StepRecord = {
+      id,
+      stepId: id.replace(/\[.*$/, ''),
+      uses,
+      matrix,
+      status: 'succeeded',
+      fingerprint: sha(id),
+      fingerprintComponents: { kind: uses, version: '1' },
+      startedAt,
+      finishedAt: new Date(clock).toISOString(),
+      durationMs,
+      inputs: {},
+      outputs,
+      ...extra,
+    };
+    steps.push(rec);
+    return rec;
+  };
+
+  const npz = putFile('retinamnist.npz', Buffer.from('stand-in bytes of the embedded dataset'));
+  const fetchRec = step('fetch', 'fetch', {}, 120, { path: strip(npz) }, {
+    facts: { source: 'artifacts/retinamnist/retinamnist.npz', bytes: npz.size ?? 0 },
+  });
+  const dataset = putFile('dataset.json', JSON.stringify({ name: 'retinamnist', classes: CLASSES }));
+  step('dataset', 'dataset', {}, 850, { dataset: strip(dataset) }, {
+    inputs: { path: strip(npz) },
+    facts: {
+      dataset: 'RetinaMNIST (MedMNIST v2)',
+      ...(opts.datasetLicense === null ? {} : { license: opts.datasetLicense ?? 'CC BY 4.0' }),
+      ordered: true,
+    },
+  });
+  void fetchRec;
+
+  const metricsFiles: Fixture['metricsFiles'] = [];
+  const historyFiles: Fixture['historyFiles'] = [];
+  const quality: Record<string, number> = { xe: 0.5, emd2: 0.53, learned: 0.525, xemd: 0.52, reg: 0.47, sinkhorn: 0.5 };
+  for (const variant of variants) {
+    for (const seed of seeds) {
+      const matrix = { variant: { name: variant, loss: variant }, seed };
+      const hist = putFile('history.json', JSON.stringify(history(variant, seed, epochs, device), null, 2));
+      const trainId = `train[variant=${variant},seed=${seed}]`;
+      step(trainId, 'train', matrix, 40_000 + seed * 1000, { history: strip(hist), model: strip(putFile('model.json', `{"w":${seed}}`)) }, {
+        inputs: { dataset: strip(dataset) },
+        facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2 },
+      });
+      historyFiles.push({ matrix, step: trainId, path: hist.abs });
+      const m = putFile('metrics.json', JSON.stringify(evaluation(quality[variant] ?? 0.5, seed * 31 + variant.length), null, 2));
+      const evalId = `evaluate[variant=${variant},seed=${seed}]`;
+      step(evalId, 'evaluate', matrix, 900, { metrics: strip(m) }, { inputs: { history: strip(hist) } });
+      metricsFiles.push({ matrix, step: evalId, path: m.abs });
+    }
+  }
+  const v = putFile('verdicts.json', JSON.stringify(verdicts(scale, variants, seeds), null, 2));
+  step('compare', 'compare', {}, 60, { verdicts: strip(v) });
+
+  const record: RunRecord = {
+    format: 'repro-run/1',
+    runId,
+    workflow: {
+      name: 'paper',
+      file: join(root, 'workflows', 'paper.yaml'),
+      sha256: '',
+      title: 'Squared EMD loss on ordered classes (RetinaMNIST stand-in)',
+      paper: {
+        title: "Squared Earth Mover's Distance-based Loss for Training Deep Neural Networks",
+        authors: ['L. Hou', 'C.-P. Yu', 'D. Samaras'],
+        arxiv: '1611.05916',
+        version: 'v4',
+        year: 2016,
+      },
+    },
+    git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false, branch: 'main' },
+    profile: 'retinamnist',
+    params: { epochs, seeds },
+    status: 'succeeded',
+    startedAt: new Date(Date.parse('2025-01-01T12:00:00Z')).toISOString(),
+    finishedAt: new Date(clock).toISOString(),
+    durationMs: clock - Date.parse('2025-01-01T12:00:00Z'),
+    command: ['repro', 'run', 'workflows/paper.yaml'],
+    store,
+    environment: {
+      os: 'Debian GNU/Linux 12',
+      kernel: '6.1.0',
+      arch: 'x64',
+      cpuModel: 'Intel(R) Xeon(R) CPU @ 2.20GHz',
+      cores: 2,
+      memoryBytes: 8 * 1024 ** 3,
+      node: 'v20.19.0',
+      repro: '0.1.0',
+      lockfileSha256: 'f'.repeat(64),
+      packages: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.22.0', vega: '6.4.0' },
+      gpus: opts.gpus ?? [],
+      python: null,
+    },
+    steps,
+    scale,
+  };
+  // The workflow file itself, so the crate can carry it.
+  mkdirSync(join(root, 'workflows'), { recursive: true });
+  const wfText = 'name: paper\n# fixture workflow\n';
+  writeFileSync(record.workflow.file, wfText);
+  record.workflow.sha256 = sha(wfText);
+
+  const runJson = join(runDir, 'run.json');
+  writeFileSync(runJson, JSON.stringify(record, null, 2) + '\n');
+  symlinkSync(runId, join(root, 'results', 'paper', 'latest'));
+  return { root, store, runDir, runJson, record, metricsFiles, historyFiles, verdictsFile: v.abs };
+}
+
+function strip(a: ArtifactRecord & { abs?: string }): ArtifactRecord {
+  const { abs: _abs, ...rest } = a;
+  return rest;
+}

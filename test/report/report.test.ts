@@ -1,0 +1,143 @@
+// writeRunReport on a realistic finished run: the five files, their contents, and the links
+// from numbers to artifacts. Also the `report` step, which renders mid-run from gathered paths.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeRunFixture } from './fixture.js';
+import { writeRunReport, ReportError, REPORT_FILES } from '../../src/report/index.js';
+import { reportStep } from '../../src/steps/report.js';
+import type { EvaluationMetrics } from '../../src/formats/metrics.js';
+import { summarize } from '../../src/report/stats.js';
+import { sha256 } from '../../src/engine/hash.js';
+
+describe('writeRunReport', () => {
+  it('writes the HTML, Markdown, checklist and RO-Crate into the run directory', async () => {
+    const f = makeRunFixture();
+    const out = await writeRunReport(f.runDir, { now: new Date('2025-01-02T00:00:00Z') });
+    for (const name of REPORT_FILES) expect(existsSync(join(f.runDir, name)), name).toBe(true);
+    const html = readFileSync(join(f.runDir, 'report.html'), 'utf8');
+    const md = readFileSync(join(f.runDir, 'report.md'), 'utf8');
+
+    // Citation, scale banner (a proxy run is labelled), verdicts.
+    expect(html).toContain("Squared Earth Mover&#39;s Distance-based Loss for Training Deep Neural Networks");
+    expect(html).toContain('arXiv:1611.05916v4');
+    expect(html).toContain('data-scale="proxy"');
+    expect(html).toMatch(/<title>[^<]*\[proxy\]<\/title>/);
+    for (const id of ['C1-one-off', 'C3-learned-D', 'adience-xe-exact']) {
+      expect(html).toContain(id);
+      expect(md).toContain(id);
+    }
+    expect(md).toContain('> **Proxy run.**');
+    expect(md).toMatch(/unknown: The table was not available/);
+
+    // Plots: one figure per kind, each with an inline SVG; the learned-D heat map exists only for 'learned'.
+    for (const plot of ['learning-curves', 'per-seed', 'confusion', 'ground-distance-learned']) {
+      expect(html).toMatch(new RegExp(`<figure class="plot" data-plot="${plot}"><h3>[^<]*</h3><svg`));
+    }
+    expect(html).not.toContain('data-plot="ground-distance-xe"');
+    // Self-contained: no scripts, no stylesheets or images fetched from anywhere.
+    expect(html).not.toMatch(/<script|<link |<img /);
+
+    // Mean ± sd per variant, recomputed here from the metrics files themselves.
+    const emd2 = f.metricsFiles
+      .filter((m) => (m.matrix.variant as { name: string }).name === 'emd2')
+      .map((m) => JSON.parse(readFileSync(m.path, 'utf8')) as EvaluationMetrics);
+    const s = summarize(emd2.map((m) => m.one_off_accuracy))!;
+    const cell = `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+    expect(html).toContain(cell);
+    expect(md).toContain(cell);
+    expect(out.input.evaluations).toHaveLength(9);
+
+    // Every number link resolves: relative hrefs to existing files, or an anchor that exists.
+    const hrefs = [...html.matchAll(/<a class="num" href="([^"]+)"/g)].map((m) => m[1]!);
+    expect(hrefs.length).toBeGreaterThan(50);
+    for (const href of new Set(hrefs)) {
+      if (href.startsWith('#')) expect(html, href).toContain(`id="${href.slice(1)}"`);
+      else expect(existsSync(resolve(f.runDir, decodeURIComponent(href))), href).toBe(true);
+    }
+    // Each per-seed value links to exactly the metrics file it came from, with its sha256.
+    const first = f.metricsFiles[0]!;
+    expect(html).toContain(sha256(readFileSync(first.path)));
+
+    // Backend and timings come from the run record.
+    expect(html).toContain('backend=<b>wasm</b>');
+    expect(html).toContain('Intel(R) Xeon(R) CPU @ 2.20GHz');
+    expect(md).toMatch(/\| train \| 9 \| 0 \|/);
+  });
+
+  it('writes to --out and copies run.json and the workflow there, so the crate stands alone', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1, 2] });
+    const outDir = mkdtempSync(join(tmpdir(), 'repro-out-'));
+    await writeRunReport(join(f.runDir, 'run.json'), { outDir });
+    for (const name of [...REPORT_FILES, 'run.json', 'workflow/paper.yaml']) expect(existsSync(join(outDir, name)), name).toBe(true);
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const href = /<a class="num" href="([^"#][^"]*metrics\.json)"/.exec(html)![1]!;
+    expect(existsSync(resolve(outDir, decodeURIComponent(href)))).toBe(true);
+  });
+
+  it('refuses to cite an artifact that changed after the run (corrupt), and names it', async () => {
+    const f = makeRunFixture({ variants: ['xe'], seeds: [1] });
+    writeFileSync(f.metricsFiles[0]!.path, '{"accuracy": 0.99}');
+    const err = await writeRunReport(f.runDir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReportError);
+    expect((err as ReportError).kind).toBe('corrupt');
+    expect((err as Error).message).toContain('evaluate[variant=xe,seed=1]');
+    expect(existsSync(join(f.runDir, 'report.html'))).toBe(false);
+  });
+
+  it('says what it could not show when an artifact was removed from the store', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1, 2] });
+    rmSync(f.historyFiles[0]!.path);
+    const out = await writeRunReport(f.runDir);
+    expect(out.input.warnings.join('\n')).toContain('train[variant=xe,seed=1]');
+    expect(readFileSync(out.files['report.html'], 'utf8')).toContain('Not shown:');
+  });
+
+  it('rejects something that is not a run record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'repro-bad-'));
+    writeFileSync(join(dir, 'run.json'), '{"format": "something-else"}');
+    await expect(writeRunReport(dir)).rejects.toThrow(/not a repro run record/);
+    await expect(writeRunReport(join(dir, 'nope'))).rejects.toThrow(/no run record here/);
+  });
+});
+
+describe('report step', () => {
+  it('renders the same report mid-run from gathered metrics and histories, citing artifacts by sha256', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2] });
+    const workDir = mkdtempSync(join(tmpdir(), 'repro-step-'));
+    const w = {
+      verdicts: f.verdictsFile,
+      metrics: f.metricsFiles.map((m) => ({ matrix: m.matrix, step: m.step, value: m.path })),
+      histories: f.historyFiles.map((h) => ({ matrix: h.matrix, step: h.step, value: h.path })),
+      paper: { title: 'Squared EMD loss', authors: ['L. Hou'], arxiv: '1611.05916' },
+    };
+    expect(reportStep.check!(w, { steps: [] })).toEqual([]);
+    expect(reportStep.check!({}, { steps: [] })).toHaveLength(1);
+    const ctx = {
+      id: 'report', workflowDir: f.root, workDir, scratchDir: workDir, matrix: {}, params: {},
+      secret: () => undefined, signal: new AbortController().signal, log: () => {}, progress: () => {}, threads: 1, options: {},
+    };
+    const result = await reportStep.run(ctx, w);
+    expect(result.outputs).toEqual({ html: { type: 'file', path: 'report.html' }, markdown: { type: 'file', path: 'report.md' } });
+    const html = readFileSync(join(workDir, 'report.html'), 'utf8');
+    expect(html).toContain('data-plot="ground-distance-learned"');
+    expect(html).toContain('data-scale="proxy"');
+    expect(html).toContain(sha256(readFileSync(f.metricsFiles[3]!.path)));
+    // No run record mid-run: the backend comes from the histories' facts.
+    expect(html).toContain('backend=<b>wasm</b>');
+    expect(readFileSync(join(workDir, 'report.md'), 'utf8')).toContain('C1-one-off');
+  });
+
+  it('fails with a StepError naming the unreadable input', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'repro-step-'));
+    const ctx = {
+      id: 'report', workflowDir: workDir, workDir, scratchDir: workDir, matrix: {}, params: {},
+      secret: () => undefined, signal: new AbortController().signal, log: () => {}, progress: () => {}, threads: 1, options: {},
+    };
+    await expect(reportStep.run(ctx, { metrics: [{ matrix: { seed: 1 }, step: 'evaluate[seed=1]', value: join(workDir, 'missing.json') }] })).rejects.toMatchObject({
+      name: 'StepError',
+      message: expect.stringContaining('metrics of evaluate[seed=1]'),
+    });
+  });
+});
