@@ -159,7 +159,7 @@ function paired(table: ObservationTable, metric: string, a: string, b: string): 
 function tooFew(t: TestResult, alpha: number, pairBy: string): string | null {
   if (t.minPValue < alpha) return null;
   const smallest = t.minPValue >= 1 ? 'no p-value at all' : `no p below ${fmt(t.minPValue)}`;
-  return `too few runs: ${t.n} non-zero ${pairBy} pair${t.n === 1 ? '' : 's'} give a one-sided ${t.test} test ${smallest} > α = ${alpha}`;
+  return `too few runs: with ${t.n} non-zero ${pairBy} pair${t.n === 1 ? '' : 's'} a one-sided ${t.test} test gives ${smallest}, and α = ${alpha}`;
 }
 
 interface Directional {
@@ -213,7 +213,7 @@ function directional(
       pFor: forT.pValue,
       pAgainst: againstT.pValue,
       tooFew: null,
-      text: `${gainText}; one-sided ${test} ${fmtP(forT.pValue)} < α = ${alpha}`,
+      text: `${gainText}; one-sided ${test} ${fmtP(forT.pValue)}, below α = ${alpha}`,
     };
   }
   if (againstT.pValue < refuteAlpha) {
@@ -223,7 +223,7 @@ function directional(
       pFor: forT.pValue,
       pAgainst: againstT.pValue,
       tooFew: null,
-      text: `${gainText}; the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} < α = ${fmt(refuteAlpha)} for the reverse`,
+      text: `${gainText}; the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`,
     };
   }
   return {
@@ -232,7 +232,7 @@ function directional(
     pFor: forT.pValue,
     pAgainst: againstT.pValue,
     tooFew: null,
-    text: `${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)} ≥ α = ${alpha}`,
+    text: `${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${alpha}`,
   };
 }
 
@@ -293,10 +293,10 @@ export function checkClaim(claim: ClaimEntry, table: ObservationTable, pairBy: s
     let why: string;
     if (p.keys.length === 0) [verdict, why] = ['inconclusive', `no ${pairBy} has runs of both`];
     else if (few) [verdict, why] = ['inconclusive', few];
-    else if (tost < alpha) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)} < α = ${alpha}`];
+    else if (tost < alpha) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)}, below α = ${alpha}`];
     else if (beyondHigh.pValue < alpha || beyondLow.pValue < alpha)
-      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))} < α = ${alpha}`];
-    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)} ≥ α = ${alpha}`];
+      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${alpha}`];
+    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${alpha}`];
     return { ...base, relation: `${rel.a} equivalent to ${rel.b} within ±${fmt(delta)}`, stats, verdict, explanation: `${diffText}; ${why}` };
   }
 

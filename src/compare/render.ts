@@ -1,0 +1,144 @@
+// The verdict table in the terminal and in Markdown, and the run-to-run diff. Every row carries
+// the run's scale, so a proxy result can never be read as the paper's.
+
+import type { ClaimCheck, ReportedCheck, Stats, Verdict, VerdictFile } from '../formats/verdict.js';
+import { summarizeVerdicts, fmt } from './verdicts.js';
+import type { RunDiff } from './runs.js';
+
+type Check = ReportedCheck | ClaimCheck;
+
+const COLORS: Record<Verdict, string> = {
+  reproduced: '32',
+  'not reproduced': '31',
+  inconclusive: '33',
+  'not recorded': '2',
+};
+
+function what(c: Check): string {
+  if (c.kind === 'reported') {
+    const v = c.reported.value === null ? 'unknown' : fmt(c.reported.value);
+    return `${c.metric} of ${c.variant} vs paper ${v}`;
+  }
+  return `${c.relation} (${c.metric})`;
+}
+
+function statsOf(c: Check): Stats | null {
+  return c.kind === 'reported' ? c.measured : c.stats;
+}
+
+function cells(c: Check, scale: string): string[] {
+  const s = statsOf(c);
+  const signed = c.kind === 'claim';
+  const effect =
+    s?.effectSize === undefined ? '' : `${s.effectSizeKind === "Cohen's d_z" ? 'd_z ' : 'd '}${fmt(s.effectSize, true)}`;
+  return [
+    scale,
+    `${c.id}${c.required ? '*' : ''}`,
+    c.verdict,
+    what(c),
+    s ? String(s.n) : '',
+    s ? `${fmt(s.mean, signed)} ± ${fmt(s.sd)}` : '',
+    s ? `${fmt(s.ci95[0], signed)} … ${fmt(s.ci95[1], signed)}` : '',
+    effect,
+    s?.pValue === undefined ? '' : s.pValue < 0.001 ? '<0.001' : s.pValue.toFixed(3),
+  ];
+}
+
+const HEADER = ['scale', 'id', 'verdict', 'check', 'n', 'mean ± sd', '95% CI', 'effect', 'p'];
+
+function gateLine(file: VerdictFile): string {
+  const s = file.summary ?? summarizeVerdicts(file.checks, file.scale);
+  const req = Object.entries(s.required)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(', ');
+  const total = Object.values(s.required).reduce((a, b) => a + b, 0);
+  return total === 0 ? 'gate: pass (no check is required)' : `gate: ${s.gate} (required: ${req})`;
+}
+
+export function renderTable(file: VerdictFile, opts: { title?: string; color?: boolean } = {}): string {
+  const paint = (code: string, text: string) => (opts.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const rows = file.checks.map((c) => cells(c, c.scale ?? file.scale));
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out: string[] = [];
+  out.push(`${opts.title ? `${opts.title} — ` : ''}scale: ${file.scale} (${file.scaleNote})`);
+  out.push('');
+  out.push(paint('1', line(HEADER)));
+  file.checks.forEach((c, k) => {
+    const text = line(rows[k]!);
+    // Colour the verdict cell only: padding stays aligned because codes are added after padding.
+    const start = widths[0]! + 2 + widths[1]! + 2;
+    const cell = rows[k]![2]!.padEnd(widths[2]!);
+    out.push(text.slice(0, start) + paint(COLORS[c.verdict], cell) + text.slice(start + cell.length));
+  });
+  out.push('');
+  for (const c of file.checks) out.push(`[${c.scale ?? file.scale}] ${c.id} ${c.verdict}: ${c.explanation}`);
+  out.push('');
+  out.push('* required: `repro check` gates on it');
+  out.push(gateLine(file));
+  return out.join('\n') + '\n';
+}
+
+const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderMarkdown(file: VerdictFile, opts: { title?: string } = {}): string {
+  const out: string[] = [];
+  if (opts.title) out.push(`### ${opts.title}`, '');
+  out.push(`**Scale: ${file.scale}** — ${mdEscape(file.scaleNote)}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
+  out.push('');
+  out.push(`| ${[...HEADER, 'why'].join(' | ')} |`);
+  out.push(`|${[...HEADER, 'why'].map(() => '---').join('|')}|`);
+  for (const c of file.checks) {
+    const r = cells(c, c.scale ?? file.scale);
+    r[2] = `**${r[2]}**`;
+    out.push(`| ${[...r, c.explanation].map(mdEscape).join(' | ')} |`);
+  }
+  out.push('');
+  out.push(`\\* required: \`repro check\` gates on it. ${gateLine(file)}`);
+  return out.join('\n') + '\n';
+}
+
+export function renderDiff(d: RunDiff, opts: { markdown?: boolean } = {}): string {
+  const out: string[] = [];
+  const h = (s: string) => (opts.markdown ? `### ${s}` : s);
+  out.push(h(`A: ${d.a.runId}${d.a.scale ? ` (${d.a.scale})` : ''}   B: ${d.b.runId}${d.b.scale ? ` (${d.b.scale})` : ''}`));
+  out.push('');
+  if (d.params.length) {
+    out.push(h('Params'));
+    for (const p of d.params) out.push(`  ${p}`);
+    out.push('');
+  }
+  out.push(h('Metrics (mean over seeds/folds; Δ = B − A)'));
+  if (d.metrics.length === 0) out.push('  no metrics outputs in either run');
+  else {
+    const rows = d.metrics.map((m) => [
+      m.group,
+      m.metric,
+      m.a ? `${fmt(m.a.mean)} (n=${m.a.n})` : '—',
+      m.b ? `${fmt(m.b.mean)} (n=${m.b.n})` : '—',
+      m.delta === null ? '' : fmt(m.delta, true),
+    ]);
+    const head = ['step', 'metric', 'A', 'B', 'Δ'];
+    if (opts.markdown) {
+      out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`));
+    } else {
+      const w = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) out.push('  ' + r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
+    }
+  }
+  out.push('');
+  out.push(h('Steps (fingerprint components that differ)'));
+  const same = d.steps.filter((s) => s.status === 'same').length;
+  for (const s of d.steps.filter((x) => x.status !== 'same')) {
+    out.push(`  ${s.step}: ${s.status}${s.changes.length ? '' : ''}`);
+    for (const c of s.changes) out.push(`      ${c}`);
+  }
+  out.push(`  ${same} of ${d.steps.length} steps have the same fingerprint`);
+  if (d.verdicts.length) {
+    out.push('');
+    out.push(h('Verdicts that changed'));
+    for (const v of d.verdicts) out.push(`  ${v.id}: ${v.a ?? '—'} → ${v.b ?? '—'}`);
+  }
+  return out.join('\n') + '\n';
+}
