@@ -13,8 +13,8 @@ import { writeFileAtomic } from './atomic.js';
 import { Store, CorruptObjectError, removeTree, safeReaddir } from './store.js';
 import { acquireLock, updateLockRecord, type LockInfo } from './lock.js';
 import { SecretMask, MASK } from './secrets.js';
-import { diffComponents, resolveStep, UpstreamPending, type ResolvedStep } from './fingerprint.js';
-import { readHistory, writeHistory, type History } from './history.js';
+import { resolveStep, UpstreamPending, type ResolvedStep } from './fingerprint.js';
+import { readHistory, writeHistory, whyRun } from './history.js';
 import { collectEnvironment, detectGpus, gitState, type GpuInfo } from './environment.js';
 
 export interface ExecuteOptions {
@@ -466,18 +466,6 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
 
 function isDone(status: StepState['status']): boolean {
   return status === 'succeeded' || status === 'cached' || status === 'failed' || status === 'skipped' || status === 'interrupted';
-}
-
-/** The reason a step must run, from its last recorded run. */
-export function whyRun(history: History, st: { step: ConcreteStep; resolved?: ResolvedStep }): string {
-  const prev = history.steps[st.step.id];
-  if (!prev) return 'no previous run';
-  if (!st.resolved) return 'fingerprint unknown';
-  if (prev.fingerprint === st.resolved.fingerprint) {
-    return prev.status === 'failed' || prev.status === 'interrupted' ? `previous attempt ${prev.status}` : 'no cache entry (removed?)';
-  }
-  const diff = diffComponents(prev.components, st.resolved.components);
-  return diff.length ? diff.join('; ') : 'fingerprint changed';
 }
 
 function closeStream(s: WriteStream): Promise<void> {

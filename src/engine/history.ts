@@ -2,7 +2,8 @@
 // fingerprint components and the params of that run. `repro why` and `repro plan` diff against it.
 import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from './atomic.js';
-import type { FingerprintComponents } from './fingerprint.js';
+import { diffComponents, type FingerprintComponents, type ResolvedStep } from './fingerprint.js';
+import type { ConcreteStep } from '../workflow/types.js';
 import type { Store } from './store.js';
 import type { StepStatus } from './events.js';
 
@@ -39,3 +40,16 @@ export function readHistory(store: Store, workflow: string): History {
 export function writeHistory(store: Store, history: History): void {
   writeJsonAtomic(store.historyPath(history.workflow), history);
 }
+
+/** The reason a step must run, from its last recorded run. */
+export function whyRun(history: History, st: { step: ConcreteStep; resolved?: ResolvedStep }): string {
+  const prev = history.steps[st.step.id];
+  if (!prev) return 'no previous run';
+  if (!st.resolved) return 'fingerprint unknown';
+  if (prev.fingerprint === st.resolved.fingerprint) {
+    return prev.status === 'failed' || prev.status === 'interrupted' ? `previous attempt ${prev.status}` : 'no cache entry (removed?)';
+  }
+  const diff = diffComponents(prev.components, st.resolved.components);
+  return diff.length ? diff.join('; ') : 'fingerprint changed';
+}
+

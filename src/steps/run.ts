@@ -23,6 +23,8 @@ export interface RunWith {
   shell?: boolean;
   /** Local files or directories (relative to the workflow) the command reads: their hashes enter the fingerprint. */
   inputs?: string[];
+  /** Names of environment variables holding credentials the command reads: checked to be set, and their values masked in logs and records. */
+  secrets?: string[];
 }
 
 export const VALUE_PREFIX = 'value:';
@@ -65,6 +67,12 @@ export const runStep: StepKind<RunWith> = {
         type: 'array',
         items: { type: 'string' },
       },
+      secrets: {
+        description: 'Environment variables holding credentials the command reads (it inherits them); their values are masked in logs and never recorded.',
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        examples: [['HF_TOKEN']],
+      },
     },
   },
   outputs: null,
@@ -74,6 +82,9 @@ export const runStep: StepKind<RunWith> = {
   async run(ctx, w) {
     if (ctx.options.remote === true && ctx.options.trust !== true) {
       throw new StepError('this workflow comes from a remote repository and runs shell commands', 'pass --trust if you trust its author');
+    }
+    for (const name of w.secrets ?? []) {
+      if (ctx.secret(name) === undefined) throw new StepError(`environment variable ${name} is not set`, `the command needs it (with.secrets); export ${name}=…`);
     }
     const declared = ctx.declaredOutputs ?? {};
     for (const [name, spec] of Object.entries(declared)) {

@@ -1,14 +1,40 @@
+// `repro gc`: remove store objects that no cache entry and no run record references.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { CliError, ExitCode } from '../exit-codes.js';
 
-// Placeholder: replaced by the issue that implements `repro gc`.
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 export function gcCommand(program: Command): void {
   program
     .command('gc')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError("'repro gc' is not implemented yet", ExitCode.INTERNAL);
+    .description('remove artifact-store objects that no cache entry or run record references, and leftovers of dead runs')
+    .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
+    .option('--results <dir>', 'a results directory whose run records keep objects alive (default: results); repeatable', collect, [] as string[])
+    .option('-n, --dry-run', 'only say what would be removed')
+    .option('--wait-lock', 'wait for a running repro process instead of failing (exit 6)')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { store?: string; results: string[]; dryRun?: boolean; waitLock?: boolean; json?: boolean }) => {
+      const root = resolve(opts.store ?? '.repro');
+      if (!existsSync(root)) throw new CliError(`no artifact store at ${root}`, ExitCode.INVALID, 'pass --store DIR');
+      const { Store } = await import('../../engine/store.js');
+      const { gcStore } = await import('../../engine/maintenance.js');
+      const { acquireLock } = await import('../../engine/lock.js');
+      const lock = await acquireLock(root, { command: ['repro', ...process.argv.slice(2)], wait: opts.waitLock });
+      try {
+        const results = (opts.results.length ? opts.results : ['results']).map((r) => resolve(r));
+        const report = gcStore(new Store(root), { resultsRoots: results, dryRun: opts.dryRun });
+        if (opts.json) process.stdout.write(JSON.stringify({ store: root, dryRun: Boolean(opts.dryRun), ...report }, null, 2) + '\n');
+        else {
+          const verb = opts.dryRun ? 'would remove' : 'removed';
+          process.stdout.write(
+            `${verb} ${report.removedObjects} objects (${(report.removedBytes / 1e6).toFixed(1)} MB), ${report.removedTrees} trees, ` +
+              `${report.removedFiles} named files, ${report.removedTmp} dead work dirs; kept ${report.keptObjects} objects\n`,
+          );
+        }
+      } finally {
+        lock.release();
+      }
     });
 }

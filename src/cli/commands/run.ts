@@ -1,14 +1,154 @@
+// `repro run FILE`: plan the workflow, execute it (cache, store, run record), print the summary.
+// Heavy parts (the engine, the step kinds) are imported inside the action so `repro --help` stays fast.
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
+import type { Plan } from '../../workflow/types.js';
+import type { RunRecord } from '../../formats/run-record.js';
 
-// Placeholder: replaced by the issue that implements `repro run`.
+export interface RunOptions extends WorkflowOptions {
+  jobs?: string;
+  force?: string[];
+  store?: string;
+  results?: string;
+  backend?: string;
+  engine?: string;
+  python?: string;
+  trust?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  waitLock?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Adds the options shared by commands that execute a workflow (run, check). */
+export function withRunOptions(cmd: Command): Command {
+  return withWorkflowOptions(cmd)
+    .option('-j, --jobs <n>', 'run up to N CPU tokens of steps at once (default: the number of cores)')
+    .option('-f, --force <step>', 'run this step even if cached (a concrete id like "train[seed=1]" or a declared id); repeatable', collect, [] as string[])
+    .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
+    .option('--results <dir>', 'where run records go (default: results in the current directory)')
+    .option('--backend <name>', 'ML backend for train steps (auto, tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--engine <name>', 'training engine (tfjs, torch)')
+    .option('--python <path>', 'Python interpreter for the torch engine')
+    .option('--trust', 'allow `run` steps (shell commands) in a workflow fetched from a remote repository')
+    .option('--wait-lock', 'if another repro process holds the store, wait for it instead of failing (exit 6)')
+    .option('-q, --quiet', 'print only failures and the summary')
+    .option('-v, --verbose', 'also print cached steps and every log line');
+}
+
+/** The options every step sees as ctx.options. `remote` is set when the workflow came from a git URL. */
+export function stepOptionsFrom(opts: RunOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const o: Record<string, unknown> = { trust: opts.trust === true, remote: false, ...extra };
+  if (opts.backend) o.backend = opts.backend;
+  if (opts.engine) o.engine = opts.engine;
+  if (opts.python) o.python = opts.python;
+  return o;
+}
+
+/** A workflow from a remote repository may not run shell commands unless the user said --trust. */
+export function requireTrust(plan: Plan, stepOptions: Record<string, unknown>): void {
+  if (stepOptions.remote !== true || stepOptions.trust === true) return;
+  const shellSteps = plan.steps.filter((s) => s.uses === 'run').map((s) => s.id);
+  if (shellSteps.length) {
+    throw new CliError(
+      `this workflow comes from a remote repository and has \`run\` steps that execute shell commands: ${shellSteps.slice(0, 5).join(', ')}${shellSteps.length > 5 ? ', …' : ''}`,
+      ExitCode.INVALID,
+      'read them first; pass --trust to run them',
+    );
+  }
+}
+
+export function parseJobs(jobs: string | undefined): number | undefined {
+  if (jobs === undefined) return undefined;
+  const n = Number(jobs);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--jobs must be a positive integer, got '${jobs}'`, ExitCode.INVALID);
+  return n;
+}
+
+/** Every --force names a step of the plan (a typo must not silently force nothing). */
+export function checkForce(plan: Plan, force: string[]): void {
+  const ids = new Set(plan.steps.flatMap((s) => [s.id, s.stepId]));
+  for (const f of force) {
+    if (ids.has(f)) continue;
+    const near = [...ids].filter((id) => id.startsWith(f.split('[')[0]!)).slice(0, 3);
+    throw new CliError(`--force ${f}: no such step`, ExitCode.INVALID, near.length ? `did you mean ${near.join(', ')}?` : `steps: ${[...new Set(plan.steps.map((s) => s.stepId))].join(', ')}`);
+  }
+}
+
+/**
+ * Executes a loaded plan with the terminal or JSON renderer, Ctrl-C handling and the summary.
+ * Shared with `repro check`. Returns the record; exit codes are the caller's (see runExitCode).
+ */
+export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Record<string, unknown> = {}): Promise<{ record: RunRecord; recordPath: string }> {
+  const stepOptions = stepOptionsFrom(opts, extraStepOptions);
+  requireTrust(plan, stepOptions);
+  checkForce(plan, opts.force ?? []);
+  const jobs = parseJobs(opts.jobs);
+  const { execute } = await import('../../engine/executor.js');
+  const { TerminalRenderer, renderSummary } = await import('../render/terminal.js');
+  const { jsonRenderer } = await import('../render/json.js');
+  const terminal = opts.json ? null : new TerminalRenderer({ quiet: opts.quiet, verbose: opts.verbose });
+  const onEvent = opts.json ? jsonRenderer() : terminal!.onEvent;
+
+  // Ctrl-C / SIGTERM: stop the steps, mark the run interrupted. A second Ctrl-C exits at once.
+  const ac = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      if (!opts.json) process.stderr.write(`\nrepro: ${sig}: stopping the running steps (again to quit at once)\n`);
+      ac.abort(new Error(`interrupted by ${sig}`));
+    } else process.exit(ExitCode.INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let record: RunRecord;
+  let recordPath = '';
+  try {
+    record = await execute(plan, {
+      jobs,
+      force: opts.force,
+      store: opts.store,
+      results: opts.results,
+      onEvent: (e) => {
+        if (e.type === 'run-finished') recordPath = e.record;
+        onEvent(e);
+      },
+      signal: ac.signal,
+      stepOptions,
+      command: ['repro', ...process.argv.slice(2)],
+      waitLock: opts.waitLock,
+    });
+  } finally {
+    terminal?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!opts.json) {
+    process.stdout.write(renderSummary(record, recordPath, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+  }
+  return { record, recordPath };
+}
+
+export function runExitCode(record: RunRecord): number {
+  if (record.status === 'interrupted') return ExitCode.INTERRUPTED;
+  if (record.status === 'failed') return ExitCode.STEP_FAILED;
+  return ExitCode.OK;
+}
+
 export function runCommand(program: Command): void {
-  program
-    .command('run')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError("'repro run' is not implemented yet", ExitCode.INTERNAL);
+  withRunOptions(
+    program
+      .command('run')
+      .description('run a workflow: steps whose inputs did not change come from the cache; writes results/<workflow>/<run-id>/run.json')
+      .argument('<file>', 'the workflow YAML file'),
+  )
+    .option('--json', 'print every event as one JSON object per line on stdout (no summary)')
+    .action(async (file: string, opts: RunOptions) => {
+      const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set });
+      const { record } = await runPlan(plan, opts);
+      process.exitCode = runExitCode(record);
     });
 }

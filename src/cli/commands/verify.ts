@@ -1,14 +1,35 @@
+// `repro verify`: rehash every object in the store; exit 5 when anything is corrupted or missing.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { CliError, ExitCode } from '../exit-codes.js';
 
-// Placeholder: replaced by the issue that implements `repro verify`.
 export function verifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError("'repro verify' is not implemented yet", ExitCode.INTERNAL);
+    .description('rehash every object of the artifact store and check trees and cache entries (exit 5 on corrupted or missing objects)')
+    .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { store?: string; json?: boolean }) => {
+      const root = resolve(opts.store ?? '.repro');
+      if (!existsSync(root)) throw new CliError(`no artifact store at ${root}`, ExitCode.INVALID, 'pass --store DIR, or run a workflow first');
+      const { Store } = await import('../../engine/store.js');
+      const { verifyStore } = await import('../../engine/maintenance.js');
+      const live = !opts.json && process.stderr.isTTY;
+      const report = await verifyStore(new Store(root), (done, total) => {
+        if (live && (done % 50 === 0 || done === total)) process.stderr.write(`\rverifying ${done}/${total} objects`);
+      });
+      if (live) process.stderr.write('\r\x1b[K');
+      if (opts.json) process.stdout.write(JSON.stringify({ store: root, ok: report.problems.length === 0, ...report }, null, 2) + '\n');
+      else {
+        for (const p of report.problems) process.stdout.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
+        const mb = (report.bytes / 1e6).toFixed(1);
+        const what = `${report.objects} objects (${mb} MB), ${report.trees} trees, ${report.cacheEntries} cache entries in ${root}`;
+        process.stdout.write(report.problems.length ? `${report.problems.length} problem(s) in ${what}\n` : `ok: ${what}\n`);
+        if (report.problems.length) {
+          process.stdout.write('hint: re-run the workflow with --force on the steps that produced them (or `repro gc` to drop unreferenced ones)\n');
+        }
+      }
+      if (report.problems.length) process.exitCode = ExitCode.CORRUPT;
     });
 }
