@@ -54,7 +54,7 @@ function parseValueText(text: string, decl: ParamDecl | undefined): { value: unk
   try {
     return { value: parseYaml(text, { uniqueKeys: true, maxAliasCount: 0 }) ?? null };
   } catch (err) {
-    return { error: `cannot read '${text}' as a YAML value: ${(err as Error).message.split('\n')[0]}` };
+    return { error: `cannot read '${text}' as a YAML value: ${(err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
   }
 }
 

@@ -14,7 +14,7 @@ import {
   type PathOperand,
   type TemplatePart,
 } from './expressions.js';
-import { validateWith } from './schema.js';
+import { validateWith, type SchemaProblem } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { ConcreteStep, Gathered, OutputRef, Plan, Resources, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
@@ -75,7 +75,7 @@ class Planner {
       this.instances.set(id, steps);
       all.push(...steps);
     }
-    for (const step of all) this.checkWithKind(step, all);
+    for (const id of order) this.checkWithKind(this.instances.get(id)!, all);
     if (this.sink.errorCount > 0) return null;
     return {
       workflow: this.wf,
@@ -258,6 +258,7 @@ class Planner {
     const out = new Map<string, Edge[]>(this.stepIds.map((id) => [id, []]));
     for (const e of edges) out.get(e.from)!.push(e);
 
+    const index = new Map(this.stepIds.map((id, i) => [id, i]));
     // Depth-first search; a grey node met again closes a cycle, printed as a → b → a.
     const color = new Map<string, 0 | 1 | 2>();
     const stack: Edge[] = [];
@@ -279,9 +280,13 @@ class Planner {
           const key = [...names].sort().join('|');
           if (reported.has(key)) continue;
           reported.add(key);
-          // Needs point from a step to what it waits for; print the run order instead (what comes first).
-          const shown = [...names].reverse();
-          this.sink.error(e.path, `dependency cycle: ${[...shown, shown[0]].join(' → ')}`, {
+          // Needs point from a step to what it waits for; print the run order instead (what comes
+          // first), starting at the earliest-declared step, and point at that step's need that closes it.
+          const run = [...names].reverse();
+          const first = run.reduce((a, b) => (index.get(b)! < index.get(a)! ? b : a));
+          const shown = [...run.slice(run.indexOf(first)), ...run.slice(0, run.indexOf(first))];
+          const closing = cycle.find((s) => s.from === first) ?? e;
+          this.sink.error(closing.path, `dependency cycle: ${[...shown, shown[0]].join(' → ')}`, {
             code: 'cycle',
             hint: 'a step cannot (directly or indirectly) need a step that needs it; remove one of these dependencies',
           });
@@ -302,7 +307,6 @@ class Planner {
       indegree.set(e.from, indegree.get(e.from)! + 1);
       dependents.get(e.to)!.push(e.from);
     }
-    const index = new Map(this.stepIds.map((id, i) => [id, i]));
     const ready = this.stepIds.filter((id) => indegree.get(id) === 0);
     const order: string[] = [];
     while (ready.length) {
@@ -477,11 +481,15 @@ class Planner {
 
   private evaluateString(template: string, path: string, rel: string, ctx: EvalContext): unknown {
     const parts = this.template(path, template);
-    if (!parts) return undefined;
+    if (!parts) {
+      ctx.skip.push(rel);
+      return undefined;
+    }
     // A string that is exactly one expression keeps the value's type.
     if (parts.length === 1 && typeof parts[0] !== 'string') {
       const v = this.evaluateExpression(parts[0]!, path, template, ctx);
-      if (isPlaceholder(v)) ctx.skip.push(rel);
+      // A reference is checked at run time; a failed evaluation was reported already.
+      if (v === undefined || isPlaceholder(v)) ctx.skip.push(rel);
       return v;
     }
     const pieces: Array<string | OutputRef> = [];
@@ -491,7 +499,10 @@ class Planner {
         continue;
       }
       const v = this.evaluateExpression(part, path, template, ctx);
-      if (v === undefined) continue; // already reported
+      if (v === undefined) {
+        ctx.skip.push(rel); // already reported
+        continue;
+      }
       if (Array.isArray(v) && v.length && isGathered(v[0])) {
         this.sink.error(path, `'${part.text}' refers to several instances of a matrix step, which cannot be embedded in a string`, {
           code: 'bad-reference',
@@ -618,11 +629,13 @@ class Planner {
     const targetAxes = this.axesOf(this.wf.steps[target]!);
     if (targetAxes.length === 0) return ref(instances[0]!);
     const shared = targetAxes.filter((a) => axes.includes(a));
-    const agree = (s: ConcreteStep): boolean => shared.every((a) => canonicalJson(s.matrix[a]) === canonicalJson(matrix[a]));
+    // Instances match by their values as shown in ids (an object by its name), so a step may list
+    // {name: emd2} without repeating the whole variant object of the step it refers to.
+    const agree = (s: ConcreteStep): boolean => shared.every((a) => matrixLabel(s.matrix[a]) === matrixLabel(matrix[a]));
     if (shared.length === targetAxes.length) {
       const one = instances.find(agree);
       if (!one) {
-        const want = shared.map((a) => `${a}=${showValue(matrix[a])}`).join(',');
+        const want = shared.map((a) => `${a}=${matrixLabel(matrix[a])}`).join(',');
         this.sink.error(path, `step '${target}' has no instance with ${want}`, {
           code: 'bad-reference',
           hint: `its instances: ${instances.map((s) => s.id).slice(0, 6).join(', ')}${instances.length > 6 ? ', ...' : ''}`,
@@ -636,26 +649,41 @@ class Planner {
 
   // ── The kinds' own checks on the concrete values ─────────────────────────────────────────────
 
-  private checkWithKind(step: ConcreteStep, all: ConcreteStep[]): void {
-    const kind = this.kinds.get(step.uses);
+  /**
+   * Each instance's `with` against its kind's schema and `check()`. A problem shared by every
+   * instance of a matrix step is reported once, naming the step; otherwise it lists the instances.
+   */
+  private checkWithKind(instances: ConcreteStep[], all: ConcreteStep[]): void {
+    if (!instances.length) return;
+    const kind = this.kinds.get(instances[0]!.uses);
     if (!kind) return;
-    const base = `${pointer('/steps', step.stepId)}/with`;
-    const label = step.id;
-    validateWith(kind.withSchema as object, step.with, base, this.sink, { stepLabel: label, skip: this.placeholders.get(step) ?? [] });
-    if (!kind.check) return;
-    let problems: Array<{ path: string; message: string }>;
-    try {
-      problems = kind.check(step.with, { steps: all });
-    } catch (err) {
-      this.sink.error(base, `the '${kind.name}' kind could not check this step: ${(err as Error).message}`, { code: 'kind-check-failed' });
-      return;
+    const stepId = instances[0]!.stepId;
+    const base = `${pointer('/steps', stepId)}/with`;
+    const found = new Map<string, { problem: SchemaProblem; where: string[] }>();
+    const note = (p: SchemaProblem, where: string): void => {
+      const key = `${p.path}\u0000${p.message}`;
+      const entry = found.get(key) ?? { problem: p, where: [] };
+      entry.where.push(where);
+      found.set(key, entry);
+    };
+    for (const step of instances) {
+      for (const p of validateWith(kind.withSchema as object, step.with, base, { stepLabel: stepId, skip: this.placeholders.get(step) ?? [] })) note(p, step.id);
+      if (!kind.check) continue;
+      try {
+        for (const p of kind.check(step.with, { steps: all })) {
+          const rel = p.path.replace(/^\/+/, '');
+          note({ path: rel ? `${base}/${rel}` : base, message: `step '${stepId}': ${p.message}`, code: 'kind-check' }, step.id);
+        }
+      } catch (err) {
+        note({ path: base, message: `the '${kind.name}' kind could not check step '${stepId}': ${(err as Error).message}`, code: 'kind-check-failed' }, step.id);
+      }
     }
-    for (const p of problems) {
-      const rel = p.path.replace(/^\/+/, '');
-      this.sink.error(rel ? `${base}/${rel}` : base, `step '${label}': ${p.message}`, { code: 'kind-check' });
+    for (const { problem, where } of found.values()) {
+      const some = where.length < instances.length;
+      const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more` : '');
+      this.sink.error(problem.path, some ? `${problem.message} (in ${shown})` : problem.message, { code: problem.code, hint: problem.hint, key: problem.key });
     }
   }
-
 }
 
 interface EvalContext {

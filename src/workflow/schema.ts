@@ -35,34 +35,50 @@ export function workflowSchema(): Record<string, unknown> {
 export function validateWorkflowShape(value: unknown, sink: DiagnosticSink): boolean {
   workflowValidator ??= getAjv().compile(workflowSchema());
   if (workflowValidator(value)) return true;
-  reportSchemaErrors(workflowValidator.errors ?? [], '', value, sink, { describe: describeWorkflowPath });
+  schemaProblems(workflowValidator.errors ?? [], '', value, (p) => sink.error(p.path, p.message, { code: p.code, hint: p.hint, key: p.key }), {
+    describe: describeWorkflowPath,
+  });
   return false;
 }
 
+/** A problem found by a schema, before it is given a position. */
+export interface SchemaProblem {
+  path: string;
+  message: string;
+  code: string;
+  hint?: string;
+  /** Point at the key rather than the value (unknown and missing keys). */
+  key?: boolean;
+}
+
 /**
- * Validates a step's concrete `with` against its kind's schema. Errors at or under `skip` paths
- * (values that are still references to other steps' outputs) are ignored: the schema describes the
- * resolved value, which is only known at run time.
+ * Validates a step's concrete `with` against its kind's schema and returns the problems (paths
+ * under `basePath`). Errors at or under `skip` paths (values that are still references to other
+ * steps' outputs, or that failed to evaluate) are ignored: the schema describes the resolved value.
  */
 export function validateWith(
   kindSchema: object,
   value: unknown,
   basePath: string,
-  sink: DiagnosticSink,
   context: { stepLabel: string; skip: string[] },
-): void {
+): SchemaProblem[] {
   let validate = kindValidators.get(kindSchema);
   if (!validate) {
     validate = getAjv().compile(kindSchema);
     kindValidators.set(kindSchema, validate);
   }
-  if (validate(value)) return;
-  const errors = (validate.errors ?? []).filter(
-    (e) => !context.skip.some((s) => e.instancePath === s || e.instancePath.startsWith(`${s}/`)),
-  );
-  reportSchemaErrors(errors, basePath, value, sink, {
+  if (validate(value)) return [];
+  const skipped = (p: string): boolean => context.skip.some((s) => p === s || p.startsWith(`${s}/`));
+  const errors = (validate.errors ?? []).filter((e) => {
+    // A missing key is reported on its parent: check the key's own path against the skips.
+    const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : null;
+    return !skipped(missing === null ? e.instancePath : pointer(e.instancePath, missing));
+  });
+  const problems: SchemaProblem[] = [];
+  schemaProblems(errors, basePath, value, (p) => problems.push(p), {
     describe: (p) => `step '${context.stepLabel}' with${p ? `.${dotted(p)}` : ''}`,
   });
+  return problems;
 }
 
 /** '/steps/train/with/epochs' → 'steps.train.with.epochs'. */
@@ -111,13 +127,16 @@ function valueAt(root: unknown, path: string): unknown {
   return v;
 }
 
-function reportSchemaErrors(
+function schemaProblems(
   errors: ErrorObject[],
   basePath: string,
   root: unknown,
-  sink: DiagnosticSink,
+  emit: (p: SchemaProblem) => void,
   opts: { describe: (instancePath: string) => string },
 ): void {
+  const sink = {
+    error: (path: string, message: string, o: { code: string; hint?: string; key?: boolean }): void => emit({ path, message, ...o }),
+  };
   // A union type ('string or list') reports one error per branch keyword; keep the first per path and keyword.
   const seen = new Set<string>();
   for (const e of errors) {
