@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CliError, ExitCode } from '../exit-codes.js';
 
@@ -68,7 +68,8 @@ export function resolveRun(arg: string | undefined, cwd: string): string {
 }
 
 function latestDir(latest: string): string {
-  if (statSync(latest).isDirectory()) return latest;
+  // Report into the run's own directory, not through the link: the next run moves `latest`.
+  if (statSync(latest).isDirectory()) return realpathSync(latest);
   const id = readFileSync(latest, 'utf8').trim();
   return join(latest, '..', id);
 }
