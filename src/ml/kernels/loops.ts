@@ -1,0 +1,199 @@
+// The plain-JS loops behind our gradient kernels, shared by the cpu and the wasm backends (on the wasm
+// backend they run directly on views of its heap). Everything is NHWC and float32. Each loop visits
+// its elements in one fixed order, so a result is bit-identical from run to run.
+import type { backend_util } from '@tensorflow/tfjs-core';
+
+type ConvInfo = backend_util.Conv2DInfo;
+
+/**
+ * im2col, written transposed: row k = (kh·KW + kw)·CI + ci of `out` holds, for every output pixel
+ * p = (n·OH + oh)·OW + ow of images [n0, n0+count), the input value that filter tap meets there
+ * (0 in the padding). With this layout the filter gradient is one plain matrix product,
+ * dW[K, CO] = colsᵀ[K, P] · dy[P, CO], with no transpose of either operand.
+ */
+export function im2colTransposed(x: Float32Array, info: ConvInfo, n0: number, count: number, out: Float32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const P = count * OH * OW;
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      for (let ci = 0; ci < CI; ci++) {
+        const row = out.subarray(((kh * KW + kw) * CI + ci) * P, ((kh * KW + kw) * CI + ci + 1) * P);
+        let p = 0;
+        for (let n = n0; n < n0 + count; n++) {
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * sh + kh * dh - pt;
+            if (ih < 0 || ih >= H) {
+              row.fill(0, p, p + OW);
+              p += OW;
+              continue;
+            }
+            const rowBase = (n * H + ih) * W;
+            for (let ow = 0; ow < OW; ow++, p++) {
+              const iw = ow * sw + kw * dw - pl;
+              row[p] = iw >= 0 && iw < W ? x[(rowBase + iw) * CI + ci] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The filter of the input gradient as a forward convolution: W'[kh, kw, co, ci] = W[KH−1−kh, KW−1−kw, ci, co]
+ * (rotated 180° in space, input and output channels swapped).
+ */
+export function flipFilter(w: Float32Array, KH: number, KW: number, CI: number, CO: number, out: Float32Array): void {
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const src = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * CI * CO;
+      const dst = (kh * KW + kw) * CO * CI;
+      for (let ci = 0; ci < CI; ci++) {
+        for (let co = 0; co < CO; co++) out[dst + co * CI + ci] = w[src + ci * CO + co];
+      }
+    }
+  }
+}
+
+/**
+ * dy of a strided convolution spread back onto the stride-1 grid: zeros between the rows and columns,
+ * shape [N, (OH−1)·sh+1, (OW−1)·sw+1, C]. A stride-1 convolution of it is the input gradient.
+ */
+export function insertZeros(dy: Float32Array, N: number, OH: number, OW: number, C: number, sh: number, sw: number, out: Float32Array): void {
+  const DH = (OH - 1) * sh + 1;
+  const DW = (OW - 1) * sw + 1;
+  out.fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const src = ((n * OH + oh) * OW + ow) * C;
+        const dst = ((n * DH + oh * sh) * DW + ow * sw) * C;
+        for (let c = 0; c < C; c++) out[dst + c] = dy[src + c];
+      }
+    }
+  }
+}
+
+/**
+ * Max-pool gradient: each output's dy goes to the first maximum of its window, scanning rows then
+ * columns with a strict '>' (tfjs's cpu kernel does the same, which matters on ties such as ReLU zeros).
+ * `dx` must be zeroed by the caller.
+ */
+export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInfo, dx: Float32Array): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (KH === 2 && KW === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && pt === 0 && pl === 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2Backprop(x, dy, N, H, W, C, OH, OW, dx);
+    return;
+  }
+  const best = new Float32Array(C);
+  const arg = new Int32Array(C);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        best.fill(-Infinity);
+        arg.fill(-1);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh + kh * dh - pt;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * sw + kw * dw - pl;
+            if (iw < 0 || iw >= W) continue;
+            const base = ((n * H + ih) * W + iw) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                arg[c] = base + c;
+              }
+            }
+          }
+        }
+        const dyBase = ((n * OH + oh) * OW + ow) * C;
+        for (let c = 0; c < C; c++) if (arg[c] >= 0) dx[arg[c]] += dy[dyBase + c];
+      }
+    }
+  }
+}
+
+/** The common 2×2/2 'valid' pool: windows tile the input, so each tap is written once (no scan state). */
+function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number, dx: Float32Array): void {
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const a = ((n * H + 2 * oh) * W + 2 * ow) * C;
+        const b = a + C;
+        const c0 = a + W * C;
+        const d = c0 + C;
+        const g = ((n * OH + oh) * OW + ow) * C;
+        for (let c = 0; c < C; c++) {
+          // First value > −∞ that beats all before it, in scan order a, b, c0, d (as in the general loop).
+          let m = x[a + c];
+          let at = m > -Infinity ? 0 : -1;
+          if (at < 0) m = -Infinity;
+          const vb = x[b + c];
+          if (vb > m) { m = vb; at = 1; }
+          const vc = x[c0 + c];
+          if (vc > m) { m = vc; at = 2; }
+          const vd = x[d + c];
+          if (vd > m) at = 3;
+          const gv = dy[g + c];
+          dx[a + c] += at === 0 ? gv : 0;
+          dx[b + c] += at === 1 ? gv : 0;
+          dx[c0 + c] += at === 2 ? gv : 0;
+          dx[d + c] += at === 3 ? gv : 0;
+        }
+      }
+    }
+  }
+}
+
+/** Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64 row by row. */
+export function sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) acc[c] += x[base + c];
+  }
+  out.set(acc);
+}
+
+/**
+ * The filter gradient directly, for backends without a fast matrix product (cpu): for every output
+ * pixel and filter tap, a rank-1 update dW[tap, ci, :] += x[ci] · dy[:] whose inner loop runs over
+ * contiguous output channels. `dw` must be zeroed by the caller.
+ */
+export function conv2dBackpropFilterLoops(x: Float32Array, dy: Float32Array, info: ConvInfo, dw: Float32Array): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const dyBase = ((n * OH + oh) * OW + ow) * CO;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh + kh * dh - pt;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * sw + kw * dwl - pl;
+            if (iw < 0 || iw >= W) continue;
+            const xBase = ((n * H + ih) * W + iw) * CI;
+            const wBase = (kh * KW + kw) * CI * CO;
+            for (let ci = 0; ci < CI; ci++) {
+              const xv = x[xBase + ci];
+              if (xv === 0) continue; // ReLU outputs are often 0: skipping them changes no sum
+              const o = wBase + ci * CO;
+              for (let co = 0; co < CO; co++) dw[o + co] += xv * dy[dyBase + co];
+            }
+          }
+        }
+      }
+    }
+  }
+}

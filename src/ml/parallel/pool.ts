@@ -1,0 +1,157 @@
+// Data-parallel gradients on worker_threads, for the backends that compute on one thread in Node
+// (wasm, cpu). The batch is cut into one contiguous shard per worker (fixed cut points); each worker
+// runs forward and backward on its shard with a replica of the model; the main thread, which keeps the
+// model, the loss and the optimiser, turns each shard's logits into d(loss)/d(logits) and averages the
+// shard gradients weighted by shard size, in shard order and in float64. Nothing depends on timing,
+// so a given thread count gives bit-identical weights run after run. (A different thread count cuts
+// the batch differently: threads are recorded in the step's facts.)
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { SyncChannel, TO_WORKER } from './channel.js';
+import type { ToMain, ToWorker, WorkerSetup } from './worker.js';
+import type { Loss, Model } from '../types.js';
+import type { BatchGradients } from '../gradients.js';
+
+interface PoolWorker {
+  thread: Worker;
+  channel: SyncChannel;
+}
+
+let pool: PoolWorker[] = [];
+
+/** The compiled worker: next to this file in dist/, or dist/ml/parallel/ when running from src/ (vitest). */
+function workerFile(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('../../../dist/ml/parallel/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+}
+
+function modelModule(): string {
+  return import.meta.url.endsWith('.ts') ? new URL('../../../dist/ml/models.js', import.meta.url).href : new URL('../models.js', import.meta.url).href;
+}
+
+/** Starts `count` workers on `backend` (stopping any running ones); resolves to how many run. */
+export async function startWorkers(backend: WorkerSetup['backend'], count: number, options: { modelModule?: string } = {}): Promise<number> {
+  await stopWorkers();
+  const started = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const { port1, port2 } = new MessageChannel();
+      const flags = SyncChannel.sharedFlags();
+      const setup: WorkerSetup = { backend, port: port2, flags, modelModule: options.modelModule ?? modelModule() };
+      const thread = new Worker(fileURLToPath(workerFile()), { workerData: setup, transferList: [port2] });
+      await new Promise<void>((resolve, reject) => {
+        thread.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`a training worker failed to start: ${(m as { failed?: string }).failed ?? String(m)}`))));
+        thread.once('error', reject);
+        thread.once('exit', (code) => reject(new Error(`a training worker exited with code ${code} while starting`)));
+      });
+      thread.removeAllListeners();
+      thread.on('error', () => {}); // reported through the channel or by the next receive's timeout
+      // Idle workers sleep in Atomics.wait; they must not keep the process alive.
+      thread.unref();
+      return { thread, channel: new SyncChannel(port1, flags, TO_WORKER) };
+    }),
+  );
+  pool = started;
+  return pool.length;
+}
+
+export async function stopWorkers(): Promise<void> {
+  const running = pool;
+  pool = [];
+  await Promise.all(
+    running.map(async ({ thread, channel }) => {
+      channel.send({ kind: 'stop' } satisfies ToWorker);
+      await thread.terminate();
+    }),
+  );
+}
+
+export function workerCount(): number {
+  return pool.length;
+}
+
+/** Shard i of n examples over k workers: [⌊i·n/k⌋, ⌊(i+1)·n/k⌋). */
+function shardBounds(n: number, k: number): Array<[number, number]> {
+  return Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)] as [number, number]);
+}
+
+/**
+ * The batch's mean loss and its gradients, computed by the workers; null when no workers run or the
+ * batch has fewer examples than workers (the caller then computes in-process).
+ */
+export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: tf.Tensor1D): BatchGradients | null {
+  const n = x.shape[0];
+  if (pool.length === 0 || n < pool.length) return null;
+  const vars = [...model.weights.values()];
+  const weights = vars.map((v) => v.dataSync() as Float32Array);
+  const xData = x.dataSync() as Float32Array;
+  const yData = y.dataSync();
+  const perExample = xData.length / n;
+  const shards = shardBounds(n, pool.length);
+  const baseSeed = (model as { dropoutSeed?: number }).dropoutSeed;
+
+  shards.forEach(([from, to], i) => {
+    const job: ToWorker = {
+      kind: 'step',
+      spec: model.spec,
+      weights,
+      x: xData.slice(from * perExample, to * perExample),
+      xShape: [to - from, x.shape[1], x.shape[2], x.shape[3]],
+      // Distinct dropout masks per shard, fixed by the step's seed.
+      dropoutSeed: typeof baseSeed === 'number' ? (baseSeed + i * 0x9e3779b1) >>> 0 : null,
+    };
+    pool[i]!.channel.send(job);
+  });
+
+  // What each worker waits for, so a failure mid-step can leave every worker ready for the next job.
+  const state: Array<'logits' | 'dlogits' | 'grads' | 'done'> = shards.map(() => 'logits');
+  const lossValues: number[] = [];
+  try {
+    // Each shard's d(loss)/d(logits) on this thread, with the caller's loss (and its current state).
+    for (const [i, [from, to]] of shards.entries()) {
+      const msg = pool[i]!.channel.receive<ToMain>();
+      state[i] = msg.kind === 'logits' ? 'dlogits' : 'done';
+      if (msg.kind !== 'logits') throw workerError(msg);
+      const dlogits = tf.tidy(() => {
+        const logits = tf.tensor2d(msg.logits, msg.shape, 'float32');
+        const labels = tf.tensor1d(yData.slice(from, to) as Int32Array, y.dtype as 'int32');
+        const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => loss(l as tf.Tensor2D, labels))(logits);
+        lossValues.push(value.dataSync()[0]!);
+        return grad.dataSync().slice() as Float32Array;
+      });
+      pool[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
+      state[i] = 'grads';
+    }
+    const sums = vars.map((v) => new Float64Array(v.size));
+    for (const [i, [from, to]] of shards.entries()) {
+      const msg = pool[i]!.channel.receive<ToMain>();
+      state[i] = 'done';
+      if (msg.kind !== 'grads') throw workerError(msg);
+      const share = (to - from) / n;
+      msg.grads.forEach((g, j) => {
+        const sum = sums[j]!;
+        for (let e = 0; e < g.length; e++) sum[e]! += share * g[e]!;
+      });
+    }
+    const grads: Record<string, tf.Tensor> = {};
+    vars.forEach((v, j) => (grads[v.name] = tf.tensor(Float32Array.from(sums[j]!), v.shape, 'float32')));
+    const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * lossValues[i]!, 0);
+    return { loss: lossValue, grads };
+  } catch (error) {
+    drain(state);
+    throw error;
+  }
+}
+
+/** After a failure mid-step: take every worker out of the step (its replies are read and dropped). */
+function drain(state: Array<'logits' | 'dlogits' | 'grads' | 'done'>): void {
+  state.forEach((waiting, i) => {
+    const { channel } = pool[i]!;
+    if (waiting === 'logits' && channel.receive<ToMain>().kind !== 'logits') return;
+    if (waiting === 'logits' || waiting === 'dlogits') channel.send({ kind: 'abort' } satisfies ToWorker); // it throws inside its tape
+    if (waiting !== 'done') channel.receive<ToMain>();
+  });
+}
+
+function workerError(msg: ToMain): Error {
+  return new Error(msg.kind === 'error' ? `a training worker failed: ${msg.message}` : `a training worker sent '${msg.kind}' out of turn`);
+}
