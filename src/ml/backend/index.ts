@@ -73,7 +73,7 @@ let started: Promise<Started> | null = null;
  */
 export async function initBackend(preference: BackendPreference = 'auto', threads: number = 1): Promise<BackendFacts> {
   if (!BACKEND_PREFERENCES.includes(preference)) {
-    throw new BackendUnavailableError(`unknown backend '${preference}'`, `use one of: ${BACKEND_PREFERENCES.join(', ')}`);
+    throw new BackendUnavailableError(`unknown backend '${preference}' (expected one of: ${BACKEND_PREFERENCES.join(', ')})`);
   }
   const wanted = Math.max(1, Math.floor(threads));
   const key = `${preference}/${wanted}`;
