@@ -197,7 +197,7 @@ function directional(
     alternative: 'greater',
   });
   const [a, b] = names;
-  const line = minGain === 0 ? '' : minGain > 0 ? ` (needs > ${fmt(minGain, true)})` : ` (margin ${fmt(minGain, true)})`;
+  const line = minGain === 0 ? '' : minGain > 0 ? ` (needs more than ${fmt(minGain, true)})` : ` (non-inferiority margin ${fmt(-minGain)})`;
   const gainText = stats
     ? `gain of ${a} over ${b} in ${metric} ${fmt(stats.mean, true)} ± ${fmt(stats.sd)} (95% CI ${fmt(stats.ci95[0], true)} … ${fmt(stats.ci95[1], true)})${line}`
     : `${gain.length} ${pairBy} pair${gain.length === 1 ? '' : 's'}`;
@@ -266,7 +266,11 @@ export function checkClaim(claim: ClaimEntry, table: ObservationTable, pairBy: s
   if (rel.type === 'better') {
     const minGain = rel.min_gain ?? 0;
     const d = directional(paired(table, claim.metric, rel.a!, rel.b!), [rel.a!, rel.b!], sign, minGain, test, alpha, alpha, claim.metric, pairBy);
-    return { ...base, relation: `${rel.a} better than ${rel.b}${minGain ? ` by > ${fmt(minGain)}` : ''}`, stats: d.stats, verdict: d.verdict, explanation: d.text };
+    const relation =
+      minGain < 0
+        ? `${rel.a} no worse than ${rel.b} by more than ${fmt(-minGain)}`
+        : `${rel.a} better than ${rel.b}${minGain > 0 ? ` by more than ${fmt(minGain)}` : ''}`;
+    return { ...base, relation, stats: d.stats, verdict: d.verdict, explanation: d.text };
   }
 
   if (rel.type === 'equivalent') {
