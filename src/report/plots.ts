@@ -76,7 +76,11 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
           encoding: {
             x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
             y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: null },
-            color: colour(variants),
+            // One legend for both layers, drawn as lines at full opacity (the band's would be faded).
+            color: {
+              ...colour(variants),
+              legend: { title: 'variant', symbolType: 'stroke', symbolStrokeWidth: 2.5, encode: { symbols: { update: { opacity: { value: 1 } } } } },
+            },
           },
         },
       ],
@@ -263,7 +267,7 @@ export async function renderPlots(input: ReportInput): Promise<Plot[]> {
     plots.push({
       id: 'learning-curves',
       title: `Learning curves${tag}`,
-      caption: 'Mean over seeds/folds per epoch (line) ± one standard deviation (band).',
+      caption: 'Mean over seeds/folds per epoch (line) ± one standard deviation (band). Train loss is each variant’s own loss, so its scale differs between variants.',
       svg: await renderSvg(lc),
     });
   }
