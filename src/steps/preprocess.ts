@@ -122,7 +122,7 @@ export const preprocessStep: StepKind<PreprocessWith> = {
           for (let i = next++; i < n && !failed; i = next++) {
             ctx.signal.throwIfAborted();
             // One generator per image, keyed by (seed, split, index): order-independent.
-            const random = ops.mirror || ops.crop?.mode === 'random' ? seededRandom(Number.parseInt(sha256Json([seed, split, i]).slice(0, 8), 16)) : Math.random;
+            const random = ops.mirror || ops.crop?.mode === 'random' ? seededRandom(Number.parseInt(sha256Json([seed, split, i]).slice(0, 8), 16)) : unseeded;
             let source;
             if (fromImages) {
               const entry = (input as ImageListManifest).splits[split]![i]!;
@@ -214,6 +214,11 @@ export const preprocessStep: StepKind<PreprocessWith> = {
     };
   },
 };
+
+/** Used where no randomness is configured: any call would be a bug that breaks reproducibility. */
+function unseeded(): number {
+  throw new Error('preprocess: randomness used without a seeded generator');
+}
 
 function splitSize(m: DatasetManifest | ImageListManifest, split: string): number {
   return m.format === DATASET_FORMAT ? m.splits[split]!.shape[0] : (m as ImageListManifest).splits[split]!.length;
