@@ -3,7 +3,15 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { ConcreteStep, OutputRef, Plan, StepDecl } from '../../src/workflow/types.js';
+import { removeTree } from '../../src/engine/store.js';
+
+const created: string[] = [];
+// Stores hold read-only trees: removeTree makes them writable first.
+afterAll(() => {
+  for (const dir of created) removeTree(dir);
+});
 
 export interface StepSpec {
   id: string;
@@ -19,6 +27,7 @@ export interface StepSpec {
 
 export function tempProject(prefix = 'repro-engine-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
   mkdirSync(join(dir, 'wf'), { recursive: true });
   return dir;
 }
