@@ -6,9 +6,10 @@
 // evaluation badges; here a CPU or stand-in-data run is at most Functional, and "Results Reproduced"
 // is never self-awarded.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
+import type { DatasetManifest, ImageListManifest } from '../formats/dataset.js';
 import type { ReportInput } from './input.js';
 import { citation, fmtBytes, fmtDuration, metricLabel } from './format.js';
 import { variantOrder } from './plots.js';
@@ -90,6 +91,65 @@ function datasetSteps(record: RunRecord): StepRecord[] {
   return record.steps.filter((s) => s.uses === 'dataset' || s.uses === 'fetch');
 }
 
+interface DatasetFacts {
+  step: string;
+  name: string;
+  classes: number | null;
+  ordered: boolean | null;
+  /** 'train 1080, val 120, test 400' */
+  splits: string | null;
+  sources: Array<{ path: string; sha256: string; licence: string | null }>;
+}
+
+/**
+ * What each dataset step recorded about its data: the manifest.json of its output directory
+ * (src/formats/dataset.ts: name, classes, splits, sources with sha256 and licence), else its facts.
+ */
+export function datasetFacts(record: RunRecord): DatasetFacts[] {
+  const out: DatasetFacts[] = [];
+  for (const s of record.steps.filter((x) => x.uses === 'dataset')) {
+    let found = false;
+    for (const a of Object.values(s.outputs)) {
+      if (a.type !== 'dir' || !a.storePath) continue;
+      const file = join(record.store, a.storePath, 'manifest.json');
+      if (!existsSync(file)) continue;
+      try {
+        // Either dataset format (repro-tensors/1 or repro-images/1): only the fields they share.
+        const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Pick<DatasetManifest, 'name' | 'classes' | 'ordered' | 'sources'>> & {
+          splits?: DatasetManifest['splits'] | ImageListManifest['splits'];
+        };
+        const splits = m.splits
+          ? Object.entries(m.splits)
+              .map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : (v as { shape?: number[] })?.shape?.[0] ?? '?'}`)
+              .join(', ')
+          : null;
+        out.push({
+          step: s.id,
+          name: m.name ?? s.id,
+          classes: Array.isArray(m.classes) ? m.classes.length : null,
+          ordered: typeof m.ordered === 'boolean' ? m.ordered : null,
+          splits,
+          sources: (m.sources ?? []).map((x) => ({ path: x.path, sha256: x.sha256, licence: x.licence ?? null })),
+        });
+        found = true;
+      } catch {
+        // An unreadable manifest: fall back to the facts below.
+      }
+    }
+    if (!found) {
+      out.push({
+        step: s.id,
+        name: factOf(s.facts, 'dataset', 'name') ?? s.id,
+        classes: null,
+        ordered: null,
+        splits: null,
+        sources: Object.values(s.inputs).map((a) => ({ path: a.storePath ?? '(value)', sha256: a.sha256, licence: factOf(s.facts, 'license', 'licence') })),
+      });
+    }
+  }
+  return out;
+}
+
 /** Every distinct artifact of the run, by sha256 (cached and shared outputs counted once). */
 function distinctArtifacts(record: RunRecord) {
   const byHash = new Map<string, { storePath?: string; size?: number; type: string }>();
@@ -138,15 +198,28 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     ),
   };
   const dataSteps = datasetSteps(record);
-  const dataLicences = dataSteps.map((s) => factOf(s.facts, 'license', 'licence')).filter((x): x is string => !!x);
+  const datasets = datasetFacts(record);
+  const dataLicences = datasets.flatMap((d) => d.sources.map((x) => x.licence)).filter((x): x is string => !!x);
   f.data_set = {
     title: 'Data set',
     value:
-      dataSteps
-        .filter((s) => s.uses === 'dataset')
-        .map((s) => `${factOf(s.facts, 'dataset', 'name') ?? s.id} (licence: ${factOf(s.facts, 'license', 'licence') ?? 'not recorded'})`)
+      datasets
+        .map(
+          (d) =>
+            `${d.name}` +
+            [d.classes !== null ? `${d.classes} ${d.ordered ? 'ordered ' : d.ordered === false ? 'unordered ' : ''}classes` : '', d.splits ?? '']
+              .filter(Boolean)
+              .map((x) => `, ${x}`)
+              .join('') +
+            ` (licence: ${[...new Set(d.sources.map((x) => x.licence ?? 'not recorded'))].join(', ') || 'not recorded'})`,
+        )
         .join('; ') || 'no dataset step recorded',
-    evidence: dataSteps.flatMap((s) => Object.entries(s.outputs).map(([name, a]) => `${s.id} ${name} ${a.type === 'value' ? 'value' : short(a.sha256)}${a.size !== undefined ? `, ${fmtBytes(a.size)}` : ''}`)),
+    evidence: [
+      ...datasets.flatMap((d) => d.sources.map((x) => `${d.step} source ${x.path} sha256:${x.sha256}`)),
+      ...dataSteps.flatMap((s) =>
+        Object.entries(s.outputs).map(([name, a]) => `${s.id} ${name} ${a.type === 'value' ? 'value' : short(a.sha256)}${a.size !== undefined ? `, ${fmtBytes(a.size)}` : ''}`),
+      ),
+    ],
   };
   f.run_time_environment = {
     title: 'Run-time environment',
@@ -214,7 +287,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
   f.data_licenses = {
     title: 'Data licences',
     value: dataLicences.length ? [...new Set(dataLicences)].join(', ') : 'not recorded by the dataset steps',
-    evidence: dataSteps.map((s) => `${s.id}: ${factOf(s.facts, 'license', 'licence') ?? 'no licence fact'}`),
+    evidence: datasets.flatMap((d) => d.sources.map((x) => `${d.name}: ${x.path}: ${x.licence ?? 'no licence recorded'}`)),
   };
   f.workflow_framework = {
     title: 'Workflow framework used',

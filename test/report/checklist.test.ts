@@ -30,8 +30,11 @@ describe('artifact checklist', () => {
       'algorithm', 'program', 'model', 'data_set', 'run_time_environment', 'hardware', 'execution', 'metrics', 'output',
       'experiments', 'disk_space_used', 'time_to_prepare', 'time_to_run', 'code_licenses', 'data_licenses', 'workflow_framework', 'archived',
     ]);
+    // From the dataset directory's manifest.json: name, classes, splits, source hash and licence.
     const dataset = f.record.steps.find((s) => s.uses === 'dataset')!;
-    expect(c.fields.data_set!.value).toBe('RetinaMNIST (MedMNIST v2) (licence: CC BY 4.0)');
+    const npz = f.record.steps.find((s) => s.uses === 'fetch')!.outputs.path!;
+    expect(c.fields.data_set!.value).toBe('retinamnist, 5 ordered classes, train 1080, val 120, test 400 (licence: CC BY 4.0)');
+    expect(c.fields.data_set!.evidence).toContain(`dataset source retinamnist.npz sha256:${npz.sha256}`);
     expect(c.fields.data_set!.evidence.join(' ')).toContain(dataset.outputs.dataset!.sha256.slice(0, 16));
     expect(c.fields.data_licenses!.value).toBe('CC BY 4.0');
     expect(c.fields.code_licenses!.value).toBe('repro: MIT');

@@ -195,9 +195,10 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
   const runDir = join(root, 'results', 'paper', runId);
   mkdirSync(runDir, { recursive: true });
 
+  // The engine's layout: files/<sha256>/<name> for a file output, trees/<sha256>/ for a directory.
   const putFile = (name: string, content: string | Buffer): ArtifactRecord & { abs: string } => {
     const digest = sha(content);
-    const storePath = `objects/${digest.slice(0, 2)}/${digest}/${name}`;
+    const storePath = `files/${digest}/${name}`;
     const abs = join(store, storePath);
     mkdirSync(join(abs, '..'), { recursive: true });
     writeFileSync(abs, content);
@@ -239,15 +240,31 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
   const fetchRec = step('fetch', 'fetch', {}, 120, { path: strip(npz) }, {
     facts: { source: 'artifacts/retinamnist/retinamnist.npz', bytes: npz.size ?? 0 },
   });
-  const dataset = putFile('dataset.json', JSON.stringify({ name: 'retinamnist', classes: CLASSES }));
-  step('dataset', 'dataset', {}, 850, { dataset: strip(dataset) }, {
-    inputs: { path: strip(npz) },
-    facts: {
-      dataset: 'RetinaMNIST (MedMNIST v2)',
-      ...(opts.datasetLicense === null ? {} : { license: opts.datasetLicense ?? 'CC BY 4.0' }),
-      ordered: true,
+  const putDir = (files: Record<string, string>): ArtifactRecord & { abs: string } => {
+    const digest = sha(JSON.stringify(Object.entries(files).map(([n, c]) => [n, sha(c)])));
+    const storePath = `trees/${digest}`;
+    const abs = join(store, storePath);
+    mkdirSync(abs, { recursive: true });
+    for (const [n, c] of Object.entries(files)) writeFileSync(join(abs, n), c);
+    return { type: 'dir', sha256: digest, storePath, size: Object.values(files).reduce((a, c) => a + Buffer.byteLength(c), 0), abs };
+  };
+  // What the dataset step writes: a tensor directory whose manifest names the source and its licence.
+  const manifest = {
+    format: 'repro-tensors/1',
+    name: 'retinamnist',
+    classes: CLASSES,
+    ordered: true,
+    positions: [0, 1, 2, 3, 4],
+    splits: {
+      train: { images: 'train.images.bin', labels: 'train.labels.bin', shape: [1080, 28, 28, 3], dtype: 'uint8', classCounts: [486, 128, 206, 194, 66] },
+      val: { images: 'val.images.bin', labels: 'val.labels.bin', shape: [120, 28, 28, 3], dtype: 'uint8', classCounts: [54, 12, 28, 20, 6] },
+      test: { images: 'test.images.bin', labels: 'test.labels.bin', shape: [400, 28, 28, 3], dtype: 'uint8', classCounts: [174, 46, 92, 68, 20] },
     },
-  });
+    sources: [{ path: 'retinamnist.npz', sha256: npz.sha256, ...(opts.datasetLicense === null ? {} : { licence: opts.datasetLicense ?? 'CC BY 4.0' }) }],
+    notes: ['RetinaMNIST (MedMNIST v2, 28x28): diabetic-retinopathy grade 0..4; official MedMNIST split.'],
+  };
+  const dataset = putDir({ 'manifest.json': JSON.stringify(manifest, null, 2), 'train.labels.bin': 'x'.repeat(4320) });
+  step('dataset', 'dataset', {}, 850, { dataset: strip(dataset) }, { inputs: { npz: strip(npz) } });
   void fetchRec;
 
   const metricsFiles: Fixture['metricsFiles'] = [];

@@ -48,7 +48,8 @@ describe('Workflow Run RO-Crate', () => {
       expect(ids(action.instrument)).toEqual([`#kind-${step.uses}`]);
       const results = ids(action.result).map((id) => byId.get(id)!);
       expect(results.map((r) => r.sha256).sort()).toEqual(Object.values(step.outputs).map((o) => o.sha256).sort());
-      for (const r of results) expect(types(r)).toContain('File');
+      // Files and directories (the dataset is a tree), each a data entity of its kind.
+      for (const r of results) expect(['File', 'Dataset']).toContain(types(r)[0]);
       expect(action.startTime).toBe(step.startedAt);
       expect(ids(action.actionStatus)).toEqual(['http://schema.org/CompletedActionStatus']);
     }
