@@ -1,7 +1,7 @@
 // The losses against hand-computed values, finite differences and independent formulas (docs/ml.md).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initTfjs } from '../../src/ml/runtime.js';
+import { initBackend } from '../../src/ml/backend/index.js';
 import {
   calibrateAlpha,
   emd2FromProbs,
@@ -20,7 +20,7 @@ import { emdWeights, groundDistance } from '../../src/ml/groundDistance.js';
 import type { Loss } from '../../src/ml/types.js';
 
 beforeAll(async () => {
-  await initTfjs('cpu');
+  await initBackend('cpu');
 });
 
 const value = (t: tf.Scalar): number => {
