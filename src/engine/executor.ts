@@ -81,6 +81,8 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
   const command = options.command ?? process.argv.slice(2);
 
   const lock = await acquireLock(store.root, { command, record: recordPath, wait: options.waitLock, signal: options.signal });
+  // Set once the record exists, so a bug in the engine still leaves a record that says 'failed'.
+  let markFailed: (() => void) | null = null;
   try {
     if (lock.tookOverFrom) markInterrupted(lock.tookOverFrom);
     // We hold the lock: every other tmp/ run directory belongs to a dead run.
@@ -121,6 +123,12 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     };
     const writeRecord = () => writeFileAtomic(recordPath, secrets.maskJsonText(JSON.stringify(record, null, 2)) + '\n');
     writeRecord();
+    markFailed = () => {
+      record.status = 'failed';
+      record.finishedAt = now();
+      record.durationMs = Date.now() - t0;
+      writeRecord();
+    };
     let recordTimer: NodeJS.Timeout | null = null;
     const writeRecordSoon = () => {
       recordTimer ??= setTimeout(() => {
@@ -458,6 +466,13 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     store.saveMemo();
     emit({ type: 'run-finished', runId, status: record.status as 'succeeded' | 'failed' | 'interrupted', counts, durationMs: record.durationMs, record: recordPath, time: now() });
     return record;
+  } catch (err) {
+    try {
+      markFailed?.();
+    } catch {
+      /* the original error matters more */
+    }
+    throw err;
   } finally {
     removeTree(store.tmpDir(runId));
     lock.release();

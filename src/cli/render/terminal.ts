@@ -25,6 +25,9 @@ interface Running {
   message: string;
 }
 
+/** In non-live mode, at most one progress line per step this often. */
+const PROGRESS_EVERY_MS = 15_000;
+
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export function formatDuration(ms: number): string {
@@ -57,6 +60,7 @@ export class TerminalRenderer {
   private cached = 0;
   private startMs = Date.now();
   private frame = 0;
+  private readonly lastProgress = new Map<string, number>();
 
   constructor(private readonly opts: TerminalOptions = {}) {
     this.out = opts.stream ?? process.stderr;
@@ -84,6 +88,14 @@ export class TerminalRenderer {
         if (r) {
           r.fraction = e.fraction;
           r.message = e.message;
+          // Without a live block (CI logs, pipes), a progress line now and then per step.
+          const t = Date.parse(e.time);
+          if (!this.live && !this.opts.quiet && t - (this.lastProgress.get(e.step) ?? r.startedMs) >= PROGRESS_EVERY_MS) {
+            this.lastProgress.set(e.step, t);
+            const pct = e.fraction === null ? '' : ` ${Math.round(e.fraction * 100)}%`;
+            const eta = stepEta(r, t);
+            this.print(`  ${e.step}${pct} ${e.message}${eta !== null ? ` (ETA ${formatDuration(eta)})` : ''}`);
+          }
         }
         break;
       }
