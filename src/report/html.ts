@@ -12,7 +12,7 @@ import {
   REPORT_METRICS,
   scaleBanner,
 } from './format.js';
-import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows } from './model.js';
+import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
 import { renderPlots, type Plot } from './plots.js';
 
 const CSS = `
@@ -45,6 +45,7 @@ figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
 details { margin: 6px 0; } summary { cursor: pointer; color: var(--link); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .warn { background:#fff4f4; border:1px solid #f1b4b4; padding: 8px 12px; border-radius: 6px; }
+ul.pairwise { margin: 4px 0 0; padding-left: 16px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 `;
 
@@ -100,6 +101,10 @@ export async function renderHtml(input: ReportInput): Promise<string> {
   if (vrows.length === 0) {
     parts.push(`<p class="muted">No verdicts: the run has no compare step, or it did not finish.</p>`);
   } else {
+    const sum = verdictSummary(input)!;
+    parts.push(
+      `<p><b>${esc(sum.counts)}</b>${sum.gate ? ` · gate for required claims: ${sum.gate === 'pass' ? '<span class="v v-reproduced">pass</span>' : verdictBadge(sum.gate)}` : ''}</p>`,
+    );
     if (input.scale !== 'full') {
       parts.push(`<p class="muted">${esc(banner.label)}: these verdicts test the claims in this run's setting; the paper's absolute numbers are never marked reproduced from it.</p>`);
     }
@@ -120,7 +125,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
           `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
           `<td class="n">${r.effectSize === null ? '–' : num(input, fmt(r.effectSize, 2), r.source)}</td>` +
           `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted">${esc(r.test)}</span>` : ''}</td>` +
-          `<td>${reported}</td><td>${esc(r.explanation)}</td></tr>`,
+          `<td>${reported}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
       );
     }
     parts.push(`</tbody></table>`);
@@ -248,6 +253,17 @@ export async function renderHtml(input: ReportInput): Promise<string> {
     `<meta name="generator" content="${esc(input.generator)}"><meta name="repro-scale" content="${esc(input.scale ?? 'unknown')}">` +
     `<title>${esc(input.title)}${input.scale && input.scale !== 'full' ? ` [${esc(input.scale)}]` : ''}</title><style>${CSS}</style></head>\n` +
     `<body><main>\n${parts.join('\n')}\n</main></body></html>\n`
+  );
+}
+
+function pairwiseList(input: ReportInput, r: { pairwise: Array<{ a: string; b: string; verdict: string; mean: number | null; ci95: [number, number] | null }>; source: string }): string {
+  if (!r.pairwise.length) return '';
+  return (
+    `<ul class="pairwise">` +
+    r.pairwise
+      .map((p) => `<li>${esc(p.a)} &gt; ${esc(p.b)}: ${verdictBadge(p.verdict)} ${p.mean === null ? '' : num(input, `Δ ${fmt(p.mean)}${p.ci95 ? ` [${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]` : ''}`, r.source)}</li>`)
+      .join('') +
+    `</ul>`
   );
 }
 

@@ -9,6 +9,7 @@ import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
 import type { PaperRef } from '../workflow/types.js';
 import { sha256 } from '../engine/hash.js';
+import { variantName } from '../compare/spec.js';
 
 export type Scale = 'full' | 'proxy' | 'smoke';
 
@@ -84,16 +85,13 @@ export interface ReportInput {
   generator: string;
 }
 
-/** The name of a matrix instance's variant: `matrix.variant` is a string or an object with `name`. */
+/**
+ * The name of a matrix instance's variant: `matrix.variant` (a string, or an object with `name`),
+ * else `matrix.loss`, named the way compare names it so reports and verdicts agree.
+ */
 export function variantOf(matrix: Record<string, unknown>, fallback?: string): string {
   for (const key of ['variant', 'loss']) {
-    const v = matrix[key];
-    if (typeof v === 'string' || typeof v === 'number') return String(v);
-    if (v && typeof v === 'object') {
-      const name = (v as Record<string, unknown>).name ?? (v as Record<string, unknown>).id;
-      if (typeof name === 'string') return name;
-      return JSON.stringify(v);
-    }
+    if (matrix[key] !== undefined && matrix[key] !== null) return variantName(matrix[key]);
   }
   return fallback ?? 'default';
 }

@@ -3,7 +3,7 @@
 
 import type { ReportInput } from './input.js';
 import { citation, escapeMd as md, fmt, fmtDuration, fmtP, metricLabel, REPORT_METRICS, scaleBanner } from './format.js';
-import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows } from './model.js';
+import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
 
 const VERDICT_ICON: Record<string, string> = {
   reproduced: '✅',
@@ -48,6 +48,8 @@ export function renderMarkdown(input: ReportInput): string {
   if (vrows.length === 0) {
     out.push('_No verdicts: the run has no compare step, or it did not finish._');
   } else {
+    const sum = verdictSummary(input)!;
+    out.push(`**${sum.counts}**${sum.gate ? ` · gate for required claims: **${sum.gate}**` : ''}`);
     out.push(
       table(
         ['check', 'verdict', 'metric', 'variants', 'n', 'mean ± sd', '95% CI', 'effect', 'p', 'reported', 'source'],
@@ -66,7 +68,13 @@ export function renderMarkdown(input: ReportInput): string {
         ]),
       ),
     );
-    const notes = vrows.map((r) => `- **${md(r.id)}**: ${r.explanation}`).join('\n');
+    const notes = vrows
+      .map(
+        (r) =>
+          `- **${md(r.id)}**: ${r.explanation}` +
+          r.pairwise.map((p) => `\n  - ${p.a} > ${p.b}: ${p.verdict}${p.mean === null ? '' : ` (Δ ${fmt(p.mean)}${p.ci95 ? ` [${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]` : ''})`}`).join(''),
+      )
+      .join('\n');
     out.push(`<details><summary>Explanations</summary>\n\n${notes}\n\n</details>`);
   }
 

@@ -26,6 +26,8 @@ export interface VerdictRow {
   /** Reported value for `reported` checks: a number, or null with the note saying why. */
   reported: { value: number | null; sd: number | null; note: string | null } | null;
   explanation: string;
+  /** For a ranking claim: each adjacent pair, checked as "a better than b". */
+  pairwise: Array<{ a: string; b: string; verdict: Verdict; mean: number | null; ci95: [number, number] | null }>;
   source: string;
 }
 
@@ -52,6 +54,7 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
         test: k.stats?.test ?? null,
         reported: null,
         explanation: k.explanation,
+        pairwise: (k.pairwise ?? []).map((p) => ({ a: p.a, b: p.b, verdict: p.verdict, mean: p.stats?.mean ?? null, ci95: p.stats?.ci95 ?? null })),
         source,
       };
     }
@@ -61,7 +64,7 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
       kind: 'reported',
       text: `reported ${r.metric} of ${r.variant}`,
       verdict: r.verdict,
-      required: null,
+      required: r.required ?? null,
       metric: r.metric,
       variants: r.variant,
       n: r.measured?.n ?? null,
@@ -73,9 +76,23 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
       test: r.measured?.test ?? null,
       reported: { value: r.reported.value, sd: r.reported.sd ?? null, note: r.reported.note ?? null },
       explanation: r.explanation,
+      pairwise: [],
       source,
     };
   });
+}
+
+/** "3 reproduced, 1 inconclusive; gate: inconclusive", from the verdict file's summary (or counted here). */
+export function verdictSummary(input: ReportInput): { counts: string; gate: string | null } | null {
+  if (!input.verdicts) return null;
+  const file = input.verdicts.file;
+  const counts = new Map<string, number>();
+  for (const c of file.checks) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+  const order = ['reproduced', 'not reproduced', 'inconclusive', 'not recorded'];
+  return {
+    counts: order.filter((v) => counts.get(v)).map((v) => `${counts.get(v)} ${v}`).join(', ') || 'no checks',
+    gate: file.summary?.gate ?? null,
+  };
 }
 
 export interface VariantRow {

@@ -170,6 +170,20 @@ function verdicts(scale: 'full' | 'proxy' | 'smoke', variants: string[], seeds: 
         explanation: `The interval straddles ±0.02 with n = ${n}: more seeds are needed.`,
       },
       {
+        kind: 'claim',
+        id: 'C1-mae-ranking',
+        text: 'MAE ranks EMD² below XE (lower is better)',
+        required: false,
+        relation: 'ranking',
+        metric: 'mae',
+        variants: ['emd2', 'xe'],
+        stats: null,
+        perVariant: {},
+        verdict: 'reproduced',
+        explanation: 'Every adjacent pair of the order holds (intersection-union test).',
+        pairwise: [{ a: 'emd2', b: 'xe', verdict: 'reproduced', stats: { n, mean: -0.035, sd: 0.012, ci95: [-0.065, -0.005] } }],
+      },
+      {
         kind: 'reported',
         id: 'adience-xe-exact',
         metric: 'accuracy',
@@ -180,6 +194,12 @@ function verdicts(scale: 'full' | 'proxy' | 'smoke', variants: string[], seeds: 
         explanation: 'No reported value to compare with.',
       },
     ],
+    summary: {
+      counts: { reproduced: 2, 'not reproduced': 0, inconclusive: 1, 'not recorded': 1 },
+      required: { reproduced: 1, 'not reproduced': 0, inconclusive: 1, 'not recorded': 0 },
+      gate: 'inconclusive',
+      scale,
+    },
   };
 }
 

@@ -29,6 +29,9 @@ describe('writeRunReport', () => {
       expect(md).toContain(id);
     }
     expect(md).toContain('> **Proxy run.**');
+    expect(md).toContain('**2 reproduced, 1 inconclusive, 1 not recorded** · gate for required claims: **inconclusive**');
+    expect(html).toContain('<li>emd2 &gt; xe: <span class="v v-reproduced">reproduced</span>');
+    expect(md).toContain('  - emd2 > xe: reproduced (Δ -0.035 [-0.065, -0.005])');
     expect(md).toMatch(/unknown: The table was not available/);
 
     // Plots: one figure per kind, each with an inline SVG; the learned-D heat map exists only for 'learned'.
