@@ -164,7 +164,7 @@ async function downloadHttp(url: string, opts: FetchOptions, agent: import('undi
   let resumedBytes = 0;
   let freshRestart = state.bytes === 0;
   let failures = 0;
-  const meter = progressMeter(opts);
+  const meter = progressMeter(opts, state.bytes);
   for (;;) {
     opts.signal?.throwIfAborted();
     const before = state.bytes;
@@ -320,17 +320,16 @@ function authHint(opts: FetchOptions): string {
 }
 
 /** Throttled progress: bytes, rate and ETA, at most every 250 ms. */
-function progressMeter(opts: FetchOptions): (bytes: number, total: number | null) => void {
+function progressMeter(opts: FetchOptions, startBytes: number): (bytes: number, total: number | null) => void {
   const started = Date.now();
-  let firstBytes: number | null = null;
   let last = 0;
   return (bytes, total) => {
-    firstBytes ??= bytes;
     const now = Date.now();
     if (!opts.progress || (now - last < 250 && bytes !== total)) return;
     last = now;
     const seconds = Math.max((now - started) / 1000, 1e-3);
-    const rate = (bytes - firstBytes) / seconds;
+    // Bytes resumed from an earlier attempt are not part of this attempt's rate.
+    const rate = Math.max(bytes - startBytes, 0) / seconds;
     const eta = total && rate > 0 ? Math.ceil((total - bytes) / rate) : null;
     const mb = (n: number) => (n / 1e6).toFixed(1);
     opts.progress(total ? bytes / total : null,
