@@ -146,9 +146,14 @@ export function relativeHref(fromDir: string, target: string): string {
   return relative(fromDir, target).split(sep).map(encodeURIComponent).join('/');
 }
 
-function findOutput(step: StepRecord, name: string, fileName: string): ArtifactRecord | undefined {
+/** The output holding `fileName`: by output name, by file name, or a directory output that contains it. */
+function findOutput(step: StepRecord, name: string, fileName: string, store: string): ArtifactRecord | undefined {
   if (step.outputs[name] && step.outputs[name].type !== 'value') return step.outputs[name];
-  return Object.values(step.outputs).find((o) => o.type !== 'value' && o.storePath?.endsWith(fileName));
+  const outs = Object.values(step.outputs);
+  return (
+    outs.find((o) => o.type === 'file' && o.storePath?.endsWith(fileName)) ??
+    outs.find((o) => o.type === 'dir' && o.storePath && existsSync(join(store, o.storePath, fileName)))
+  );
 }
 
 export interface LoadOptions {
@@ -202,11 +207,11 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
   for (const step of record.steps) {
     if (step.status !== 'succeeded' && step.status !== 'cached') continue;
     if (step.uses === 'compare') {
-      const art = findOutput(step, 'verdicts', 'verdicts.json');
+      const art = findOutput(step, 'verdicts', 'verdicts.json', record.store);
       const got = art && read<VerdictFile>(step, art, 'verdicts.json', 'v', 'verdicts');
       if (got) verdicts = { file: got.value, source: got.id };
     } else if (step.uses === 'evaluate') {
-      const art = findOutput(step, 'metrics', 'metrics.json');
+      const art = findOutput(step, 'metrics', 'metrics.json', record.store);
       const got = art && read<EvaluationMetrics>(step, art, 'metrics.json', 'm', 'metrics');
       if (got) {
         evaluations.push({
@@ -218,7 +223,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
         });
       }
     } else if (step.uses === 'train') {
-      const art = findOutput(step, 'history', 'history.json');
+      const art = findOutput(step, 'history', 'history.json', record.store);
       const got = art && read<TrainingHistory>(step, art, 'history.json', 'h', 'history');
       if (got) {
         trainings.push({

@@ -208,7 +208,7 @@ export function groundDistanceSpec(t: TrainingEntry, classes: string[] | null): 
   const k = mats[0]!.length;
   const names = classes && classes.length === k ? classes : [...Array(k).keys()].map(String);
   const epochs = pickEpochs(mats.length);
-  // ground_distance[e] is the matrix used in epoch e (from the history's epoch list when it lines up).
+  // Both engines append D at the end of each epoch (learned from that epoch's features, used in the next).
   const epochNo = (e: number) => t.history.epochs?.[e]?.epoch ?? e + 1;
   const rows: Array<Record<string, unknown>> = [];
   for (const e of epochs) {
@@ -301,7 +301,7 @@ export async function renderPlots(input: ReportInput): Promise<Plot[]> {
       id: `ground-distance-${variant}`,
       title: `Learned ground distance D, ${variant}${tag}`,
       caption:
-        `D as used in each epoch of ${t.step}` +
+        `D learned at the end of each epoch of ${t.step}, and used in the next` +
         (gd.shown < gd.total ? ` (${gd.shown} of ${gd.total} epochs shown, evenly spaced).` : '.'),
       svg: await renderSvg(gd.spec),
     });

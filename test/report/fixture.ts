@@ -17,8 +17,10 @@ export interface FixtureOptions {
   scale?: 'full' | 'proxy' | 'smoke';
   device?: 'cpu' | 'cuda';
   gpus?: RunRecord['environment']['gpus'];
-  /** Put a licence into the dataset step's facts. */
+  /** The licence the dataset manifest names for its source (null: none). */
   datasetLicense?: string | null;
+  /** 'model-dir': train writes history.json inside its model directory instead of as its own output. */
+  trainLayout?: 'separate' | 'model-dir';
 }
 
 export interface Fixture {
@@ -293,9 +295,19 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
   for (const variant of variants) {
     for (const seed of seeds) {
       const matrix = { variant: { name: variant, loss: variant }, seed };
-      const hist = putFile('history.json', JSON.stringify(history(variant, seed, epochs, device), null, 2));
+      const histText = JSON.stringify(history(variant, seed, epochs, device), null, 2);
       const trainId = `train[variant=${variant},seed=${seed}]`;
-      step(trainId, 'train', matrix, 40_000 + seed * 1000, { history: strip(hist), model: strip(putFile('model.json', `{"w":${seed}}`)) }, {
+      let hist: ArtifactRecord & { abs: string };
+      let trainOutputs: Record<string, ArtifactRecord>;
+      if (opts.trainLayout === 'model-dir') {
+        const dir = putDir({ 'model.json': `{"w":${seed}}`, 'history.json': histText });
+        hist = { ...dir, abs: join(dir.abs, 'history.json') };
+        trainOutputs = { model: strip(dir) };
+      } else {
+        hist = putFile('history.json', histText);
+        trainOutputs = { history: strip(hist), model: strip(putFile('model.json', `{"w":${seed}}`)) };
+      }
+      step(trainId, 'train', matrix, 40_000 + seed * 1000, trainOutputs, {
         inputs: { dataset: strip(dataset) },
         facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2 },
       });

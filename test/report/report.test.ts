@@ -79,6 +79,16 @@ describe('writeRunReport', () => {
     expect(existsSync(resolve(outDir, decodeURIComponent(href)))).toBe(true);
   });
 
+  it('finds history.json inside a directory output and links to the file itself', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'learned'], seeds: [1, 2], trainLayout: 'model-dir' });
+    const out = await writeRunReport(f.runDir);
+    expect(out.input.trainings).toHaveLength(4);
+    const src = out.input.sources[out.input.trainings[0]!.source]!;
+    expect(src.storePath).toMatch(/^trees\/[0-9a-f]{64}\/history\.json$/);
+    expect(src.sha256).toBe(sha256(readFileSync(f.historyFiles[0]!.path)));
+    expect(readFileSync(out.files['report.html'], 'utf8')).toContain('data-plot="ground-distance-learned"');
+  });
+
   it('refuses to cite an artifact that changed after the run (corrupt), and names it', async () => {
     const f = makeRunFixture({ variants: ['xe'], seeds: [1] });
     writeFileSync(f.metricsFiles[0]!.path, '{"accuracy": 0.99}');
