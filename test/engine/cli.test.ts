@@ -56,7 +56,8 @@ function project(text = WF): string {
   return p;
 }
 
-describe('repro run / why / verify / gc', () => {
+// Each CLI call starts node and loads the workflow analyzer: slow on a loaded 2-core machine.
+describe('repro run / why / verify / gc', { timeout: 180_000 }, () => {
   it('runs, re-runs from cache, explains a param change, and keeps secrets out of records and logs', () => {
     const p = project();
     const env = { H2_TOKEN: SECRET };
