@@ -51,3 +51,15 @@ export interface TrainingHistory {
   ground_distance?: number[][][];
   facts: Record<string, string | number | boolean | null>;
 }
+
+/** predictions.json of an `evaluate` step (either engine), one entry per image of the split, in order. */
+export interface PredictionsFile {
+  split: string;
+  classes: string[];
+  labels: number[];
+  predicted: number[];
+  /** Class probabilities per image (averaged with the mirror image when evaluated with `mirror`). */
+  probabilities?: number[][];
+  /** Loss `reg`: the regressed position z_0 per image, as [z_0] (no probabilities). */
+  outputs?: number[][];
+}
