@@ -135,9 +135,17 @@ export class DiagnosticSink {
     this.diagnostics.push(d);
   }
 
+  private lastLine = 0;
   positionOf(offset: number): { line: number; column: number } {
-    // Binary search over line starts: cheap, and independent of the YAML library.
     const starts = this.lineStarts();
+    // Nodes are visited in document order: the previous answer's line, or the next, is usually right.
+    for (let l = this.lastLine; l <= this.lastLine + 1 && l < starts.length; l++) {
+      if (starts[l]! <= offset && (l + 1 >= starts.length || offset < starts[l + 1]!)) {
+        this.lastLine = l;
+        return { line: l + 1, column: offset - starts[l]! + 1 };
+      }
+    }
+    // Otherwise a binary search over line starts.
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -145,6 +153,7 @@ export class DiagnosticSink {
       if (starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
+    this.lastLine = lo;
     return { line: lo + 1, column: offset - starts[lo]! + 1 };
   }
 

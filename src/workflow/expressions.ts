@@ -176,13 +176,14 @@ export function stepReference(op: Operand): { step: string; output: string } | n
   return null;
 }
 
-/** Every expression in a value tree, with the path of the string it is in. */
-export function* expressionsIn(value: unknown, path: string): Generator<{ path: string; template: string }> {
+/** Every string holding an expression in a value tree, with its path. */
+export function expressionsIn(value: unknown, path: string, out: Array<{ path: string; template: string }> = []): Array<{ path: string; template: string }> {
   if (typeof value === 'string') {
-    if (hasExpression(value)) yield { path, template: value };
+    if (hasExpression(value)) out.push({ path, template: value });
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) yield* expressionsIn(value[i], `${path}/${i}`);
+    for (let i = 0; i < value.length; i++) expressionsIn(value[i], `${path}/${i}`, out);
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) yield* expressionsIn(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    for (const k in value) expressionsIn((value as Record<string, unknown>)[k], `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
   }
+  return out;
 }

@@ -2,7 +2,7 @@
 // Every node's range is recorded by path, so later stages can point at lines and columns.
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { resolve, dirname, join, relative } from 'node:path';
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Document } from 'yaml';
+import { parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Document } from 'yaml';
 import { sha256 } from '../engine/hash.js';
 import { DiagnosticSink, pointer } from './diagnostics.js';
 import type { SourceRange } from './types.js';
@@ -96,10 +96,12 @@ export function parseWorkflowText(text: string, abs: string): { parsed: ParsedSo
     return { parsed: null, sink };
   }
 
-  const lineCounter = new LineCounter();
+  // Offsets become line:column through the sink's own line table (DiagnosticSink.positionOf), so
+  // the library's LineCounter is not needed.
   const doc = parseDocument(text, {
-    lineCounter,
-    uniqueKeys: true,
+    // Duplicate keys are found by our own walk below: the library's check compares each new key with
+    // every earlier one (quadratic: 1,000 steps cost ~0.1 s), ours uses a set per mapping.
+    uniqueKeys: false,
     prettyErrors: false,
     strict: true,
     version: '1.2',
@@ -112,11 +114,19 @@ export function parseWorkflowText(text: string, abs: string): { parsed: ParsedSo
     const e = sink.positionOf(end);
     return { file: abs, start: { ...s, offset: start }, end: { ...e, offset: end } };
   };
-  const keyAt = new Map<number, string>();
-  walk(doc.contents as Node | null, '', 0, { ranges, keyRanges, keyAt, toRange });
+  const duplicates: WalkState['duplicates'] = [];
+  walk(doc.contents as Node | null, '', 0, { ranges, keyRanges, duplicates, toRange });
 
-  if (doc.errors.length) {
-    for (const e of doc.errors) reportYamlError(sink, e.code, e.message, e.pos[0], e.pos[1], text, keyRanges, keyAt);
+  if (doc.errors.length || duplicates.length) {
+    // After the first syntax error on a line, the parser's further complaints there are echoes of it.
+    const lines = new Set<number>();
+    for (const e of doc.errors) {
+      const line = sink.positionOf(e.pos[0]).line;
+      if (lines.has(line)) continue;
+      lines.add(line);
+      reportYamlError(sink, e.code, e.message, e.pos[0], e.pos[1], text);
+    }
+    for (const d of duplicates) reportDuplicate(sink, d.path, d.start, d.end, keyRanges.get(d.path));
     return { parsed: null, sink };
   }
   for (const w of doc.warnings) sink.errorAtOffset(w.pos[0], w.pos[1], w.message, { code: 'yaml-warning' });
@@ -158,25 +168,28 @@ export function parseWorkflowText(text: string, abs: string): { parsed: ParsedSo
 interface WalkState {
   ranges: Map<string, SourceRange>;
   keyRanges: Map<string, SourceRange>;
-  /** Offset of every key → its path, to name the mapping a duplicate key is in. */
-  keyAt: Map<number, string>;
+  /** Keys met a second time in the same mapping (the first occurrence keeps the path's ranges). */
+  duplicates: Array<{ path: string; start: number; end: number }>;
   toRange: (s: number, e: number) => SourceRange;
 }
 
 function walk(node: Node | null, path: string, depth: number, st: WalkState): void {
-  const { ranges, keyRanges, keyAt, toRange } = st;
+  const { ranges, keyRanges, duplicates, toRange } = st;
   if (!node || depth > MAX_NESTING_DEPTH) return;
   if (node.range) ranges.set(path, toRange(node.range[0], node.range[1]));
   if (isAlias(node) || isScalar(node)) return;
   if (isMap(node)) {
+    const seen = new Set<string>();
     for (const pair of node.items) {
       const key = pair.key as Node | null;
       const name = isScalar(key) ? String(key.value) : key ? String(key) : '';
       const p = pointer(path, name);
+      if (seen.has(name)) {
+        if (key?.range) duplicates.push({ path: p, start: key.range[0], end: key.range[1] });
+        continue;
+      }
+      seen.add(name);
       if (key?.range) {
-        keyAt.set(key.range[0], p);
-        // With a duplicate key, the first occurrence keeps the path (as in the parsed value).
-        if (keyRanges.has(p)) continue;
         keyRanges.set(p, toRange(key.range[0], key.range[1]));
         // `key:` with no value: point at the key rather than at nothing.
         if (!pair.value) ranges.set(p, toRange(key.range[0], key.range[1]));
@@ -188,16 +201,7 @@ function walk(node: Node | null, path: string, depth: number, st: WalkState): vo
   }
 }
 
-function reportYamlError(
-  sink: DiagnosticSink,
-  code: string,
-  message: string,
-  start: number,
-  end: number,
-  text: string,
-  keyRanges: Map<string, SourceRange>,
-  keyAt: Map<number, string>,
-): void {
+function reportYamlError(sink: DiagnosticSink, code: string, message: string, start: number, end: number, text: string): void {
   switch (code) {
     case 'TAB_AS_INDENT': {
       sink.errorAtOffset(start, end, 'tab character in indentation: YAML indents with spaces only', {
@@ -206,29 +210,36 @@ function reportYamlError(
       });
       return;
     }
-    case 'DUPLICATE_KEY': {
-      // Find which mapping the duplicate is in, to say "duplicate step id" rather than "duplicate key".
-      const path = keyAt.get(start);
-      const keyText = text.slice(start, Math.max(start + 1, end)).replace(/:$/, '').trim();
-      if (path) {
-        const parent = path.slice(0, path.lastIndexOf('/'));
-        const name = path.slice(path.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
-        const first = keyRanges.get(path);
-        const what = parent === '/steps' ? 'step id' : parent === '/params' ? 'param' : parent === '/profiles' ? 'profile' : 'key';
-        const at = first && first.start.offset < start ? ` (first defined at line ${first.start.line})` : '';
-        sink.errorAtOffset(start, end, `duplicate ${what} '${name}'${at}`, { code: 'duplicate-key' });
-      } else {
-        sink.errorAtOffset(start, end, `duplicate key '${keyText}'`, { code: 'duplicate-key' });
-      }
-      return;
-    }
     case 'MULTIPLE_DOCS':
       sink.errorAtOffset(start, end, 'more than one YAML document (a `---` line): a workflow is one document', { code: 'yaml-syntax' });
       return;
-    default:
-      sink.errorAtOffset(start, end, `invalid YAML: ${message.replace(/\s+at line \d+, column \d+.*$/s, '')}`, { code: 'yaml-syntax' });
+    default: {
+      // The commonest slip: `${{ ... }}` unquoted inside { } or [ ], where YAML reads '{' as a mapping.
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      const lineEnd = text.indexOf('\n', start);
+      const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+      const hint = /[[{][^'"]*\$\{\{/.test(line) ? 'inside { } or [ ], quote expressions: "${{ params.x }}"' : undefined;
+      sink.errorAtOffset(start, end, `invalid YAML: ${message.replace(/\s+at line \d+, column \d+.*$/s, '')}`, { code: 'yaml-syntax', hint });
+    }
   }
 }
+
+/** 'duplicate step id' rather than 'duplicate key' where the mapping is known. */
+function reportDuplicate(sink: DiagnosticSink, path: string, start: number, end: number, first: SourceRange | undefined): void {
+  const parent = path.slice(0, path.lastIndexOf('/'));
+  const name = path.slice(path.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+  const what = parent === '/steps' ? 'step id' : parent === '/params' ? 'param' : parent === '/profiles' ? 'profile' : 'key';
+  const at = first ? ` (first defined at line ${first.start.line})` : '';
+  sink.errorAtOffset(start, end, `duplicate ${what} '${name}'${at}`, { code: 'duplicate-key' });
+}
+
+const NL = 10;
+const SPACE = 32;
+const TAB = 9;
+const HASH = 35;
+const DQUOTE = 34;
+const SQUOTE = 39;
+const BACKSLASH = 92;
 
 /**
  * A cheap scan for nesting depth before the parser sees the text: flow brackets (outside quotes
@@ -258,23 +269,25 @@ export function findExcessiveNesting(text: string, limit = MAX_NESTING_DEPTH): n
       }
       if (indents.length > limit) return i;
     }
-    let quote: string | null = null;
-    for (; i < n && text[i] !== '\n'; i++) {
-      const c = text[i]!;
+    // Character codes rather than strings: this loop sees every byte of the file.
+    let quote = 0;
+    for (; i < n && text.charCodeAt(i) !== NL; i++) {
+      const c = text.charCodeAt(i);
       if (quote) {
-        if (c === quote) quote = null;
-        else if (c === '\\' && quote === '"') i++;
+        if (c === quote) quote = 0;
+        else if (c === BACKSLASH && quote === DQUOTE) i++;
         continue;
       }
-      if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
-        while (i < n && text[i] !== '\n') i++;
+      const prev = i === 0 ? SPACE : text.charCodeAt(i - 1);
+      if (c === HASH && (prev === SPACE || prev === TAB)) {
+        while (i < n && text.charCodeAt(i) !== NL) i++;
         break;
       }
-      if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]!))) quote = c;
-      else if (c === '[' || c === '{') {
+      if ((c === DQUOTE || c === SQUOTE) && (prev === SPACE || prev === TAB || prev === 91 || prev === 123 || prev === 44 || prev === 58)) quote = c;
+      else if (c === 91 || c === 123) {
         flow++;
         if (flow + indents.length > limit) return i;
-      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+      } else if ((c === 93 || c === 125) && flow > 0) flow--;
     }
     i++;
   }

@@ -50,6 +50,7 @@ const cases: Case[] = [
   // ── YAML itself ──
   { name: 'invalid YAML syntax (unclosed flow list)', text: 'name: demo\nsteps:\n  fetch: {uses: fetch, needs: [a\n', message: /^invalid YAML: /, line: 4, column: 1, code: 'yaml-syntax' },
   { name: 'invalid YAML syntax (nested compact mapping)', text: 'name: demo\nsteps: a: b\n', message: /^invalid YAML: Nested mappings/, line: 2, column: 8, code: 'yaml-syntax' },
+  { name: 'unquoted expression in a flow mapping', text: 'name: demo\nsteps:\n  fetch: {uses: fetch, with: {a: ${{ params.x }}}}\n', message: /^invalid YAML: Unexpected flow-map-start/, line: 3, column: 35, code: 'yaml-syntax' },
   { name: 'tab indent', text: 'name: demo\nsteps:\n\tfetch:\n    uses: fetch\n', message: /^tab character in indentation/, line: 3, column: 1, code: 'tab-indent' },
   { name: 'duplicate key', text: 'name: demo\nname: other\nsteps: {fetch: {uses: fetch}}\n', message: /^duplicate key 'name' \(first defined at line 1\)/, line: 2, column: 1, code: 'duplicate-key' },
   { name: 'duplicate step id', text: `${MIN}  fetch:\n    uses: fetch\n`, message: /^duplicate step id 'fetch' \(first defined at line 3\)/, line: 5, column: 3, code: 'duplicate-key' },
