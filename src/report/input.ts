@@ -204,38 +204,37 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
   let verdicts: ReportInput['verdicts'] = null;
   const evaluations: EvaluationEntry[] = [];
   const trainings: TrainingEntry[] = [];
+  // Steps are recognised by what they produced, not by their kind: a `run` step that writes
+  // metrics.json and history.json (a script standing in for training) is reported like train+evaluate.
   for (const step of record.steps) {
     if (step.status !== 'succeeded' && step.status !== 'cached') continue;
-    if (step.uses === 'compare') {
-      const art = findOutput(step, 'verdicts', 'verdicts.json', record.store);
-      const got = art && read<VerdictFile>(step, art, 'verdicts.json', 'v', 'verdicts');
-      if (got) verdicts = { file: got.value, source: got.id };
-    } else if (step.uses === 'evaluate') {
-      const art = findOutput(step, 'metrics', 'metrics.json', record.store);
-      const got = art && read<EvaluationMetrics>(step, art, 'metrics.json', 'm', 'metrics');
-      if (got) {
-        evaluations.push({
-          variant: variantOf(step.matrix),
-          replicate: replicateOf(step.matrix),
-          step: step.id,
-          metrics: got.value,
-          source: got.id,
-        });
-      }
-    } else if (step.uses === 'train') {
-      const art = findOutput(step, 'history', 'history.json', record.store);
-      const got = art && read<TrainingHistory>(step, art, 'history.json', 'h', 'history');
-      if (got) {
-        trainings.push({
-          variant: variantOf(step.matrix, got.value.loss),
-          replicate: replicateOf(step.matrix),
-          step: step.id,
-          history: got.value,
-          source: got.id,
-          facts: { ...(got.value.facts ?? {}), ...(step.facts ?? {}) },
-          durationMs: step.durationMs ?? null,
-        });
-      }
+    if (step.uses === 'report') continue;
+    const verdictsArt = findOutput(step, 'verdicts', 'verdicts.json', record.store);
+    const got = verdictsArt && read<VerdictFile>(step, verdictsArt, 'verdicts.json', 'v', 'verdicts');
+    if (got) verdicts = { file: got.value, source: got.id };
+    const metricsArt = findOutput(step, 'metrics', 'metrics.json', record.store);
+    const m = metricsArt && read<EvaluationMetrics>(step, metricsArt, 'metrics.json', 'm', 'metrics');
+    if (m) {
+      evaluations.push({
+        variant: variantOf(step.matrix),
+        replicate: replicateOf(step.matrix),
+        step: step.id,
+        metrics: m.value,
+        source: m.id,
+      });
+    }
+    const historyArt = findOutput(step, 'history', 'history.json', record.store);
+    const h = historyArt && read<TrainingHistory>(step, historyArt, 'history.json', 'h', 'history');
+    if (h) {
+      trainings.push({
+        variant: variantOf(step.matrix, h.value.loss),
+        replicate: replicateOf(step.matrix),
+        step: step.id,
+        history: h.value,
+        source: h.id,
+        facts: { ...(h.value.facts ?? {}), ...(step.facts ?? {}) },
+        durationMs: step.durationMs ?? null,
+      });
     }
   }
 

@@ -1,0 +1,120 @@
+// End to end with the real engine: `repro run` on a tiny workflow (a script stands in for training,
+// then compare, then the report step), then `repro report` on the run it recorded. dist/ must be
+// built (`npm test` does it first).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { checkRunCrate } from '../../src/report/rocrate.js';
+import { REPORT_FILES } from '../../src/report/index.js';
+
+const bin = resolve(__dirname, '../../bin/repro.js');
+let dir: string;
+
+const fakeTrain = `
+import { writeFileSync } from 'node:fs';
+const variant = process.env.VARIANT, seed = Number(process.env.SEED);
+const gain = variant === 'emd2' ? 0.04 : 0;
+const noise = [0.004, -0.006, 0.002][seed - 1];
+const confusion = [[30, 8, 2], [6, 20, 4], [1, 5, 24]];
+writeFileSync('metrics.json', JSON.stringify({ accuracy: 0.6 + gain + noise, one_off_accuracy: 0.9 + gain / 2, mae: 0.5 - gain, qwk: 0.5 + gain,
+  confusion, per_class_recall: [0.75, 0.67, 0.8], n: 100, split: 'test', classes: ['mild', 'moderate', 'severe'] }));
+writeFileSync('history.json', JSON.stringify({ loss: variant, best_epoch: 3, facts: { engine: 'script', device: 'cpu' },
+  epochs: [1, 2, 3].map((epoch) => ({ epoch, train_loss: 1 / epoch + gain, val: { accuracy: 0.5 + epoch / 20 }, examples_per_second: 1000, seconds: 0.5, ms_per_step: 10 + seed / 10 })),
+  ...(variant === 'emd2' ? { ground_distance: [1, 2, 3].map((e) => [[0, 0.5, 1], [0.5, 0, 0.5 + e / 10], [1, 0.5 + e / 10, 0]]) } : {}) }));
+`;
+
+const workflow = (node: string) => `
+name: tiny-report
+title: Tiny report workflow
+paper:
+  title: Squared Earth Mover's Distance-based Loss for Training Deep Neural Networks
+  authors: [L. Hou, C.-P. Yu, D. Samaras]
+  arxiv: '1611.05916'
+  year: 2016
+steps:
+  train:
+    uses: run
+    matrix:
+      variant: [xe, emd2]
+      seed: [1, 2, 3]
+    with:
+      command: ['${node}', '\${{ workflow.dir }}/fake-train.mjs']
+      inputs: [fake-train.mjs]
+      env:
+        VARIANT: \${{ matrix.variant }}
+        SEED: \${{ matrix.seed }}
+    outputs:
+      metrics: metrics.json
+      history: history.json
+  compare:
+    uses: compare
+    with:
+      results: \${{ steps.train.outputs.metrics }}
+      timings: \${{ steps.train.outputs.history }}
+      scale: proxy
+      scale_note: a deterministic script stands in for training
+      claims:
+        - id: C1
+          text: EMD² beats XE on ordered classes
+          metric: accuracy
+          relation: {type: better, a: emd2, b: xe}
+          test: paired-t
+          required: true
+  report:
+    uses: report
+    with:
+      verdicts: \${{ steps.compare.outputs.verdicts }}
+      metrics: \${{ steps.train.outputs.metrics }}
+      histories: \${{ steps.train.outputs.history }}
+      title: Tiny report workflow
+`;
+
+function repro(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'repro-report-e2e-'));
+  writeFileSync(join(dir, 'fake-train.mjs'), fakeTrain);
+  writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('report of a run recorded by the real engine', () => {
+  it('the report step renders mid-run, and repro report writes all five files for the recorded run', () => {
+    const run = repro('run', 'wf.yaml', '-j', '2');
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code).toBe(0);
+    const runDir = realpathSync(join(dir, 'results', 'tiny-report', 'latest'));
+    const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+
+    // The report step's own outputs are in the store.
+    const step = record.steps.find((s: { uses: string }) => s.uses === 'report');
+    expect(step.status).toBe('succeeded');
+    const stepHtml = readFileSync(join(record.store, step.outputs.html.storePath), 'utf8');
+    expect(stepHtml).toContain('data-plot="per-seed"');
+    expect(stepHtml).toContain('data-scale="proxy"');
+
+    const r = repro('report');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const name of REPORT_FILES) expect(existsSync(join(runDir, name)), name).toBe(true);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    for (const plot of ['learning-curves', 'per-seed', 'confusion', 'ground-distance-emd2']) expect(html).toContain(`data-plot="${plot}"`);
+    expect(html).toContain('arXiv:1611.05916');
+    expect(html).toMatch(/<b>C1<\/b> <span class="muted">\(required\)<\/span>/);
+    const md = readFileSync(join(runDir, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| \*\*emd2\*\* \| 3 \| 0\.640 ± 0\.005 \|/);
+    const crate = JSON.parse(readFileSync(join(runDir, 'ro-crate-metadata.json'), 'utf8'));
+    expect(checkRunCrate(crate)).toEqual([]);
+    const checklist = readFileSync(join(runDir, 'checklist.yaml'), 'utf8');
+    expect(checklist).toMatch(/functional:\n\s+badge: Artifacts Evaluated – Functional\n\s+status: earned/);
+    expect(checklist).toMatch(/results_reproduced:\n\s+badge: Results Reproduced\n\s+status: not earned/);
+  });
+});
