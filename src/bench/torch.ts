@@ -1,4 +1,107 @@
-// Placeholder: the torch-vs-tfjs benchmarks are added by the torch-engine issue.
+// `npm run bench torch`: training examples/s of the PyTorch engine and of tfjs side by side, on the
+// same model (small CNN), the same batch (64) and the same losses, at 28×28 and 64×64:
+//   bench: train.torch-cpu.28x28.xe 1400 ex/s
+//   bench: train.tfjs-wasm.28x28.xe 700 ex/s
+//   bench: train.torch-over-tfjs.28x28.xe 2.0 x
+// Random inputs: the speed of a step does not depend on the pixel values.
+import os from 'node:os';
+import { findTorch, TORCH_ENGINE_MAIN } from '../ml/torch.js';
+import type { LossKind, ModelSpec } from '../ml/types.js';
+
+const BATCH = 64;
+const SIZES = [28, 64];
+const LOSSES: LossKind[] = ['xe', 'emd2'];
+const CLASSES = 5;
+/** Each tfjs measurement runs until this much time has passed (after one warm-up step). */
+const TFJS_SECONDS = 4;
+/** A first step slower than this means a backend without fast kernels: report it and stop there. */
+const SLOW_STEP_SECONDS = 15;
+
 export async function bench(): Promise<void> {
-  console.log('bench: torch (none yet)');
+  const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const torchRates = await benchTorch(threads);
+  const tfjsRates = await benchTfjs(threads);
+  for (const [key, rate] of torchRates) {
+    const other = tfjsRates.get(key);
+    if (other) console.log(`bench: train.torch-over-tfjs.${key} ${(rate / other).toFixed(2)} x`);
+  }
+}
+
+async function benchTorch(threads: number): Promise<Map<string, number>> {
+  const rates = new Map<string, number>();
+  const info = await findTorch(process.env.REPRO_PYTHON);
+  if (!info) {
+    console.log('bench: torch skipped: no Python with PyTorch (install python3-torch libopenblas0-pthread, or set REPRO_PYTHON)');
+    return rates;
+  }
+  const { execa } = await import('execa');
+  console.log(`torch: ${info.torch} (${info.python}, Python ${info.version}), device ${info.device} (${info.deviceName}), ${threads} threads, BLAS ${info.blas ?? 'unknown'}`);
+  for (const size of SIZES) {
+    for (const loss of LOSSES) {
+      const steps = size <= 32 ? 30 : 10;
+      const r = await execa(
+        info.python,
+        [TORCH_ENGINE_MAIN, 'bench', '--size', String(size), '--batch', String(BATCH), '--steps', String(steps), '--loss', loss, '--threads', String(threads)],
+        { env: { PYTHONDONTWRITEBYTECODE: '1', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } },
+      );
+      const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { examples_per_second: number; device: string };
+      const key = `${size}x${size}.${loss}`;
+      rates.set(key, result.examples_per_second);
+      console.log(`bench: train.torch-${result.device}.${key} ${result.examples_per_second.toFixed(0)} ex/s`);
+    }
+  }
+  return rates;
+}
+
+/** One optimisation step as the tfjs trainer takes it: computeGradients (src/ml/gradients.ts) and an SGD update. */
+async function benchTfjs(threads: number): Promise<Map<string, number>> {
+  const rates = new Map<string, number>();
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initTfjs } = await import('../ml/runtime.js');
+  const { buildModel } = await import('../ml/models.js');
+  const { makeLoss } = await import('../ml/losses.js');
+  const { computeGradients } = await import('../ml/gradients.js');
+  const runtime = await initTfjs('auto', threads);
+  const { backend, device } = runtime.facts;
+  console.log(`tfjs: ${runtime.facts.backendVersion} backend ${backend}, device ${device}, ${runtime.facts.threads} threads`);
+  for (const size of SIZES) {
+    for (const lossKind of LOSSES) {
+      const spec: ModelSpec = { arch: 'small-cnn', inputShape: [size, size, 3], classes: CLASSES };
+      const model = buildModel(spec, 0);
+      const loss = makeLoss({ kind: lossKind }, CLASSES).loss;
+      const x = tf.randomUniform([BATCH, size, size, 3], -1, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor4D;
+      const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
+      const step = () => {
+        const { grads } = computeGradients(model, loss, x, y);
+        tf.tidy(() => {
+          for (const [name, v] of model.weights) v.assign(tf.sub(v, tf.mul(grads[v.name] ?? grads[name]!, 0.01)));
+        });
+        tf.dispose(Object.values(grads));
+      };
+      const w0 = performance.now();
+      step();
+      const warmSeconds = (performance.now() - w0) / 1000;
+      const key = `${size}x${size}.${lossKind}`;
+      if (warmSeconds > SLOW_STEP_SECONDS) {
+        // The stock cpu backend (no fast kernels registered) takes minutes per step: one step is the figure.
+        rates.set(key, BATCH / warmSeconds);
+        console.log(`bench: train.tfjs-${backend}.${key} ${(BATCH / warmSeconds).toFixed(1)} ex/s (one step of ${warmSeconds.toFixed(0)} s; larger inputs skipped)`);
+        tf.dispose([x, y]);
+        model.dispose();
+        return rates;
+      }
+      let steps = 0;
+      const t0 = performance.now();
+      while (steps < 50 && (performance.now() - t0) / 1000 < TFJS_SECONDS) {
+        step();
+        steps++;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      rates.set(key, (steps * BATCH) / seconds);
+      console.log(`bench: train.tfjs-${backend}.${key} ${((steps * BATCH) / seconds).toFixed(0)} ex/s`);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  }
+  return rates;
 }

@@ -4,13 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset } from '../../src/data/tensors.js';
-import { findTorch, type TorchInfo } from '../../src/ml/torch.js';
+import { findTorch, pythonCandidates, type TorchInfo } from '../../src/ml/torch.js';
 import type { TrainIO } from '../../src/ml/types.js';
 
 export const torch: TorchInfo | null = await findTorch(process.env.REPRO_PYTHON);
 if (!torch) {
   console.log(
-    'torch tests skipped: no Python with PyTorch (tried /usr/bin/python3 and python3); ' +
+    `torch tests skipped: no Python with PyTorch (tried ${pythonCandidates(process.env.REPRO_PYTHON).join(', ')}); ` +
       'install python3-torch libopenblas0-pthread to run them',
   );
 }
