@@ -2,13 +2,13 @@
 // absolute paths, `..` segments and links that would point outside the target are refused (the
 // whole extraction fails; the step's workDir is then discarded, so nothing half-extracted survives).
 import { crc32 } from 'node:zlib';
-import { createWriteStream, mkdirSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, posix, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { StepError } from '../steps/kind.js';
-import { sha256File } from '../engine/hash.js';
+import { sha256, sha256File } from '../engine/hash.js';
 
 export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
 
@@ -182,7 +182,10 @@ async function hashTree(dir: string, opts: ExtractOptions): Promise<ExtractedFil
   for (const e of entries) {
     opts.signal?.throwIfAborted();
     const abs = join(e.parentPath, e.name);
-    files.push({ path: relative(dir, abs).split('\\').join('/'), sha256: await sha256File(abs), size: statSync(abs).size });
+    const size = statSync(abs).size;
+    // Small files (face crops) in one read; large ones streamed.
+    const digest = size < 8 * 1024 * 1024 ? sha256(readFileSync(abs)) : await sha256File(abs);
+    files.push({ path: relative(dir, abs).split('\\').join('/'), sha256: digest, size });
     if (files.length % 500 === 0) opts.progress?.(files.length / entries.length, `hashed ${files.length}/${entries.length} files`);
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
