@@ -141,3 +141,30 @@ describe.skipIf(!existsSync(REAL))('Adience: the real 2015 fold files', () => {
     expect(tests[0]!.dropped['age not one of the 8 groups: (25, 23)']).toBe(72);
   });
 });
+
+describe('Adience pipeline: aligned.tar.gz → extract → dataset → preprocess', () => {
+  it('yields 227-style crops (here 24) per split with subject-exclusive groups', async () => {
+    const tar = await import('tar');
+    const { extractStep } = await import('../../src/steps/extract.js');
+    const { preprocessStep } = await import('../../src/steps/preprocess.js');
+    const { readDataset } = await import('../../src/data/tensors.js');
+    const archive = join(tempDir(), 'aligned.tar.gz');
+    await tar.c({ gzip: true, file: archive, cwd: fx.images }, ['aligned']);
+    const c1 = makeContext();
+    const c2 = makeContext();
+    const c3 = makeContext();
+    try {
+      const ex = await extractStep.run(c1, { archive });
+      const ds = await datasetStep.run(c2, { name: 'adience', folds: fx.folds, images: (ex.outputs.dir as { path: string }).path, test_fold: 0, seed: 1, val_fraction: 0.25 });
+      const pp = await preprocessStep.run(c3, { dataset: (ds.outputs.dataset as { path: string }).path, resize: 28, crop: { size: 24, mode: 'random' }, mirror: true, seed: 1 });
+      const { manifest } = readDataset((pp.outputs.dataset as { path: string }).path);
+      expect(manifest.splits.train!.shape.slice(1)).toEqual([24, 24, 3]);
+      const [train, val, test] = ['train', 'val', 'test'].map((s) => new Set(manifest.splits[s]!.groups));
+      expect([...test!].every((g) => g.endsWith('@N00'))).toBe(true);
+      expect([...train!].some((g) => val!.has(g) || test!.has(g))).toBe(false);
+      expect(manifest.splits.train!.shape[0] + manifest.splits.val!.shape[0] + manifest.splits.test!.shape[0]).toBe(40);
+    } finally {
+      [c1, c2, c3].forEach((c) => c.cleanup());
+    }
+  });
+});
