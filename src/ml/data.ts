@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetManifest } from '../formats/dataset.js';
 import type { LoadedSplit } from '../data/tensors.js';
+import { StepError } from '../steps/kind.js';
 
 export interface Normalization {
   mean: number[];
@@ -37,7 +38,7 @@ export function checkInputFits(split: LoadedSplit, inputShape: [number, number, 
   const [, H, W, C] = split.shape;
   const [h, w, c] = inputShape;
   if (H < h || W < w || C !== c) {
-    throw new Error(`split '${split.name}' holds ${H}×${W}×${C} images but the model takes ${h}×${w}×${c}`);
+    throw new StepError(`split '${split.name}' holds ${H}×${W}×${C} images but the model takes ${h}×${w}×${c}`, 'set model.input_size to at most the image size, or resize the data in a preprocess step');
   }
 }
 

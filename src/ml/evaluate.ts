@@ -12,6 +12,7 @@ import { evaluationMetrics } from './metrics.js';
 import { loadModel } from './modelFile.js';
 import type { Network } from './models.js';
 import type { EvalConfig, LossKind, TrainIO } from './types.js';
+import { StepError } from '../steps/kind.js';
 
 export const INFERENCE_BATCH = 256;
 
@@ -65,7 +66,7 @@ export async function evaluateModel(config: EvalConfig, io: TrainIO): Promise<{ 
   const { file, model } = loadModel(config.modelDir);
   try {
     if (file.spec.classes !== manifest.classes.length) {
-      throw new Error(`the model predicts ${file.spec.classes} classes but dataset ${manifest.name} has ${manifest.classes.length}`);
+      throw new StepError(`the model predicts ${file.spec.classes} classes but dataset ${manifest.name} has ${manifest.classes.length}`);
     }
     checkInputFits(split, file.spec.inputShape);
     io.progress(null, `evaluating on ${config.split} (${split.labels.length} images${config.mirror ? ', with mirror' : ''})`);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/atomic.js';
 import type { Model, ModelFile } from './types.js';
 import { buildModel, weightShapes, type Network } from './models.js';
+import { StepError } from '../steps/kind.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -60,9 +61,9 @@ export function writeModelDir(dir: string, file: Omit<ModelFile, 'format' | 'wei
 
 export function readModelFile(dir: string): ModelFile {
   const path = join(dir, MODEL_JSON);
-  if (!existsSync(path)) throw new Error(`${dir} is not a model directory: ${MODEL_JSON} is missing`);
+  if (!existsSync(path)) throw new StepError(`${dir} is not a model directory: ${MODEL_JSON} is missing`, 'pass the model output of a train step');
   const meta = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
-  if (meta.format !== 'repro-model/1') throw new Error(`${path}: format is ${JSON.stringify(meta.format)}, expected 'repro-model/1'`);
+  if (meta.format !== 'repro-model/1') throw new StepError(`${path}: format is ${JSON.stringify(meta.format)}, expected 'repro-model/1'`);
   return meta;
 }
 

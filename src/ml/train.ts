@@ -13,13 +13,14 @@ import { initBackend, type BackendPreference } from './backend/index.js';
 import { computeGradients } from './gradients.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch, type Normalization } from './data.js';
 import { inferSplit, splitScores } from './evaluate.js';
-import { makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
+import { lossSpecProblems, makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
 import { evaluationMetrics } from './metrics.js';
 import { buildModel, type Network } from './models.js';
 import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './modelFile.js';
 import { learningRate, makeOptimizer } from './optimizers.js';
 import { deriveSeed, mulberry32, permutation } from './rng.js';
-import type { TrainConfig, TrainIO, TrainOutcome } from './types.js';
+import type { LossSpec, TrainConfig, TrainIO, TrainOutcome } from './types.js';
+import { StepError } from '../steps/kind.js';
 
 export const DEFAULT_SELECT_BY: MetricName = 'accuracy';
 
@@ -53,7 +54,7 @@ function formatSeconds(s: number): string {
 
 export async function trainModel(config: TrainConfig, io: TrainIO): Promise<TrainOutcome> {
   const problem = selectByProblem(config.selectBy);
-  if (problem) throw new Error(problem);
+  if (problem) throw new StepError(problem);
   const selectBy = (config.selectBy ?? DEFAULT_SELECT_BY) as MetricName;
   const facts = await initBackend((io.options.backend as BackendPreference | undefined) ?? 'auto', io.threads);
 
@@ -61,13 +62,13 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
   const train = readSplit(config.dataset, config.splits.train, manifest);
   const val = readSplit(config.dataset, config.splits.val, manifest);
   const C = manifest.classes.length;
-  if (config.model.classes !== C) throw new Error(`the model has ${config.model.classes} outputs but dataset ${manifest.name} has ${C} classes`);
+  if (config.model.classes !== C) throw new StepError(`the model has ${config.model.classes} outputs but dataset ${manifest.name} has ${C} classes`);
   for (const s of [train, val]) checkInputFits(s, config.model.inputShape);
   const positions = config.loss.positions ?? manifest.positions;
   const normalization = inputNormalization(manifest, train);
 
   const model = buildModel(config.model, config.seed);
-  const loss = makeLoss(config.loss, C, positions);
+  const loss = makeLossOrFail(config.loss, C, positions);
   const optimizer = makeOptimizer(config.optimizer, model.weights);
   const configHash = sha256Json({ ...config, outDir: null, checkpointDir: null, backend: facts.backend, threads: facts.threads });
 
@@ -115,7 +116,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         optimizer.step(grads, lr);
         stepMs += performance.now() - t0;
         tf.dispose([x, y, ...Object.values(grads)]);
-        if (!Number.isFinite(value)) throw new Error(`the training loss became ${value} at epoch ${epoch + 1}, batch ${b + 1}: lower the learning rate`);
+        if (!Number.isFinite(value)) throw new StepError(`the training loss became ${value} at epoch ${epoch + 1}, batch ${b + 1}`, 'lower the learning rate (optimizer.lr)');
         lossSum += value * (to - from);
         io.progress((epoch + (b + 1) / batches.length) / config.epochs, `epoch ${epoch + 1}/${config.epochs} batch ${b + 1}/${batches.length}`);
       }
@@ -187,6 +188,13 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** makeLoss, with a bad spec (wrong matrix size, positions) as a user error. */
+function makeLossOrFail(spec: LossSpec, classes: number, positions: readonly number[]): TrainingLoss {
+  const problems = lossSpecProblems(spec, classes);
+  if (problems.length) throw new StepError(`invalid loss: ${problems.map((p) => `loss.${p.path}: ${p.message}`).join('; ')}`);
+  return makeLoss(spec, classes, positions);
 }
 
 /** Logits and features of the whole training split, for the loss's end-of-epoch update. */

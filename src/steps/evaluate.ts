@@ -1,13 +1,68 @@
-import type { StepKind } from './kind.js';
+// `evaluate`: a trained model (either engine, as its model.json says) on one split of a dataset →
+// metrics.json (accuracy, one-off, MAE, QWK, confusion, per-class recall) and predictions.json.
+import { join } from 'node:path';
+import { StepError, type ExecutionFacts, type StepKind } from './kind.js';
 
-// Placeholder until the kind is implemented; the registry needs every name to exist.
-export const evaluateStep: StepKind = {
+export interface EvaluateWith {
+  model: string;
+  dataset: string;
+  split?: string;
+  mirror?: boolean;
+}
+
+const withSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'dataset'],
+  properties: {
+    model: { type: 'string', description: 'A model directory (the model output of a train step).' },
+    dataset: { type: 'string', description: 'A repro-tensors/1 dataset directory.' },
+    split: { type: 'string', description: "The split to evaluate on (default 'test')." },
+    mirror: { type: 'boolean', description: 'Average the predictions of each image and its horizontal mirror (default false).' },
+  },
+};
+
+export const evaluateStep: StepKind<EvaluateWith> = {
   name: 'evaluate',
-  version: '0',
-  description: 'not implemented yet',
-  withSchema: { type: 'object' },
-  outputs: [],
-  async run() {
-    throw new Error("step kind 'evaluate' is not implemented yet");
+  version: '1',
+  description: 'Evaluate a trained model on a split: accuracy, one-off accuracy, MAE, quadratic-weighted kappa, confusion matrix, per-class recall.',
+  withSchema,
+  outputs: ['metrics', 'predictions'],
+
+  plannedFacts(_w, options): ExecutionFacts {
+    // The model (hence its engine) is another step's output, unknown at plan time; a tfjs model's
+    // numbers may differ in the last bits between backends, so the backend enters the fingerprint.
+    return { backend: typeof options.backend === 'string' ? options.backend : 'auto' };
+  },
+
+  async run(ctx, w) {
+    const { readModelFile } = await import('../ml/modelFile.js');
+    const file = readModelFile(w.model);
+    const config = { dataset: w.dataset, split: w.split ?? 'test', modelDir: w.model, outDir: ctx.workDir, mirror: w.mirror === true };
+    const io = { log: ctx.log, progress: ctx.progress, signal: ctx.signal, threads: ctx.threads, options: ctx.options };
+    let result: { metricsFile: string; predictionsFile: string; facts: Record<string, string | number | boolean | null> };
+    if (file.engine === 'torch') {
+      const { evaluateWithTorch } = await import('../ml/torch.js');
+      result = await evaluateWithTorch(config, io);
+    } else {
+      const { evaluateModel } = await import('../ml/evaluate.js');
+      const { BackendUnavailableError } = await import('../ml/backend/index.js');
+      try {
+        result = await evaluateModel(config, io);
+      } catch (error) {
+        if (error instanceof BackendUnavailableError) throw new StepError(error.message, error.hint);
+        throw error;
+      }
+    }
+    const { readFileSync } = await import('node:fs');
+    const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as import('../formats/metrics.js').EvaluationMetrics;
+    return {
+      outputs: {
+        metrics: { type: 'file', path: result.metricsFile },
+        predictions: { type: 'file', path: result.predictionsFile ?? join(ctx.workDir, 'predictions.json') },
+      },
+      facts: { ...result.facts, engine: file.engine },
+      summary: `${config.split}: acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} (n=${m.n})`,
+    };
   },
 };
