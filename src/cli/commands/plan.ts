@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes.js';
-import { displayPath, loadPlan } from '../../workflow/index.js';
+import { displayPath } from '../../workflow/diagnostics.js';
 import type { ConcreteStep, Plan } from '../../workflow/types.js';
-import { planStatus, type StepPlanStatus } from '../../engine/plan-status.js';
+import type { StepPlanStatus } from '../../engine/plan-status.js';
 import { printDiagnostics, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 
 /** Shown instead of a secret param's value. */
@@ -18,6 +18,7 @@ export function planCommand(program: Command): void {
     .option('--store <dir>', 'artifact store to look up cached results in (default: .repro next to the workflow project)')
     .option('--json', 'print the plan as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions & { store?: string }) => {
+      const { loadPlan } = await import('../../workflow/index.js');
       const result = await loadPlan(file, { profile: opts.profile, set: opts.set });
       if (!result.plan) {
         if (opts.json) process.stdout.write(JSON.stringify({ ok: false, file, diagnostics: result.diagnostics }, null, 2) + '\n');
@@ -26,6 +27,7 @@ export function planCommand(program: Command): void {
         return;
       }
       const plan = result.plan;
+      const { planStatus } = await import('../../engine/plan-status.js');
       const statuses = await planStatus(plan, { store: opts.store });
       if (opts.json) {
         process.stdout.write(JSON.stringify(planJson(plan, statuses, result.diagnostics), null, 2) + '\n');

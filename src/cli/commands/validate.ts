@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { formatDiagnostics, loadPlan, type Diagnostic, type LoadOptions, type LoadResult } from '../../workflow/index.js';
+import { formatDiagnostics, type Diagnostic } from '../../workflow/diagnostics.js';
+import type { LoadOptions, LoadResult } from '../../workflow/index.js';
 import type { Plan } from '../../workflow/types.js';
 
 /** Options every command that reads a workflow accepts. */
@@ -32,6 +33,7 @@ export function printDiagnostics(diagnostics: Diagnostic[]): void {
  * ends the command with exit code 2 when the workflow is invalid.
  */
 export async function loadPlanOrFail(file: string, options: LoadOptions): Promise<Plan> {
+  const { loadPlan } = await import('../../workflow/index.js');
   const result = await loadPlan(file, options);
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
@@ -57,6 +59,8 @@ export function validateCommand(program: Command): void {
   )
     .option('--json', 'print {ok, steps, concrete, diagnostics} as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions) => {
+      // The analyzer (yaml, ajv) loads only when a command needs it, so `repro --help` stays instant.
+      const { loadPlan } = await import('../../workflow/index.js');
       const result = await loadPlan(file, { profile: opts.profile, set: opts.set });
       const counts = summarize(result);
       const ok = result.plan !== null;
