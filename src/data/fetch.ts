@@ -269,6 +269,7 @@ async function httpAttempt(
     }
     if (status === 200 || start !== state.bytes) {
       // The server ignored our Range (or answered another one): take the whole body afresh.
+      const asked = state.bytes;
       if (state.bytes > 0) {
         rmSync(opts.partial, { force: true });
         state.hash = createHash('sha256');
@@ -276,7 +277,7 @@ async function httpAttempt(
       }
       if (status === 206 && start !== 0) {
         await res.body.dump();
-        throw new Transient(`server answered range from byte ${start}, not ${state.bytes}`);
+        throw new Transient(`server answered a range from byte ${start}, not ${asked}; restarting from zero`);
       }
     }
     const total = Number.isFinite(length) ? state.bytes + length : null;
