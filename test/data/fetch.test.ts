@@ -21,6 +21,7 @@ beforeAll(async () => {
     '/busy.bin': { body, failFirst: 2 },
     '/secret.bin': { body, basicAuth: 'alice:s3cr3t-Pa55' },
     '/norange.bin': { body, noRange: true, dropAfter: { bytes: 50_000, times: 1 } },
+    '/dead.bin': { body, dropAfter: { bytes: 0, times: 1000 } },
   });
 });
 afterAll(() => server.close());
@@ -103,6 +104,13 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
     expect(reqs.map((r) => r.range)).toEqual([undefined, 'bytes=100000-', 'bytes=200000-']);
     expect(readFileSync(join(ctx.workDir, 'drop.bin')).equals(body)).toBe(true);
     expect(ctx.logs.join('\n')).toMatch(/resuming at byte 100000/);
+  });
+
+  it('a download that keeps dying without progress ends in a clear error after the retries, nothing stored', async () => {
+    ctx = makeContext();
+    const err = await stepError(() => fetchStep.run(ctx!, { sources: [`${server.url}/dead.bin`], sha256: sha, retries: 1 }));
+    expect(err.message).toMatch(/dead\.bin: .*(closed|socket|terminated).*gave up after 1 retries/i);
+    expect(filesUnder(ctx.workDir)).toEqual([]);
   });
 
   it('a server that ignores Range restarts the download from zero and still verifies', async () => {
