@@ -223,15 +223,33 @@ export function groundDistanceSpec(t: TrainingEntry, classes: string[] | null): 
       facet: { field: 'epoch', type: 'ordinal', title: null, sort: { field: 'order' } },
       columns: 6,
       spec: {
-        width: { step: Math.max(10, Math.floor(110 / k)) },
-        height: { step: Math.max(10, Math.floor(110 / k)) },
-        mark: 'rect',
+        width: { step: k <= 6 ? 26 : Math.max(10, Math.floor(110 / k)) },
+        height: { step: k <= 6 ? 26 : Math.max(10, Math.floor(110 / k)) },
         encoding: {
           x: { field: 'j', type: 'ordinal', sort: names, title: null },
           y: { field: 'i', type: 'ordinal', sort: names, title: null },
-          color: { field: 'd', type: 'quantitative', title: 'D', scale: { scheme: 'viridis' } },
-          tooltip: [{ field: 'i' }, { field: 'j' }, { field: 'd', format: '.3f' }],
         },
+        layer: [
+          {
+            mark: 'rect',
+            encoding: {
+              color: { field: 'd', type: 'quantitative', title: 'D', scale: { scheme: 'viridis' } },
+              tooltip: [{ field: 'i' }, { field: 'j' }, { field: 'd', format: '.3f' }],
+            },
+          },
+          // Values written in the cells while they fit (up to 6 classes).
+          ...(k <= 6
+            ? [
+                {
+                  mark: { type: 'text', fontSize: 9 },
+                  encoding: {
+                    text: { field: 'd', type: 'quantitative', format: '.2f' },
+                    color: { condition: { test: 'datum.d < 0.6', value: 'white' }, value: '#222' },
+                  },
+                },
+              ]
+            : []),
+        ],
       },
       config: CONFIG,
     },
