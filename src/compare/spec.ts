@@ -60,6 +60,8 @@ export interface CompareWith {
   scale_note?: string;
   reported?: ReportedEntry[];
   claims?: ClaimEntry[];
+  /** A YAML file (relative to the workflow) with more `reported:` and `claims:` entries. */
+  claims_file?: string;
 }
 
 export const DEFAULTS = {
@@ -123,6 +125,13 @@ export const compareWithSchema = {
     scale_note: {
       type: 'string',
       description: "Why the run is not full scale ('RetinaMNIST stands in for Adience; 20 epochs on CPU'). Required unless scale is 'full'.",
+    },
+    claims_file: {
+      type: 'string',
+      description:
+        'A YAML file beside the workflow (path relative to it) holding `reported:` and/or `claims:` entries, as here; ' +
+        'they are added after the inline ones. Its content enters the fingerprint.',
+      examples: ['paper-claims.yaml'],
     },
     reported: {
       type: 'array',

@@ -1,8 +1,9 @@
 // The `compare` step: reads every evaluate (and optionally train) output of a run, checks the
 // paper's reported numbers and claims (src/compare/), writes verdicts.json and a summary value.
 import { join } from 'node:path';
-import type { StepKind } from './kind.js';
-import { compareWithSchema, checkCompareWith, DEFAULTS, type CompareWith } from '../compare/spec.js';
+import { StepError, type StepKind } from './kind.js';
+import { compareWithSchema, DEFAULTS, type CompareWith } from '../compare/spec.js';
+import { checkCompare } from '../compare/claims-file.js';
 import { writeJsonAtomic } from '../engine/atomic.js';
 
 export const compareStep: StepKind<CompareWith> = {
@@ -11,16 +12,26 @@ export const compareStep: StepKind<CompareWith> = {
   description: "Checks a run's results against the paper: reported numbers within tolerance, claims by paired tests across seeds.",
   withSchema: compareWithSchema,
   outputs: ['verdicts', 'summary'],
-  check(w) {
-    return checkCompareWith(w as CompareWith & Record<string, unknown>);
+  inputPaths(w) {
+    return typeof w.claims_file === 'string' ? [w.claims_file] : [];
+  },
+  check(w, context) {
+    return checkCompare(w as CompareWith & Record<string, unknown>, context.workflowDir);
   },
   async run(ctx, w) {
     const { loadObservations } = await import('../compare/observations.js');
     const { buildVerdictFile } = await import('../compare/verdicts.js');
+    const { claimsFilePath, readClaimsFile, mergeClaims } = await import('../compare/claims-file.js');
+    // Checked again here: a claims file named by a relative path is first seen now.
+    const issues = checkCompare(w as CompareWith & Record<string, unknown>, ctx.workflowDir);
+    if (issues.length) {
+      throw new StepError(`the comparison is not valid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    }
+    const spec = w.claims_file ? mergeClaims(w, readClaimsFile(claimsFilePath(w.claims_file, ctx.workflowDir)!)) : w;
     const variantKey = w.variant_key ?? DEFAULTS.variant_key;
     const pairBy = w.pair_by ?? DEFAULTS.pair_by;
     const table = await loadObservations(w.results, w.timings, variantKey, pairBy);
-    const file = buildVerdictFile(w, table);
+    const file = buildVerdictFile(spec, table);
     const path = join(ctx.workDir, 'verdicts.json');
     writeJsonAtomic(path, file);
     const s = file.summary!;

@@ -102,7 +102,14 @@ export interface StepKind<W = Record<string, unknown>> {
    * seeds exist). `path` is a slash path inside `with` ('claims/0/variants/1'): the diagnostic points
    * at that node's line and column.
    */
-  check?(w: W, context: { steps: ConcreteStep[] }): Array<{ path: string; message: string }>;
+  check?(
+    w: W,
+    context: {
+      steps: ConcreteStep[];
+      /** The workflow file's directory, when the caller knows it: relative paths in `with` resolve against it. */
+      workflowDir?: string;
+    },
+  ): Array<{ path: string; message: string }>;
   run(ctx: StepContext, w: W): Promise<StepResult>;
 }
 

@@ -96,6 +96,8 @@ function repro(...args: string[]) {
 
 function check(...set: string[]) {
   const r = repro('check', 'wf.yaml', '--json', '-j', '2', ...set.flatMap((s) => ['--set', s]));
+  const status = r.code;
+  if (status !== 1 && status !== 2 && !r.stdout.trim()) throw new Error(`repro check printed nothing (exit ${status}): ${r.stderr}`);
   const out = r.stdout.trim() ? JSON.parse(r.stdout) : null;
   const verdicts: Record<string, string> = {};
   for (const c of out?.verdicts?.[0]?.file?.checks ?? []) verdicts[c.id] = c.verdict;
@@ -139,14 +141,14 @@ describe('repro check on a workflow with chosen outcomes', () => {
 
   it('exit 4: the required claim is inconclusive (the interval straddles 0)', () => {
     const r = check('gain=0');
-    expect(r.verdicts.C1).toBe('inconclusive');
+    expect(r.verdicts.C1, r.stderr).toBe('inconclusive');
     expect(r.out.verdicts[0].file.checks.find((c: { id: string }) => c.id === 'C1').explanation).toMatch(/straddles/);
     expect(r.code).toBe(4);
   });
 
   it('exit 4 on a proxy run: the absolute number R1 cannot be reproduced there, the claim still is', () => {
     const r = check('scale=proxy');
-    expect(r.verdicts.R1).toBe('inconclusive');
+    expect(r.verdicts.R1, r.stderr).toBe('inconclusive');
     expect(r.verdicts.C1).toBe('reproduced');
     expect(r.code).toBe(4);
     const table = repro('compare');
@@ -168,7 +170,7 @@ describe('repro check on a workflow with chosen outcomes', () => {
   it('exit 2 when the workflow is invalid, pointing at the line and column', () => {
     writeFileSync(join(dir, 'bad.yaml'), workflow(process.execPath).replace('a: emd2, b: xe}', 'a: emd3, b: xe}'));
     const bad = repro('check', 'bad.yaml');
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: error: .*no step produces variant 'emd3' \(did you mean 'emd2'\?\)/);
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
