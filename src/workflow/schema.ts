@@ -137,10 +137,31 @@ function schemaProblems(
   const sink = {
     error: (path: string, message: string, o: { code: string; hint?: string; key?: boolean }): void => emit({ path, message, ...o }),
   };
+  // anyOf/oneOf: ajv reports every failed branch. One sentence per alternative set reads better:
+  // 'must be a string or a list' when the branches differ by type, 'matches none of its allowed forms' otherwise.
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const inBranch = (e: ErrorObject): ErrorObject | undefined => unions.find((u) => u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`));
+  for (const u of unions) {
+    if (inBranch(u)) continue;
+    const branches = errors.filter((e) => e.schemaPath.startsWith(`${u.schemaPath}/`));
+    const value = valueAt(root, u.instancePath);
+    const shallow = branches.every((b) => b.instancePath === u.instancePath && ['type', 'const', 'enum'].includes(b.keyword));
+    const alternatives = branches.map((b) =>
+      b.keyword === 'type'
+        ? ([] as string[]).concat((b.params as { type: string | string[] }).type).map(article).join(' or ')
+        : b.keyword === 'const'
+          ? JSON.stringify((b.params as { allowedValue: unknown }).allowedValue)
+          : ((b.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(' or '),
+    );
+    const message = shallow
+      ? `${opts.describe(u.instancePath)} must be ${[...new Set(alternatives)].join(' or ')}, found ${typeName(value)}`
+      : `${opts.describe(u.instancePath)} matches none of its allowed forms (found ${typeName(value)})`;
+    emit({ path: basePath + u.instancePath, message, code: 'wrong-type' });
+  }
   // A union type ('string or list') reports one error per branch keyword; keep the first per path and keyword.
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf' || inBranch(e)) continue;
     const id = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
     if (seen.has(id)) continue;
     seen.add(id);

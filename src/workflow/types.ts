@@ -79,6 +79,8 @@ export interface Workflow {
   params: Record<string, ParamDecl>;
   profiles: Record<string, ProfileDecl>;
   steps: Record<string, StepDecl>;
+  /** Set when the workflow came from a git URL (`repro run URL#path@rev`): recorded in run.json. */
+  source?: { url: string; path: string; rev: string; commit: string };
   /** Where each node came from: a JSON-pointer-like path ('/steps/train/with/epochs') → its range. */
   ranges: Map<string, SourceRange>;
   /** Ranges of mapping keys by the same paths, for diagnostics about a key itself ('unknown key'). */

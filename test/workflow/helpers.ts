@@ -49,7 +49,13 @@ export const testKinds: ReadonlyMap<string, StepKind<any>> = new Map(
         },
       },
     ),
-    kind('report', ['html', 'markdown']),
+    kind('report', ['html', 'markdown'], {
+      type: 'object',
+      properties: {
+        title: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+        style: { oneOf: [{ const: 'auto' }, { type: 'object', required: ['mean'], properties: { mean: { type: 'number' } } }] },
+      },
+    }),
     kind('run', null),
   ].map((k) => [k.name, k]),
 );
