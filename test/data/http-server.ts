@@ -64,8 +64,9 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
     res.writeHead(start > 0 ? 206 : 200, headers);
     if (route.dropAfter && n <= route.dropAfter.times) {
       res.write(part.subarray(0, route.dropAfter.bytes), () => {
-        // Give the bytes a moment to leave, then cut the connection mid-body.
-        setTimeout(() => res.socket?.destroy(), 20);
+        // Give the client time to read the bytes (generous: the test machine may be busy), then
+        // cut the connection mid-body.
+        setTimeout(() => res.socket?.destroy(), 250);
       });
       return;
     }
