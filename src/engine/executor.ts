@@ -108,6 +108,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
         name: wfName,
         file: plan.workflow.file,
         sha256: plan.workflow.sha256,
+        ...(plan.workflow.source ? { source: plan.workflow.source } : {}),
         ...(plan.workflow.title ? { title: plan.workflow.title } : {}),
         ...(plan.workflow.paper ? { paper: plan.workflow.paper } : {}),
       },

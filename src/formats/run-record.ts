@@ -56,7 +56,7 @@ export interface EnvironmentRecord {
 export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;
   runId: string;
-  workflow: { name: string; file: string; sha256: string; title?: string; paper?: unknown; source?: { url: string; rev: string; commit: string } };
+  workflow: { name: string; file: string; sha256: string; title?: string; paper?: unknown; source?: { url: string; path: string; rev: string; commit: string } };
   git: { commit: string | null; dirty: boolean | null; branch?: string | null };
   profile: string | null;
   /** Resolved params, secrets replaced by '***'. */

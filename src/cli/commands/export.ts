@@ -1,14 +1,27 @@
+// `repro export [RUN]`: one archive with the workflow, the run record, a lock of every hash, the
+// artifacts, the report and the logs. `repro verify ARCHIVE` checks it on another machine.
 import type { Command } from 'commander';
+import { relative } from 'node:path';
 import { CliError, ExitCode } from '../exit-codes.js';
 
-// Placeholder: replaced by the issue that implements `repro export`.
 export function exportCommand(program: Command): void {
   program
     .command('export')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError("'repro export' is not implemented yet", ExitCode.INTERNAL);
+    .description('write one archive of a run (workflow, run record, lock of all hashes, artifacts, report) that `repro verify ARCHIVE` checks elsewhere')
+    .argument('[run]', 'a run directory, its run.json, a run id, a workflow file or name (its latest run); default: the latest run')
+    .option('-o, --out <file>', 'the archive to write (default: <workflow>-<run-id>.repro.tar.gz)')
+    .option('--results <dir>', 'where run records are (default: results)')
+    .option('--max-artifact-mb <n>', 'outputs larger than this are listed in the lock by hash but not copied', '512')
+    .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string }) => {
+      const maxMb = Number(opts.maxArtifactMb);
+      if (!(maxMb >= 0)) throw new CliError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, ExitCode.INVALID);
+      const { resolveRun } = await import('../../engine/runs.js');
+      const loaded = await resolveRun(run, opts.results);
+      const { exportRun } = await import('../../share/archive.js');
+      const { archive, lock } = await exportRun(loaded.path, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20 });
+      const omitted = Object.values(lock.steps).flatMap((s) => Object.values(s.outputs)).filter((o) => o.omitted).length;
+      process.stdout.write(`exported run ${lock.run.id} (${lock.run.status}): ${relative(process.cwd(), archive)}\n`);
+      process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
+      process.stdout.write(`  check it anywhere with: repro verify ${relative(process.cwd(), archive)}\n`);
     });
 }

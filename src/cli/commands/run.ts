@@ -82,7 +82,7 @@ export function checkForce(plan: Plan, force: string[]): void {
  * Shared with `repro check`. Returns the record; exit codes are the caller's (see runExitCode).
  */
 export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Record<string, unknown> = {}): Promise<{ record: RunRecord; recordPath: string }> {
-  const stepOptions = stepOptionsFrom(opts, extraStepOptions);
+  const stepOptions = stepOptionsFrom(opts, { remote: plan.workflow.source !== undefined, ...extraStepOptions });
   requireTrust(plan, stepOptions);
   checkForce(plan, opts.force ?? []);
   const jobs = parseJobs(opts.jobs);

@@ -34,7 +34,12 @@ export function printDiagnostics(diagnostics: Diagnostic[]): void {
  */
 export async function loadPlanOrFail(file: string, options: LoadOptions): Promise<Plan> {
   const { loadPlan } = await import('../../workflow/index.js');
-  const result = await loadPlan(file, options);
+  // `URL#path@rev`: check out the pinned revision first, then load it like a local file.
+  const { parseRemoteWorkflow, checkoutRemoteWorkflow } = await import('../../share/remote.js');
+  const remote = parseRemoteWorkflow(file);
+  const checkout = remote ? await checkoutRemoteWorkflow(remote) : null;
+  const result = await loadPlan(checkout?.file ?? file, options);
+  if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
     throw new CliError(`${file}: invalid workflow, nothing ran`, ExitCode.INVALID);

@@ -7,10 +7,12 @@ import { CliError, ExitCode } from '../exit-codes.js';
 export function verifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('rehash every object of the artifact store and check trees and cache entries (exit 5 on corrupted or missing objects)')
+    .description('rehash every object of the artifact store and check trees and cache entries, or check an archive from `repro export` (exit 5 on corrupted or missing objects)')
+    .argument('[archive]', 'an archive written by `repro export` (default: check the store)')
     .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { store?: string; json?: boolean }) => {
+    .action(async (archive: string | undefined, opts: { store?: string; json?: boolean }) => {
+      if (archive !== undefined) return verifyArchiveCommand(archive, opts.json === true);
       const root = resolve(opts.store ?? '.repro');
       if (!existsSync(root)) throw new CliError(`no artifact store at ${root}`, ExitCode.INVALID, 'pass --store DIR, or run a workflow first');
       const { Store } = await import('../../engine/store.js');
@@ -32,4 +34,24 @@ export function verifyCommand(program: Command): void {
       }
       if (report.problems.length) process.exitCode = ExitCode.CORRUPT;
     });
+}
+
+async function verifyArchiveCommand(archive: string, json: boolean): Promise<void> {
+  if (!existsSync(archive)) throw new CliError(`no such archive: ${archive}`, ExitCode.INVALID);
+  const { verifyArchive } = await import('../../share/archive.js');
+  let result;
+  try {
+    result = await verifyArchive(archive);
+  } catch (err) {
+    throw new CliError(`${archive}: ${(err as Error).message}`, ExitCode.CORRUPT);
+  }
+  const { lock, problems, checked } = result;
+  if (json) {
+    process.stdout.write(JSON.stringify({ archive, ok: problems.length === 0, run: lock.run, checked, problems }, null, 2) + '\n');
+  } else {
+    for (const p of problems) process.stdout.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
+    const what = `run ${lock.run.id} of ${lock.run.workflow} (${lock.run.status}), ${checked} hashes checked`;
+    process.stdout.write(problems.length ? `${problems.length} problem(s) in ${archive}: ${what}\n` : `ok: ${archive}: ${what}\n`);
+  }
+  if (problems.length) process.exitCode = ExitCode.CORRUPT;
 }

@@ -1,0 +1,183 @@
+// `repro export RUN` and `repro verify ARCHIVE`: one file that carries a run to another machine
+// (an evaluator's, a reviewer's) together with a lock of every hash, so the receiver can check that
+// nothing changed on the way and that the record, the workflow and the artifacts agree.
+//
+// Layout of <workflow>-<run-id>.repro.tar.gz:
+//   repro.lock.json          the lock (ExportLock): every file's sha256, every step's fingerprint and outputs
+//   run.json                 the run record, unchanged
+//   workflow/<file>.yaml     the workflow file the run used
+//   artifacts/<step>/<name>  the step outputs (files and directories) from the store
+//   report/…                 report.html, report.md, checklist, RO-Crate, when the run has them
+//   logs/…                   the per-step logs
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { sha256File } from '../engine/hash.js';
+import { hashInputPath, listFiles } from '../engine/store.js';
+import { writeJsonAtomic } from '../engine/atomic.js';
+import type { RunRecord } from '../formats/run-record.js';
+
+export const LOCK_FORMAT = 'repro-lock/1';
+
+export interface ExportLock {
+  format: typeof LOCK_FORMAT;
+  createdAt: string;
+  run: { id: string; status: RunRecord['status']; workflow: string; git: RunRecord['git'] };
+  workflow: { path: string; sha256: string };
+  /** Every plain file in the archive but the lock itself: path → sha256. */
+  files: Record<string, string>;
+  steps: Record<
+    string,
+    {
+      fingerprint: string;
+      status: string;
+      outputs: Record<string, { type: 'file' | 'dir' | 'value'; sha256: string; path?: string; omitted?: string }>;
+    }
+  >;
+}
+
+const REPORT_FILES = ['report.html', 'report.md', 'checklist.yaml', 'checklist.md', 'ro-crate-metadata.json'];
+
+/** Directory-safe name for a concrete step id ('train[variant=emd2,seed=1]' → 'train_variant=emd2,seed=1_'). */
+function stepDirName(id: string): string {
+  return id.replace(/[^A-Za-z0-9=,._-]/g, '_');
+}
+
+export interface ExportOptions {
+  out?: string;
+  /** Outputs larger than this are listed in the lock with their hash but not copied. */
+  maxArtifactBytes?: number;
+}
+
+export async function exportRun(runJson: string, options: ExportOptions = {}): Promise<{ archive: string; lock: ExportLock }> {
+  const record = JSON.parse(readFileSync(runJson, 'utf8')) as RunRecord;
+  const runDir = dirname(runJson);
+  const maxBytes = options.maxArtifactBytes ?? 512 * 2 ** 20;
+  const stage = mkdtempSync(join(tmpdir(), 'repro-export-'));
+  try {
+    cpSync(runJson, join(stage, 'run.json'));
+    const wfFile = record.workflow.file;
+    if (!existsSync(wfFile)) throw new Error(`the run's workflow file ${wfFile} is gone; cannot export it`);
+    const wfRel = join('workflow', basename(wfFile));
+    mkdirSync(join(stage, 'workflow'));
+    cpSync(wfFile, join(stage, wfRel));
+
+    const steps: ExportLock['steps'] = {};
+    for (const step of record.steps) {
+      const outputs: ExportLock['steps'][string]['outputs'] = {};
+      for (const [name, art] of Object.entries(step.outputs ?? {})) {
+        if (art.type === 'value' || !art.storePath) {
+          outputs[name] = { type: art.type, sha256: art.sha256 };
+          continue;
+        }
+        const src = join(record.store, art.storePath);
+        const rel = join('artifacts', stepDirName(step.id), name);
+        if (!existsSync(src)) {
+          outputs[name] = { type: art.type, sha256: art.sha256, omitted: 'missing from the store' };
+        } else if ((art.size ?? 0) > maxBytes) {
+          outputs[name] = { type: art.type, sha256: art.sha256, omitted: `larger than ${maxBytes} bytes` };
+        } else {
+          mkdirSync(dirname(join(stage, rel)), { recursive: true });
+          cpSync(src, join(stage, rel), { recursive: true, dereference: true });
+          outputs[name] = { type: art.type, sha256: art.sha256, path: rel };
+        }
+      }
+      steps[step.id] = { fingerprint: step.fingerprint, status: step.status, outputs };
+    }
+    for (const f of REPORT_FILES) {
+      if (existsSync(join(runDir, f))) {
+        mkdirSync(join(stage, 'report'), { recursive: true });
+        cpSync(join(runDir, f), join(stage, 'report', f));
+      }
+    }
+    if (existsSync(join(runDir, 'logs'))) cpSync(join(runDir, 'logs'), join(stage, 'logs'), { recursive: true });
+
+    const files: Record<string, string> = {};
+    for (const rel of listFiles(stage)) files[rel] = await sha256File(join(stage, rel));
+    const lock: ExportLock = {
+      format: LOCK_FORMAT,
+      createdAt: new Date().toISOString(),
+      run: { id: record.runId, status: record.status, workflow: record.workflow.name, git: record.git },
+      workflow: { path: wfRel, sha256: record.workflow.sha256 },
+      files,
+      steps,
+    };
+    writeJsonAtomic(join(stage, 'repro.lock.json'), lock);
+
+    const archive = resolve(options.out ?? `${record.workflow.name}-${record.runId}.repro.tar.gz`);
+    const tar = await import('tar');
+    const tmp = `${archive}.${process.pid}.tmp`;
+    try {
+      await tar.create({ gzip: true, file: tmp, cwd: stage, portable: true }, readdirSync(stage).sort());
+      renameSync(tmp, archive);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    return { archive, lock };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+export interface ArchiveProblem {
+  kind: 'corrupted' | 'missing' | 'mismatch' | 'unlisted';
+  path: string;
+  detail: string;
+}
+
+/** Checks an archive written by exportRun: every hash in the lock against the bytes, and the record against the lock. */
+export async function verifyArchive(archive: string): Promise<{ lock: ExportLock; problems: ArchiveProblem[]; checked: number }> {
+  const { extractArchive } = await import('../data/archive.js');
+  const dir = mkdtempSync(join(tmpdir(), 'repro-verify-'));
+  try {
+    await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
+    const lockPath = join(dir, 'repro.lock.json');
+    if (!existsSync(lockPath)) throw new Error(`${archive} has no repro.lock.json: not an archive written by \`repro export\``);
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as ExportLock;
+    if (lock.format !== LOCK_FORMAT) throw new Error(`${archive}: unknown lock format ${String(lock.format)}`);
+    const problems: ArchiveProblem[] = [];
+    let checked = 0;
+
+    const present = new Set(listFiles(dir).filter((f) => f !== 'repro.lock.json'));
+    for (const [rel, sha] of Object.entries(lock.files)) {
+      checked++;
+      if (!present.has(rel)) {
+        problems.push({ kind: 'missing', path: rel, detail: 'listed in the lock, absent from the archive' });
+        continue;
+      }
+      present.delete(rel);
+      const actual = await sha256File(join(dir, rel));
+      if (actual !== sha) problems.push({ kind: 'corrupted', path: rel, detail: `sha256 ${actual.slice(0, 12)}…, lock says ${sha.slice(0, 12)}…` });
+    }
+    for (const rel of present) problems.push({ kind: 'unlisted', path: rel, detail: 'in the archive but not in the lock' });
+
+    // The workflow the record names is the one shipped.
+    const wf = join(dir, lock.workflow.path);
+    if (existsSync(wf)) {
+      const actual = await sha256File(wf);
+      if (actual !== lock.workflow.sha256) {
+        problems.push({ kind: 'mismatch', path: lock.workflow.path, detail: `sha256 ${actual.slice(0, 12)}… differs from the run record's ${lock.workflow.sha256.slice(0, 12)}…` });
+      }
+    }
+    // Artifacts hash to what the run recorded (a directory as its tree manifest, like the store).
+    const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+    for (const step of record.steps) {
+      const locked = lock.steps[step.id];
+      for (const [name, art] of Object.entries(step.outputs ?? {})) {
+        const l = locked?.outputs[name];
+        const label = `${step.id} → ${name}`;
+        if (!l || l.sha256 !== art.sha256) {
+          problems.push({ kind: 'mismatch', path: label, detail: 'the run record and the lock disagree on this output' });
+          continue;
+        }
+        if (!l.path) continue;
+        checked++;
+        const actual = await hashInputPath(join(dir, l.path));
+        if (actual.sha256 !== art.sha256) problems.push({ kind: 'corrupted', path: l.path, detail: `${label}: content does not hash to the recorded ${art.sha256.slice(0, 12)}…` });
+      }
+    }
+    return { lock, problems, checked };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+// Running a workflow straight from a git repository: `repro run <git-url>#<path>@<rev>`.
+// The repository is cloned once into a cache, the pinned revision is checked out into a directory
+// of its own (one per commit, never modified afterwards), and the run records the resolved commit.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, normalize, isAbsolute } from 'node:path';
+import { CliError, ExitCode } from '../cli/exit-codes.js';
+
+export interface RemoteWorkflowRef {
+  url: string;
+  path: string;
+  /** What the user asked for: a commit, tag or branch ('HEAD' when none was given). */
+  rev: string;
+}
+
+export interface WorkflowSource extends RemoteWorkflowRef {
+  /** The full commit the revision resolved to. */
+  commit: string;
+}
+
+const REMOTE = /^(?:https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|git@[^:]+:)/;
+
+/** `URL#path@rev` for a URL scheme git understands; null for a plain local file. */
+export function parseRemoteWorkflow(arg: string): RemoteWorkflowRef | null {
+  if (!REMOTE.test(arg)) return null;
+  const hash = arg.lastIndexOf('#');
+  if (hash < 0) {
+    throw new CliError(`${arg}: a remote workflow is written <git-url>#<path>@<rev>`, ExitCode.INVALID, 'e.g. https://github.com/org/repo.git#workflows/paper.yaml@v1.0');
+  }
+  const url = arg.slice(0, hash);
+  const rest = arg.slice(hash + 1);
+  const at = rest.lastIndexOf('@');
+  const path = at >= 0 ? rest.slice(0, at) : rest;
+  const rev = at >= 0 ? rest.slice(at + 1) : 'HEAD';
+  if (!path || isAbsolute(path) || normalize(path).startsWith('..')) {
+    throw new CliError(`${arg}: the workflow path after '#' must be relative to the repository root`, ExitCode.INVALID);
+  }
+  if (!rev || rev.startsWith('-')) throw new CliError(`${arg}: bad revision '${rev}' after '@'`, ExitCode.INVALID);
+  return { url, path: normalize(path), rev };
+}
+
+/** Where clones and checkouts are cached: $REPRO_CACHE, else ~/.cache/repro. */
+export function cacheRoot(): string {
+  return process.env.REPRO_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'repro');
+}
+
+/** Clones or updates the repository, checks out the revision, and returns the workflow's local path. */
+export async function checkoutRemoteWorkflow(ref: RemoteWorkflowRef): Promise<{ file: string; source: WorkflowSource }> {
+  const { simpleGit } = await import('simple-git');
+  const key = createHash('sha256').update(ref.url).digest('hex').slice(0, 16);
+  const repoDir = join(cacheRoot(), 'repos', key);
+  try {
+    if (!existsSync(join(repoDir, 'HEAD'))) {
+      const tmp = `${repoDir}.${process.pid}.tmp`;
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      await simpleGit().clone(ref.url, tmp, ['--bare', '--quiet']);
+      renameSync(tmp, repoDir);
+    } else {
+      await simpleGit(repoDir).fetch(['--quiet', '--tags', '--force', ref.url, '+refs/heads/*:refs/heads/*']);
+    }
+  } catch (err) {
+    throw new CliError(`cannot fetch ${ref.url}: ${firstLine(err)}`, ExitCode.STEP_FAILED, 'check the URL and your network or credentials');
+  }
+  const git = simpleGit(repoDir);
+  let commit: string;
+  try {
+    commit = (await git.revparse([`${ref.rev}^{commit}`])).trim();
+  } catch {
+    throw new CliError(`${ref.url}: no revision '${ref.rev}'`, ExitCode.INVALID, 'name a commit, tag or branch of that repository');
+  }
+  const checkout = join(cacheRoot(), 'checkouts', key, commit);
+  if (!existsSync(checkout)) {
+    const tmp = `${checkout}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    // A plain tree of that commit (no .git): the checkout is data, keyed by its commit.
+    // Its own index file, so two checkouts at once never share the bare repository's index.
+    const index = `${tmp}.index`;
+    try {
+      await simpleGit(repoDir)
+        .env({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GIT_INDEX_FILE: index })
+        .raw(['--work-tree', tmp, 'checkout', '--force', commit, '--', '.']);
+    } finally {
+      rmSync(index, { force: true });
+    }
+    renameSync(tmp, checkout);
+  }
+  const file = join(checkout, ref.path);
+  if (!existsSync(file)) {
+    throw new CliError(`${ref.url}@${commit.slice(0, 12)} has no file ${ref.path}`, ExitCode.INVALID);
+  }
+  return { file, source: { ...ref, commit } };
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n').find((l) => l.trim()) ?? 'unknown error';
+}
