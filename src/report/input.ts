@@ -238,6 +238,13 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     }
   }
 
+  if (record.status !== 'succeeded') {
+    const unfinished = record.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'cached').map((s) => `${s.id} (${s.status})`);
+    warnings.unshift(
+      `the run ${record.status === 'running' ? 'had not finished' : `was ${record.status}`} when this report was made` +
+        (unfinished.length ? `; steps without results: ${unfinished.slice(0, 8).join(', ')}${unfinished.length > 8 ? ` and ${unfinished.length - 8} more` : ''}` : ''),
+    );
+  }
   const scale = record.scale ?? verdicts?.file.scale ?? null;
   return {
     title: record.workflow.title ?? titleOfPaper(record.workflow.paper) ?? record.workflow.name,

@@ -107,6 +107,16 @@ describe('writeRunReport', () => {
     expect(readFileSync(out.files['report.html'], 'utf8')).toContain('Not shown:');
   });
 
+  it('says so when the run did not finish, and which steps have no results', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1] });
+    f.record.status = 'interrupted';
+    f.record.steps.find((s) => s.id === 'train[variant=emd2,seed=1]')!.status = 'interrupted';
+    writeFileSync(f.runJson, JSON.stringify(f.record));
+    const out = await writeRunReport(f.runDir);
+    expect(out.input.warnings[0]).toBe('the run was interrupted when this report was made; steps without results: train[variant=emd2,seed=1] (interrupted)');
+    expect(out.input.trainings.map((t) => t.step)).toEqual(['train[variant=xe,seed=1]']);
+  });
+
   it('rejects something that is not a run record', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'repro-bad-'));
     writeFileSync(join(dir, 'run.json'), '{"format": "something-else"}');
