@@ -15,7 +15,7 @@ export function planCommand(program: Command): void {
       .description('show the expanded steps: one line per concrete step with its fingerprint, and whether it would run or come from cache')
       .argument('<file>', 'the workflow YAML file'),
   )
-    .option('--store <dir>', 'artifact store to look up cached results in (default: .repro next to the workflow project)')
+    .option('--store <dir>', 'artifact store to look up cached results in (default: ./.repro)')
     .option('--json', 'print the plan as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions & { store?: string }) => {
       const { loadPlan } = await import('../../workflow/index.js');
