@@ -79,8 +79,10 @@ export async function resolveRun(arg: string | undefined, resultsDir = 'results'
     throw new CliError(`${arg} is not a run (expected a run.json, a run directory or a workflow file)`, ExitCode.INVALID);
   }
   if (existsSync(join(results, arg, 'latest', 'run.json'))) return readRecord(join(results, arg, 'latest', 'run.json'));
-  for (const wf of workflowDirs(results)) {
-    const candidate = join(wf, arg, 'run.json');
+  // A run id: under any workflow's directory, with or without a `latest` link.
+  const all = existsSync(results) ? readdirSync(results, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
+  for (const wf of all) {
+    const candidate = join(results, wf.name, arg, 'run.json');
     if (existsSync(candidate)) return readRecord(candidate);
   }
   throw new CliError(`no run '${arg}' found under ${resultsDir}/`, ExitCode.INVALID, 'name a run directory, a run.json, a run id or a workflow file');
