@@ -388,11 +388,14 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     for (;;) {
       if (internalError) throw internalError;
       let pending = 0;
+      // A skip settles a step without any promise to wake the loop: look again before waiting.
+      let skipped = false;
       for (const st of order) {
         if (st.status === 'waiting') {
           pending++;
           if (interrupted) {
             skip(st, 'run interrupted');
+            skipped = true;
             continue;
           }
           const deps = st.step.deps.map((d) => states.get(d));
@@ -400,6 +403,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
           const bad = deps.find((d) => d && !(d.status === 'succeeded' || d.status === 'cached'));
           if (bad) {
             skip(st, bad.status === 'skipped' ? (bad.record?.error ?? `needs ${bad.step.id} which was skipped`) : `needs ${bad.step.id} which ${bad.status === 'failed' ? 'failed' : 'was interrupted'}`);
+            skipped = true;
             continue;
           }
           st.status = 'preparing';
@@ -408,6 +412,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
           pending++;
           if (interrupted) {
             skip(st, 'run interrupted');
+            skipped = true;
             continue;
           }
           const kind = lookupKind(st.step.uses)!;
@@ -431,6 +436,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
         }
       }
       if (pending === 0 && active === 0) break;
+      if (skipped) continue;
       if (interrupted && active > 0) {
         // Give running steps a moment to stop; an in-process step that ignores the signal is left behind.
         const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), options.abortGraceMs ?? 5000).unref());

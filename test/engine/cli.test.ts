@@ -189,6 +189,24 @@ steps:
     expect(rec.status).toBe('interrupted');
     expect(rec.steps[0].status).toBe('interrupted');
   });
+
+  it('exits 1, not hanging, when the only remaining step depends on a failed one', () => {
+    // Regression: a skip settled the last step without waking the scheduler, and node exited 13.
+    const p = project(`name: chain
+steps:
+  a:
+    uses: run
+    with: {command: "exit 3"}
+    outputs: {o: o.txt}
+  b:
+    uses: run
+    with: {command: "cat $X", env: {X: "\${{ steps.a.outputs.o }}"}}
+    outputs: {p: p.txt}
+`);
+    const r = repro(p, ['run', 'wf.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/b\s+skipped\s+-\s+needs a which failed/);
+  });
 });
 
 function allText(dir: string): string {
