@@ -28,7 +28,8 @@ describe('reported numbers', () => {
     expect(c.verdict).toBe('reproduced');
     expect(c.measured!.n).toBe(5);
     expect(c.measured!.mean).toBeCloseTo(0.5, 12);
-    expect(c.measured!.pValue!).toBeLessThan(0.05);
+    // SciPy: max(ttest_1samp(v, 0.48, 'greater'), ttest_1samp(v, 0.52, 'less')).
+    expect(c.measured!.pValue!).toBeCloseTo(0.00240633916502211, 8);
     expect(c.explanation).toMatch(/inside reported 0\.5 ± 0\.02/);
   });
 
@@ -150,6 +151,10 @@ describe('claims: equivalence (TOST) and ranking', () => {
   it('reproduced when the difference is surely within ±δ, not reproduced when surely beyond', () => {
     expect(eq(0.1, c1).verdict).toBe('reproduced');
     expect(eq(0.1, c1).stats!.alternative).toBe('tost');
+    // SciPy: max(ttest_1samp(d, −0.1, 'greater'), ttest_1samp(d, 0.1, 'less')) and the same with wilcoxon.
+    expect(eq(0.1, c1).stats!.pValue!).toBeCloseTo(0.0011006939500182002, 8);
+    expect(eq(0.1, c1, 'wilcoxon').stats!.pValue!).toBeCloseTo(0.03125, 12);
+    expect(eq(0.1, c1, 'wilcoxon').verdict).toBe('reproduced');
     const apart = table('accuracy', { emd2: [0.8, 0.81, 0.79, 0.8, 0.8], xe });
     expect(eq(0.1, apart).verdict).toBe('not reproduced');
     expect(eq(0.03, c1).verdict).toBe('inconclusive');
