@@ -15,7 +15,7 @@ if (!haveChromium) {
   console.warn(`SKIPPED report browser test: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
 }
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
