@@ -12,11 +12,17 @@ export function unitPositions(classes: number): number[] {
   return Array.from({ length: classes }, (_, i) => i);
 }
 
-/** Problems with a loss spec, as messages naming the field; empty when it is valid. */
-export function lossSpecProblems(spec: LossSpec, classes?: number): Array<{ path: string; message: string }> {
+/**
+ * Problems with a loss spec, as messages naming the field; empty when it is valid. `schemaChecked`
+ * skips what the train step's JSON Schema already reports (kinds and ranges), so plan time says each once.
+ */
+export function lossSpecProblems(spec: LossSpec, classes?: number, options: { schemaChecked?: boolean } = {}): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = [];
   const add = (path: string, message: string) => problems.push({ path, message });
-  if (!LOSS_KINDS.includes(spec.kind)) add('kind', `unknown loss '${spec.kind}' (expected one of ${LOSS_KINDS.join(', ')})`);
+  const basic = (path: string, message: string) => {
+    if (!options.schemaChecked) add(path, message);
+  };
+  if (!LOSS_KINDS.includes(spec.kind)) basic('kind', `unknown loss '${spec.kind}' (expected one of ${LOSS_KINDS.join(', ')})`);
   if (spec.positions) {
     if (classes !== undefined && spec.positions.length !== classes) {
       add('positions', `has ${spec.positions.length} values for ${classes} classes`);
@@ -28,7 +34,7 @@ export function lossSpecProblems(spec: LossSpec, classes?: number): Array<{ path
       }
     }
   }
-  if (spec.l !== undefined && !(spec.l > 0)) add('l', 'the EMD exponent l must be > 0');
+  if (spec.l !== undefined && !(spec.l > 0)) basic('l', 'the EMD exponent l must be > 0');
   if (spec.groundDistance) {
     const d = spec.groundDistance;
     if ((classes !== undefined && d.length !== classes) || d.some((row) => row.length !== d.length)) {
@@ -37,15 +43,15 @@ export function lossSpecProblems(spec: LossSpec, classes?: number): Array<{ path
       add('groundDistance', 'entries must be ≥ 0');
     }
   }
-  if (spec.alpha !== undefined && spec.alpha !== 'auto' && !(spec.alpha >= 0)) add('alpha', "α must be ≥ 0 or 'auto'");
+  if (spec.alpha !== undefined && spec.alpha !== 'auto' && !(spec.alpha >= 0)) basic('alpha', "α must be ≥ 0 or 'auto'");
   if (spec.warmupEpochs !== undefined && !(Number.isInteger(spec.warmupEpochs) && spec.warmupEpochs >= 0)) {
-    add('warmupEpochs', 'must be an integer ≥ 0');
+    basic('warmupEpochs', 'must be an integer ≥ 0');
   }
   if (spec.kind === 'sinkhorn') {
     const lambda = spec.lambda ?? 1;
-    if (!(lambda > 0)) add('lambda', 'λ must be > 0');
+    if (!(lambda > 0)) basic('lambda', 'λ must be > 0');
     if (spec.iterations !== undefined && !(Number.isInteger(spec.iterations) && spec.iterations >= 1)) {
-      add('iterations', 'must be an integer ≥ 1');
+      basic('iterations', 'must be an integer ≥ 1');
     }
     const positions = spec.positions ?? (classes !== undefined ? unitPositions(classes) : undefined);
     if (positions && positions.length > 1) {

@@ -133,7 +133,7 @@ export const trainStep: StepKind<TrainWith> = {
     const problems: Array<{ path: string; message: string }> = [];
     if (w.loss && typeof w.loss === 'object' && typeof w.loss.kind === 'string') {
       // Classes are known only from the dataset at run time; what can be checked without them is checked here.
-      for (const p of lossSpecProblems(w.loss)) problems.push({ path: `loss/${p.path}`, message: p.message });
+      for (const p of lossSpecProblems(w.loss, undefined, { schemaChecked: true })) problems.push({ path: `loss/${p.path}`, message: p.message });
       const warmup = w.loss.warmupEpochs;
       if ((w.loss.kind === 'xemd' || w.loss.kind === 'learned') && typeof warmup === 'number' && typeof w.epochs === 'number' && warmup >= w.epochs) {
         problems.push({ path: 'loss/warmupEpochs', message: `warm-up of ${warmup} epochs leaves none of the ${w.epochs} epochs with the EMD term: this trains plain XE` });
