@@ -21,8 +21,10 @@ from objective import Objective
 HIGHER_IS_BETTER = {'accuracy', 'one_off_accuracy', 'qwk'}
 VAL_METRICS = ('accuracy', 'one_off_accuracy', 'mae', 'qwk')
 EVAL_BATCH = 256
-# Label of the augmentation stream: mulberry32(deriveSeed(seed, epoch, AUGMENT_STREAM)).
-AUGMENT_STREAM = 0x61756720
+# Stream labels of deriveSeed, as src/ml/train.ts: mulberry32(deriveSeed(seed, STREAM, epoch)).
+STREAM_SHUFFLE, STREAM_AUGMENT = 1, 2
+# At most one within-epoch progress line per this many seconds.
+PROGRESS_SECONDS = 2.0
 
 
 class Emitter:
@@ -89,45 +91,53 @@ def train(config, device, emit, facts):
         set_lr(optimizer, config['optimizer'], epoch, epochs)
         objective.set_epoch(epoch)
         model.train()
-        order = torch.tensor(rng.permutation(train_set.n, rng.mulberry32(rng.derive_seed(seed, epoch))), dtype=torch.int64)
-        augment_rand = rng.mulberry32(rng.derive_seed(seed, epoch, AUGMENT_STREAM))
-        steps, loss_sum = 0, 0.0
-        sync(device)
-        t0 = time.perf_counter()
-        for i in range(0, train_set.n, batch):
-            idx = order[i:i + batch]
+        # The same shuffle and augmentation streams as src/ml/train.ts: same seed, same batches.
+        order = torch.tensor(rng.permutation(train_set.n, rng.mulberry32(rng.derive_seed(seed, STREAM_SHUFFLE, epoch))), dtype=torch.int64)
+        augment_rand = rng.mulberry32(rng.derive_seed(seed, STREAM_AUGMENT, epoch))
+        batches = math.ceil(train_set.n / batch)
+        loss_sum, step_seconds = 0.0, 0.0
+        epoch_start = time.perf_counter()
+        last_progress = epoch_start
+        for b in range(batches):
+            idx = order[b * batch:(b + 1) * batch]
             x, y = train_set.batch(idx, augment, augment_rand)
+            t0 = time.perf_counter()
             logits, _ = model(x)
             loss = objective(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += float(loss) * len(idx)
-            steps += 1
+            value = float(loss)  # waits for the device, so the step time is real
+            step_seconds += time.perf_counter() - t0
+            if not math.isfinite(value):
+                raise UserError(f'the training loss became {value} at epoch {epoch + 1}, batch {b + 1}: lower the learning rate (optimizer.lr)')
+            loss_sum += value * len(idx)
+            if time.perf_counter() - last_progress > PROGRESS_SECONDS:
+                last_progress = time.perf_counter()
+                emit.progress((epoch + (b + 1) / batches) / epochs, f'epoch {epoch + 1}/{epochs} batch {b + 1}/{batches}')
         sync(device)
-        seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - epoch_start
 
         model.eval()
         if objective.needs_pass(epoch):
             objective.end_epoch(epoch, *whole_pass(model, train_set, objective))
             if objective.kind == 'learned':
                 history['ground_distance'].append(objective.state['groundDistance'])
-        outputs, _ = infer(model, val_set, objective.kind)
         val = {k: v for k, v in metric_fns.evaluation_metrics(
-            val_set.labels_np, predict_classes(outputs, objective.kind, objective.positions), classes).items()
+            val_set.labels_np, predict_classes(scores(model, val_set, objective.kind), objective.kind, objective.positions), classes).items()
             if k in VAL_METRICS}
         record = {
-            'epoch': epoch + 1,
+            'epoch': epoch,
             'train_loss': loss_sum / train_set.n,
             'val': val,
             'examples_per_second': train_set.n / seconds,
-            'ms_per_step': 1000 * seconds / steps,
-            'seconds': seconds,
+            'ms_per_step': 1000 * step_seconds / batches,
+            'seconds': time.perf_counter() - epoch_start,
         }
         history['epochs'].append(record)
         value = val[select_by]
         if best['value'] is None or (value > best['value'] if select_by in HIGHER_IS_BETTER else value < best['value']):
-            best = {'epoch': epoch + 1, 'value': value, 'weights': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+            best = {'epoch': epoch, 'value': value, 'weights': {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         history['best_epoch'] = best['epoch']
 
         save_atomic(ckpt_path, lambda f: torch.save({
@@ -137,26 +147,29 @@ def train(config, device, emit, facts):
         }, f))
         done = epoch - start + 1
         eta = (time.monotonic() - started) / done * (epochs - epoch - 1)
-        emit.progress((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} "
-                      f"val acc {val['accuracy']:.3f} qwk {val['qwk']:.3f} {record['examples_per_second']:.0f} ex/s eta {eta:.0f}s")
+        line = (f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} val acc {val['accuracy']:.3f} "
+                f"one-off {val['one_off_accuracy']:.3f} mae {val['mae']:.3f} qwk {val['qwk']:.3f} "
+                f"{record['examples_per_second']:.0f} ex/s {record['ms_per_step']:.1f} ms/step ETA {eta:.0f}s")
+        emit.log(line)
+        emit.progress((epoch + 1) / epochs, line)
 
     model.load_state_dict(best['weights'])
     out = config['outDir']
     model_dir = os.path.join(out, 'model')
     write_model(model_dir, model, spec, config['loss'], norm, best['epoch'], facts)
     history_file = os.path.join(out, 'history.json')
-    write_json(history_file, history)
+    write_json(history_file, {**history, 'facts': {**facts, 'select_by': select_by, 'alpha': objective.state['alpha']}})
     result = {'modelDir': model_dir, 'historyFile': history_file, 'facts': facts}
     if objective.kind == 'learned':
-        result['groundDistanceFile'] = os.path.join(out, 'ground-distance.json')
-        write_json(result['groundDistanceFile'], history['ground_distance'])
+        result['groundDistanceFile'] = os.path.join(out, 'ground_distance.json')
+        write_json(result['groundDistanceFile'], {'loss': 'learned', 'per_epoch': history['ground_distance']})
     return result
 
 
 def whole_pass(model, split, objective):
     """Logits, features and labels of a whole split in inference mode, for the objective's end of epoch."""
     model.eval()
-    logits, features = infer(model, split, objective.kind)
+    logits, features = infer(model, split)
     return logits, features, split.labels.cpu()
 
 
@@ -175,18 +188,20 @@ def evaluate(config, device, emit, facts):
     positions = model_file['loss'].get('positions') or manifest.get('positions') or list(range(spec['classes']))
     split = Split(config['dataset'], manifest, config['split'], spec, device, model_file.get('normalization'))
     t0 = time.perf_counter()
-    outputs, _ = infer(model, split, model_file['loss']['kind'], mirror=bool(config.get('mirror')))
-    seconds = time.perf_counter() - t0
     kind = model_file['loss']['kind']
+    mirror = bool(config.get('mirror'))
+    outputs = scores(model, split, kind, mirror)
+    seconds = time.perf_counter() - t0
     predicted = predict_classes(outputs, kind, positions)
     result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'])
-    result.update({'split': config['split'], 'classes': manifest['classes'],
+    result.update({'split': config['split'], 'classes': manifest['classes'], 'mirror': mirror,
                    'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
-    probabilities = outputs if kind == 'reg' else torch.softmax(outputs, dim=1)
+    # Six significant digits, as src/ml/evaluate.ts writes them; reg keeps z_0 alone.
+    kept = outputs[:, :1] if kind == 'reg' else outputs
     predictions = {
         'split': config['split'], 'classes': manifest['classes'],
         'labels': split.labels_np.tolist(), 'predicted': predicted.tolist(),
-        ('outputs' if kind == 'reg' else 'probabilities'): [[round(float(v), 6) for v in row] for row in probabilities],
+        ('outputs' if kind == 'reg' else 'probabilities'): [[float(f'{float(v):.6g}') for v in row] for row in kept],
     }
     out = config['outDir']
     metrics_file, predictions_file = os.path.join(out, 'metrics.json'), os.path.join(out, 'predictions.json')
@@ -211,16 +226,16 @@ class Split:
         self.labels_np = labels
         self.labels = torch.from_numpy(labels).to(device)
         norm = normalization if normalization is not None else manifest.get('normalization')
-        self.mean = self.std = None
+        self.mean = self.inv_std = None
         if self.dtype == 'uint8' and norm:
-            self.mean = torch.tensor(norm['mean'], dtype=torch.float32, device=device)[None, :, None, None]
-            self.std = torch.tensor(norm['std'], dtype=torch.float32, device=device)[None, :, None, None]
+            self.mean = torch.tensor(norm['mean'], dtype=torch.float64, device=device)[None, :, None, None]
+            self.inv_std = 1 / torch.tensor(norm['std'], dtype=torch.float64, device=device)[None, :, None, None]
         self.device = device
 
     def batch(self, idx, augment=None, rand=None):
         """Normalised images [B, C, ih, iw] and labels of the samples `idx`. With `augment`, each
-        sample draws from `rand` (mulberry32), in order: crop row, crop column (randomCrop, when the
-        stored image is larger than the input), then mirror (p = ½). Without, a centre crop."""
+        sample draws from `rand` (mulberry32), in order: mirror (p = ½), then crop row and crop column
+        (randomCrop, when the stored image is larger than the input), as src/ml/data.ts does. Without, a centre crop."""
         idx = idx.to(self.device)
         x = self.images.index_select(0, idx)
         crop = bool(augment and augment.get('randomCrop')) and (self.h > self.ih or self.w > self.iw)
@@ -231,11 +246,11 @@ class Split:
             dx = np.full(b, (self.w - self.iw) // 2)
             flip = np.zeros(b, dtype=bool)
             for i in range(b):
+                if mirror:
+                    flip[i] = rand() < 0.5
                 if crop:
                     dy[i] = int(rand() * (self.h - self.ih + 1))
                     dx[i] = int(rand() * (self.w - self.iw + 1))
-                if mirror:
-                    flip[i] = rand() < 0.5
             rows = torch.as_tensor(dy[:, None] + np.arange(self.ih)[None, :], device=self.device)
             cols = np.arange(self.iw)[None, :]
             cols = torch.as_tensor(dx[:, None] + np.where(flip[:, None], self.iw - 1 - cols, cols), device=self.device)
@@ -244,33 +259,35 @@ class Split:
         elif self.h > self.ih or self.w > self.iw:
             dy, dx = (self.h - self.ih) // 2, (self.w - self.iw) // 2
             x = x[:, :, dy:dy + self.ih, dx:dx + self.iw]
-        x = x.float()
         if self.dtype == 'uint8':
-            x = x / 255.0
+            # (x · (1/255) − mean) · (1/std) in float64, rounded once to float32: the same inputs,
+            # bit for bit, as src/ml/data.ts imageBatch.
+            x = x.double() * (1 / 255)
             if self.mean is not None:
-                x = (x - self.mean) / self.std
-        return x, self.labels.index_select(0, idx)
+                x = (x - self.mean) * self.inv_std
+        return x.float(), self.labels.index_select(0, idx)
 
 
 @torch.no_grad()
-def infer(model, split, kind, mirror=False):
-    """Outputs [N, C] (softmax probabilities averaged with the mirror image when asked; raw
-    logits otherwise) and features [N, F], on the CPU."""
+def infer(model, split, flip=False):
+    """Logits [N, C] and features [N, F] of a whole split in inference mode, on the CPU."""
     outs, feats = [], []
     for i in range(0, split.n, EVAL_BATCH):
-        idx = torch.arange(i, min(i + EVAL_BATCH, split.n))
-        x, _ = split.batch(idx)
-        logits, features = model(x)
-        if mirror:
-            flipped, _ = model(x.flip(3))
-            if kind == 'reg':
-                logits = (logits + flipped) / 2
-            else:
-                # Average probabilities, then return their log so argmax/softmax stay meaningful.
-                logits = torch.log((torch.softmax(logits, 1) + torch.softmax(flipped, 1)) / 2)
-        outs.append(logits.double().cpu())
+        x, _ = split.batch(torch.arange(i, min(i + EVAL_BATCH, split.n)))
+        logits, features = model(x.flip(3) if flip else x)
+        outs.append(logits.cpu())
         feats.append(features.cpu())
     return torch.cat(outs), torch.cat(feats)
+
+
+def scores(model, split, kind, mirror=False):
+    """What predictions are read from (src/ml/evaluate.ts splitScores): softmax probabilities, or the
+    raw outputs for reg; with `mirror`, averaged with those of the mirrored images."""
+    def one(flip):
+        logits, _ = infer(model, split, flip)
+        return logits if kind == 'reg' else torch.softmax(logits, dim=1)
+    s = one(False)
+    return (s + one(True)) / 2 if mirror else s
 
 
 def make_optimizer(model, spec):
@@ -285,13 +302,13 @@ def make_optimizer(model, spec):
 
 
 def learning_rate(spec, epoch, epochs):
-    """The learning rate of an epoch (counted from 1)."""
+    """The learning rate of epoch `epoch` (0-based) of `epochs` (src/ml/optimizers.ts learningRate)."""
     lr = float(spec['lr'])
     schedule = spec.get('schedule') or {'kind': 'constant'}
     if schedule['kind'] == 'step':
-        return lr * schedule['gamma'] ** ((epoch - 1) // schedule['every'])
+        return lr * schedule['gamma'] ** (epoch // schedule['every'])
     if schedule['kind'] == 'cosine':
-        return lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / epochs))
+        return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
     return lr
 
 

@@ -131,8 +131,7 @@ async function runEngine(command: 'train' | 'evaluate', config: TrainConfig | Ev
     const progress = /^::progress (\S+) ?(.*)$/.exec(text);
     if (progress) {
       const fraction = Number(progress[1]);
-      io.progress(Number.isFinite(fraction) ? fraction : null, progress[2]);
-      io.log(progress[2]);
+      io.progress(Number.isFinite(fraction) ? fraction : null, progress[2]!);
     } else if (text.startsWith('::result ')) {
       result = JSON.parse(text.slice('::result '.length)) as Record<string, unknown>;
     } else if (text.startsWith('::error ')) {
