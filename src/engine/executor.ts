@@ -1,21 +1,25 @@
-// Runs a Plan: schedules its DAG over CPU/GPU tokens, skips steps whose fingerprint is cached,
-// stores outputs by content, and keeps results/<workflow>/<run-id>/run.json up to date.
-import { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, type WriteStream } from 'node:fs';
-import os from 'node:os';
+// Runs a Plan: walks its DAG, skips steps whose fingerprint is cached, hands the others to an
+// executor (local: this process over CPU/GPU tokens; Slurm: batch jobs), stores outputs by content,
+// and keeps results/<workflow>/<run-id>/run.json up to date.
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ConcreteStep, Plan } from '../workflow/types.js';
-import type { ExecutionFacts, StepContext, StepKind, StepResult } from '../steps/kind.js';
-import { StepError } from '../steps/kind.js';
+import type { ExecutionFacts, StepKind } from '../steps/kind.js';
 import type { EventListener, RunEvent, StepStatus } from './events.js';
 import { RUN_RECORD_FORMAT, type ArtifactRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
 import { writeFileAtomic } from './atomic.js';
-import { Store, CorruptObjectError, removeTree, safeReaddir } from './store.js';
+import { Store, removeTree, safeReaddir } from './store.js';
 import { acquireLock, updateLockRecord, type LockInfo } from './lock.js';
 import { SecretMask, MASK } from './secrets.js';
-import { resolveStep, UpstreamPending, type ResolvedStep } from './fingerprint.js';
-import { readHistory, writeHistory, whyRun } from './history.js';
-import { collectEnvironment, detectGpus, gitState, type GpuInfo } from './environment.js';
+import { UpstreamPending, type ResolvedStep } from './fingerprint.js';
+import { readHistory, writeHistory } from './history.js';
+import { collectEnvironment, gitState, type GpuInfo } from './environment.js';
+import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './executors/types.js';
+import { LocalExecutor } from './executors/local.js';
+import { cachedOutcome, describeError, prepareStep } from './executors/step.js';
+
+export { safeName } from './executors/step.js';
 
 export interface ExecuteOptions {
   /** Parallel CPU tokens (default: the number of cores). */
@@ -39,6 +43,8 @@ export interface ExecuteOptions {
   kinds?: (name: string) => StepKind<any> | undefined;
   /** GPUs to schedule on (default: what nvidia-smi reports). */
   gpus?: GpuInfo[];
+  /** Where steps run (default: a LocalExecutor with `jobs` and `gpus`). */
+  executor?: StepExecutor;
   /** How long to wait for running steps to stop after an abort before giving up on them. */
   abortGraceMs?: number;
 }
@@ -51,8 +57,6 @@ interface StepState {
   outputs?: Record<string, ArtifactRecord>;
   record?: StepRecord;
   reason?: string;
-  cpu: number;
-  gpu: number;
 }
 
 export function newRunId(now = new Date()): string {
@@ -60,16 +64,12 @@ export function newRunId(now = new Date()): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
 }
 
-export function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._=,-]+/g, '_').slice(0, 120);
-}
-
 export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise<RunRecord> {
   const t0 = Date.now();
   const cwd = process.cwd();
   const store = new Store(options.store ?? resolve(cwd, '.repro'));
   const resultsRoot = resolve(options.results ?? resolve(cwd, 'results'));
-  const jobs = Math.max(1, Math.floor(options.jobs ?? os.availableParallelism?.() ?? os.cpus().length));
+  const executor: StepExecutor = options.executor ?? new LocalExecutor({ jobs: options.jobs, gpus: options.gpus });
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const now = () => new Date().toISOString();
   const lookupKind = options.kinds ?? (await import('../steps/registry.js')).getStepKind;
@@ -98,7 +98,6 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     for (const [k, v] of Object.entries(plan.params)) publicParams[k] = plan.secretParams.includes(k) ? MASK : v;
 
     const gitPromise = gitState(plan.workflow.dir);
-    const gpusPromise = options.gpus ? Promise.resolve(options.gpus) : detectGpus();
     const envPromise = collectEnvironment();
 
     const record: RunRecord = {
@@ -121,6 +120,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       store: store.root,
       environment: await envPromise,
       steps: [],
+      ...(executor.describe ? { executor: executor.describe() } : {}),
     };
     const writeRecord = () => writeFileAtomic(recordPath, secrets.maskJsonText(JSON.stringify(record, null, 2)) + '\n');
     writeRecord();
@@ -142,22 +142,10 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
 
     const history = readHistory(store, wfName);
     let historyDirty = false;
-    const gpus = await gpusPromise;
-    const freeGpus = new Set(gpus.map((g) => g.index));
-    let freeCpu = jobs;
 
-    const force = new Set(options.force ?? []);
     const states = new Map<string, StepState>();
-    for (const step of plan.steps) {
-      states.set(step.id, {
-        step,
-        status: 'waiting',
-        cpu: Math.min(Math.max(1, Math.ceil(step.resources?.cpu ?? 1)), jobs),
-        gpu: Math.max(0, Math.ceil(step.resources?.gpu ?? 0)),
-      });
-    }
+    for (const step of plan.steps) states.set(step.id, { step, status: 'waiting' });
     const order = plan.steps.map((s) => states.get(s.id)!);
-    const counter = { started: 0 };
 
     // Cancels running steps on Ctrl-C (the caller's signal) — and nothing else: a failed step
     // lets independent steps finish.
@@ -178,6 +166,21 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       w?.();
     };
     let active = 0; // preparing or running
+
+    const run: ExecutorRun = {
+      plan,
+      runId,
+      runDir,
+      store,
+      secrets,
+      history,
+      stepOptions: options.stepOptions ?? {},
+      force: options.force ?? [],
+      emit,
+      signal: stepAbort.signal,
+      lookupKind,
+    };
+    await executor.open(run);
 
     const finish = (st: StepState, status: StepStatus, rec: Partial<StepRecord>) => {
       st.status = status;
@@ -223,150 +226,77 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       emit({ type: 'step-skipped', step: st.step.id, because, time: now() });
     };
 
-    const fail = (st: StepState, err: unknown, logFile?: string, extra: Partial<StepRecord> = {}) => {
-      const user = err instanceof StepError;
-      const message = secrets.mask(user ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`);
-      const hint = user && err.hint ? secrets.mask(err.hint) : undefined;
+    const fail = (st: StepState, described: { error: string; hint?: string }, logFile?: string, extra: Partial<StepRecord> = {}) => {
+      const message = secrets.mask(described.error);
+      const hint = described.hint ? secrets.mask(described.hint) : undefined;
       finish(st, 'failed', { error: message, ...(logFile ? { logFile: relative(runDir, logFile) } : {}), ...extra });
       emit({ type: 'step-failed', step: st.step.id, error: message, hint, logFile, time: now() });
     };
 
     /** Fingerprint, then cache lookup: cached → done; else queued to run. */
     const prepare = async (st: StepState) => {
-      const kind = lookupKind(st.step.uses);
+      let prepared;
       try {
-        if (!kind) throw new StepError(`unknown step kind '${st.step.uses}'`);
-        st.resolved = await resolveStep(st.step, kind, {
-          workflowDir: plan.workflow.dir,
-          store,
-          secrets,
-          outputsOf: (id) => states.get(id)?.outputs,
-          options: options.stepOptions ?? {},
-          declaredOutputs: kind.outputs === null ? plan.workflow.steps[st.step.stepId]?.outputs : undefined,
-        });
-        // Every read verifies: the artifacts this step will read are checked before it may run.
-        for (const rec of Object.values(st.resolved.inputs)) if (rec.storePath) await store.verifyArtifact(rec);
+        prepared = await prepareStep(run, st.step, (id) => states.get(id)?.outputs);
       } catch (err) {
         if (err instanceof UpstreamPending) throw err; // a bug: deps are done before prepare
-        fail(st, err instanceof CorruptObjectError ? new StepError(err.message, 'run `repro verify`, then re-run with --force on the step that produced it') : err);
+        fail(st, describeError(err));
         return;
       }
-      const fp = st.resolved.fingerprint;
-      const forced = force.has(st.step.id) || force.has(st.step.stepId);
-      const entry = forced ? null : store.readCacheEntry(fp);
-      const problem = entry ? await store.checkOutputs(entry.outputs) : null;
-      if (entry && !problem) {
-        st.outputs = entry.outputs;
-        finish(st, 'cached', { facts: entry.facts, summary: entry.summary, durationMs: 0 });
-        emit({ type: 'step-cached', step: st.step.id, fingerprint: fp, time: now() });
+      st.resolved = prepared.resolved;
+      if (prepared.cached) {
+        settle(st, cachedOutcome(prepared.resolved, prepared.cached));
         return;
       }
-      st.reason = forced ? 'forced (--force)' : (problem ?? whyRun(history, st));
+      st.reason = prepared.reason;
       st.status = 'queued';
     };
 
-    const runOne = async (st: StepState, kind: StepKind<any>, gpuIds: number[]) => {
-      const { step } = st;
-      const resolved = st.resolved!;
-      const n = ++counter.started;
-      const workDir = join(store.tmpDir(runId), `${n}-${safeName(step.id)}`);
-      const scratchDir = store.scratchDir(step.id, resolved.fingerprint);
-      mkdirSync(workDir, { recursive: true });
-      mkdirSync(scratchDir, { recursive: true });
-      const logFile = join(runDir, 'logs', `${safeName(step.id)}.log`);
-      const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
-      const writeLog = (line: string) => {
-        const masked = secrets.mask(line);
-        log.write(masked + '\n');
-        emit({ type: 'step-log', step: step.id, line: masked, time: now() });
-      };
-      const startedAt = now();
-      const started = Date.now();
-      const prevDuration = history.steps[step.id]?.durationMs;
-      emit({
-        type: 'step-started',
-        step: step.id,
-        fingerprint: resolved.fingerprint,
-        reason: st.reason ?? '',
-        time: startedAt,
-        ...(prevDuration !== undefined ? { estimateMs: prevDuration } : {}),
-        ...(gpuIds.length ? { gpus: gpuIds } : {}),
-      });
-      writeLog(`# ${step.id} (${step.uses}) fingerprint ${resolved.fingerprint}`);
-      writeLog(`# why: ${st.reason ?? ''}`);
-      if (st.gpu > 0 && gpuIds.length === 0) writeLog(`# requested ${st.gpu} GPU(s) but none was detected (nvidia-smi): running on the CPU`);
-      const ctx: StepContext = {
-        id: step.id,
-        workflowDir: plan.workflow.dir,
-        workDir,
-        scratchDir,
-        matrix: step.matrix,
-        params: plan.params,
-        secret(name: string) {
-          const v = process.env[name];
-          if (v !== undefined) secrets.add(v);
-          return v;
-        },
-        signal: stepAbort.signal,
-        log: writeLog,
-        progress(fraction, message) {
-          emit({ type: 'step-progress', step: step.id, fraction, message: secrets.mask(message), time: now() });
-        },
-        threads: st.cpu,
-        options: { ...(options.stepOptions ?? {}), gpus: gpuIds },
-        ...(kind.outputs === null ? { declaredOutputs: plan.workflow.steps[step.stepId]?.outputs ?? {} } : {}),
-      };
-      let result: StepResult | undefined;
-      let error: unknown;
-      try {
-        result = await kind.run(ctx, resolved.with);
-        if (interrupted) throw stepAbort.signal.reason ?? new Error('interrupted');
-        const expected = kind.outputs ?? step.outputs;
-        const missing = expected.filter((o) => !(o in result!.outputs));
-        if (missing.length) throw new StepError(`the step did not produce its output(s): ${missing.join(', ')}`);
-        st.outputs = await store.putOutputs(result.outputs, workDir);
-      } catch (err) {
-        error = err;
+    /** Records how a step ended, whichever executor ran it (or the cache), and says so. */
+    const settle = (st: StepState, o: StepOutcome) => {
+      if (o.resolved) st.resolved = o.resolved;
+      if (o.outputs) st.outputs = o.outputs;
+      const logFile = o.logFile ? relative(runDir, o.logFile) : undefined;
+      const timing = { startedAt: o.startedAt, finishedAt: o.finishedAt, durationMs: o.durationMs };
+      const where = o.executor ? { executor: o.executor } : {};
+      switch (o.status) {
+        case 'cached':
+          finish(st, 'cached', { facts: o.facts, summary: o.summary, durationMs: 0, ...where });
+          emit({ type: 'step-cached', step: st.step.id, fingerprint: st.resolved!.fingerprint, time: now() });
+          return;
+        case 'succeeded': {
+          const summary = o.summary ? secrets.mask(o.summary) : undefined;
+          finish(st, 'succeeded', { ...timing, facts: o.facts, summary, ...(logFile ? { logFile } : {}), ...where });
+          emit({
+            type: 'step-finished',
+            step: st.step.id,
+            fingerprint: st.resolved!.fingerprint,
+            durationMs: o.durationMs ?? 0,
+            ...(summary ? { summary } : {}),
+            ...(o.facts ? { facts: o.facts } : {}),
+            time: now(),
+          });
+          return;
+        }
+        case 'interrupted':
+          finish(st, 'interrupted', { ...timing, error: 'interrupted', ...(logFile ? { logFile } : {}), ...where });
+          return;
+        case 'skipped':
+          skip(st, o.error ?? 'skipped');
+          return;
+        case 'failed':
+          fail(st, { error: o.error ?? 'failed', ...(o.hint ? { hint: o.hint } : {}) }, o.logFile, { ...timing, ...where });
+          return;
       }
-      const durationMs = Date.now() - started;
-      const timing = { startedAt, finishedAt: now(), durationMs };
-      if (error === undefined && result) {
-        store.writeCacheEntry({
-          format: 'repro-cache/1',
-          fingerprint: resolved.fingerprint,
-          step: step.id,
-          uses: step.uses,
-          outputs: st.outputs!,
-          ...(result.facts ? { facts: result.facts } : {}),
-          ...(result.summary ? { summary: secrets.mask(result.summary) } : {}),
-          durationMs,
-          createdAt: now(),
-        });
-        removeTree(scratchDir);
-        writeLog(`# succeeded in ${(durationMs / 1000).toFixed(1)} s`);
-        await closeStream(log);
-        const summary = result.summary ? secrets.mask(result.summary) : undefined;
-        finish(st, 'succeeded', { ...timing, facts: result.facts, summary, logFile: relative(runDir, logFile) });
-        emit({
-          type: 'step-finished',
-          step: step.id,
-          fingerprint: resolved.fingerprint,
-          durationMs,
-          ...(summary ? { summary } : {}),
-          ...(result.facts ? { facts: result.facts } : {}),
-          time: now(),
-        });
-      } else if (interrupted) {
-        writeLog('# interrupted');
-        await closeStream(log);
-        finish(st, 'interrupted', { ...timing, error: 'interrupted', logFile: relative(runDir, logFile) });
-      } else {
-        const e = error as Error;
-        writeLog(`# failed: ${e instanceof StepError ? e.message : (e?.stack ?? String(e))}`);
-        await closeStream(log);
-        fail(st, error, logFile, timing);
-      }
-      removeTree(workDir);
+    };
+
+    /** Gives a step to the executor; false when it cannot start now (no free tokens). */
+    const handOver = (st: StepState, task: StepTask): boolean => {
+      const started = executor.start(task);
+      if (!started) return false;
+      st.status = 'running';
+      track(started.then((o) => settle(st, o)));
+      return true;
     };
 
     // The scheduling loop: wake on every completion; start what is ready and fits.
@@ -398,12 +328,22 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
             skipped = true;
             continue;
           }
-          const deps = st.step.deps.map((d) => states.get(d));
-          if (deps.some((d) => d && !isDone(d.status))) continue;
-          const bad = deps.find((d) => d && !(d.status === 'succeeded' || d.status === 'cached'));
+          const deps = st.step.deps.map((d) => states.get(d)).filter((d): d is StepState => d !== undefined);
+          // An executor that orders steps itself (Slurm's afterok) gets a step as soon as its
+          // upstream steps are all done or handed to it; otherwise a step waits for them to be done.
+          const handed = (d: StepState) => executor.handsOverAhead && d.status === 'running';
+          if (deps.some((d) => !isDone(d.status) && !handed(d))) continue;
+          const bad = deps.find((d) => isDone(d.status) && !(d.status === 'succeeded' || d.status === 'cached'));
           if (bad) {
             skip(st, bad.status === 'skipped' ? (bad.record?.error ?? `needs ${bad.step.id} which was skipped`) : `needs ${bad.step.id} which ${bad.status === 'failed' ? 'failed' : 'was interrupted'}`);
             skipped = true;
+            continue;
+          }
+          const pendingDeps = deps.filter(handed).map((d) => d.step.id);
+          if (pendingDeps.length) {
+            const upstream: StepTask['upstream'] = {};
+            for (const d of deps) if (d.outputs) upstream[d.step.id] = d.outputs;
+            handOver(st, { step: st.step, upstream, pendingDeps });
             continue;
           }
           st.status = 'preparing';
@@ -415,22 +355,12 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
             skipped = true;
             continue;
           }
-          const kind = lookupKind(st.step.uses)!;
-          if (st.cpu > freeCpu) continue;
-          // A step asking for GPUs takes real ones when the machine has them; on a machine without
-          // any it runs as a CPU step (and says so in its log). It never waits for GPUs that do not exist.
-          const wantGpu = gpus.length ? Math.min(st.gpu, gpus.length) : 0;
-          if (wantGpu > freeGpus.size) continue;
-          const gpuIds = [...freeGpus].sort((a, b) => a - b).slice(0, wantGpu);
-          for (const g of gpuIds) freeGpus.delete(g);
-          freeCpu -= st.cpu;
-          st.status = 'running';
-          track(
-            runOne(st, kind, gpuIds).finally(() => {
-              freeCpu += st.cpu;
-              for (const g of gpuIds) freeGpus.add(g);
-            }),
-          );
+          const upstream: StepTask['upstream'] = {};
+          for (const d of st.step.deps) {
+            const outs = states.get(d)?.outputs;
+            if (outs) upstream[d] = outs;
+          }
+          handOver(st, { step: st.step, resolved: st.resolved, reason: st.reason ?? '', upstream, pendingDeps: [] });
         } else if (st.status === 'preparing' || st.status === 'running') {
           pending++;
         }
@@ -481,17 +411,17 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     }
     throw err;
   } finally {
-    removeTree(store.tmpDir(runId));
-    lock.release();
+    try {
+      await executor.close();
+    } finally {
+      removeTree(store.tmpDir(runId));
+      lock.release();
+    }
   }
 }
 
 function isDone(status: StepState['status']): boolean {
   return status === 'succeeded' || status === 'cached' || status === 'failed' || status === 'skipped' || status === 'interrupted';
-}
-
-function closeStream(s: WriteStream): Promise<void> {
-  return new Promise((r) => s.end(() => r()));
 }
 
 /** results/<wf>/latest → <run-id>, replaced atomically. */

@@ -34,6 +34,23 @@ export interface StepRecord {
   summary?: string;
   error?: string;
   logFile?: string;
+  /** Where the step ran when an executor other than the local one ran it (absent for cached steps). */
+  executor?: StepExecutorRecord;
+}
+
+/** Where a step ran: for Slurm, its job id and node. */
+export interface StepExecutorRecord {
+  /** 'slurm' */
+  name: string;
+  /** The job that ran the step (the last one, when it was requeued). */
+  jobId?: string;
+  node?: string;
+  /** The scheduler's final state of the job (COMPLETED, FAILED, NODE_FAIL…). */
+  state?: string;
+  /** Jobs this one waited for (afterok). */
+  dependsOn?: string[];
+  /** Earlier jobs of this step that a node failure or preemption ended, before the requeue. */
+  requeuedFrom?: string[];
 }
 
 export interface EnvironmentRecord {
@@ -70,6 +87,8 @@ export interface RunRecord {
   store: string;
   environment: EnvironmentRecord;
   steps: StepRecord[];
+  /** The executor that ran the steps, when not the local one: e.g. {name: 'slurm', partition: 'gpu'}. */
+  executor?: { name: string; [option: string]: unknown };
   /** 'full' only for the paper's own protocol on its own data; 'proxy' for stand-ins, 'smoke' for tiny runs. */
   scale?: 'full' | 'proxy' | 'smoke';
 }
