@@ -1,92 +1,18 @@
 // Finding a run's record and what its compare steps decided, and diffing two runs: the metric
 // means per variant and the fingerprint components that differ per step.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { LoadedRun } from '../engine/runs.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { METRIC_NAMES } from '../formats/metrics.js';
-import type { RunRecord, StepRecord } from '../formats/run-record.js';
+import type { StepRecord } from '../formats/run-record.js';
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { variantName } from './spec.js';
 
-export interface LoadedRun {
-  /** Absolute path of run.json. */
-  path: string;
-  record: RunRecord;
-}
-
-function readRecord(path: string): LoadedRun {
-  let record: RunRecord;
-  try {
-    record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-  } catch (err) {
-    throw new CliError(`cannot read run record ${path}: ${(err as Error).message}`, ExitCode.INVALID);
-  }
-  if (!record || typeof record !== 'object' || !Array.isArray(record.steps)) {
-    throw new CliError(`${path} is not a repro run record`, ExitCode.INVALID);
-  }
-  return { path: resolve(path), record };
-}
-
-function workflowDirs(results: string): string[] {
-  if (!existsSync(results)) return [];
-  return readdirSync(results, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(results, d.name, 'latest', 'run.json')))
-    .map((d) => join(results, d.name));
-}
-
-/** The workflow name a YAML file declares, without loading the whole workflow. */
-async function workflowName(file: string): Promise<string | null> {
-  try {
-    const { parse } = await import('yaml');
-    const doc = parse(readFileSync(file, 'utf8')) as { name?: unknown } | null;
-    return typeof doc?.name === 'string' ? doc.name : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * RUN may be: a run.json path; a run directory; a workflow's results directory (its `latest`);
- * a workflow file (its latest run); a run id or a workflow name under `results`. Without RUN: the
- * newest `latest` run under `results`.
- */
-export async function resolveRun(arg: string | undefined, resultsDir = 'results'): Promise<LoadedRun> {
-  const results = resolve(resultsDir);
-  if (arg === undefined) {
-    const dirs = workflowDirs(results);
-    if (dirs.length === 0) {
-      throw new CliError(`no runs under ${resultsDir}/`, ExitCode.INVALID, 'run a workflow first: repro run FILE (or name a run: repro compare RUN)');
-    }
-    const newest = dirs
-      .map((d) => join(d, 'latest', 'run.json'))
-      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
-    return readRecord(newest);
-  }
-  if (existsSync(arg)) {
-    const st = statSync(arg);
-    if (st.isFile() && basename(arg) === 'run.json') return readRecord(arg);
-    if (st.isDirectory()) {
-      if (existsSync(join(arg, 'run.json'))) return readRecord(join(arg, 'run.json'));
-      if (existsSync(join(arg, 'latest', 'run.json'))) return readRecord(join(arg, 'latest', 'run.json'));
-    }
-    if (st.isFile() && /\.ya?ml$/i.test(arg)) {
-      const name = await workflowName(arg);
-      const latest = name && join(results, name, 'latest', 'run.json');
-      if (latest && existsSync(latest)) return readRecord(latest);
-      throw new CliError(`no run of ${arg} under ${resultsDir}/`, ExitCode.INVALID, `run it first: repro run ${arg}`);
-    }
-    throw new CliError(`${arg} is not a run (expected a run.json, a run directory or a workflow file)`, ExitCode.INVALID);
-  }
-  if (existsSync(join(results, arg, 'latest', 'run.json'))) return readRecord(join(results, arg, 'latest', 'run.json'));
-  // A run id: under any workflow's directory, with or without a `latest` link.
-  const all = existsSync(results) ? readdirSync(results, { withFileTypes: true }).filter((d) => d.isDirectory()) : [];
-  for (const wf of all) {
-    const candidate = join(results, wf.name, arg, 'run.json');
-    if (existsSync(candidate)) return readRecord(candidate);
-  }
-  throw new CliError(`no run '${arg}' found under ${resultsDir}/`, ExitCode.INVALID, 'name a run directory, a run.json, a run id or a workflow file');
-}
+// Which run RUN means (a directory, run.json, id, workflow file or name, or the newest) is shared
+// with report and export: src/engine/runs.ts.
+export { resolveRun, type LoadedRun } from '../engine/runs.js';
 
 function storeFile(run: LoadedRun, step: StepRecord, output: string): string | null {
   const art = step.outputs?.[output];

@@ -2,7 +2,7 @@
 // the table, Markdown and JSON views, and the errors a user can meet. Spawns dist/ (built by `npm test`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildVerdictFile } from '../../src/compare/verdicts.js';
@@ -31,6 +31,7 @@ function writeRun(name: string, runId: string, steps: StepRecord[]) {
     command: ['repro', 'run'], store: join(dir, 'store'), environment: {} as RunRecord['environment'], steps,
   } satisfies RunRecord;
   writeFileSync(join(runDir, 'run.json'), JSON.stringify(record));
+  symlinkSync(runId, join(dir, 'results', name, 'latest'));
   return runDir;
 }
 
@@ -75,6 +76,7 @@ describe('repro compare RUN', () => {
   it('finds the run by its directory, run.json or id; prints Markdown and JSON', () => {
     expect(repro('compare', 'results/good/20260101-000000-aaaa/run.json').code).toBe(0);
     expect(repro('compare', '20260101-000000-aaaa').stdout).toMatch(/C1\*/);
+    expect(repro('compare', 'good').stdout).toMatch(/C1\*/); // a workflow name: its latest run
     const md = repro('compare', '20260101-000000-aaaa', '--markdown');
     expect(md.stdout).toMatch(/^\| smoke \| C1\* \| \*\*reproduced\*\* \|/m);
     expect(md.stdout).toMatch(/\*\*Scale: smoke\*\* — 2 epochs on CPU\. The paper's absolute numbers cannot be reproduced by this run/);

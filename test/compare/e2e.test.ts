@@ -11,10 +11,12 @@ const bin = resolve('bin/repro.js');
 let dir: string;
 
 // emd2's accuracy is xe's plus GAIN, with per-seed noise: GAIN 0.05 → EMD² clearly better,
-// −0.05 → clearly worse, 0 → the noise decides nothing. GAIN > 1 writes metrics without accuracy.
+// −0.05 → clearly worse, 0 → the noise decides nothing. GAIN > 1 writes metrics without accuracy;
+// GAIN < −1 makes "training" fail.
 const fakeTrain = `
 import { writeFileSync } from 'node:fs';
 const variant = process.env.VARIANT, seed = Number(process.env.SEED), gain = Number(process.env.GAIN);
+if (gain < -1) { console.error('training diverged'); process.exit(1); }
 const noise = { xe: [0.004, -0.006, 0.002, -0.001], emd2: [-0.002, 0.005, 0.001, 0.003] };
 const accuracy = 0.5 + (variant === 'emd2' ? gain : 0) + noise[variant][seed - 1];
 const metrics = { accuracy, one_off_accuracy: 0.9, mae: 0.6, qwk: 0.4, n: 400 };
@@ -164,6 +166,14 @@ describe('repro check on a workflow with chosen outcomes', () => {
     const failed = check('gain=9');
     expect(failed.stderr).toMatch(/compare: the run of variant 'xe' with key 1 has no numeric 'accuracy'/);
     expect(failed.stderr).toMatch(/a step failed: the claims were not checked/);
+    expect(failed.code).toBe(1);
+  });
+
+  it('exit 1 when training fails: compare is skipped, the claims are not checked', () => {
+    const failed = check('gain=-9');
+    expect(failed.stderr).toMatch(/training diverged/);
+    expect(failed.stderr).toMatch(/a step failed: the claims were not checked/);
+    expect(failed.out).toBeNull();
     expect(failed.code).toBe(1);
   });
 
