@@ -43,6 +43,11 @@ export interface WriteReportOptions {
   outDir?: string;
   /** DOI of an archived copy of the run, for the checklist and the Available badge. */
   doi?: string | null;
+  /**
+   * A previous run directory whose report.html and report.md may be reused because every step of this
+   * run has the same fingerprint there (a fully cached re-run): rendering the plots is most of the cost.
+   */
+  reuseRenderedFrom?: string | null;
   now?: Date;
 }
 
@@ -99,8 +104,10 @@ export async function writeRunReport(runDirOrJson: string, opts: WriteReportOpti
     throw err;
   }
 
-  const html = await renderHtml(input);
-  const markdown = renderMarkdown(input);
+  const reuse = opts.reuseRenderedFrom;
+  const reusable = reuse && existsSync(join(reuse, 'report.html')) && existsSync(join(reuse, 'report.md'));
+  const html = reusable ? readFileSync(join(reuse, 'report.html'), 'utf8') : await renderHtml(input);
+  const markdown = reusable ? readFileSync(join(reuse, 'report.md'), 'utf8') : renderMarkdown(input);
   const checklist = buildChecklist(record, input, { doi: opts.doi ?? null, codeLicense: pkg.license ?? 'not stated', outputs: [...REPORT_FILES] });
   const YAML = await import('yaml');
   const checklistYaml =

@@ -1,6 +1,8 @@
 // `repro run FILE`: plan the workflow, execute it (cache, store, run record), print the summary.
 // Heavy parts (the engine, the step kinds) are imported inside the action so `repro --help` stays fast.
 import type { Command } from 'commander';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
@@ -18,6 +20,8 @@ export interface RunOptions extends WorkflowOptions {
   quiet?: boolean;
   verbose?: boolean;
   waitLock?: boolean;
+  /** false with --no-report: skip the report, checklist and RO-Crate at the end of the run. */
+  report?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -35,7 +39,8 @@ export function withRunOptions(cmd: Command): Command {
     .option('--trust', 'allow `run` steps (shell commands) in a workflow fetched from a remote repository')
     .option('--wait-lock', 'if another repro process holds the store, wait for it instead of failing (exit 6)')
     .option('-q, --quiet', 'print only failures and the summary')
-    .option('-v, --verbose', 'also print cached steps and every log line');
+    .option('-v, --verbose', 'also print cached steps and every log line')
+    .option('--no-report', 'do not write report.html, report.md, the checklist and the RO-Crate next to run.json');
 }
 
 /** The options every step sees as ctx.options. `remote` is set when the workflow came from a git URL. */
@@ -129,7 +134,39 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
   if (!opts.json) {
     process.stdout.write(renderSummary(record, recordPath, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
   }
+  if (recordPath && record.status !== 'interrupted' && opts.report !== false) await writeReport(record, recordPath, opts);
   return { record, recordPath };
+}
+
+/** Every run gets its report, checklist and RO-Crate next to run.json; a report failure never fails the run. */
+async function writeReport(record: RunRecord, recordPath: string, opts: RunOptions): Promise<void> {
+  const { relative } = await import('node:path');
+  const runDir = dirname(recordPath);
+  try {
+    const { writeRunReport } = await import('../../report/index.js');
+    const written = await writeRunReport(runDir, { reuseRenderedFrom: sameFingerprintsRun(record, runDir) });
+    if (!opts.json && !opts.quiet) process.stdout.write(`report: ${relative(process.cwd(), written.files['report.html'])}\n`);
+  } catch (err) {
+    process.stderr.write(`repro: warning: the run's report could not be written: ${(err as Error).message}\n`);
+  }
+}
+
+/** The previous run of this workflow if it ran exactly the same steps with the same fingerprints. */
+function sameFingerprintsRun(record: RunRecord, runDir: string): string | null {
+  if (record.status !== 'succeeded' || record.steps.some((s) => s.status !== 'cached')) return null;
+  const wfDir = dirname(runDir);
+  const key = (r: RunRecord) => r.steps.map((s) => `${s.id}=${s.fingerprint}`).sort().join('\n');
+  const previous = readdirSync(wfDir)
+    .filter((d) => d !== 'latest' && join(wfDir, d) !== runDir && existsSync(join(wfDir, d, 'report.html')))
+    .sort()
+    .reverse()[0];
+  if (!previous) return null;
+  try {
+    const prev = JSON.parse(readFileSync(join(wfDir, previous, 'run.json'), 'utf8')) as RunRecord;
+    return prev.status === 'succeeded' && key(prev) === key(record) ? join(wfDir, previous) : null;
+  } catch {
+    return null;
+  }
 }
 
 export function runExitCode(record: RunRecord): number {
