@@ -56,13 +56,20 @@ function gateLine(file: VerdictFile): string {
   return total === 0 ? 'gate: pass (no check is required)' : `gate: ${s.gate} (required: ${req})`;
 }
 
-export function renderTable(file: VerdictFile, opts: { title?: string; color?: boolean } = {}): string {
+export interface RenderOptions {
+  title?: string;
+  /** Where the steps ran (runHardware), printed under the scale. */
+  hardware?: string[];
+}
+
+export function renderTable(file: VerdictFile, opts: RenderOptions & { color?: boolean } = {}): string {
   const paint = (code: string, text: string) => (opts.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const rows = file.checks.map((c) => cells(c, c.scale ?? file.scale));
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const out: string[] = [];
   out.push(`${opts.title ? `${opts.title} — ` : ''}scale: ${file.scale} (${file.scaleNote})`);
+  if (opts.hardware?.length) out.push(`ran on: ${opts.hardware.join('; ')}`);
   out.push('');
   out.push(paint('1', line(HEADER)));
   file.checks.forEach((c, k) => {
@@ -82,10 +89,11 @@ export function renderTable(file: VerdictFile, opts: { title?: string; color?: b
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderMarkdown(file: VerdictFile, opts: { title?: string } = {}): string {
+export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): string {
   const out: string[] = [];
   if (opts.title) out.push(`### ${opts.title}`, '');
   out.push(`**Scale: ${file.scale}** — ${mdEscape(file.scaleNote)}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
+  if (opts.hardware?.length) out.push('', `Ran on: ${opts.hardware.map((h) => `\`${h}\``).join(', ')}`);
   out.push('');
   out.push(`| ${[...HEADER, 'why'].join(' | ')} |`);
   out.push(`|${[...HEADER, 'why'].map(() => '---').join('|')}|`);

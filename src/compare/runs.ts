@@ -45,6 +45,24 @@ export function runVerdicts(run: LoadedRun): RunVerdicts[] {
   return out;
 }
 
+/**
+ * Where the run's steps actually ran ('engine=tfjs backend=wasm device=cpu'), from the facts each
+ * step recorded: shown beside the scale, since a CPU run of a GPU protocol is itself a proxy.
+ */
+export function runHardware(run: LoadedRun): string[] {
+  const seen = new Set<string>();
+  for (const step of run.record.steps) {
+    if (!step.facts || !Object.keys(step.facts).length) continue;
+    seen.add(
+      Object.entries(step.facts)
+        .filter(([k]) => ['engine', 'backend', 'device', 'gpu'].includes(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    );
+  }
+  return [...seen].filter(Boolean).sort();
+}
+
 /** Compare steps of the run that did not produce verdicts, and why (failed, skipped, interrupted). */
 export function missingVerdicts(run: LoadedRun): string[] {
   return run.record.steps

@@ -56,7 +56,11 @@ beforeAll(() => {
     table,
   );
   writeFileSync(join(dir, 'store', 'objects', 'verdicts.json'), JSON.stringify(verdicts));
-  writeRun('good', '20260101-000000-aaaa', [compareStepRecord('objects/verdicts.json')]);
+  const train: StepRecord = {
+    id: 'train[variant=xe,seed=1]', stepId: 'train', uses: 'train', matrix: { variant: 'xe', seed: 1 }, status: 'succeeded',
+    fingerprint: 't', fingerprintComponents: {}, inputs: {}, outputs: {}, facts: { engine: 'tfjs', backend: 'wasm', device: 'cpu', threads: 2 },
+  };
+  writeRun('good', '20260101-000000-aaaa', [train, compareStepRecord('objects/verdicts.json')]);
   writeRun('gone', '20260101-000000-bbbb', [compareStepRecord('objects/missing.json')]);
   writeRun('none', '20260101-000000-cccc', []);
 });
@@ -66,7 +70,7 @@ describe('repro compare RUN', () => {
   it('prints the verdict table with the scale on every line', () => {
     const r = repro('compare', 'results/good/20260101-000000-aaaa');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/scale: smoke \(2 epochs on CPU\)/);
+    expect(r.stdout).toMatch(/scale: smoke \(2 epochs on CPU\)\nran on: engine=tfjs backend=wasm device=cpu\n/);
     expect(r.stdout).toMatch(/^smoke\s+R1\s+inconclusive\s+accuracy of xe vs paper 0\.507/m);
     expect(r.stdout).toMatch(/^smoke\s+C1\*\s+reproduced\s+emd2 better than xe \(accuracy\)\s+3\s+\+0\.06 ± 0\.02/m);
     expect(r.stdout).toMatch(/^\[smoke\] R1 inconclusive: smoke run \(2 epochs on CPU\): the paper's absolute numbers are not comparable/m);

@@ -82,7 +82,7 @@ export function checkCommand(program: Command): void {
         throw new CliError('a step failed: the claims were not checked', ExitCode.STEP_FAILED, `see the step logs beside ${recordPath}`);
       }
 
-      const { runVerdicts, missingVerdicts } = await import('../../compare/runs.js');
+      const { runVerdicts, missingVerdicts, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown } = await import('../../compare/render.js');
       const { gateExitCode } = await import('../../compare/gate.js');
       const run = { path: recordPath, record };
@@ -96,7 +96,9 @@ export function checkCommand(program: Command): void {
       } else {
         const color = !opts.markdown && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const parts = verdicts.map((v) =>
-          opts.markdown ? renderMarkdown(v.file, { title: v.step }) : renderTable(v.file, { title: v.step, color }),
+          opts.markdown
+            ? renderMarkdown(v.file, { title: v.step, hardware: runHardware(run) })
+            : renderTable(v.file, { title: v.step, color, hardware: runHardware(run) }),
         );
         process.stdout.write((opts.markdown ? '' : '\n') + parts.join('\n'));
       }

@@ -25,7 +25,7 @@ export function compareCommand(program: Command): void {
     .action(async (runs: string[], opts: CompareOptions) => {
       if (opts.json && opts.markdown) throw new CliError('choose one of --json and --markdown', ExitCode.INVALID);
       if (runs.length > 2) throw new CliError(`expected at most two runs, got ${runs.length}`, ExitCode.INVALID);
-      const { resolveRun, runVerdicts, missingVerdicts, diffRuns } = await import('../../compare/runs.js');
+      const { resolveRun, runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown, renderDiff } = await import('../../compare/render.js');
 
       if (runs.length === 2) {
@@ -53,7 +53,8 @@ export function compareCommand(program: Command): void {
       const color = !opts.markdown && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
       const parts = verdicts.map((v) => {
         const title = `${v.step} in run ${run.record.runId}`;
-        return opts.markdown ? renderMarkdown(v.file, { title }) : renderTable(v.file, { title, color });
+        const hardware = runHardware(run);
+        return opts.markdown ? renderMarkdown(v.file, { title, hardware }) : renderTable(v.file, { title, color, hardware });
       });
       process.stdout.write(parts.join('\n'));
     });
