@@ -44,7 +44,8 @@ async function runQuietly(plan: Plan, opts: CheckOptions): Promise<{ record: Run
         if (e.type === 'run-finished') recordPath = e.record;
         else if (e.type === 'step-finished') say(`  done    ${e.step}${e.summary ? `  ${e.summary}` : ''}`);
         else if (e.type === 'step-cached') say(`  cached  ${e.step}`);
-        else if (e.type === 'step-failed') say(`  FAILED  ${e.step}: ${e.error}${e.hint ? `\n          hint: ${e.hint}` : ''}`);
+        // Failures are printed even with --quiet: they are why the gate did not run.
+        else if (e.type === 'step-failed') process.stderr.write(`  FAILED  ${e.step}: ${e.error}${e.hint ? `\n          hint: ${e.hint}` : ''}\n`);
         else if (e.type === 'step-skipped') say(`  skipped ${e.step}: ${e.because}`);
       },
     });
