@@ -1,4 +1,125 @@
-// Placeholder: the ml benchmarks are added by the issue that builds that area.
+// `npm run bench ml`: training speed of the tfjs library, one line per figure:
+//   bench: ml.backend.wasm 2 threads (tfjs-backend-wasm 4.22.0, simd)
+//   bench: train.wasm.28x28.xe 720 ex/s
+//   bench: train.wasm.28x28.emd2_vs_xe 1.01 ratio
+// for every backend that starts here (tensorflow when @tensorflow/tfjs-node(-gpu) is installed, wasm, cpu)
+// × {28×28, 64×64} × every loss. A step is what the trainer does per batch: computeGradients()
+// (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus an SGD update; the model is the
+// small CNN (conv32-pool-conv64-pool-fc128, 'same' 3×3 convolutions, ReLU, 2×2 max-pool), batch 64,
+// 3 channels, 5 classes, random inputs (a step's speed does not depend on the pixels).
+// REPRO_BENCH_SECONDS sets the time per figure (default 3 s; the cpu backend gets a third of it).
+import os from 'node:os';
+import type { LossKind, LossSpec, ModelSpec } from '../ml/types.js';
+import type { BackendPreference } from '../ml/backend/index.js';
+
+const BATCH = 64;
+const CLASSES = 5;
+const SIZES = [28, 64];
+const LOSSES: LossKind[] = ['xe', 'emd2', 'xemd', 'learned', 'reg', 'sinkhorn'];
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+
 export async function bench(): Promise<void> {
-  console.log('bench: ml (none yet)');
+  const seconds = Number(process.env.REPRO_BENCH_SECONDS ?? 3);
+  const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend, shutdownBackend } = await import('../ml/backend/index.js');
+  const candidates: Array<Exclude<BackendPreference, 'auto'>> = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  for (const preference of candidates) {
+    let facts;
+    try {
+      facts = await initBackend(preference, threads);
+    } catch (error) {
+      console.log(`bench: ml.backend.${preference} skipped: ${(error as Error).message}`);
+      continue;
+    }
+    const name = facts.backend === 'tensorflow' ? `tensorflow-${facts.device}` : facts.backend;
+    console.log(`bench: ml.backend.${name} ${facts.threads} threads (${facts.backend} ${facts.backendVersion}, device ${facts.device}${facts.simd ? ', simd' : ''})`);
+    const budget = facts.backend === 'cpu' ? seconds / 3 : seconds;
+    for (const size of SIZES) {
+      for (const loss of LOSSES) {
+        const rate = await trainingRate(tf, size, { kind: loss }, budget);
+        console.log(`bench: train.${name}.${size}x${size}.${loss} ${rate.toFixed(0)} ex/s`);
+      }
+      if (size === 28 || facts.backend !== 'cpu') {
+        console.log(`bench: train.${name}.${size}x${size}.emd2_vs_xe ${(await stepTimeRatio(tf, size, budget)).toFixed(3)} ratio (EMD² step time / XE step time, interleaved, medians)`);
+      }
+    }
+    if (facts.threads > 1 && facts.backend !== 'cpu') {
+      // The same figure on one thread shows what the data-parallel workers add.
+      await initBackend(preference, 1);
+      console.log(`bench: train.${name}.28x28.xe.1thread ${(await trainingRate(tf, 28, { kind: 'xe' }, budget)).toFixed(0)} ex/s`);
+    }
+  }
+  await shutdownBackend();
+}
+
+interface Trainer {
+  step(): void;
+  dispose(): void;
+}
+
+async function trainer(tf: Tf, size: number, lossSpec: LossSpec): Promise<Trainer> {
+  const { buildModel } = await import('../ml/models.js');
+  const { makeLoss } = await import('../ml/losses.js');
+  const { computeGradients } = await import('../ml/gradients.js');
+  const spec: ModelSpec = { arch: 'small-cnn', inputShape: [size, size, 3], classes: CLASSES };
+  const model = buildModel(spec, 0);
+  const loss = makeLoss(lossSpec, CLASSES).loss;
+  const x = tf.randomUniform([BATCH, size, size, 3], -1, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
+  return {
+    step() {
+      const { grads } = computeGradients(model, loss, x, y);
+      tf.tidy(() => {
+        for (const v of model.weights.values()) v.assign(tf.sub(v, tf.mul(grads[v.name]!, 0.01)));
+      });
+      tf.dispose(Object.values(grads));
+    },
+    dispose() {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
+}
+
+/** Examples per second over `seconds` (at least 2 steps) after one warm-up step. */
+async function trainingRate(tf: Tf, size: number, lossSpec: LossSpec, seconds: number): Promise<number> {
+  const t = await trainer(tf, size, lossSpec);
+  t.step();
+  let steps = 0;
+  const t0 = performance.now();
+  while (steps < 2 || performance.now() - t0 < seconds * 1000) {
+    t.step();
+    steps++;
+  }
+  const rate = (steps * BATCH) / ((performance.now() - t0) / 1000);
+  t.dispose();
+  return rate;
+}
+
+/** EMD² over XE step time, the two alternating step by step so that load from elsewhere hits both alike. */
+async function stepTimeRatio(tf: Tf, size: number, seconds: number): Promise<number> {
+  const xe = await trainer(tf, size, { kind: 'xe' });
+  const emd2 = await trainer(tf, size, { kind: 'emd2' });
+  xe.step();
+  emd2.step();
+  const times: { xe: number[]; emd2: number[] } = { xe: [], emd2: [] };
+  const t0 = performance.now();
+  while (times.xe.length < 3 || performance.now() - t0 < seconds * 1000) {
+    for (const [name, t] of [['xe', xe], ['emd2', emd2]] as const) {
+      const s = performance.now();
+      t.step();
+      times[name].push(performance.now() - s);
+    }
+  }
+  xe.dispose();
+  emd2.dispose();
+  return median(times.emd2) / median(times.xe);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -111,13 +111,15 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
       const msg = pool[i]!.channel.receive<ToMain>();
       state[i] = msg.kind === 'logits' ? 'dlogits' : 'done';
       if (msg.kind !== 'logits') throw workerError(msg);
-      const dlogits = tf.tidy(() => {
+      const [value, grad] = tf.tidy(() => {
         const logits = tf.tensor2d(msg.logits, msg.shape, 'float32');
         const labels = tf.tensor1d(yData.slice(from, to) as Int32Array, y.dtype as 'int32');
         const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => loss(l as tf.Tensor2D, labels))(logits);
-        lossValues.push(value.dataSync()[0]!);
-        return grad.dataSync().slice() as Float32Array;
+        return [value, grad];
       });
+      lossValues.push(value.dataSync()[0]!);
+      const dlogits = grad.dataSync().slice() as Float32Array;
+      tf.dispose([value, grad]);
       pool[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
       state[i] = 'grads';
     }

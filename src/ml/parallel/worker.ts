@@ -67,19 +67,24 @@ function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, channe
   if (vars.length !== job.weights.length) throw new Error(`the replica has ${vars.length} weights, the model ${job.weights.length}`);
   tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(job.weights[i], v.shape, 'float32'))));
   if (job.dropoutSeed !== null) replica.dropoutSeed = job.dropoutSeed;
-  return tf.tidy(() => {
+  // (tf.tidy must return tensors, never typed arrays: it walks whatever it returns, element by element.)
+  const grads = tf.tidy(() => {
     const x = tf.tensor4d(job.x, job.xShape, 'float32');
     // The tape stays open while main turns our logits into dlogits; Σ logits·dlogits then has exactly
     // the batch loss's gradient with respect to every weight.
-    const { grads } = tf.variableGrads(() => {
+    const { value, grads } = tf.variableGrads(() => {
       const { logits } = replica.forward(x, true);
       channel.send({ kind: 'logits', logits: logits.dataSync() as Float32Array, shape: logits.shape } satisfies ToMain);
       const reply = channel.receive<ToWorker>();
       if (reply.kind !== 'dlogits') throw new Error(`expected dlogits, got ${reply.kind}`);
       return tf.sum(tf.mul(logits, tf.tensor2d(reply.dlogits, logits.shape)));
     }, vars);
-    return vars.map((v) => grads[v.name]!.dataSync() as Float32Array);
+    value.dispose();
+    return vars.map((v) => grads[v.name]!);
   });
+  const values = grads.map((g) => g.dataSync() as Float32Array);
+  tf.dispose(grads);
+  return values;
 }
 
 main().catch((error) => {

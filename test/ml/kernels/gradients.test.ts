@@ -25,13 +25,20 @@ function convGradsOnBackend(c: ConvCase): { dw: Float32Array; dx: Float32Array }
   const w = values(c.k * c.k * c.ci * c.co, 2);
   const out = [geometry(c.h, c.k, c.stride, c.pad).out, geometry(c.w, c.k, c.stride, c.pad).out];
   const dy = values(c.n * out[0]! * out[1]! * c.co, 3);
-  return tf.tidy(() => {
+  const [dx, dw] = tf.tidy(() => {
     const xt = tf.tensor4d(x, [c.n, c.h, c.w, c.ci]);
     const wt = tf.tensor4d(w, [c.k, c.k, c.ci, c.co]);
     const dyt = tf.tensor4d(dy, [c.n, out[0]!, out[1]!, c.co]);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dyt)))([xt, wt]);
-    return { dw: dw!.dataSync() as Float32Array, dx: dx!.dataSync() as Float32Array };
+    return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dyt)))([xt, wt]);
   });
+  return { dw: read(dw!), dx: read(dx!) };
+}
+
+/** The values of a tensor, which is then disposed. (tf.tidy must return tensors, not typed arrays: it walks its result element by element.) */
+function read(t: tf.Tensor): Float32Array {
+  const v = t.dataSync().slice() as Float32Array;
+  t.dispose();
+  return v;
 }
 
 function reference(c: ConvCase) {
@@ -61,16 +68,18 @@ function tiedInput(size: number, seed: number): Float32Array {
 }
 
 function poolGrad(c: PoolCase): Float32Array {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(tiedInput(c.shape.reduce((a, b) => a * b), 7), c.shape);
-    const y = tf.maxPool(x, c.size, c.stride, c.pad);
-    const dy = tf.tensor(values(y.size, 8), y.shape);
-    return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), dy)))(x).dataSync() as Float32Array;
-  });
+  return read(
+    tf.tidy(() => {
+      const x = tf.tensor4d(tiedInput(c.shape.reduce((a, b) => a * b), 7), c.shape);
+      const y = tf.maxPool(x, c.size, c.stride, c.pad);
+      const dy = tf.tensor(values(y.size, 8), y.shape);
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), dy)))(x);
+    }),
+  );
 }
 
 function matMulGrads(batch: number | null, m: number, k: number, n: number): { da: Float32Array; db: Float32Array; y: Float32Array } {
-  return tf.tidy(() => {
+  const [da, db, y] = tf.tidy(() => {
     const shapeA = batch ? [batch, m, k] : [m, k];
     const shapeB = batch ? [batch, k, n] : [k, n];
     const a = tf.tensor(values(shapeA.reduce((p, q) => p * q), 4), shapeA);
@@ -81,8 +90,9 @@ function matMulGrads(batch: number | null, m: number, k: number, n: number): { d
     const [da, db] = tf.grads(f)([a, b]);
     // And the transposed forms directly: (Bᵀ)ᵀ = B.
     const y = tf.matMul(a, tf.transpose(b, batch ? [0, 2, 1] : [1, 0]), false, true);
-    return { da: da!.dataSync() as Float32Array, db: db!.dataSync() as Float32Array, y: y.dataSync() as Float32Array };
+    return [da!, db!, y];
   });
+  return { da: read(da!), db: read(db!), y: read(y!) };
 }
 
 const stockPoolGrads: Float32Array[] = [];
