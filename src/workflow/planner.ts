@@ -670,7 +670,7 @@ class Planner {
       for (const p of validateWith(kind.withSchema as object, step.with, base, { stepLabel: stepId, skip: this.placeholders.get(step) ?? [] })) note(p, step.id);
       if (!kind.check) continue;
       try {
-        for (const p of kind.check(step.with, { steps: all, workflowDir: wf.dir })) {
+        for (const p of kind.check(step.with, { steps: all, workflowDir: this.wf.dir })) {
           const rel = p.path.replace(/^\/+/, '');
           note({ path: rel ? `${base}/${rel}` : base, message: `step '${stepId}': ${p.message}`, code: 'kind-check' }, step.id);
         }
