@@ -13,6 +13,8 @@ export const ExitCode = {
   CORRUPT: 5,
   /** Another repro process holds the store's lock. */
   LOCKED: 6,
+  /** The executor cannot be used: `sbatch` not found, or the Slurm controller does not answer. Nothing was submitted. */
+  EXECUTOR_UNAVAILABLE: 7,
   /** A bug in repro itself: please report it. */
   INTERNAL: 70,
   /** Interrupted by Ctrl-C / SIGTERM; the next run resumes. */

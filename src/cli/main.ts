@@ -13,6 +13,7 @@ import { compareCommand } from './commands/compare.js';
 import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
+import { execStepCommand } from './commands/exec-step.js';
 
 export const version: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     gcCommand,
     fetchCommand,
     exportCommand,
+    execStepCommand,
   ]) {
     register(program);
   }

@@ -7,7 +7,7 @@ import { resolveParams } from './params.js';
 import { planWorkflow } from './planner.js';
 import { validateWorkflowShape } from './schema.js';
 import { readWorkflowSource, type ParsedSource } from './source.js';
-import type { ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
+import type { ExecutorDecl, ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
 
 export type { Diagnostic } from './diagnostics.js';
 export { formatDiagnostic, formatDiagnostics, displayLocation, displayPath, COMMAND_LINE } from './diagnostics.js';
@@ -82,6 +82,7 @@ function toWorkflow(p: ParsedSource): Workflow {
     ...(v.title !== undefined && { title: v.title }),
     ...(v.description !== undefined && { description: v.description }),
     ...(v.paper !== undefined && { paper: v.paper as PaperRef }),
+    ...(v.executor !== undefined && { executor: v.executor as ExecutorDecl }),
     params,
     profiles,
     steps,

@@ -56,6 +56,19 @@ export interface StepDecl {
   description?: string;
 }
 
+/** The `executor:` section (schemas/workflow.schema.json): local, or Slurm with its sbatch settings. */
+export interface ExecutorDecl {
+  type?: 'local' | 'slurm';
+  partition?: string;
+  account?: string;
+  /** sbatch --time. */
+  time?: string;
+  /** More sbatch flags, as they are. */
+  flags?: string[];
+  /** Seconds between two looks at the queue. */
+  poll?: number;
+}
+
 export interface PaperRef {
   title?: string;
   authors?: string[];
@@ -79,6 +92,8 @@ export interface Workflow {
   params: Record<string, ParamDecl>;
   profiles: Record<string, ProfileDecl>;
   steps: Record<string, StepDecl>;
+  /** The workflow's `executor:` section: where steps run (the command line overrides it). */
+  executor?: ExecutorDecl;
   /** Set when the workflow came from a git URL (`repro run URL#path@rev`): recorded in run.json. */
   source?: { url: string; path: string; rev: string; commit: string };
   /** Where each node came from: a JSON-pointer-like path ('/steps/train/with/epochs') → its range. */

@@ -22,6 +22,13 @@ export interface RunOptions extends WorkflowOptions {
   waitLock?: boolean;
   /** false with --no-report: skip the report, checklist and RO-Crate at the end of the run. */
   report?: boolean;
+  /** --executor local|slurm and the Slurm settings (src/engine/executors/config.ts). */
+  executor?: string;
+  executorConfig?: string;
+  partition?: string;
+  account?: string;
+  time?: string;
+  sbatchFlag?: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -40,7 +47,13 @@ export function withRunOptions(cmd: Command): Command {
     .option('--wait-lock', 'if another repro process holds the store, wait for it instead of failing (exit 6)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'also print cached steps and every log line')
-    .option('--no-report', 'do not write report.html, report.md, the checklist and the RO-Crate next to run.json');
+    .option('--no-report', 'do not write report.html, report.md, the checklist and the RO-Crate next to run.json')
+    .option('--executor <name>', 'where steps run: local (default) or slurm (one batch job per step; docs/slurm.md)')
+    .option('--executor-config <file>', 'executor settings (type, partition, account, time, flags, poll) from a YAML file')
+    .option('--partition <name>', 'Slurm: the partition the jobs go to')
+    .option('--account <name>', 'Slurm: the account charged for the jobs')
+    .option('--time <limit>', 'Slurm: time limit of each job (e.g. 04:00:00)')
+    .option('--sbatch-flag <flag>', 'Slurm: one more sbatch flag, e.g. --sbatch-flag=--qos=high; repeatable', collect, [] as string[]);
 }
 
 /** The options every step sees as ctx.options. `remote` is set when the workflow came from a git URL. */
@@ -91,6 +104,8 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
   requireTrust(plan, stepOptions);
   checkForce(plan, opts.force ?? []);
   const jobs = parseJobs(opts.jobs);
+  const { createExecutor } = await import('../../engine/executors/config.js');
+  const executor = await createExecutor(opts, plan.workflow.executor);
   const { execute } = await import('../../engine/executor.js');
   const { TerminalRenderer, renderSummary } = await import('../render/terminal.js');
   const { jsonRenderer } = await import('../render/json.js');
@@ -125,6 +140,7 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
       stepOptions,
       command: ['repro', ...process.argv.slice(2)],
       waitLock: opts.waitLock,
+      ...(executor ? { executor } : {}),
     });
   } finally {
     terminal?.stop();
