@@ -1,7 +1,7 @@
 // The torch engine end to end: train the small CNN for two epochs on a tiny dataset, evaluate it,
 // and check the files against the shared contract (src/ml/types.ts, src/formats/metrics.ts).
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { evaluateWithTorch, trainWithTorch } from '../../src/ml/torch.js';
@@ -28,7 +28,7 @@ function config(dataset: string, root: string, over: Partial<TrainConfig> = {}):
   };
 }
 
-describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', () => {
+describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { timeout: 180_000 }, () => {
   const dataset = writeTinyDataset(join(tempDir('data'), 'tiny'));
 
   it('trains, writing model.json, weights and history.json as the contract says', async () => {
@@ -100,6 +100,30 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', () =
       expect(gd.per_epoch).toEqual(history.ground_distance);
     }
     expect(hashes[0]).toBe(hashes[1]);
+  });
+
+  it('stops the Python process on abort; a rerun resumes after the last finished epoch, bit-identically', async () => {
+    const root = tempDir('abort');
+    const controller = new AbortController();
+    const io = recordingIO({}, controller.signal);
+    // Abort once the first epoch has finished (its checkpoint is written before its progress line).
+    const record = io.progress;
+    io.progress = Object.assign((f: number | null, m: string) => {
+      record(f, m);
+      if (/^epoch 1\/3 loss/.test(m)) controller.abort();
+    }, { calls: record.calls });
+    const err = await trainWithTorch(config(dataset, root, { epochs: 3 }), io).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(existsSync(join(root, 'out', 'history.json'))).toBe(false);
+
+    const resumed = recordingIO();
+    const done = await trainWithTorch(config(dataset, root, { epochs: 3 }), resumed);
+    expect(resumed.logs.some((l) => /^resuming after epoch 1 of 3/.test(l))).toBe(true);
+    expect(readJson<TrainingHistory>(done.historyFile).epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+
+    const fresh = await trainWithTorch(config(dataset, tempDir('fresh'), { epochs: 3 }), recordingIO());
+    const weights = (dir: string) => createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex');
+    expect(weights(done.modelDir)).toBe(weights(fresh.modelDir));
   });
 
   it('reports a bad dataset as a StepError naming the file', async () => {

@@ -12,7 +12,7 @@ import { recordingIO, tempDir, torch, writeTinyDataset } from './helpers.js';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
-describe.skipIf(!torch)('replication: tfjs and torch train the same model the same way (PyTorch found)', () => {
+describe.skipIf(!torch)('replication: tfjs and torch train the same model the same way (PyTorch found)', { timeout: 180_000 }, () => {
   const dataset = writeTinyDataset(join(tempDir('repl-data'), 'tiny'));
 
   const variants: Array<[string, LossSpec, OptimizerSpec]> = [
