@@ -80,6 +80,23 @@ export async function torchPlannedFacts(options: Record<string, unknown>): Promi
   return { engine: 'torch', torch: info.torch, device: deviceFor(info, options) };
 }
 
+/**
+ * run.json's `environment.python` (src/formats/run-record.ts) for a run that used the torch engine:
+ * null when no Python with torch is found. Only runs whose steps used torch should record it.
+ */
+export async function torchEnvironment(python?: string): Promise<{ path: string; version: string; torch?: string; cuda?: boolean; device?: string; blas?: string } | null> {
+  const info = await findTorch(python);
+  if (!info) return null;
+  return {
+    path: info.python,
+    version: info.version ?? 'unknown',
+    torch: info.torch,
+    cuda: info.cuda,
+    device: info.deviceName ? `${info.device} (${info.deviceName})` : info.device,
+    ...(info.blas ? { blas: info.blas } : {}),
+  };
+}
+
 export async function trainWithTorch(config: TrainConfig, io: TrainIO): Promise<TrainOutcome> {
   const result = await runEngine('train', config, io);
   return {
