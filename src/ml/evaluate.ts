@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeJsonAtomic } from '../engine/atomic.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import type { EvaluationMetrics, PredictionsFile } from '../formats/metrics.js';
-import { initBackend, type BackendPreference } from './backend/index.js';
+import { backendFacts, initBackend, type BackendFacts, type BackendPreference } from './backend/index.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, type Normalization } from './data.js';
 import { predictClasses, predictsByRegression } from './losses.js';
 import { evaluationMetrics } from './metrics.js';
@@ -60,7 +60,7 @@ export function splitScores(model: Network, split: LoadedSplit, normalization: N
 }
 
 export async function evaluateModel(config: EvalConfig, io: TrainIO): Promise<{ metricsFile: string; predictionsFile: string; metrics: EvaluationMetrics; facts: Record<string, string | number | boolean | null> }> {
-  const facts = await initBackend((io.options.backend as BackendPreference | undefined) ?? 'auto', 1);
+  const facts = await inferenceBackend((io.options.backend as BackendPreference | undefined) ?? 'auto');
   const manifest = readManifest(config.dataset);
   const split = readSplit(config.dataset, config.split, manifest);
   const { file, model } = loadModel(config.modelDir);
@@ -93,6 +93,17 @@ export async function evaluateModel(config: EvalConfig, io: TrainIO): Promise<{ 
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Inference needs no worker threads, so a backend already running (started by a train step of the same
+ * run, perhaps with workers) is kept when it is the one asked for: restarting it with another thread count
+ * would pull the workers from under a concurrent training.
+ */
+async function inferenceBackend(preference: BackendPreference): Promise<BackendFacts> {
+  const running = await backendFacts();
+  if (running && (preference === 'auto' || running.backend === preference || (preference.startsWith('tensorflow') && running.backend === 'tensorflow'))) return running;
+  return initBackend(preference, 1);
 }
 
 /** The first `keep` of every `stride` values per row, rounded to 6 digits (JSON stays small and readable). */

@@ -33,7 +33,14 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
   const vars = [...weights.values()];
   const slotsPerWeight = spec.kind === 'adam' ? 2 : (spec.momentum ?? 0) > 0 ? 1 : 0;
   // slots[s][i]: slot s of weight i, zero-initialised (PyTorch's first momentum step v = g equals μ·0 + g).
-  const slots: tf.Variable[][] = Array.from({ length: slotsPerWeight }, () => vars.map((v) => tf.variable(tf.zerosLike(v), false)));
+  const slots: tf.Variable[][] = Array.from({ length: slotsPerWeight }, () =>
+    vars.map((v) => {
+      const zeros = tf.zerosLike(v);
+      const slot = tf.variable(zeros, false);
+      zeros.dispose();
+      return slot;
+    }),
+  );
   const wd = spec.weightDecay ?? 0;
   const momentum = spec.momentum ?? 0;
   let steps = 0;

@@ -9,7 +9,7 @@ import { writeJsonAtomic } from '../engine/atomic.js';
 import { sha256Json } from '../engine/hash.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type EpochRecord, type MetricName, type TrainingHistory } from '../formats/metrics.js';
-import { initBackend, type BackendPreference } from './backend/index.js';
+import { backendFacts, initBackend, type BackendPreference } from './backend/index.js';
 import { computeGradients } from './gradients.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch, type Normalization } from './data.js';
 import { inferSplit, splitScores } from './evaluate.js';
@@ -92,6 +92,11 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
     const started = performance.now();
     const firstEpoch = state.history.length;
     for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+      // Steps run concurrently in one process: one that restarted tfjs with another thread count would
+      // silently change how batches are cut (and the result). Fail instead of recording wrong facts.
+      if (JSON.stringify(await backendFacts()) !== JSON.stringify(facts)) {
+        throw new StepError(`the tfjs backend was restarted by another step during this training (now ${JSON.stringify(await backendFacts())})`, 'give every train step of the workflow the same resources.cpu, or run with --jobs 1');
+      }
       const epochStart = performance.now();
       loss.setEpoch(epoch);
       const lr = learningRate(config.optimizer, epoch, config.epochs);
@@ -119,6 +124,8 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         if (!Number.isFinite(value)) throw new StepError(`the training loss became ${value} at epoch ${epoch + 1}, batch ${b + 1}`, 'lower the learning rate (optimizer.lr)');
         lossSum += value * (to - from);
         io.progress((epoch + (b + 1) / batches.length) / config.epochs, `epoch ${epoch + 1}/${config.epochs} batch ${b + 1}/${batches.length}`);
+        // Let the process breathe between batches: Ctrl-C, progress rendering, other steps.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
       if (loss.needsPass(epoch)) loss.endEpoch(epoch, trainingPass(model, train, normalization));

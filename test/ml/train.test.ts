@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../../src/ml/backend/index.js';
 import { trainModel } from '../../src/ml/train.js';
 import { evaluateModel } from '../../src/ml/evaluate.js';
@@ -88,8 +89,10 @@ describe('trainModel', () => {
     }
   });
 
-  it('is deterministic: two runs with one seed give bit-identical weights and identical metrics', async () => {
+  it('is deterministic: two runs with one seed give bit-identical weights and identical metrics, and leaks no tensor', async () => {
+    const before = tf.memory().numTensors;
     const a = await trainModel(config(), io());
+    expect(tf.memory().numTensors).toBe(before);
     const b = await trainModel(config(), io());
     expect(sha(join(a.modelDir, 'weights.bin'))).toBe(sha(join(b.modelDir, 'weights.bin')));
     expect(scienceOf(readJson(b.historyFile))).toEqual(scienceOf(readJson(a.historyFile)));
