@@ -10,31 +10,36 @@ type ConvInfo = backend_util.Conv2DInfo;
  * p = (n·OH + oh)·OW + ow of images [n0, n0+count), the input value that filter tap meets there
  * (0 in the padding). With this layout the filter gradient is one plain matrix product,
  * dW[K, CO] = colsᵀ[K, P] · dy[P, CO], with no transpose of either operand.
+ * The input comes as channel planes, x transposed to [CI, N, H, W]: each row of `out` is then a
+ * shifted copy of one plane, read and written in order (reading NHWC directly jumps CI floats per
+ * element and runs several times slower).
  */
-export function im2colTransposed(x: Float32Array, info: ConvInfo, n0: number, count: number, out: Float32Array): void {
-  const { inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+export function im2colTransposed(planes: Float32Array, info: ConvInfo, n0: number, count: number, out: Float32Array): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const P = count * OH * OW;
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
+      // Input column of output column ow is ow·sw + shift; it lies inside the image for ow in [from, to).
+      const shift = kw * dw - pl;
+      const from = Math.min(OW, Math.max(0, Math.ceil(-shift / sw)));
+      const to = Math.max(from, Math.min(OW, Math.ceil((W - shift) / sw)));
       for (let ci = 0; ci < CI; ci++) {
-        const row = out.subarray(((kh * KW + kw) * CI + ci) * P, ((kh * KW + kw) * CI + ci + 1) * P);
-        let p = 0;
+        let p = ((kh * KW + kw) * CI + ci) * P;
         for (let n = n0; n < n0 + count; n++) {
-          for (let oh = 0; oh < OH; oh++) {
+          const plane = (ci * N + n) * H * W;
+          for (let oh = 0; oh < OH; oh++, p += OW) {
             const ih = oh * sh + kh * dh - pt;
             if (ih < 0 || ih >= H) {
-              row.fill(0, p, p + OW);
-              p += OW;
+              for (let ow = 0; ow < OW; ow++) out[p + ow] = 0;
               continue;
             }
-            const rowBase = (n * H + ih) * W;
-            for (let ow = 0; ow < OW; ow++, p++) {
-              const iw = ow * sw + kw * dw - pl;
-              row[p] = iw >= 0 && iw < W ? x[(rowBase + iw) * CI + ci] : 0;
-            }
+            const src = plane + ih * W + shift;
+            for (let ow = 0; ow < from; ow++) out[p + ow] = 0;
+            for (let ow = from; ow < to; ow++) out[p + ow] = planes[src + ow * sw]!;
+            for (let ow = to; ow < OW; ow++) out[p + ow] = 0;
           }
         }
       }
@@ -80,7 +85,7 @@ export function insertZeros(dy: Float32Array, N: number, OH: number, OW: number,
 /**
  * Max-pool gradient: each output's dy goes to the first maximum of its window, scanning rows then
  * columns with a strict '>' (tfjs's cpu kernel does the same, which matters on ties such as ReLU zeros).
- * `dx` must be zeroed by the caller.
+ * Every element of `dx` is written.
  */
 export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInfo, dx: Float32Array): void {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
@@ -88,9 +93,13 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInf
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   if (KH === 2 && KW === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && pt === 0 && pl === 0 && 2 * OH <= H && 2 * OW <= W) {
+    // Windows tile the input: each element gets its value written once; only an odd last row or
+    // column, which no window covers, needs zeros.
+    if (2 * OH !== H || 2 * OW !== W) dx.fill(0);
     maxPool2x2Backprop(x, dy, N, H, W, C, OH, OW, dx);
     return;
   }
+  dx.fill(0);
   const best = new Float32Array(C);
   const arg = new Int32Array(C);
   for (let n = 0; n < N; n++) {
@@ -143,10 +152,10 @@ function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: num
           const vd = x[d + c];
           if (vd > m) at = 3;
           const gv = dy[g + c];
-          dx[a + c] += at === 0 ? gv : 0;
-          dx[b + c] += at === 1 ? gv : 0;
-          dx[c0 + c] += at === 2 ? gv : 0;
-          dx[d + c] += at === 3 ? gv : 0;
+          dx[a + c] = at === 0 ? gv : 0;
+          dx[b + c] = at === 1 ? gv : 0;
+          dx[c0 + c] = at === 2 ? gv : 0;
+          dx[d + c] = at === 3 ? gv : 0;
         }
       }
     }

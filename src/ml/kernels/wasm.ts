@@ -6,6 +6,7 @@
 //   Conv2DBackpropInput   dy (zeros inserted if strided) ⊛ flipped W    → Conv2D (XNNPACK)
 //   BatchMatMul ᵀ         transpose the operand (wasm Transpose), then the untransposed product
 //   MaxPoolGrad, Sum over leading axes (bias gradients): one JS pass over the heap.
+//   Identity (tfjs clones every tensor saved for the backward pass): shares the data, as cpu does.
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -54,12 +55,13 @@ export function registerWasmKernels(): void {
     const K = info.filterHeight * info.filterWidth * info.inChannels;
     const perImage = K * OH * OW;
     const chunk = Math.max(1, Math.min(N, Math.floor(MAX_COLS / perImage)));
+    const planes = transpose({ inputs: { x }, backend: be, attrs: { perm: [3, 0, 1, 2] } }); // [CI, N, H, W]
     let total: Info | null = null;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const count = Math.min(chunk, N - n0);
       const P = count * OH * OW;
       const cols = be.makeOutput([1, K, P], 'float32');
-      im2colTransposed(heap(be, x), info, n0, count, heap(be, cols));
+      im2colTransposed(heap(be, planes), info, n0, count, heap(be, cols));
       const dyChunk: Info = n0 === 0 && count === N ? view(dy, [1, P, CO]) : sliceRows(be, dy, n0 * OH * OW * CO, P * CO, [1, P, CO]);
       const part = matMul(be, cols, dyChunk);
       be.disposeData(cols.dataId);
@@ -73,6 +75,7 @@ export function registerWasmKernels(): void {
         total = sum;
       }
     }
+    be.disposeData(planes.dataId);
     return view(total!, filterShape);
   };
 
@@ -114,9 +117,7 @@ export function registerWasmKernels(): void {
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const dx = be.makeOutput(input.shape, 'float32');
-    const out = heap(be, dx);
-    out.fill(0);
-    maxPoolBackprop(heap(be, input), heap(be, dy), info, out);
+    maxPoolBackprop(heap(be, input), heap(be, dy), info, heap(be, dx));
     return dx;
   };
 
@@ -155,6 +156,15 @@ export function registerWasmKernels(): void {
     return out;
   };
 
+  // tfjs clones every tensor a gradient will need (saveTensorsForBackwardMode); the stock wasm Identity
+  // copies the data, the cpu backend's shares it. Tensors are immutable, so sharing is what we do too.
+  const identity: Kernel = ({ inputs, backend }) => {
+    const { x } = inputs as { x: Info };
+    (backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+
+  replaceKernel('Identity', identity);
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('Conv2DBackpropInput', backpropInput);
   replaceKernel('MaxPoolGrad', maxPoolGrad);
