@@ -321,8 +321,7 @@ def seed_everything(seed, device):
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     if device.type == 'cuda':
-        # cuBLAS needs this workspace setting to be deterministic; set before the first cuBLAS call.
-        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        # (CUBLAS_WORKSPACE_CONFIG is set by main.py before torch starts.)
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
     torch.use_deterministic_algorithms(True, warn_only=device.type == 'cuda')

@@ -15,18 +15,20 @@ const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) 
 describe.skipIf(!torch)('replication: tfjs and torch train the same model the same way (PyTorch found)', { timeout: 180_000 }, () => {
   const dataset = writeTinyDataset(join(tempDir('repl-data'), 'tiny'));
 
-  const variants: Array<[string, LossSpec, OptimizerSpec]> = [
+  const variants: Array<[string, LossSpec, OptimizerSpec, TrainConfig['augment']?]> = [
     ['xemd; sgd, nesterov, weight decay, step schedule', { kind: 'xemd', omega: 2, mu: 0.25 },
       { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3, schedule: { kind: 'step', every: 1, gamma: 0.5 } }],
     ['emd2; adam, cosine schedule', { kind: 'emd2' }, { kind: 'adam', lr: 0.01, schedule: { kind: 'cosine' } }],
     ['learned D, 1 warm-up epoch, auto α; sgd', { kind: 'learned', warmupEpochs: 1, alpha: 'auto' }, { kind: 'sgd', lr: 0.05, momentum: 0.9 }],
+    ['xe; random crop 8→6 and mirror', { kind: 'xe' }, { kind: 'sgd', lr: 0.05, momentum: 0.9 }, { mirror: true, randomCrop: true }],
   ];
 
-  it.each(variants)('%s: same train loss per epoch, same val metrics, same final weights to float32 noise', async (_name, loss, optimizer) => {
+  it.each(variants)('%s: same train loss per epoch, same val metrics, same final weights to float32 noise', async (_name, loss, optimizer, augment) => {
     const config = (engine: string): TrainConfig => ({
       dataset,
       splits: { train: 'train', val: 'val' },
-      model: { arch: 'small-cnn', inputShape: [8, 8, 3], classes: 5, width: 0.25 },
+      model: { arch: 'small-cnn', inputShape: augment?.randomCrop ? [6, 6, 3] : [8, 8, 3], classes: 5, width: 0.25 },
+      ...(augment ? { augment } : {}),
       loss,
       optimizer,
       epochs: 2,
