@@ -120,7 +120,6 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       store: store.root,
       environment: await envPromise,
       steps: [],
-      ...(executor.describe ? { executor: executor.describe() } : {}),
     };
     const writeRecord = () => writeFileAtomic(recordPath, secrets.maskJsonText(JSON.stringify(record, null, 2)) + '\n');
     writeRecord();
@@ -181,6 +180,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       lookupKind,
     };
     await executor.open(run);
+    if (executor.describe) record.executor = executor.describe();
 
     const finish = (st: StepState, status: StepStatus, rec: Partial<StepRecord>) => {
       st.status = status;

@@ -7,13 +7,15 @@
 // Failures: a failed job's dependents are cancelled (scancel) and reported skipped; a job that a
 // node failure or preemption ended (NODE_FAIL, PREEMPTED, BOOT_FAIL) is submitted once more and
 // its dependents re-pointed at the new job; Ctrl-C cancels every job of the run.
-import { mkdirSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import type { RunEvent } from '../events.js';
 import type { StepExecutorRecord } from '../../formats/run-record.js';
 import { writeFileAtomic } from '../atomic.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './types.js';
+import { logFileOf } from './step.js';
 import { jobFile, jobsDir, readJson, secretParamValues, serializablePlan, writeJson, SECRET_PARAMS_ENV, JOB_SPEC_FORMAT, type JobResult, type JobSpec, type JobTask } from './job-files.js';
 import {
   commandFailure,
@@ -274,7 +276,11 @@ export class SlurmExecutor implements StepExecutor {
       const asked = [`cpus-per-task ${Math.max(1, Math.ceil(r?.cpu ?? 1))}`, r?.memory ? `mem ${Math.ceil(r.memory / 1024 / 1024)}M` : '', r?.gpu ? `gpu ${r.gpu}` : '']
         .filter(Boolean)
         .join(', ');
-      throw new CliError(e.message, e.exitCode, e.hint ?? `the step asks for ${asked}${this.options.partition ? ` in partition ${this.options.partition}` : ''}; lower its \`resources\` or choose another partition (sinfo -o '%P %c %m %G' lists them)`);
+      // Slurm refused what the workflow asks for: point at the step's `resources`.
+      const wf = this.run.plan.workflow;
+      const range = wf.ranges.get(`/steps/${job.task.step.stepId}/resources`) ?? wf.ranges.get(`/steps/${job.task.step.stepId}`);
+      const at = e.exitCode === ExitCode.INVALID && range ? `${relative(process.cwd(), range.file) || range.file}:${range.start.line}:${range.start.column}: ` : '';
+      throw new CliError(at + e.message, e.exitCode, e.hint ?? `the step asks for ${asked}${this.options.partition ? ` in partition ${this.options.partition}` : ''}; lower its \`resources\` or choose another partition (sinfo -o '%P %c %m %G' lists them)`);
     }
   }
 
@@ -389,8 +395,13 @@ export class SlurmExecutor implements StepExecutor {
   private async ended(job: Job, st: JobState): Promise<void> {
     const { step } = job.task;
     this.relayEvents(job);
-    const result = readJson<JobResult>(jobFile(this.run.runDir, step.id, 'result.json'));
+    let result = readJson<JobResult>(jobFile(this.run.runDir, step.id, 'result.json'));
     if (!result && st.state === 'COMPLETED' && ++job.resultWaits < 10) return;
+    // A job killed from outside (node failure, preemption, time limit, scancel) may still have
+    // written a result: the step saw its command die. The job's end is the real cause.
+    const killed = st.state !== 'COMPLETED' && st.state !== 'FAILED';
+    const stepLog = result && ((killed && result.status === 'failed') || result.status === 'interrupted') ? result : null;
+    if (stepLog) result = null;
     if (!result && REQUEUE_STATES.has(st.state) && job.attempts < 2 && !this.interrupting && !this.stopping) {
       await this.requeue(job, st);
       return;
@@ -398,7 +409,7 @@ export class SlurmExecutor implements StepExecutor {
     job.state = st;
     const where = this.record(job, st, result?.executor.node);
     let outcome: StepOutcome;
-    if (result && !(result.status === 'interrupted' && !this.interrupting)) {
+    if (result) {
       outcome = {
         status: result.status,
         ...(result.components ? { resolved: { with: {}, components: result.components, fingerprint: result.fingerprint, inputs: result.inputs } } : {}),
@@ -412,9 +423,10 @@ export class SlurmExecutor implements StepExecutor {
         executor: where,
       };
     } else {
-      outcome = { ...this.failedOutcome(job, this.explainEnd(job, st, result)), executor: where };
-      if (result?.components) outcome.resolved = { with: {}, components: result.components, fingerprint: result.fingerprint, inputs: result.inputs };
-      if (result?.logFile) outcome.logFile = result.logFile;
+      outcome = { ...this.failedOutcome(job, this.explainEnd(job, st, stepLog)), executor: where };
+      if (stepLog?.components) outcome.resolved = { with: {}, components: stepLog.components, fingerprint: stepLog.fingerprint, inputs: stepLog.inputs };
+      if (stepLog?.logFile) outcome.logFile = stepLog.logFile;
+      if (stepLog?.startedAt) Object.assign(outcome, { startedAt: stepLog.startedAt, finishedAt: stepLog.finishedAt, durationMs: stepLog.durationMs });
     }
     job.settle(outcome);
     if (outcome.status !== 'succeeded' && outcome.status !== 'cached') await this.cancelDependents(job);
@@ -452,7 +464,13 @@ export class SlurmExecutor implements StepExecutor {
     const { step } = job.task;
     const old = job.jobId!;
     const now = new Date().toISOString();
-    this.run.emit({ type: 'step-log', step: step.id, line: `# Slurm job ${old} ended ${st.state}${st.nodes ? ` on ${st.nodes}` : ''}: submitting the step once more`, time: now });
+    const line = `# Slurm job ${old} ended ${st.state}${st.nodes ? ` on ${st.nodes}` : ''}: submitting the step once more`;
+    try {
+      appendFileSync(logFileOf(this.run.runDir, step.id), line + '\n');
+    } catch {
+      /* the log is a courtesy */
+    }
+    this.run.emit({ type: 'step-log', step: step.id, line, time: now });
     job.requeuedFrom.push(old);
     job.attempts++;
     job.resultWaits = 0;
