@@ -97,31 +97,71 @@ export interface SinkhornOptions {
 
 /**
  * Entropic OT between p and q [N, C] by Sinkhorn scaling (Frogner et al. 2015), batch mean of
- * ⟨T, M⟩ + (1/λ) Σ T log T. Plain (not log-domain) scaling, clamped: λ · max M ≤ 80 is checked by
- * lossSpecProblems, so K = exp(−λM) has no zero entry in float32.
+ * ⟨T, M⟩ + (1/λ) Σ T log T. The scaling runs in float64 plain JS (N×C×C is tiny; a tensor op per
+ * iteration would cost more than the network), and the gradient with respect to p is the dual
+ * potential α = (1/λ) log u — exact at convergence (envelope theorem), Frogner et al.'s gradient; its
+ * additive constant is irrelevant, the softmax Jacobian removes it. q is a constant (the target).
  */
 export function sinkhornFromProbs(p: tf.Tensor2D, q: tf.Tensor2D, options: SinkhornOptions = {}): tf.Scalar {
-  const C = p.shape[1];
+  const [N, C] = p.shape;
   const lambda = options.lambda ?? 1;
   const iterations = options.iterations ?? 100;
   const positions = options.positions ?? unitPositions(C);
-  const cost = positions.map((a) => positions.map((b) => Math.abs(a - b)));
-  return tf.tidy(() => {
-    const M = tf.tensor2d(cost);
-    const K = tf.exp(tf.mul(M, -lambda));
-    const Kt = tf.transpose(K);
-    let v: tf.Tensor2D = tf.onesLike(q);
-    let u: tf.Tensor2D = p;
-    for (let it = 0; it < iterations; it++) {
-      // (K v)_i for every sample is v·Kᵀ; (Kᵀ u)_j is u·K.
-      u = tf.div(p, tf.maximum(tf.matMul(v, Kt), TINY));
-      v = tf.div(q, tf.maximum(tf.matMul(u, K), TINY));
-    }
-    const T = tf.mul(tf.mul(tf.expandDims(u, 2), tf.expandDims(K, 0)), tf.expandDims(v, 1));
-    const transport = tf.sum(tf.mul(T, tf.expandDims(M, 0)), [1, 2]);
-    const negEntropy = tf.sum(tf.mul(T, tf.log(tf.maximum(T, TINY))), [1, 2]);
-    return tf.mean(tf.add(transport, tf.div(negEntropy, lambda)));
+  const qv = q.dataSync();
+  const entropic = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const probs = inputs[0] as tf.Tensor;
+    const { values, potentials } = sinkhornJs(probs.dataSync(), qv, N, C, positions, lambda, iterations);
+    const value = tf.scalar(values.reduce((a, b) => a + b, 0) / N);
+    const gradient = Float32Array.from(potentials, (a) => a / N);
+    return { value, gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor2d(gradient, [N, C], 'float32')) };
   });
+  return entropic(p) as tf.Scalar;
+}
+
+/** Per-sample entropic OT values and dual potentials α = (1/λ) log u, rows of p and q [N×C] row-major. */
+export function sinkhornJs(
+  p: ArrayLike<number>,
+  q: ArrayLike<number>,
+  N: number,
+  C: number,
+  positions: readonly number[],
+  lambda: number,
+  iterations: number,
+): { values: number[]; potentials: Float64Array } {
+  const M = positions.map((a) => positions.map((b) => Math.abs(a - b)));
+  const K = M.map((row) => row.map((m) => Math.exp(-lambda * m)));
+  const values: number[] = [];
+  const potentials = new Float64Array(N * C);
+  const u = new Float64Array(C);
+  const v = new Float64Array(C);
+  for (let n = 0; n < N; n++) {
+    const pn = (i: number) => p[n * C + i];
+    const qn = (j: number) => q[n * C + j];
+    v.fill(1);
+    for (let it = 0; it < iterations; it++) {
+      for (let i = 0; i < C; i++) {
+        let kv = 0;
+        for (let j = 0; j < C; j++) kv += K[i][j] * v[j];
+        u[i] = pn(i) / Math.max(kv, TINY);
+      }
+      for (let j = 0; j < C; j++) {
+        let ku = 0;
+        for (let i = 0; i < C; i++) ku += K[i][j] * u[i];
+        v[j] = qn(j) / Math.max(ku, TINY);
+      }
+    }
+    let value = 0;
+    for (let i = 0; i < C; i++) {
+      for (let j = 0; j < C; j++) {
+        const t = u[i] * K[i][j] * v[j];
+        if (t > 0) value += t * M[i][j] + (t * Math.log(t)) / lambda;
+      }
+      // A zero probability has a −∞ potential; any finite value gives the same gradient through the softmax.
+      potentials[n * C + i] = Math.log(Math.max(u[i], TINY)) / lambda;
+    }
+    values.push(value);
+  }
+  return { values, potentials };
 }
 
 /** Sinkhorn loss of the softmax against the one-hot labels. */

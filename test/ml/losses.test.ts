@@ -263,6 +263,12 @@ describe('sinkhorn', () => {
     expectClose(autodiff(loss, LOGITS, LABELS), finiteDifferences(loss, LOGITS, LABELS), 2e-3);
   });
 
+  it('has the gradient of the converged entropic OT (dual potential) for soft targets too', () => {
+    const q = [[0.3, 0.02, 0.5, 0.08, 0.1], [0.1, 0.1, 0.1, 0.1, 0.6], [0.2, 0.2, 0.2, 0.2, 0.2]];
+    const loss: Loss = (zz) => sinkhornFromProbs(tf.softmax(zz) as tf.Tensor2D, tf.tensor2d(q), { lambda: 2, iterations: 500 });
+    expectClose(autodiff(loss, LOGITS, LABELS), finiteDifferences(loss, LOGITS, LABELS), 2e-3);
+  });
+
   it('rejects a λ that underflows the kernel', () => {
     expect(lossSpecProblems({ kind: 'sinkhorn', lambda: 30 }, 5).map((p) => p.path)).toEqual(['lambda']);
     expect(lossSpecProblems({ kind: 'sinkhorn', lambda: 10 }, 5)).toEqual([]);
