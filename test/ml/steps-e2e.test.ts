@@ -131,11 +131,10 @@ describe('train and evaluate steps under repro run', () => {
 
   it('rejects a bad loss at plan time with the position of the field (exit 2)', () => {
     const dir = tempDir('repro-ml-e2e-');
-    workflow(dir, `{kind: xemd, alpha: auto, warmupEpochs: 2}`);
+    workflow(dir, `{kind: emd2, positions: [0, 1, 3, 2, 4]}`);
     const r = repro(dir, ['validate', 'wf.yaml']);
     expect(r.code, r.out).toBe(2);
-    expect(r.out).toMatch(/wf\.yaml:\d+:\d+/);
-    expect(r.out).toMatch(/warm-up of 2 epochs leaves none of the 2 epochs/);
+    expect(r.out).toMatch(/wf\.yaml:21:\d+: error: .*class positions must be strictly increasing/);
     expect(r.out).not.toMatch(/\n\s+at /);
   });
 });
