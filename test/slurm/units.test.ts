@@ -1,0 +1,116 @@
+// The Slurm executor's parts that need no cluster: parsing Slurm's output, the job files'
+// secret handling, where the executor settings come from. Always run.
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseConfig, parseJobComp, parseSqueue, slurmSays, commandFailure, SlurmCommandError } from '../../src/engine/executors/slurm-commands.js';
+import { restorePlan, serializablePlan } from '../../src/engine/executors/job-files.js';
+import { executorSettings, readExecutorConfig } from '../../src/engine/executors/config.js';
+import { CliError, ExitCode } from '../../src/cli/exit-codes.js';
+import { makePlan, tempProject } from '../engine/helpers.js';
+
+describe('Slurm output parsing', () => {
+  it('reads squeue lines, jobcomp records and scontrol config', () => {
+    const q = parseSqueue('12|RUNNING|node7|None\n13|PENDING||Dependency\n14|CANCELLED+|(null)|DependencyNeverSatisfied\n');
+    expect(q.get('12')).toEqual({ id: '12', state: 'RUNNING', nodes: 'node7', reason: 'None' });
+    expect(q.get('13')!.reason).toBe('Dependency');
+    expect(q.get('14')!.state).toBe('CANCELLED');
+    expect(q.get('14')!.nodes).toBe('');
+
+    const comp =
+      'JobId=7 UserId=root(0) GroupId=root(0) Name=repro:wf:a JobState=COMPLETED Partition=debug NodeList=vm ExitCode=0:0 \n' +
+      'JobId=8 UserId=root(0) GroupId=root(0) Name=repro:wf:b JobState=FAILED Partition=debug NodeList=vm ExitCode=1:0 \n' +
+      'JobId=9 UserId=root(0) Name=x JobState=COMPLETED NodeList=vm\n';
+    const c = parseJobComp(comp, new Set(['7', '8']));
+    expect([...c.keys()]).toEqual(['7', '8']);
+    expect(c.get('8')).toMatchObject({ state: 'FAILED', nodes: 'vm', exitCode: '1:0' });
+
+    const cfg = parseConfig('Configuration data as of 2026-01-01\nJobCompLoc              = /var/lib/x/jobcomp.txt\nJobCompType             = jobcomp/filetxt\n');
+    expect(cfg.JobCompLoc).toBe('/var/lib/x/jobcomp.txt');
+    expect(cfg.JobCompType).toBe('jobcomp/filetxt');
+  });
+
+  it("quotes Slurm's own message; a controller that does not answer is exit 7, a refusal exit 2", () => {
+    expect(slurmSays('sbatch: error: invalid partition specified: nope\nsbatch: error: Batch job submission failed: Invalid partition name specified')).toBe(
+      'invalid partition specified: nope; Batch job submission failed: Invalid partition name specified',
+    );
+    const down = commandFailure(new SlurmCommandError('sinfo', 'slurm_load_partitions: Unable to contact slurm controller (connect failure)', false), 'x');
+    expect(down.exitCode).toBe(ExitCode.EXECUTOR_UNAVAILABLE);
+    const refused = commandFailure(new SlurmCommandError('sbatch', 'sbatch: error: Batch job submission failed: Requested node configuration is not available', false), 'submitting a');
+    expect(refused.exitCode).toBe(ExitCode.INVALID);
+    expect(refused.message).toBe('submitting a: Slurm says: Batch job submission failed: Requested node configuration is not available');
+  });
+});
+
+describe('job files', () => {
+  it('keep secret param values out of the spec and give them back in the job', () => {
+    const p = tempProject('repro-slurm-');
+    const secret = 'hunter2-secret-value';
+    const plan = makePlan(
+      p,
+      [
+        { id: 'a', with: { command: `curl -H "Authorization: Bearer ${secret}" x`, env: { T: secret, N: 7 } }, outputs: { out: 'o' } },
+        { id: 'b', with: { command: 'echo', env: { PIN: 1234 } }, outputs: { out: 'o' } },
+      ],
+      { params: { token: secret, pin: 1234, epochs: 3 }, secretParams: ['token', 'pin'] },
+    );
+    const text = JSON.stringify(serializablePlan(plan));
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('1234');
+    expect(text).toContain('"epochs":3');
+    const back = restorePlan(JSON.parse(text), { token: secret, pin: 1234 });
+    expect(back.steps).toEqual(plan.steps);
+    expect(back.params).toEqual(plan.params);
+    expect(back.secretParams).toEqual(['token', 'pin']);
+    expect(back.workflow.ranges).toBeInstanceOf(Map);
+  });
+});
+
+describe('executor settings', () => {
+  it('command line over config file over the workflow; local by default', async () => {
+    const p = tempProject('repro-slurm-');
+    const file = join(p, 'cluster.yaml');
+    writeFileSync(file, 'executor:\n  type: slurm\n  partition: gpu\n  time: "01:00:00"\n  flags: ["--qos=low"]\n');
+    expect((await executorSettings({}, undefined)).type).toBe('local');
+    expect(await executorSettings({}, { type: 'slurm', partition: 'cpu', account: 'lab' })).toEqual({ type: 'slurm', partition: 'cpu', account: 'lab' });
+    expect(await executorSettings({ executorConfig: file }, { type: 'slurm', partition: 'cpu', account: 'lab' })).toEqual({
+      type: 'slurm',
+      partition: 'gpu',
+      account: 'lab',
+      time: '01:00:00',
+      flags: ['--qos=low'],
+    });
+    expect(await executorSettings({ executorConfig: file, partition: 'big', sbatchFlag: ['--exclusive'] }, undefined)).toMatchObject({ partition: 'big', flags: ['--exclusive'] });
+    // --executor local wins over a workflow that asks for Slurm.
+    expect((await executorSettings({ executor: 'local' }, { type: 'slurm' })).type).toBe('local');
+  });
+
+  it('refuses an unknown executor, Slurm options without Slurm, and a bad config file', async () => {
+    const p = tempProject('repro-slurm-');
+    await expect(executorSettings({ executor: 'k8s' }, undefined)).rejects.toThrow("--executor must be local or slurm, got 'k8s'");
+    const err = await executorSettings({ partition: 'gpu' }, undefined).catch((e) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect(err.message).toBe('--partition only apply to the Slurm executor');
+    const bad = join(p, 'bad.yaml');
+    writeFileSync(bad, 'type: slurm\npartiton: gpu\n');
+    await expect(readExecutorConfig(bad)).rejects.toThrow('unknown executor setting `partiton`');
+    await expect(readExecutorConfig(join(p, 'missing.yaml'))).rejects.toThrow('no such file');
+  });
+});
+
+describe('repro exec-step', () => {
+  it('refuses a directory that is not a run with jobs (exit 2, no stack trace)', () => {
+    const p = tempProject('repro-slurm-');
+    const r = spawnSync(process.execPath, ['bin/repro.js', 'exec-step', p, 'a'], { encoding: 'utf8' });
+    expect(r.status).toBe(ExitCode.INVALID);
+    expect(r.stderr).toContain('is not a run with jobs');
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('is hidden from --help', () => {
+    const r = spawnSync(process.execPath, ['bin/repro.js', '--help'], { encoding: 'utf8' });
+    expect(r.stdout).toContain('run');
+    expect(r.stdout).not.toContain('exec-step');
+  });
+});
