@@ -20,6 +20,10 @@ export function im2colTransposed(planes: Float32Array, info: ConvInfo, n0: numbe
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const P = count * OH * OW;
+  if (sh === 1 && sw === 1 && OH === H && OW === W) {
+    im2colTransposedSame(planes, info, n0, count, out);
+    return;
+  }
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
       // Input column of output column ow is ow·sw + shift; it lies inside the image for ow in [from, to).
@@ -40,6 +44,49 @@ export function im2colTransposed(planes: Float32Array, info: ConvInfo, n0: numbe
             for (let ow = 0; ow < from; ow++) out[p + ow] = 0;
             for (let ow = from; ow < to; ow++) out[p + ow] = planes[src + ow * sw]!;
             for (let ow = to; ow < OW; ow++) out[p + ow] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Stride 1 with output size = input size ('same'): in flat (n, h, w) order, a row of colsᵀ is the
+ * channel plane shifted by δ = dH·W + dW, so it is one block copy; then the taps that fall in the
+ * padding (rows past the top or bottom of their image, columns that wrapped into the next row) are
+ * zeroed. Several times faster than gathering element by element.
+ */
+function im2colTransposedSame(planes: Float32Array, info: ConvInfo, n0: number, count: number, out: Float32Array): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, filterHeight: KH, filterWidth: KW, dilationHeight: dh, dilationWidth: dw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const Q = count * H * W;
+  for (let kh = 0; kh < KH; kh++) {
+    const dH = kh * dh - pt;
+    for (let kw = 0; kw < KW; kw++) {
+      const dW = kw * dw - pl;
+      const delta = dH * W + dW;
+      const lo = Math.min(Q, Math.max(0, -delta));
+      const hi = Math.max(lo, Math.min(Q, Q - delta));
+      for (let ci = 0; ci < CI; ci++) {
+        const row = ((kh * KW + kw) * CI + ci) * Q;
+        const src = (ci * N + n0) * H * W + delta;
+        out.fill(0, row, row + lo);
+        out.set(planes.subarray(src + lo, src + hi), row + lo);
+        out.fill(0, row + hi, row + Q);
+        // (Plain loops: these runs are a few elements long, shorter than a fill() call's overhead.)
+        const left = Math.min(W, Math.max(0, -dW));
+        const right = W - Math.min(W, Math.max(0, dW));
+        for (let n = 0; n < count; n++) {
+          for (let oh = 0; oh < H; oh++) {
+            const at = row + (n * H + oh) * W;
+            if (oh + dH < 0 || oh + dH >= H) {
+              for (let i = at; i < at + W; i++) out[i] = 0;
+            } else {
+              for (let i = at; i < at + left; i++) out[i] = 0;
+              for (let i = at + right; i < at + W; i++) out[i] = 0;
+            }
           }
         }
       }
@@ -142,16 +189,21 @@ function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: num
         const g = ((n * OH + oh) * OW + ow) * C;
         for (let c = 0; c < C; c++) {
           // First value > −∞ that beats all before it, in scan order a, b, c0, d (as in the general loop).
-          let m = x[a + c];
+          let m = x[a + c]!;
           let at = m > -Infinity ? 0 : -1;
           if (at < 0) m = -Infinity;
-          const vb = x[b + c];
-          if (vb > m) { m = vb; at = 1; }
-          const vc = x[c0 + c];
-          if (vc > m) { m = vc; at = 2; }
-          const vd = x[d + c];
-          if (vd > m) at = 3;
-          const gv = dy[g + c];
+          const vb = x[b + c]!;
+          if (vb > m) {
+            m = vb;
+            at = 1;
+          }
+          const vc = x[c0 + c]!;
+          if (vc > m) {
+            m = vc;
+            at = 2;
+          }
+          if (x[d + c]! > m) at = 3;
+          const gv = dy[g + c]!;
           dx[a + c] = at === 0 ? gv : 0;
           dx[b + c] = at === 1 ? gv : 0;
           dx[c0 + c] = at === 2 ? gv : 0;
