@@ -29,10 +29,12 @@ export const evaluateStep: StepKind<EvaluateWith> = {
   withSchema,
   outputs: ['metrics', 'predictions'],
 
-  plannedFacts(_w, options): ExecutionFacts {
+  async plannedFacts(_w, options): Promise<ExecutionFacts> {
     // The model (hence its engine) is another step's output, unknown at plan time; a tfjs model's
-    // numbers may differ in the last bits between backends, so the backend enters the fingerprint.
-    return { backend: typeof options.backend === 'string' ? options.backend : 'auto' };
+    // numbers may differ in the last bits between backends, so the backend that will run enters the fingerprint.
+    const { plannedBackend } = await import('../ml/backend/index.js');
+    const planned = plannedBackend(typeof options.backend === 'string' ? (options.backend as never) : 'auto');
+    return { backend: planned.backend, device: planned.device };
   },
 
   async run(ctx, w) {
