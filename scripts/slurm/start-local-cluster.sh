@@ -31,7 +31,16 @@ node_idle() {
   SLURM_CONF="$conf" sinfo -h -N -o '%T' 2>/dev/null | grep -q -E '^(idle|mixed|allocated)'
 }
 
-if [ -f "$conf" ] && node_idle; then
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+marker='# Written by scripts/slurm/start-local-cluster.sh'
+
+if [ -f "$conf" ] && ! head -n 1 "$conf" | grep -qF "$marker"; then
+  # Someone's real cluster: use it if it answers, never overwrite its configuration.
+  if node_idle; then echo "start-local-cluster: a cluster configured by $conf answers: using it"; exit 0; fi
+  die "$conf was not written by this script and its controller does not answer; set SLURM_CONF to another path to start a local cluster"
+fi
+# Ours and running (asking sinfo only then: with no controller it waits for MessageTimeout).
+if alive "$state/slurmctld.pid" && alive "$state/slurmd.pid" && node_idle; then
   echo "start-local-cluster: already running ($conf)"
   exit 0
 fi
@@ -67,7 +76,7 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 cat > "$conf.tmp.$$" <<CONF
-# Written by scripts/slurm/start-local-cluster.sh: a one-node cluster on $host.
+$marker: a one-node cluster on $host.
 ClusterName=repro-local
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
@@ -82,6 +91,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=$mem_per_cpu
 SchedulerType=sched/backfill
+# Refuse at submission what the partition can never run (Slurm's own message), instead of a job
+# pending forever with Reason=PartitionConfig.
+EnforcePartLimits=ALL
 JobCompType=jobcomp/filetxt
 JobCompLoc=$state/jobcomp.txt
 AccountingStorageType=accounting_storage/none
@@ -103,14 +115,12 @@ mv "$conf.tmp.$$" "$conf"
 # Debian's slurmd reads cgroup.conf only with cgroup plugins; none are configured here.
 
 export SLURM_CONF="$conf"
-if [ -f "$state/slurmctld.pid" ] && kill -0 "$(cat "$state/slurmctld.pid")" 2>/dev/null; then
+if alive "$state/slurmctld.pid"; then
   scontrol reconfigure >/dev/null 2>&1 || true
 else
   slurmctld -f "$conf"
 fi
-if ! { [ -f "$state/slurmd.pid" ] && kill -0 "$(cat "$state/slurmd.pid")" 2>/dev/null; }; then
-  slurmd -f "$conf"
-fi
+alive "$state/slurmd.pid" || slurmd -f "$conf"
 
 i=0
 until node_idle; do

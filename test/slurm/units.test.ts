@@ -91,7 +91,7 @@ describe('executor settings', () => {
     await expect(executorSettings({ executor: 'k8s' }, undefined)).rejects.toThrow("--executor must be local or slurm, got 'k8s'");
     const err = await executorSettings({ partition: 'gpu' }, undefined).catch((e) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect(err.message).toBe('--partition only apply to the Slurm executor');
+    expect(err.message).toBe('--partition: only for the Slurm executor');
     const bad = join(p, 'bad.yaml');
     writeFileSync(bad, 'type: slurm\npartiton: gpu\n');
     await expect(readExecutorConfig(bad)).rejects.toThrow('unknown executor setting `partiton`');

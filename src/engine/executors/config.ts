@@ -67,7 +67,7 @@ export async function executorSettings(opts: ExecutorCliOptions, workflow: Execu
   };
   if (type === 'local' && Object.keys(cli).length) {
     const given = Object.keys(cli).map((k) => `--${k === 'flags' ? 'sbatch-flag' : k}`);
-    throw new CliError(`${given.join(', ')} only apply to the Slurm executor`, ExitCode.INVALID, 'add --executor slurm');
+    throw new CliError(`${given.join(', ')}: only for the Slurm executor`, ExitCode.INVALID, 'add --executor slurm');
   }
   return { ...wf, ...file, ...cli, type };
 }
