@@ -9,13 +9,16 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_WORKER } from './channel.js';
-import type { ToMain, ToWorker, WorkerSetup } from './worker.js';
+import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './worker.js';
 import type { Loss, Model } from '../types.js';
 import type { BatchGradients } from '../gradients.js';
 
 interface PoolWorker {
   thread: Worker;
   channel: SyncChannel;
+  /** Its shared weight and gradient buffers; `sent` once the worker has them. */
+  buffers: SharedBuffers | null;
+  sent: boolean;
 }
 
 let pool: PoolWorker[] = [];
@@ -47,7 +50,7 @@ export async function startWorkers(backend: WorkerSetup['backend'], count: numbe
       thread.on('error', () => {}); // reported through the channel or by the next receive's timeout
       // Idle workers sleep in Atomics.wait; they must not keep the process alive.
       thread.unref();
-      return { thread, channel: new SyncChannel(port1, flags, TO_WORKER) };
+      return { thread, channel: new SyncChannel(port1, flags, TO_WORKER), buffers: null, sent: false };
     }),
   );
   pool = started;
@@ -57,6 +60,7 @@ export async function startWorkers(backend: WorkerSetup['backend'], count: numbe
 export async function stopWorkers(): Promise<void> {
   const running = pool;
   pool = [];
+  sharedWeights = null;
   await Promise.all(
     running.map(async ({ thread, channel }) => {
       channel.send({ kind: 'stop' } satisfies ToWorker);
@@ -67,6 +71,14 @@ export async function stopWorkers(): Promise<void> {
 
 export function workerCount(): number {
   return pool.length;
+}
+
+let sharedWeights: SharedArrayBuffer | null = null;
+
+/** The shared weight buffer, reallocated only when the model size changes. */
+function weightBuffer(bytes: number): SharedArrayBuffer {
+  if (sharedWeights?.byteLength !== bytes) sharedWeights = new SharedArrayBuffer(bytes);
+  return sharedWeights;
 }
 
 /** Shard i of n examples over k workers: [⌊i·n/k⌋, ⌊(i+1)·n/k⌋). */
@@ -82,7 +94,14 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   const n = x.shape[0];
   if (pool.length === 0 || n < pool.length) return null;
   const vars = [...model.weights.values()];
-  const weights = vars.map((v) => v.dataSync() as Float32Array);
+  const total = vars.reduce((sum, v) => sum + v.size, 0);
+  const sharedWeights = weightBuffer(total * Float32Array.BYTES_PER_ELEMENT);
+  const weights = new Float32Array(sharedWeights);
+  let offset = 0;
+  for (const v of vars) {
+    weights.set(v.dataSync() as Float32Array, offset);
+    offset += v.size;
+  }
   const xData = x.dataSync() as Float32Array;
   const yData = y.dataSync();
   const perExample = xData.length / n;
@@ -90,16 +109,23 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   const baseSeed = (model as { dropoutSeed?: number }).dropoutSeed;
 
   shards.forEach(([from, to], i) => {
+    const worker = pool[i]!;
+    if (worker.buffers?.weights !== sharedWeights) {
+      worker.buffers = { weights: sharedWeights, grads: new SharedArrayBuffer(sharedWeights.byteLength) };
+      worker.sent = false;
+    }
+    const shard = xData.slice(from * perExample, to * perExample);
     const job: ToWorker = {
       kind: 'step',
       spec: model.spec,
-      weights,
-      x: xData.slice(from * perExample, to * perExample),
+      ...(worker.sent ? {} : { buffers: worker.buffers }),
+      x: shard,
       xShape: [to - from, x.shape[1], x.shape[2], x.shape[3]],
       // Distinct dropout masks per shard, fixed by the step's seed.
       dropoutSeed: typeof baseSeed === 'number' ? (baseSeed + i * 0x9e3779b1) >>> 0 : null,
     };
-    pool[i]!.channel.send(job);
+    worker.channel.send(job, [shard.buffer as ArrayBuffer]);
+    worker.sent = true;
   });
 
   // What each worker waits for, so a failure mid-step can leave every worker ready for the next job.
@@ -129,10 +155,12 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
       state[i] = 'done';
       if (msg.kind !== 'grads') throw workerError(msg);
       const share = (to - from) / n;
-      msg.grads.forEach((g, j) => {
-        const sum = sums[j]!;
-        for (let e = 0; e < g.length; e++) sum[e]! += share * g[e]!;
-      });
+      const g = new Float32Array(pool[i]!.buffers!.grads);
+      let at = 0;
+      for (const sum of sums) {
+        for (let e = 0; e < sum.length; e++) sum[e]! += share * g[at + e]!;
+        at += sum.length;
+      }
     }
     const grads: Record<string, tf.Tensor> = {};
     vars.forEach((v, j) => (grads[v.name] = tf.tensor(Float32Array.from(sums[j]!), v.shape, 'float32')));

@@ -1,8 +1,8 @@
 // One data-parallel training worker (a worker_thread, run from dist/). It holds a replica of the model,
 // rebuilt from its ModelSpec with buildModel, and per step:
-//   job {weights, x, dropoutSeed} → forward on its shard → {logits} to main
-//   ← {dlogits}: d(batch loss)/d(logits), computed by the main thread, which owns the loss and its
-//     per-epoch state (current D, α, warm-up) → backward → {grads, shard} to main.
+//   job {x, dropoutSeed}, weights in shared memory → forward on its shard → {logits} to main
+//   ← {dlogits}: d(shard loss)/d(logits), computed by the main thread, which owns the loss and its
+//     per-epoch state (current D, α, warm-up) → backward → gradients into shared memory → {grads}.
 // The loss never leaves the main thread, so any Loss works and its state needs no copying.
 import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,8 +18,17 @@ export interface WorkerSetup {
   modelModule: string;
 }
 
+/**
+ * Weights (written by main, read by every worker) and this worker's gradients (written by it, read by
+ * main), all weights concatenated in model.weights order. Sent again only when reallocated.
+ */
+export interface SharedBuffers {
+  weights: SharedArrayBuffer;
+  grads: SharedArrayBuffer;
+}
+
 export type ToWorker =
-  | { kind: 'step'; spec: ModelSpec; weights: Float32Array[]; x: Float32Array; xShape: [number, number, number, number]; dropoutSeed: number | null }
+  | { kind: 'step'; spec: ModelSpec; buffers?: SharedBuffers; x: Float32Array; xShape: [number, number, number, number]; dropoutSeed: number | null }
   | { kind: 'dlogits'; dlogits: Float32Array }
   /** The main thread failed mid-step: give up this step (answered with an error). */
   | { kind: 'abort' }
@@ -27,7 +36,7 @@ export type ToWorker =
 
 export type ToMain =
   | { kind: 'logits'; logits: Float32Array; shape: [number, number] }
-  | { kind: 'grads'; grads: Float32Array[] }
+  | { kind: 'grads' }
   | { kind: 'error'; message: string };
 
 type Replica = Model & { dropoutSeed?: number; dispose?: () => void };
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
 
   let replica: Replica | null = null;
   let specKey = '';
+  let buffers: SharedBuffers | null = null;
   for (;;) {
     const job = channel.receive<ToWorker>(Number.MAX_SAFE_INTEGER);
     if (job.kind === 'stop') break;
@@ -53,7 +63,10 @@ async function main(): Promise<void> {
         replica = buildModel(job.spec, 0);
         specKey = key;
       }
-      channel.send({ kind: 'grads', grads: step(replica!, job, channel) } satisfies ToMain);
+      buffers = job.buffers ?? buffers;
+      if (!buffers) throw new Error('no shared weight buffers');
+      step(replica!, job, buffers, channel);
+      channel.send({ kind: 'grads' } satisfies ToMain);
     } catch (error) {
       channel.send({ kind: 'error', message: (error as Error).stack ?? String(error) } satisfies ToMain);
     }
@@ -62,16 +75,25 @@ async function main(): Promise<void> {
   setup.port.close();
 }
 
-function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, channel: SyncChannel): Float32Array[] {
+function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, buffers: SharedBuffers, channel: SyncChannel): void {
   const vars = [...replica.weights.values()];
-  if (vars.length !== job.weights.length) throw new Error(`the replica has ${vars.length} weights, the model ${job.weights.length}`);
-  tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(job.weights[i], v.shape, 'float32'))));
+  const total = vars.reduce((n, v) => n + v.size, 0);
+  if (total * Float32Array.BYTES_PER_ELEMENT !== buffers.weights.byteLength) throw new Error(`the replica has ${total} weights, the model ${buffers.weights.byteLength / 4}`);
+  const weights = new Float32Array(buffers.weights);
+  let offset = 0;
+  tf.tidy(() =>
+    vars.forEach((v) => {
+      // slice(): a copy, since the cpu backend would keep the shared array itself as the tensor's storage.
+      v.assign(tf.tensor(weights.slice(offset, offset + v.size), v.shape, 'float32'));
+      offset += v.size;
+    }),
+  );
   if (job.dropoutSeed !== null) replica.dropoutSeed = job.dropoutSeed;
   // (tf.tidy must return tensors, never typed arrays: it walks whatever it returns, element by element.)
   const grads = tf.tidy(() => {
     const x = tf.tensor4d(job.x, job.xShape, 'float32');
     // The tape stays open while main turns our logits into dlogits; Σ logits·dlogits then has exactly
-    // the batch loss's gradient with respect to every weight.
+    // the shard loss's gradient with respect to every weight.
     const { value, grads } = tf.variableGrads(() => {
       const { logits } = replica.forward(x, true);
       channel.send({ kind: 'logits', logits: logits.dataSync() as Float32Array, shape: logits.shape } satisfies ToMain);
@@ -82,9 +104,13 @@ function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, channe
     value.dispose();
     return vars.map((v) => grads[v.name]!);
   });
-  const values = grads.map((g) => g.dataSync() as Float32Array);
+  const out = new Float32Array(buffers.grads);
+  offset = 0;
+  for (const g of grads) {
+    out.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+  }
   tf.dispose(grads);
-  return values;
 }
 
 main().catch((error) => {
