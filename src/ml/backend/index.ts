@@ -19,7 +19,7 @@ export interface BackendFacts {
   /** Version of the package providing it (@tensorflow/tfjs-node(-gpu), -backend-wasm or -backend-cpu). */
   backendVersion: string;
   device: 'gpu' | 'cpu';
-  /** Threads that compute: 1 + data-parallel workers (wasm, cpu), or libtensorflow's intra-op threads. */
+  /** Threads that compute: the data-parallel workers (wasm, cpu; 1 = this thread), or libtensorflow's intra-op threads. */
   threads: number;
   /** wasm only: whether the SIMD build runs. */
   simd: boolean | null;
@@ -60,31 +60,34 @@ export function plannedBackend(preference: BackendPreference = 'auto'): { backen
 }
 
 interface Started {
-  key: string;
+  preference: BackendPreference;
   facts: BackendFacts;
 }
 
 let started: Promise<Started> | null = null;
 
 /**
- * Starts tfjs on the preferred backend with `threads` computing threads, once per process (a second call
- * with other arguments switches). Resolves to the facts of what runs. Throws BackendUnavailableError when
- * an explicitly requested backend cannot start; 'auto' falls through to the next one.
+ * Starts tfjs on the preferred backend with `threads` computing threads, once per process: a second call
+ * with another preference switches backend, one with only another thread count resizes the worker pool.
+ * Resolves to the facts of what runs. Throws BackendUnavailableError when an explicitly requested
+ * backend cannot start; 'auto' falls through to the next one.
  */
 export async function initBackend(preference: BackendPreference = 'auto', threads: number = 1): Promise<BackendFacts> {
   if (!BACKEND_PREFERENCES.includes(preference)) {
     throw new BackendUnavailableError(`unknown backend '${preference}' (expected one of: ${BACKEND_PREFERENCES.join(', ')})`);
   }
   const wanted = Math.max(1, Math.floor(threads));
-  const key = `${preference}/${wanted}`;
   const previous = started ? await started.catch(() => null) : null;
-  if (previous?.key === key) return previous.facts;
+  if (previous?.preference === preference && previous.facts.threads === wanted) return previous.facts;
   started = (async () => {
+    if (previous?.preference === preference && (previous.facts.backend === 'wasm' || previous.facts.backend === 'cpu')) {
+      return { preference, facts: { ...previous.facts, threads: await workersFor(previous.facts.backend, wanted) } };
+    }
     if (previous) {
       const { stopWorkers } = await import('../parallel/pool.js');
       await stopWorkers();
     }
-    return { key, facts: await start(preference, wanted) };
+    return { preference, facts: await start(preference, wanted) };
   })();
   return (await started).facts;
 }
@@ -175,12 +178,17 @@ async function startOne(tf: Tf, candidate: Exclude<BackendPreference, 'auto'>, t
 async function finishInProcess(backend: 'wasm' | 'cpu', version: string, threads: number, simd: boolean | null): Promise<BackendFacts> {
   const { registerFastKernels } = await import('../kernels/index.js');
   await registerFastKernels(backend);
-  let workers = 0;
-  if (threads > 1) {
-    const { startWorkers } = await import('../parallel/pool.js');
-    workers = await startWorkers(backend, threads - 1);
-  }
-  return { engine: 'tfjs', backend, backendVersion: version, device: 'cpu', threads: 1 + workers, simd };
+  return { engine: 'tfjs', backend, backendVersion: version, device: 'cpu', threads: await workersFor(backend, threads), simd };
+}
+
+/**
+ * With threads > 1, that many workers compute (the main thread only hands out shards and combines);
+ * with 1, this thread computes. Returns the thread count that computes.
+ */
+async function workersFor(backend: 'wasm' | 'cpu', threads: number): Promise<number> {
+  const { useWorkers } = await import('../parallel/pool.js');
+  await useWorkers(backend, threads > 1 ? threads : 0);
+  return threads;
 }
 
 function packageVersion(pkg: string): string {

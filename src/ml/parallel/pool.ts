@@ -32,34 +32,44 @@ function modelModule(): string {
   return import.meta.url.endsWith('.ts') ? new URL('../../../dist/ml/models.js', import.meta.url).href : new URL('../models.js', import.meta.url).href;
 }
 
-/** Starts `count` workers on `backend` (stopping any running ones); resolves to how many run. */
-export async function startWorkers(backend: WorkerSetup['backend'], count: number, options: { modelModule?: string } = {}): Promise<number> {
-  await stopWorkers();
-  const started = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const { port1, port2 } = new MessageChannel();
-      const flags = SyncChannel.sharedFlags();
-      const setup: WorkerSetup = { backend, port: port2, flags, modelModule: options.modelModule ?? modelModule() };
-      const thread = new Worker(fileURLToPath(workerFile()), { workerData: setup, transferList: [port2] });
-      await new Promise<void>((resolve, reject) => {
-        thread.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`a training worker failed to start: ${(m as { failed?: string }).failed ?? String(m)}`))));
-        thread.once('error', reject);
-        thread.once('exit', (code) => reject(new Error(`a training worker exited with code ${code} while starting`)));
-      });
-      thread.removeAllListeners();
-      thread.on('error', () => {}); // reported through the channel or by the next receive's timeout
-      // Idle workers sleep in Atomics.wait; they must not keep the process alive.
-      thread.unref();
-      return { thread, channel: new SyncChannel(port1, flags, TO_WORKER), buffers: null, sent: false };
-    }),
-  );
-  pool = started;
-  return pool.length;
+let poolBackend: WorkerSetup['backend'] | null = null;
+/** How many of the started workers computeGradients uses (the rest stay asleep). */
+let active = 0;
+
+/**
+ * Makes `count` workers on `backend` available to computeGradients, starting only the missing ones
+ * (a change of backend restarts them all); 0 switches the data-parallel path off. Resolves to `count`.
+ */
+export async function useWorkers(backend: WorkerSetup['backend'], count: number, options: { modelModule?: string } = {}): Promise<number> {
+  if (poolBackend !== backend) await stopWorkers();
+  poolBackend = backend;
+  if (pool.length < count) pool = [...pool, ...(await Promise.all(Array.from({ length: count - pool.length }, () => startWorker(backend, options.modelModule ?? modelModule()))))];
+  active = count;
+  return active;
+}
+
+async function startWorker(backend: WorkerSetup['backend'], models: string): Promise<PoolWorker> {
+  const { port1, port2 } = new MessageChannel();
+  const flags = SyncChannel.sharedFlags();
+  const setup: WorkerSetup = { backend, port: port2, flags, modelModule: models };
+  const thread = new Worker(fileURLToPath(workerFile()), { workerData: setup, transferList: [port2] });
+  await new Promise<void>((resolve, reject) => {
+    thread.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`a training worker failed to start: ${(m as { failed?: string }).failed ?? String(m)}`))));
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`a training worker exited with code ${code} while starting`)));
+  });
+  thread.removeAllListeners();
+  thread.on('error', () => {}); // reported through the channel or by the next receive's timeout
+  // Idle workers sleep in Atomics.wait; they must not keep the process alive.
+  thread.unref();
+  return { thread, channel: new SyncChannel(port1, flags, TO_WORKER), buffers: null, sent: false };
 }
 
 export async function stopWorkers(): Promise<void> {
   const running = pool;
   pool = [];
+  poolBackend = null;
+  active = 0;
   sharedWeights = null;
   await Promise.all(
     running.map(async ({ thread, channel }) => {
@@ -70,7 +80,7 @@ export async function stopWorkers(): Promise<void> {
 }
 
 export function workerCount(): number {
-  return pool.length;
+  return active;
 }
 
 let sharedWeights: SharedArrayBuffer | null = null;
@@ -92,7 +102,8 @@ function shardBounds(n: number, k: number): Array<[number, number]> {
  */
 export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: tf.Tensor1D): BatchGradients | null {
   const n = x.shape[0];
-  if (pool.length === 0 || n < pool.length) return null;
+  if (active < 2 || n < active) return null;
+  const workers = pool.slice(0, active);
   const vars = [...model.weights.values()];
   const total = vars.reduce((sum, v) => sum + v.size, 0);
   const sharedWeights = weightBuffer(total * Float32Array.BYTES_PER_ELEMENT);
@@ -105,11 +116,11 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   const xData = x.dataSync() as Float32Array;
   const yData = y.dataSync();
   const perExample = xData.length / n;
-  const shards = shardBounds(n, pool.length);
+  const shards = shardBounds(n, workers.length);
   const baseSeed = (model as { dropoutSeed?: number }).dropoutSeed;
 
   shards.forEach(([from, to], i) => {
-    const worker = pool[i]!;
+    const worker = workers[i]!;
     if (worker.buffers?.weights !== sharedWeights) {
       worker.buffers = { weights: sharedWeights, grads: new SharedArrayBuffer(sharedWeights.byteLength) };
       worker.sent = false;
@@ -134,7 +145,7 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   try {
     // Each shard's d(loss)/d(logits) on this thread, with the caller's loss (and its current state).
     for (const [i, [from, to]] of shards.entries()) {
-      const msg = pool[i]!.channel.receive<ToMain>();
+      const msg = workers[i]!.channel.receive<ToMain>();
       state[i] = msg.kind === 'logits' ? 'dlogits' : 'done';
       if (msg.kind !== 'logits') throw workerError(msg);
       const [value, grad] = tf.tidy(() => {
@@ -146,16 +157,16 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
       lossValues.push(value.dataSync()[0]!);
       const dlogits = grad.dataSync().slice() as Float32Array;
       tf.dispose([value, grad]);
-      pool[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
+      workers[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
       state[i] = 'grads';
     }
     const sums = vars.map((v) => new Float64Array(v.size));
     for (const [i, [from, to]] of shards.entries()) {
-      const msg = pool[i]!.channel.receive<ToMain>();
+      const msg = workers[i]!.channel.receive<ToMain>();
       state[i] = 'done';
       if (msg.kind !== 'grads') throw workerError(msg);
       const share = (to - from) / n;
-      const g = new Float32Array(pool[i]!.buffers!.grads);
+      const g = new Float32Array(workers[i]!.buffers!.grads);
       let at = 0;
       for (const sum of sums) {
         for (let e = 0; e < sum.length; e++) sum[e]! += share * g[at + e]!;
@@ -167,15 +178,15 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
     const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * lossValues[i]!, 0);
     return { loss: lossValue, grads };
   } catch (error) {
-    drain(state);
+    drain(workers, state);
     throw error;
   }
 }
 
 /** After a failure mid-step: take every worker out of the step (its replies are read and dropped). */
-function drain(state: Array<'logits' | 'dlogits' | 'grads' | 'done'>): void {
+function drain(workers: PoolWorker[], state: Array<'logits' | 'dlogits' | 'grads' | 'done'>): void {
   state.forEach((waiting, i) => {
-    const { channel } = pool[i]!;
+    const { channel } = workers[i]!;
     if (waiting === 'logits' && channel.receive<ToMain>().kind !== 'logits') return;
     if (waiting === 'logits' || waiting === 'dlogits') channel.send({ kind: 'abort' } satisfies ToWorker); // it throws inside its tape
     if (waiting !== 'done') channel.receive<ToMain>();
