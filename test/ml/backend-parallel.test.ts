@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../../src/ml/backend/index.js';
 import { computeGradients } from '../../src/ml/gradients.js';
+import { workerCount } from '../../src/ml/parallel/pool.js';
 import { buildModel } from '../../src/ml/models.js';
 import type { Loss, ModelSpec } from '../../src/ml/types.js';
 import { relativeError, values } from './kernels/reference.js';
@@ -43,6 +44,7 @@ function train(steps: number): string {
 beforeAll(async () => {
   const facts = await initBackend('wasm', 2);
   expect(facts.threads).toBe(2);
+  expect(workerCount()).toBe(2);
 });
 
 afterAll(() => shutdownBackend());
@@ -64,6 +66,15 @@ describe('data-parallel computeGradients on wasm, 2 workers', () => {
     const first = train(3);
     expect(train(3)).toBe(first);
     expect(train(2)).not.toBe(first); // the hash does see the training
+  });
+
+  it('one thread switches the workers off, two switch them back on without restarting them', async () => {
+    expect((await initBackend('wasm', 1)).threads).toBe(1);
+    expect(workerCount()).toBe(0);
+    const t0 = performance.now();
+    expect((await initBackend('wasm', 2)).threads).toBe(2);
+    expect(workerCount()).toBe(2);
+    expect(performance.now() - t0).toBeLessThan(200); // starting a worker (wasm init) takes far longer
   });
 
   it('reports a loss that fails, and the next step still works', () => {

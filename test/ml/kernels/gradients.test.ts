@@ -184,6 +184,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.dispose([t, lead, keep, inner]);
     });
 
+    it('ReLU gradient (registered without the float32 cast copy): dy where x > 0, else 0', () => {
+      const x = values(60, 11).map((v, i) => (i % 7 === 0 ? 0 : v)); // exact zeros: the gradient there is 0
+      const dy = values(60, 12);
+      const got = read(tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.tensor(dy, [3, 4, 5]))))(tf.tensor(x, [3, 4, 5]))));
+      // (+ 0 turns the −0 of dy·0 into 0.)
+      expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(x, (v, i) => (v > 0 ? dy[i]! : 0)));
+    });
+
     it('leaves no tensors behind', () => {
       const before = tf.memory().numTensors;
       convGradsOnBackend(convCases[3]!);
