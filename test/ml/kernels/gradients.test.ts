@@ -122,8 +122,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
 
-    it('Conv2DBackpropFilter over a batch larger than one im2col buffer (chunked, summed in batch order)', () => {
-      const c: ConvCase = { n: 3, h: 96, w: 96, ci: 17, co: 2, k: 7, stride: 1, pad: 'same' };
+    // Only wasm builds im2col buffers; the cpu kernel loops directly.
+    it.skipIf(backend === 'cpu')('Conv2DBackpropFilter over a batch larger than one im2col buffer (chunked, summed in batch order)', () => {
+      const c: ConvCase = { n: 2, h: 64, w: 64, ci: 22, co: 2, k: 7, stride: 1, pad: 'same' }; // 7·7·22·64·64 > 2²² floats per image
       const got = convGradsOnBackend(c);
       expect(relativeError(got.dw, reference(c).dw)).toBeLessThan(1e-5);
     });
