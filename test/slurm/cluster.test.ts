@@ -67,11 +67,15 @@ function jobsOf(wf: string): Map<string, { id: string; state: string; dependency
   return out;
 }
 
-async function until<T>(what: string, f: () => T | undefined | null | false, ms = 60_000): Promise<T> {
+/** Polls f until it returns something; fails early when the run it watches has ended. */
+async function until<T>(what: string, f: () => T | undefined | null | false, run?: ReturnType<typeof startRepro>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
+  let exited: number | null | undefined;
+  void run?.done.then((c) => (exited = c));
   for (;;) {
     const v = f();
     if (v) return v;
+    if (exited !== undefined) throw new Error(`the run ended (exit ${exited}) before ${what}:\n${run!.output()}`);
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(150);
   }
@@ -88,12 +92,15 @@ const uniq = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
   it('submits jobs with afterok dependencies from the DAG; results and fingerprints equal a local run; a re-run submits nothing', async () => {
     const wf = uniq('sl-dag');
     const text = `name: ${wf}
+params:
+  token: {type: string, secret: true, env: SL_TEST_TOKEN}
 steps:
   make:
     uses: run
     resources: {cpu: 1, memory: 64MiB}
     with:
-      command: "sleep 2; echo made > out.txt; echo ::progress 1 made"
+      command: 'sleep 2; echo made > out.txt; printf %s "$SL_TEST_TOKEN" | wc -c >> out.txt; echo ::progress 1 made'
+      secrets: [SL_TEST_TOKEN]
     outputs: {out: out.txt}
   train:
     uses: run
@@ -112,12 +119,13 @@ steps:
 `;
     const p = tempProject('repro-slurm-');
     writeFileSync(join(p, 'wf.yaml'), text);
-    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report', '--json']);
+    const token = { SL_TEST_TOKEN: 'sl-secret-token-8817' };
+    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report', '--json'], token);
     // While make runs, its dependents wait in Slurm's queue on it.
     const pending = await until('the train jobs pending on make', () => {
       const jobs = jobsOf(wf);
       return jobs.get('train[seed=1]')?.dependency.startsWith('afterok:') && jobs.get('gather')?.dependency.startsWith('afterok:') ? jobs : null;
-    });
+    }, run);
     const makeId = pending.get('make')!.id;
     expect(pending.get('train[seed=1]')!.dependency).toBe(`afterok:${makeId}(unfulfilled)`);
     expect(pending.get('train[seed=2]')!.dependency).toBe(`afterok:${makeId}(unfulfilled)`);
@@ -159,11 +167,15 @@ steps:
     }
     // The logs are where a local run puts them.
     expect(readFileSync(join(p, 'results', wf, 'latest', byId.make!.logFile!), 'utf8')).toContain('# succeeded');
+    // The secret param reached the job (its length is in the output) but no file of the run holds it.
+    expect(readFileSync(join(rec.store, byId.make!.outputs.out!.storePath!), 'utf8')).toBe(`made\n${token.SL_TEST_TOKEN.length}\n`);
+    const runFiles = spawnSync('grep', ['-rl', token.SL_TEST_TOKEN, join(p, 'results'), join(p, '.repro')], { encoding: 'utf8' });
+    expect(runFiles.stdout).toBe('');
 
     // The same workflow on this machine: identical fingerprints and outputs.
     const q = tempProject('repro-slurm-local-');
     writeFileSync(join(q, 'wf.yaml'), text);
-    expect((await repro(q, ['run', 'wf.yaml', '--no-report'])).code).toBe(0);
+    expect((await repro(q, ['run', 'wf.yaml', '--no-report'], token)).code).toBe(0);
     const local = record(q, wf);
     expect(local.executor).toBeUndefined();
     for (const s of local.steps) {
@@ -172,7 +184,7 @@ steps:
     }
 
     // Cache hits are resolved by the runner: nothing is submitted again.
-    const again = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const again = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], token);
     expect(again.code).toBe(0);
     expect(record(p, wf).steps.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'cached']);
     expect(jobsOf(wf).size).toBe(4);
@@ -208,7 +220,7 @@ steps:
     const b = await until('b running', () => {
       const j = jobsOf(wf).get('b');
       return j?.state === 'RUNNING' ? j : null;
-    });
+    }, run);
     expect(sh('scancel', [b.id]).ok).toBe(true);
     expect(await run.done).toBe(1);
     expect(run.output()).toContain(`Slurm job ${b.id} was cancelled`);
@@ -257,10 +269,10 @@ steps:
     const first = await until('a running', () => {
       const j = jobsOf(wf).get('a');
       return j?.state === 'RUNNING' ? j : null;
-    });
+    }, run);
     nodeDowned.push(first.nodes);
     expect(sh('scontrol', ['update', `NodeName=${first.nodes}`, 'State=DOWN', 'Reason=repro-test']).ok).toBe(true);
-    await until('a NODE_FAIL', () => jobsOf(wf).get('a')?.state !== 'RUNNING' || null, 30_000);
+    await until('a NODE_FAIL', () => jobsOf(wf).get('a')?.state !== 'RUNNING' || null, undefined, 30_000);
     // ReturnToService=2 brings a responsive node back by itself; say RESUME in case it did not.
     await sleep(1000);
     if (/down|drain/.test(sh('sinfo', ['-h', '-N', '-n', first.nodes, '-o', '%T']).stdout)) sh('scontrol', ['update', `NodeName=${first.nodes}`, 'State=RESUME']);

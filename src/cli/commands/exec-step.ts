@@ -17,7 +17,10 @@ export function execStepCommand(program: Command): void {
     .argument('<run-dir>', 'results/<workflow>/<run-id> of the run')
     .argument('<step>', 'concrete step id')
     .action(async (runDir: string, stepId: string) => {
-      process.exitCode = await execStep(resolve(runDir), stepId);
+      const code = await execStep(resolve(runDir), stepId);
+      // The outcome is on disk: end now, even if a library left a timer or worker behind, or the
+      // job would hold its allocation until its time limit.
+      process.exit(code);
     });
 }
 
