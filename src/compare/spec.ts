@@ -38,6 +38,8 @@ export interface Relation {
   min_gain?: number;
   delta?: number;
   order?: string[];
+  /** Gains and margins as fractions of b's value instead of metric units (better, equivalent). */
+  relative?: boolean;
 }
 
 export interface ClaimEntry {
@@ -207,6 +209,11 @@ export const compareWithSchema = {
               b: { type: 'string' },
               min_gain: { type: 'number', default: 0 },
               delta: { type: 'number' },
+              relative: {
+                type: 'boolean',
+                default: false,
+                description: 'Measure the gain (better) or difference (equivalent) as a fraction of b\'s value, per pair: min_gain −0.03 means "at most 3 % worse than b" on any hardware.',
+              },
               order: { type: 'array', items: { type: 'string' } },
             },
           },

@@ -162,6 +162,21 @@ function tooFew(t: TestResult, alpha: number, pairBy: string): string | null {
   return `too few runs: with ${t.n} non-zero ${pairBy} pair${t.n === 1 ? '' : 's'} a one-sided ${t.test} test gives ${smallest}, and α = ${alpha}`;
 }
 
+/**
+ * `relative: true`: each pair is measured in units of b's value (a/|b| against ±1), so a gain or a
+ * margin is a fraction: "EMD² is at most 3 % slower than XE" is min_gain −0.03 on any machine.
+ */
+function inUnitsOfB(p: Paired, relative: boolean | undefined): Paired {
+  if (!relative) return p;
+  const keep = p.b.map((y) => y !== 0);
+  const pick = <T,>(xs: T[]) => xs.filter((_, i) => keep[i]);
+  return {
+    keys: pick(p.keys),
+    a: pick(p.a.map((x, i) => x / Math.abs(p.b[i]!))),
+    b: pick(p.b.map((y) => Math.sign(y))),
+  };
+}
+
 interface Directional {
   verdict: Verdict;
   stats: Stats | null;
@@ -265,17 +280,18 @@ export function checkClaim(claim: ClaimEntry, table: ObservationTable, pairBy: s
 
   if (rel.type === 'better') {
     const minGain = rel.min_gain ?? 0;
-    const d = directional(paired(table, claim.metric, rel.a!, rel.b!), [rel.a!, rel.b!], sign, minGain, test, alpha, alpha, claim.metric, pairBy);
+    const d = directional(inUnitsOfB(paired(table, claim.metric, rel.a!, rel.b!), rel.relative), [rel.a!, rel.b!], sign, minGain, test, alpha, alpha, claim.metric, pairBy);
+    const margin = rel.relative ? `${fmt(Math.abs(minGain) * 100)} % of ${rel.b}` : fmt(Math.abs(minGain));
     const relation =
       minGain < 0
-        ? `${rel.a} no worse than ${rel.b} by more than ${fmt(-minGain)}`
-        : `${rel.a} better than ${rel.b}${minGain > 0 ? ` by more than ${fmt(minGain)}` : ''}`;
+        ? `${rel.a} no worse than ${rel.b} by more than ${margin}`
+        : `${rel.a} better than ${rel.b}${minGain > 0 ? ` by more than ${margin}` : ''}${rel.relative ? ' (relative)' : ''}`;
     return { ...base, relation, stats: d.stats, verdict: d.verdict, explanation: d.text };
   }
 
   if (rel.type === 'equivalent') {
     const delta = rel.delta!;
-    const p = paired(table, claim.metric, rel.a!, rel.b!);
+    const p = inUnitsOfB(paired(table, claim.metric, rel.a!, rel.b!), rel.relative);
     const diff = p.a.map((x, i) => x - p.b[i]!);
     const aboveLow = pairedTest(test, diff.map((x) => x + delta), 'greater');
     const belowHigh = pairedTest(test, diff.map((x) => x - delta), 'less');

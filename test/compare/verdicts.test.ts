@@ -136,6 +136,22 @@ describe('claims: a better than b', () => {
     expect(ni.verdict).toBe('reproduced');
   });
 
+  it('relative margins: "at most 3 % slower" holds for 1 % slower steps and fails for 10 % slower ones, in ms or in s', () => {
+    const overhead = (slowdown: number, unit: number) =>
+      table('ms_per_step', {
+        xe: [200, 210, 190, 205, 195].map((x) => x * unit),
+        emd2: [200, 210, 190, 205, 195].map((x, i) => x * unit * (1 + slowdown + (i % 2 ? 0.002 : -0.002))),
+      });
+    const c5 = claim({ metric: 'ms_per_step', relation: { type: 'better', a: 'emd2', b: 'xe', min_gain: -0.03, relative: true } });
+    const small = checkClaim(c5, overhead(0.01, 1), 'seed', 'full');
+    expect(small.verdict).toBe('reproduced');
+    expect(small.relation).toBe('emd2 no worse than xe by more than 3 % of xe');
+    // Gains are fractions whatever the unit: slowdowns 0.8 %, 1.2 %, 0.8 %, 1.2 %, 0.8 % average a gain of −0.0096.
+    expect(small.stats!.mean).toBeCloseTo(-0.0096, 9);
+    expect(checkClaim(c5, overhead(0.01, 1e-3), 'seed', 'full').stats!.mean).toBeCloseTo(-0.0096, 9);
+    expect(checkClaim(c5, overhead(0.1, 1), 'seed', 'full').verdict).toBe('not reproduced');
+  });
+
   it('sign test: 4 of 5 positive is not enough (p = 0.1875)', () => {
     const c = checkClaim(claim({ test: 'sign' }), c1, 'seed', 'full');
     expect(c.verdict).toBe('inconclusive');
