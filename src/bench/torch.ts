@@ -5,7 +5,7 @@
 //   bench: train.torch-over-tfjs.28x28.xe 2.0 x
 // Random inputs: the speed of a step does not depend on the pixel values.
 import os from 'node:os';
-import { findTorch, TORCH_ENGINE_MAIN } from '../ml/torch.js';
+import { findTorch, OMP_WAIT_POLICY, TORCH_ENGINE_MAIN } from '../ml/torch.js';
 import type { LossKind, ModelSpec } from '../ml/types.js';
 
 const BATCH = 64;
@@ -13,7 +13,9 @@ const SIZES = [28, 64];
 const LOSSES: LossKind[] = ['xe', 'emd2'];
 const CLASSES = 5;
 /** Each tfjs measurement runs until this much time has passed (after one warm-up step). */
-const TFJS_SECONDS = 4;
+const TFJS_SECONDS = 6;
+/** Both sides report the best of this many timed rounds. */
+const ROUNDS = 3;
 /** A first step slower than this means a backend without fast kernels: report it and stop there. */
 const SLOW_STEP_SECONDS = 15;
 
@@ -35,14 +37,14 @@ async function benchTorch(threads: number): Promise<Map<string, number>> {
     return rates;
   }
   const { execa } = await import('execa');
-  console.log(`torch: ${info.torch} (${info.python}, Python ${info.version}), device ${info.device} (${info.deviceName}), ${threads} threads, BLAS ${info.blas ?? 'unknown'}`);
+  console.log(`torch: ${info.torch} (${info.python}, Python ${info.version}), device ${info.device} (${info.deviceName}), ${threads} threads (OMP_WAIT_POLICY=${OMP_WAIT_POLICY}), BLAS ${info.blas ?? 'unknown'}`);
   for (const size of SIZES) {
     for (const loss of LOSSES) {
-      const steps = size <= 32 ? 30 : 10;
+      const steps = size <= 32 ? 15 : 5;
       const r = await execa(
         info.python,
         [TORCH_ENGINE_MAIN, 'bench', '--size', String(size), '--batch', String(BATCH), '--steps', String(steps), '--loss', loss, '--threads', String(threads)],
-        { env: { PYTHONDONTWRITEBYTECODE: '1', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } },
+        { env: { PYTHONDONTWRITEBYTECODE: '1', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY } },
       );
       const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { examples_per_second: number; device: string };
       const key = `${size}x${size}.${loss}`;
@@ -90,15 +92,19 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
         model.dispose();
         return rates;
       }
-      let steps = 0;
-      const t0 = performance.now();
-      while (steps < 50 && (performance.now() - t0) / 1000 < TFJS_SECONDS) {
-        step();
-        steps++;
+      // Best of ROUNDS windows, as the torch side: other processes on a shared machine only slow a window down.
+      let best = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        let steps = 0;
+        const t0 = performance.now();
+        while (steps < 50 && (performance.now() - t0) / 1000 < TFJS_SECONDS / ROUNDS) {
+          step();
+          steps++;
+        }
+        best = Math.max(best, (steps * BATCH) / ((performance.now() - t0) / 1000));
       }
-      const seconds = (performance.now() - t0) / 1000;
-      rates.set(key, (steps * BATCH) / seconds);
-      console.log(`bench: train.tfjs-${backend}.${key} ${((steps * BATCH) / seconds).toFixed(0)} ex/s`);
+      rates.set(key, best);
+      console.log(`bench: train.tfjs-${backend}.${key} ${best.toFixed(0)} ex/s`);
       tf.dispose([x, y]);
       model.dispose();
     }
