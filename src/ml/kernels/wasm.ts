@@ -17,7 +17,7 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 type Kernel = (args: KernelArgs) => Info;
 
 /** At most this many floats in one im2col buffer; larger batches are done in chunks of images. */
-const MAX_COLS = 1 << 22;
+const MAX_COLS = 1 << 23;
 
 function stockKernel(name: string): Kernel {
   const config = tf.getKernel(name, 'wasm');
@@ -133,6 +133,20 @@ export function registerWasmKernels(): void {
     if (!transposeA && !transposeB) return batchMatMul(args);
     const be = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: Info; b: Info };
+    if (transposeB && !transposeA) {
+      // A·Bᵀ = (B·Aᵀ)ᵀ. XNNPACK repacks its right operand on every call, so when B is the big one
+      // (a dense layer's input gradient, dy·Wᵀ) transposing and packing A and then C is cheaper.
+      const size = (t: Info) => tf.util.sizeFromShape(t.shape);
+      const sizeC = (size(a) / a.shape[a.shape.length - 1]!) * b.shape[b.shape.length - 2]!;
+      if (2 * size(a) + sizeC < 2 * size(b)) {
+        const aT = transposed(be, a);
+        const cT = matMul(be, b, aT);
+        be.disposeData(aT.dataId);
+        const c = transposed(be, cT);
+        be.disposeData(cT.dataId);
+        return c;
+      }
+    }
     const a2 = transposeA ? transposed(be, a) : a;
     const b2 = transposeB ? transposed(be, b) : b;
     const out = matMul(be, a2, b2);

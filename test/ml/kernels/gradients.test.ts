@@ -124,7 +124,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
     // Only wasm builds im2col buffers; the cpu kernel loops directly.
     it.skipIf(backend === 'cpu')('Conv2DBackpropFilter over a batch larger than one im2col buffer (chunked, summed in batch order)', () => {
-      const c: ConvCase = { n: 2, h: 64, w: 64, ci: 22, co: 2, k: 7, stride: 1, pad: 'same' }; // 7·7·22·64·64 > 2²² floats per image
+      const c: ConvCase = { n: 2, h: 64, w: 64, ci: 44, co: 2, k: 7, stride: 1, pad: 'same' }; // 7·7·44·64·64 > 2²³ floats per image
       const got = convGradsOnBackend(c);
       expect(relativeError(got.dw, reference(c).dw)).toBeLessThan(1e-5);
     });
@@ -143,7 +143,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     });
 
-    for (const [batch, m, k, n] of [[null, 5, 7, 3], [2, 4, 6, 5]] as const) {
+    // The last two: dy·Bᵀ with a big B, computed as (B·dyᵀ)ᵀ.
+    for (const [batch, m, k, n] of [[null, 5, 7, 3], [2, 4, 6, 5], [null, 2, 3, 40], [3, 2, 3, 30]] as const) {
       it(`BatchMatMul gradients (transposed operands) ${batch ? `batch ${batch} ` : ''}${m}×${k}·${k}×${n}`, () => {
         const { da, db, y } = matMulGrads(batch, m, k, n);
         const B = batch ?? 1;
