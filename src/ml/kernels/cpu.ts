@@ -28,11 +28,11 @@ export function registerCpuKernels(): void {
 
   const maxPoolGrad: Kernel = ({ inputs, backend, attrs }) => {
     const be = backend as MathBackendCPU;
-    const { dy, input } = inputs as { dy: Info; input: Info };
+    const { dy, input, output } = inputs as { dy: Info; input: Info; output: Info };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const dx = new Float32Array(tf.util.sizeFromShape(input.shape));
-    maxPoolBackprop(values(be, input), values(be, dy), info, dx);
+    maxPoolBackprop(values(be, input), values(be, output), values(be, dy), info, dx);
     return be.makeTensorInfo(input.shape, 'float32', dx);
   };
 

@@ -130,11 +130,11 @@ export function insertZeros(dy: Float32Array, N: number, OH: number, OW: number,
 }
 
 /**
- * Max-pool gradient: each output's dy goes to the first maximum of its window, scanning rows then
+ * Max-pool gradient (x the input, y the forward output): each output's dy goes to the first maximum of its window, scanning rows then
  * columns with a strict '>' (tfjs's cpu kernel does the same, which matters on ties such as ReLU zeros).
  * Every element of `dx` is written.
  */
-export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInfo, dx: Float32Array): void {
+export function maxPoolBackprop(x: Float32Array, y: Float32Array, dy: Float32Array, info: ConvInfo, dx: Float32Array): void {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
@@ -143,7 +143,7 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInf
     // Windows tile the input: each element gets its value written once; only an odd last row or
     // column, which no window covers, needs zeros.
     if (2 * OH !== H || 2 * OW !== W) dx.fill(0);
-    maxPool2x2Backprop(x, dy, N, H, W, C, OH, OW, dx);
+    maxPool2x2Backprop(x, y, dy, N, H, W, C, OH, OW, dx);
     return;
   }
   dx.fill(0);
@@ -177,8 +177,12 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: ConvInf
   }
 }
 
-/** The common 2×2/2 'valid' pool: windows tile the input, so each tap is written once (no scan state). */
-function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number, dx: Float32Array): void {
+/**
+ * The common 2×2/2 'valid' pool: windows tile the input, so each element is written once. The forward
+ * output y (the window maxima, exact copies of input values) tells the winner: the first tap equal to it,
+ * which is the first maximum. Twice as fast as scanning; windows whose maximum is NaN or −∞ use the scan.
+ */
+function maxPool2x2Backprop(x: Float32Array, y: Float32Array, dy: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number, dx: Float32Array): void {
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
@@ -188,22 +192,22 @@ function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: num
         const d = c0 + C;
         const g = ((n * OH + oh) * OW + ow) * C;
         for (let c = 0; c < C; c++) {
-          // First value > −∞ that beats all before it, in scan order a, b, c0, d (as in the general loop).
-          let m = x[a + c]!;
-          let at = m > -Infinity ? 0 : -1;
-          if (at < 0) m = -Infinity;
-          const vb = x[b + c]!;
-          if (vb > m) {
-            m = vb;
-            at = 1;
-          }
-          const vc = x[c0 + c]!;
-          if (vc > m) {
-            m = vc;
-            at = 2;
-          }
-          if (x[d + c]! > m) at = 3;
+          const m = y[g + c]!;
           const gv = dy[g + c]!;
+          let at: number;
+          if (m > -Infinity) at = x[a + c] === m ? 0 : x[b + c] === m ? 1 : x[c0 + c] === m ? 2 : 3;
+          else {
+            // First value > −∞ that beats all before it, in scan order (the general loop's rule).
+            let best = -Infinity;
+            at = -1;
+            const taps = [a, b, c0, d];
+            for (let t = 0; t < 4; t++) {
+              if (x[taps[t]! + c]! > best) {
+                best = x[taps[t]! + c]!;
+                at = t;
+              }
+            }
+          }
           dx[a + c] = at === 0 ? gv : 0;
           dx[b + c] = at === 1 ? gv : 0;
           dx[c0 + c] = at === 2 ? gv : 0;
@@ -214,12 +218,23 @@ function maxPool2x2Backprop(x: Float32Array, dy: Float32Array, N: number, H: num
   }
 }
 
-/** Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64 row by row. */
+/**
+ * Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64, four rows
+ * at a time (half the time of one row at a time: fewer accumulator loads and stores).
+ */
 export function sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  for (; r + 3 < rows; r += 4) {
+    const b0 = r * cols;
+    const b1 = b0 + cols;
+    const b2 = b1 + cols;
+    const b3 = b2 + cols;
+    for (let c = 0; c < cols; c++) acc[c]! += x[b0 + c]! + x[b1 + c]! + (x[b2 + c]! + x[b3 + c]!);
+  }
+  for (; r < rows; r++) {
     const base = r * cols;
-    for (let c = 0; c < cols; c++) acc[c] += x[base + c];
+    for (let c = 0; c < cols; c++) acc[c]! += x[base + c]!;
   }
   out.set(acc);
 }

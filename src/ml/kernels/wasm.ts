@@ -113,11 +113,11 @@ export function registerWasmKernels(): void {
 
   const maxPoolGrad: Kernel = ({ inputs, backend, attrs }) => {
     const be = backend as BackendWasm;
-    const { dy, input } = inputs as { dy: Info; input: Info };
+    const { dy, input, output } = inputs as { dy: Info; input: Info; output: Info };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const dx = be.makeOutput(input.shape, 'float32');
-    maxPoolBackprop(heap(be, input), heap(be, dy), info, heap(be, dx));
+    maxPoolBackprop(heap(be, input), heap(be, output), heap(be, dy), info, heap(be, dx));
     return dx;
   };
 
