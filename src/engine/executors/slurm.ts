@@ -178,9 +178,7 @@ export class SlurmExecutor implements StepExecutor {
     job.submitted = this.submitChain.then(() => this.submit(job));
     this.submitChain = job.submitted.catch(() => undefined);
     job.submitted.catch((err) => job.fail(err));
-    this.polling ??= this.pollLoop().finally(() => {
-      this.polling = null;
-    });
+    this.polling ??= this.pollLoop();
     return outcome;
   }
 
@@ -297,9 +295,12 @@ export class SlurmExecutor implements StepExecutor {
         };
       });
       this.wakePoll = null;
-      if (this.stopping) return;
-      await this.poll();
-      if ([...this.jobs.values()].every((j) => j.outcome)) return;
+      if (!this.stopping) await this.poll();
+      // Cleared in the same tick as the last check, so a job started later starts a new loop.
+      if (this.stopping || [...this.jobs.values()].every((j) => j.outcome)) {
+        this.polling = null;
+        return;
+      }
     }
   }
 
