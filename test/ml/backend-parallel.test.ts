@@ -41,52 +41,54 @@ function train(steps: number): string {
   return hash.digest('hex');
 }
 
-beforeAll(async () => {
-  const facts = await initBackend('wasm', 2);
-  expect(facts.threads).toBe(2);
-  expect(workerCount()).toBe(2);
-});
-
 afterAll(() => shutdownBackend());
 
-describe('data-parallel computeGradients on wasm, 2 workers', () => {
-  it('equals the one-thread gradient of the whole batch (shard-size weighted mean)', () => {
-    const model = buildModel(spec, 7);
-    const { x, y } = batch(3);
-    const parallel = computeGradients(model, xe, x, y);
-    const vars = [...model.weights.values()];
-    const single = tf.variableGrads(() => xe(model.forward(x, true).logits, y), vars);
-    expect(Math.abs(parallel.loss - single.value.dataSync()[0]!)).toBeLessThan(1e-5);
-    for (const v of vars) expect(relativeError(parallel.grads[v.name]!.dataSync(), single.grads[v.name]!.dataSync())).toBeLessThan(1e-5);
-    tf.dispose([x, y, single.value, ...Object.values(single.grads), ...Object.values(parallel.grads)]);
-    model.dispose();
-  });
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`data-parallel computeGradients on ${backend}, 2 workers`, () => {
+    beforeAll(async () => {
+      const facts = await initBackend(backend, 2);
+      expect(facts).toMatchObject({ backend, threads: 2 });
+      expect(workerCount()).toBe(2);
+    });
 
-  it('gives bit-identical weights for the same seed', () => {
-    const first = train(3);
-    expect(train(3)).toBe(first);
-    expect(train(2)).not.toBe(first); // the hash does see the training
-  });
+    it('equals the one-thread gradient of the whole batch (shard-size weighted mean)', () => {
+      const model = buildModel(spec, 7);
+      const { x, y } = batch(3);
+      const parallel = computeGradients(model, xe, x, y);
+      const vars = [...model.weights.values()];
+      const single = tf.variableGrads(() => xe(model.forward(x, true).logits, y), vars);
+      expect(Math.abs(parallel.loss - single.value.dataSync()[0]!)).toBeLessThan(1e-5);
+      for (const v of vars) expect(relativeError(parallel.grads[v.name]!.dataSync(), single.grads[v.name]!.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([x, y, single.value, ...Object.values(single.grads), ...Object.values(parallel.grads)]);
+      model.dispose();
+    });
 
-  it('one thread switches the workers off, two switch them back on without restarting them', async () => {
-    expect((await initBackend('wasm', 1)).threads).toBe(1);
-    expect(workerCount()).toBe(0);
-    const t0 = performance.now();
-    expect((await initBackend('wasm', 2)).threads).toBe(2);
-    expect(workerCount()).toBe(2);
-    expect(performance.now() - t0).toBeLessThan(200); // starting a worker (wasm init) takes far longer
-  });
+    it('gives bit-identical weights for the same seed', () => {
+      const first = train(3);
+      expect(train(3)).toBe(first);
+      expect(train(2)).not.toBe(first); // the hash does see the training
+    });
 
-  it('reports a loss that fails, and the next step still works', () => {
-    const model = buildModel(spec, 1);
-    const { x, y } = batch(5);
-    const broken: Loss = () => {
-      throw new Error('loss exploded');
-    };
-    expect(() => computeGradients(model, broken, x, y)).toThrow('loss exploded');
-    const ok = computeGradients(model, xe, x, y);
-    expect(Number.isFinite(ok.loss)).toBe(true);
-    tf.dispose([x, y, ...Object.values(ok.grads)]);
-    model.dispose();
+    it('one thread switches the workers off, two switch them back on without restarting them', async () => {
+      expect((await initBackend(backend, 1)).threads).toBe(1);
+      expect(workerCount()).toBe(0);
+      const t0 = performance.now();
+      expect((await initBackend(backend, 2)).threads).toBe(2);
+      expect(workerCount()).toBe(2);
+      expect(performance.now() - t0).toBeLessThan(200); // starting a worker (tfjs init) takes far longer
+    });
+
+    it('reports a loss that fails, and the next step still works', () => {
+      const model = buildModel(spec, 1);
+      const { x, y } = batch(5);
+      const broken: Loss = () => {
+        throw new Error('loss exploded');
+      };
+      expect(() => computeGradients(model, broken, x, y)).toThrow('loss exploded');
+      const ok = computeGradients(model, xe, x, y);
+      expect(Number.isFinite(ok.loss)).toBe(true);
+      tf.dispose([x, y, ...Object.values(ok.grads)]);
+      model.dispose();
+    });
   });
-});
+}
