@@ -1,6 +1,9 @@
 // The expression language inside `${{ ... }}`: deliberately tiny, and never evaluated as code.
 //
-//   expression := operand ( '||' operand )*        first operand that is not null/undefined/'' wins
+//   expression := comparison ( '||' comparison )*    first one that is not null/undefined/'' wins
+//                                                   (a comparison or negation that is false also falls through)
+//   comparison := unary ( ( '==' | '!=' ) unary )?   strict: no conversion between types
+//   unary      := '!'? operand                        true when the operand is false, null, missing or ''
 //   operand    := path | literal
 //   path       := name ( '.' name | '[' digits ']' )*     name := [A-Za-z_][A-Za-z0-9_-]*
 //   literal    := number | 'single-quoted' (a quote inside is written '') | true | false | null
@@ -29,9 +32,36 @@ export interface LiteralOperand {
   offset: number;
 }
 
-export type Operand = PathOperand | LiteralOperand;
+/** `!X`: true when X is false, null, missing or ''. */
+export interface NotOperand {
+  kind: 'not';
+  operand: PathOperand | LiteralOperand;
+  text: string;
+  offset: number;
+}
+
+/** `A == B` or `A != B`: a boolean; values of different types are never equal. */
+export interface CompareOperand {
+  kind: 'compare';
+  op: '==' | '!=';
+  left: PathOperand | LiteralOperand | NotOperand;
+  right: PathOperand | LiteralOperand | NotOperand;
+  text: string;
+  offset: number;
+}
+
+/** One alternative of a `||` chain. */
+export type Operand = PathOperand | LiteralOperand | NotOperand | CompareOperand;
+
+/** The paths and literals inside an alternative, left to right (what name checks look at). */
+export function leaves(op: Operand): Array<PathOperand | LiteralOperand> {
+  if (op.kind === 'compare') return [...leaves(op.left), ...leaves(op.right)];
+  if (op.kind === 'not') return [op.operand];
+  return [op];
+}
 
 export interface Expression {
+  /** The alternatives joined by `||`, in order. */
   operands: Operand[];
   /** The whole `${{ ... }}` text, its offset inside the template, and its length. */
   text: string;
@@ -88,6 +118,9 @@ function findClose(s: string, from: number): number {
 const NAME = /[A-Za-z_][A-Za-z0-9_-]*/y;
 const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
+/** Operators people may try, for a message that names them ('+' is not supported ...). */
+const UNSUPPORTED = /^(\(|&&|===?|\+|-|\*|\/|<=?|>=?|!|\?|=)/;
+
 function parseExpression(src: string, base: number): { operands: Operand[] } | ExpressionSyntaxError {
   const operands: Operand[] = [];
   let i = 0;
@@ -95,9 +128,8 @@ function parseExpression(src: string, base: number): { operands: Operand[] } | E
     while (i < src.length && /\s/.test(src[i]!)) i++;
   };
   const fail = (error: string, at = i, length = 1): ExpressionSyntaxError => ({ error, offset: base + at, length: Math.max(1, length) });
-  for (;;) {
-    skip();
-    if (i >= src.length) return fail(operands.length ? "expected a value after '||'" : 'empty expression: expected a path such as params.epochs', Math.max(0, i - 1));
+
+  const operand = (): PathOperand | LiteralOperand | ExpressionSyntaxError => {
     const start = i;
     const c = src[i]!;
     if (c === "'") {
@@ -116,54 +148,93 @@ function parseExpression(src: string, base: number): { operands: Operand[] } | E
         }
         value += src[i++];
       }
-      operands.push({ kind: 'literal', value, text: src.slice(start, i), offset: base + start });
-    } else if (/[-0-9]/.test(c)) {
+      return { kind: 'literal', value, text: src.slice(start, i), offset: base + start };
+    }
+    if (/[-0-9]/.test(c)) {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(src);
       if (!m) return fail(`unexpected '${c}' in expression`);
       i += m[0].length;
-      operands.push({ kind: 'literal', value: Number(m[0]), text: m[0], offset: base + start });
-    } else {
-      NAME.lastIndex = i;
-      const m = NAME.exec(src);
-      if (!m) return fail(`unexpected '${c}' in expression: only dotted paths, literals and '||' are allowed`);
-      i += m[0].length;
-      const root = m[0];
-      if ((root === 'true' || root === 'false' || root === 'null') && !/^[.[]/.test(src.slice(i))) {
-        operands.push({ kind: 'literal', value: root === 'null' ? null : root === 'true', text: root, offset: base + start });
-      } else {
-        const path: Array<string | number> = [];
-        for (;;) {
-          if (src[i] === '.') {
-            i++;
-            NAME.lastIndex = i;
-            const n = NAME.exec(src);
-            if (!n) return fail("expected a name after '.'");
-            path.push(n[0]);
-            i += n[0].length;
-          } else if (src[i] === '[') {
-            const m2 = /\[\s*([0-9]+)\s*\]/y;
-            m2.lastIndex = i;
-            const n = m2.exec(src);
-            if (!n) return fail("expected an index such as [0] after '['");
-            path.push(Number(n[1]));
-            i += n[0].length;
-          } else break;
-        }
-        operands.push({ kind: 'path', root, path, text: src.slice(start, i), offset: base + start });
+      return { kind: 'literal', value: Number(m[0]), text: m[0], offset: base + start };
+    }
+    NAME.lastIndex = i;
+    const m = NAME.exec(src);
+    if (!m) return fail(`unexpected '${c}' in expression: only dotted paths, literals, '==', '!=', '!' and '||' are allowed`);
+    i += m[0].length;
+    const root = m[0];
+    if ((root === 'true' || root === 'false' || root === 'null') && !/^[.[]/.test(src.slice(i))) {
+      return { kind: 'literal', value: root === 'null' ? null : root === 'true', text: root, offset: base + start };
+    }
+    const path: Array<string | number> = [];
+    for (;;) {
+      if (src[i] === '.') {
+        i++;
+        NAME.lastIndex = i;
+        const n = NAME.exec(src);
+        if (!n) return fail("expected a name after '.'");
+        path.push(n[0]);
+        i += n[0].length;
+      } else if (src[i] === '[') {
+        const m2 = /\[\s*([0-9]+)\s*\]/y;
+        m2.lastIndex = i;
+        const n = m2.exec(src);
+        if (!n) return fail("expected an index such as [0] after '['");
+        path.push(Number(n[1]));
+        i += n[0].length;
+      } else break;
+    }
+    return { kind: 'path', root, path, text: src.slice(start, i), offset: base + start };
+  };
+
+  /** `'!'? operand`, after `after` (for the message when the value is missing). */
+  const unary = (after: string | null): PathOperand | LiteralOperand | NotOperand | ExpressionSyntaxError => {
+    skip();
+    if (i >= src.length) {
+      return fail(after ? `expected a value after '${after}'` : 'empty expression: expected a path such as params.epochs', Math.max(0, i - 1));
+    }
+    if (src[i] !== '!' || src[i + 1] === '=') return operand();
+    const start = i++;
+    skip();
+    if (i >= src.length) return fail("expected a value after '!'", start);
+    if (src[i] === '!') return fail("'!!' is not supported: write the value itself", start, i + 1 - start);
+    const inner = operand();
+    if ('error' in inner) return inner;
+    return { kind: 'not', operand: inner, text: src.slice(start, i), offset: base + start };
+  };
+
+  let after: string | null = null;
+  for (;;) {
+    skip();
+    const start = i;
+    const left = unary(after);
+    if ('error' in left) return left;
+    skip();
+    let term: Operand = left;
+    const op = src.startsWith('==', i) ? '==' : src.startsWith('!=', i) ? '!=' : null;
+    if (op && src[i + 2] === '=') return fail(`'${op}=' is not supported: write '${op}' (comparisons are always strict)`, i, 3);
+    if (op) {
+      i += 2;
+      const right = unary(op);
+      if ('error' in right) return right;
+      term = { kind: 'compare', op, left, right, text: src.slice(start, i), offset: base + start };
+      skip();
+      if (src.startsWith('==', i) || src.startsWith('!=', i)) {
+        return fail(`comparisons cannot be chained: compare two values, and join comparisons with '||'`, i, 2);
       }
     }
-    skip();
+    operands.push(term);
     if (i >= src.length) return { operands };
     if (src.startsWith('||', i)) {
       i += 2;
+      after = '||';
       continue;
     }
-    const rest = src.slice(i).trim();
-    const what = /^(\(|==|!=|&&|\+|-|\*|\/|!|\?)/.test(rest)
-      ? `'${rest.match(/^(\(|==|!=|&&|\+|-|\*|\/|!|\?)/)![0]}' is not supported: expressions are paths, literals and '||' only`
+    const rest = src.slice(i);
+    const m = UNSUPPORTED.exec(rest);
+    const what = m
+      ? `'${m[0]}' is not supported: expressions are paths, literals, '==', '!=', '!' and '||' only${m[0] === '=' ? " (to compare, write '==')" : ''}`
       : `unexpected '${src[i]}' in expression`;
-    return fail(what);
+    return fail(what, i, m ? m[0].length : 1);
   }
 }
 

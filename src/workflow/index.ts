@@ -72,6 +72,7 @@ function toWorkflow(p: ParsedSource): Workflow {
       ...(s.resources !== undefined && { resources: s.resources as Resources }),
       ...(s.outputs !== undefined && { outputs: s.outputs }),
       ...(s.description !== undefined && { description: s.description }),
+      ...(s.if !== undefined && { if: s.if }),
     };
   }
   return {

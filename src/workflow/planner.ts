@@ -7,9 +7,11 @@ import { pointer, type DiagnosticSink } from './diagnostics.js';
 import {
   EXPRESSION_ROOTS,
   expressionsIn,
+  leaves,
   parseTemplate,
   stepReference,
   type Expression,
+  type LiteralOperand,
   type Operand,
   type PathOperand,
   type TemplatePart,
@@ -25,7 +27,13 @@ export const MAX_INSTANCES_PER_STEP = 10_000;
 const WORKFLOW_FIELDS = ['dir', 'name', 'file'];
 
 /** Where an expression appears decides which roots it may use. */
-type Site = 'with' | 'matrix' | 'resources';
+type Site = 'with' | 'matrix' | 'resources' | 'if';
+
+/**
+ * What a `with` value becomes when it is null only because the step it refers to is disabled
+ * (`${{ steps.x.outputs.y || null }}`): the key is left out, so kinds' schemas never see the null.
+ */
+const OMIT: unique symbol = Symbol('omit');
 
 interface Edge {
   from: string;
@@ -54,6 +62,8 @@ class Planner {
   private readonly instances = new Map<string, ConcreteStep[]>();
   /** Paths inside each concrete step's `with` that still hold references (skipped by the kind's schema). */
   private readonly placeholders = new Map<ConcreteStep, string[]>();
+  /** Declared steps whose `if:` is false: not expanded, not checked by their kind, null when referenced. */
+  private readonly disabled = new Set<string>();
 
   constructor(
     private readonly wf: Workflow,
@@ -67,15 +77,17 @@ class Planner {
   plan(): Plan | null {
     this.applyWithOverrides();
     const edges = this.checkNamesAndReferences();
+    for (const id of this.stepIds) if (!this.decideIf(this.wf.steps[id]!)) this.disabled.add(id);
     const order = this.orderSteps(edges);
     if (!order) return null; // a cycle: no expansion order exists
+    const enabled = order.filter((id) => !this.disabled.has(id));
     const all: ConcreteStep[] = [];
-    for (const id of order) {
+    for (const id of enabled) {
       const steps = this.expandStep(this.wf.steps[id]!);
       this.instances.set(id, steps);
       all.push(...steps);
     }
-    for (const id of order) this.checkWithKind(this.instances.get(id)!, all);
+    for (const id of enabled) this.checkWithKind(this.instances.get(id)!, all);
     if (this.sink.errorCount > 0) return null;
     return {
       workflow: this.wf,
@@ -85,7 +97,40 @@ class Planner {
       // Declared steps are expanded in dependency order, and instances only depend on earlier
       // declared steps, so this list is already topologically ordered.
       steps: all,
+      disabled: this.stepIds.filter((id) => this.disabled.has(id)),
     };
+  }
+
+  /**
+   * Whether a step is enabled: its `if:` is absent, true, or an expression that gives true. An `if`
+   * that cannot be decided (an error, reported) counts as enabled, so its step's own mistakes still show.
+   */
+  private decideIf(step: StepDecl): boolean {
+    const cond = step.if;
+    if (cond === undefined || cond === true) return true;
+    if (cond === false) return false;
+    const path = `${pointer('/steps', step.id)}/if`;
+    const parts = this.template(path, cond);
+    if (!parts) return true;
+    const expr = parts[0];
+    if (parts.length !== 1 || typeof expr === 'string') {
+      this.sink.error(path, "`if:` must be true, false, or one ${{ ... }} expression with nothing around it", {
+        code: 'wrong-value',
+        hint: "for example: if: ${{ params.data == 'adience' }}",
+      });
+      return true;
+    }
+    const v = this.evaluateExpression(expr, path, cond, { step, matrix: null, axes: [], deps: () => {}, skip: [] });
+    if (v === undefined) return true; // reported
+    if (typeof v !== 'boolean') {
+      this.sink.error(path, `\`if:\` must give true or false, but '${expr.text}' gives ${kindOf(v)}`, {
+        code: 'wrong-type',
+        hint: "compare the value: ${{ params.data == 'adience' }}, ${{ profile != 'orderless' }}",
+        ...this.caret(path, cond, expr.offset, expr.length),
+      });
+      return true;
+    }
+    return v;
   }
 
   private applyWithOverrides(): void {
@@ -142,6 +187,7 @@ class Planner {
         ['with', step.with, `${base}/with`],
         ['matrix', step.matrix, `${base}/matrix`],
         ['resources', step.resources, `${base}/resources`],
+        ['if', typeof step.if === 'string' ? step.if : undefined, `${base}/if`],
       ];
       for (const [site, value, path] of sites) {
         for (const { path: p, template } of expressionsIn(value, path)) {
@@ -149,9 +195,12 @@ class Planner {
           if (!parts) continue;
           for (const part of parts) {
             if (typeof part === 'string') continue;
-            for (const op of part.operands) {
-              const to = this.checkOperand(step, site, p, template, part, op);
-              if (to) edges.push({ from: id, to, path: p });
+            for (const alternative of part.operands) {
+              const inOperator = alternative.kind === 'compare' || alternative.kind === 'not';
+              for (const op of leaves(alternative)) {
+                const to = this.checkOperand(step, site, p, template, op, inOperator);
+                if (to) edges.push({ from: id, to, path: p });
+              }
             }
           }
         }
@@ -160,8 +209,11 @@ class Planner {
     return edges;
   }
 
-  /** Checks one operand's names; returns the step it refers to, if it is a valid step reference. */
-  private checkOperand(step: StepDecl, site: Site, path: string, template: string, expr: Expression, op: Operand): string | null {
+  /**
+   * Checks one path's names; returns the step it refers to, if it is a valid step reference.
+   * `inOperator`: the path is compared (==, !=) or negated (!), which a step output cannot be.
+   */
+  private checkOperand(step: StepDecl, site: Site, path: string, template: string, op: PathOperand | LiteralOperand, inOperator: boolean): string | null {
     if (op.kind !== 'path') return null;
     const err = (message: string, hint?: string, code = 'bad-reference'): null => {
       this.sink.error(path, message, { code, hint, ...this.caret(path, template, op.offset, op.text.length) });
@@ -182,6 +234,7 @@ class Planner {
       }
       case 'matrix': {
         if (site === 'matrix') return err('a matrix cannot refer to its own values: use params, profile or workflow here');
+        if (site === 'if') return err('`if:` cannot use matrix values: it decides whether the whole step runs, before its matrix expands; use params, profile or workflow');
         const axes = this.axesOf(step);
         if (!axes.length) return err(`step '${step.id}' has no matrix, so '${op.text}' has no value`, undefined, 'unknown-matrix-axis');
         const axis = op.path[0];
@@ -190,10 +243,11 @@ class Planner {
         return null;
       }
       case 'steps': {
+        if (site === 'if') return err('`if:` cannot use step outputs: it is decided when the plan is made, before any step runs; use params, profile or workflow');
         if (site !== 'with') return err(`step outputs can only be used in 'with' (they are known only when the step runs)`);
         const ref = stepReference(op);
         if (!ref) return err(`a step reference has the form steps.ID.outputs.NAME, found '${op.text}'`);
-        if (expr.operands.length > 1) return err("a step output reference cannot have a '||' default: the output always exists once the step has run");
+        if (inOperator) return err(`a step output cannot be compared or negated: it is known only when the step runs`);
         if (ref.step === step.id) return err(`step '${step.id}' refers to its own output '${ref.output}'`, undefined, 'cycle');
         const target = this.wf.steps[ref.step];
         if (!target) return err(`unknown step '${ref.step}'${didYouMean(ref.step, this.stepIds)}`, undefined, 'unknown-step');
@@ -346,6 +400,7 @@ class Planner {
         for (const d of ids) if (!deps.includes(d)) deps.push(d);
       };
       for (const need of step.needs) {
+        if (this.disabled.has(need)) continue; // needs on a disabled step are dropped
         const bound = this.bind(need, matrix, axes, `${base}/needs`);
         if (bound) addDeps(Array.isArray(bound) ? bound.map((g) => g.step) : [bound.$ref.step]);
       }
@@ -470,10 +525,19 @@ class Planner {
   /** Evaluates every expression in a value tree. `rel` is the path inside the evaluated value (for skips). */
   private evaluate(value: unknown, path: string, rel: string, ctx: EvalContext): unknown {
     if (typeof value === 'string') return value.includes('${{') ? this.evaluateString(value, path, rel, ctx) : value;
-    if (Array.isArray(value)) return value.map((v, i) => this.evaluate(v, pointer(path, i), pointer(rel, i), ctx));
+    if (Array.isArray(value)) {
+      // A list keeps its positions (skip paths are by index): an omitted item stays null.
+      return value.map((v, i) => {
+        const x = this.evaluate(v, pointer(path, i), pointer(rel, i), ctx);
+        return x === OMIT ? null : x;
+      });
+    }
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.evaluate(v, pointer(path, k), pointer(rel, k), ctx);
+      for (const [k, v] of Object.entries(value)) {
+        const x = this.evaluate(v, pointer(path, k), pointer(rel, k), ctx);
+        if (x !== OMIT) out[k] = x;
+      }
       return out;
     }
     return value;
@@ -498,11 +562,12 @@ class Planner {
         pieces.push(part);
         continue;
       }
-      const v = this.evaluateExpression(part, path, template, ctx);
-      if (v === undefined) {
+      const e = this.evaluateExpression(part, path, template, ctx);
+      if (e === undefined) {
         ctx.skip.push(rel); // already reported
         continue;
       }
+      const v = e === OMIT ? null : e;
       if (Array.isArray(v) && v.length && isGathered(v[0])) {
         this.sink.error(path, `'${part.text}' refers to several instances of a matrix step, which cannot be embedded in a string`, {
           code: 'bad-reference',
@@ -531,21 +596,26 @@ class Planner {
     return { $concat: merged };
   }
 
+  /**
+   * The value of `a || b || ...`: the first alternative that is not null, missing or '' (or a
+   * false comparison). A reference to a disabled step counts as null; a chain that ends on one is an
+   * error, and a chain that ends on null after one gives OMIT. `undefined` means "reported".
+   */
   private evaluateExpression(expr: Expression, path: string, template: string, ctx: EvalContext): unknown {
+    const disabledRefs: PathOperand[] = [];
     for (let i = 0; i < expr.operands.length; i++) {
       const op = expr.operands[i]!;
       const last = i === expr.operands.length - 1;
-      if (op.kind === 'literal') {
-        if (!last && (op.value === null || op.value === '')) continue;
-        return op.value;
+      const r = this.evaluateOperand(op, path, template, ctx);
+      if (r === null) return undefined;
+      if ('disabled' in r) {
+        disabledRefs.push(r.disabled);
+        continue;
       }
-      const r = this.lookup(op, path, ctx);
-      if (r.error !== undefined) {
-        if (r.error) this.sink.error(path, r.error, { code: 'bad-reference', ...this.caret(path, template, op.offset, op.text.length) });
-        return undefined;
-      }
-      if (!last && (r.value === undefined || r.value === null || r.value === '')) continue;
-      if (r.value === undefined) {
+      const v = r.value;
+      const empty = v === undefined || v === null || v === '' || (v === false && (op.kind === 'compare' || op.kind === 'not'));
+      if (!last && empty) continue;
+      if (v === undefined) {
         this.sink.error(path, r.missing ?? `'${op.text}' has no value`, {
           code: 'bad-reference',
           hint: "add a default with '||', e.g. ${{ " + op.text + " || 0 }}",
@@ -553,13 +623,92 @@ class Planner {
         });
         return undefined;
       }
-      return r.value;
+      return v === null && disabledRefs.length ? OMIT : v;
     }
+    // Every alternative from some point on was a disabled step: nothing is left to bind.
+    const first = disabledRefs[0]!;
+    const ids = [...new Set(disabledRefs.map((d) => stepReference(d)!.step))];
+    const under = this.resolved.profile === null ? 'without a profile' : `under profile ${this.resolved.profile}`;
+    const which = ids.length === 1 ? `step '${ids[0]}' is` : `steps ${ids.map((x) => `'${x}'`).join(', ')} are`;
+    this.sink.error(path, `${which} disabled by ${ids.length === 1 ? 'its' : 'their'} \`if:\` (false ${under}); add an alternative with \`||\` or enable it`, {
+      code: 'disabled-step',
+      ...this.caret(path, template, first.offset, first.text.length),
+    });
     return undefined;
   }
 
+  /**
+   * One alternative's value. null: an error, already reported. `disabled`: a reference to a disabled
+   * step. A value of undefined is a missing field, explained by `missing`.
+   */
+  private evaluateOperand(
+    op: Operand,
+    path: string,
+    template: string,
+    ctx: EvalContext,
+  ): { value: unknown; missing?: string } | { disabled: PathOperand } | null {
+    switch (op.kind) {
+      case 'literal':
+        return { value: op.value };
+      case 'path': {
+        const r = this.lookup(op, path, ctx);
+        if (r.error !== undefined) {
+          if (r.error) this.sink.error(path, r.error, { code: 'bad-reference', ...this.caret(path, template, op.offset, op.text.length) });
+          return null;
+        }
+        if (r.disabled) return { disabled: op };
+        return { value: r.value, ...(r.missing !== undefined && { missing: r.missing }) };
+      }
+      case 'not':
+      case 'compare': {
+        const v = this.comparable(op, path, template, ctx);
+        return v === NOT_COMPARABLE ? null : { value: v };
+      }
+    }
+  }
+
+  /**
+   * The scalar value of a comparison, a negation, or one of their sides. A missing field counts as
+   * null, so `matrix.variant.alpha == null` tests for its absence. Lists and mappings are errors.
+   */
+  private comparable(op: Operand, path: string, template: string, ctx: EvalContext): string | number | boolean | null | typeof NOT_COMPARABLE {
+    switch (op.kind) {
+      case 'literal':
+        return op.value;
+      case 'not': {
+        const v = this.comparable(op.operand, path, template, ctx);
+        return v === NOT_COMPARABLE ? v : v === false || v === null || v === '';
+      }
+      case 'compare': {
+        const l = this.comparable(op.left, path, template, ctx);
+        const r = this.comparable(op.right, path, template, ctx);
+        if (l === NOT_COMPARABLE || r === NOT_COMPARABLE) return NOT_COMPARABLE;
+        // Strict: 1 == '1' is false.
+        return (l === r) === (op.op === '==');
+      }
+      case 'path': {
+        if (op.root === 'steps') return NOT_COMPARABLE; // reported by the name checks
+        const r = this.lookup(op, path, ctx);
+        if (r.error !== undefined || r.disabled) {
+          if (r.error) this.sink.error(path, r.error, { code: 'bad-reference', ...this.caret(path, template, op.offset, op.text.length) });
+          return NOT_COMPARABLE;
+        }
+        const v = r.value ?? null;
+        if (typeof v === 'object' && v !== null) {
+          this.sink.error(path, `'${op.text}' is ${kindOf(v)}: '==', '!=' and '!' work on strings, numbers, booleans and null`, {
+            code: 'wrong-type',
+            hint: Array.isArray(v) ? `compare one item, e.g. ${op.text}[0]` : `compare one field, e.g. ${op.text}.name`,
+            ...this.caret(path, template, op.offset, op.text.length),
+          });
+          return NOT_COMPARABLE;
+        }
+        return v as string | number | boolean | null;
+      }
+    }
+  }
+
   /** A path's value. `error: ''` means "already reported"; `missing` explains an undefined value. */
-  private lookup(op: PathOperand, path: string, ctx: EvalContext): { value?: unknown; error?: string; missing?: string } {
+  private lookup(op: PathOperand, path: string, ctx: EvalContext): { value?: unknown; error?: string; missing?: string; disabled?: true } {
     let value: unknown;
     let rest: Array<string | number>;
     let shown: string;
@@ -583,6 +732,7 @@ class Planner {
       case 'steps': {
         const ref = stepReference(op);
         if (!ref || !this.wf.steps[ref.step] || ref.step === ctx.step.id) return { error: '' };
+        if (this.disabled.has(ref.step)) return { disabled: true };
         const bound = this.bind(ref.step, ctx.matrix ?? {}, ctx.axes, path, ref.output);
         if (!bound) return { error: '' };
         ctx.deps(Array.isArray(bound) ? bound.map((g) => g.step) : [bound.$ref.step]);
@@ -694,6 +844,9 @@ interface EvalContext {
   /** Paths (relative to the evaluated value) that hold references rather than final values. */
   skip: string[];
 }
+
+/** A compared or negated value that could not be used (the reason was reported). */
+const NOT_COMPARABLE: unique symbol = Symbol('not comparable');
 
 function isGathered(v: unknown): v is Gathered {
   return typeof v === 'object' && v !== null && 'step' in v && 'matrix' in v && 'value' in v;

@@ -224,6 +224,7 @@ function schemaProblems(
 }
 
 function patternHint(schemaPath: string): string {
+  if (schemaPath.includes('/if/')) return " (true, false, or one ${{ ... }} expression such as ${{ params.data == 'adience' }})";
   if (schemaPath.includes('/memory/')) return " (a byte count, or a size such as '512MiB' or '2GiB')";
   if (schemaPath.includes('/matrix/')) return ' (a list of values, or one ${{ ... }} expression yielding a list)';
   if (schemaPath.includes('/name/')) return " (lowercase letters, digits, '.', '_' and '-')";

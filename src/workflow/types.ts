@@ -54,6 +54,11 @@ export interface StepDecl {
   /** Declared outputs, for steps whose kind does not fix them (e.g. `run`). */
   outputs?: Record<string, string>;
   description?: string;
+  /**
+   * `if:` — true, false, or one `${{ ... }}` expression over params, profile and workflow. A step
+   * whose `if` is false is disabled: it is left out of the plan, and references to it give null.
+   */
+  if?: boolean | string;
 }
 
 /** The `executor:` section (schemas/workflow.schema.json): local, or Slurm with its sbatch settings. */
@@ -128,6 +133,8 @@ export interface Plan {
   /** Names of params whose values are secret (never recorded). */
   secretParams: string[];
   steps: ConcreteStep[];
+  /** Declared steps left out because their `if:` is false under this profile and params (declaration order). */
+  disabled?: string[];
 }
 
 /**

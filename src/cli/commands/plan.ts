@@ -48,6 +48,8 @@ export function planJson(plan: Plan, statuses: StepPlanStatus[], diagnostics: un
     profile: plan.profile,
     params,
     secretParams: plan.secretParams,
+    // Declared steps whose `if:` is false under this profile and params: not in `steps`.
+    disabled: plan.disabled ?? [],
     steps: plan.steps.map((s) => {
       const st = byStep.get(s.id);
       return {
@@ -94,7 +96,8 @@ export function renderPlan(plan: Plan, statuses: StepPlanStatus[]): string {
   ]
     .filter(Boolean)
     .join(' · ');
-  return [title, line(header), ...rows.map(line)].join('\n') + '\n';
+  const disabled = plan.disabled?.length ? [`disabled: ${plan.disabled.join(', ')} (if: false)`] : [];
+  return [title, line(header), ...rows.map(line), ...disabled].join('\n') + '\n';
 }
 
 /**

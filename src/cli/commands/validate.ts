@@ -48,10 +48,11 @@ export async function loadPlanOrFail(file: string, options: LoadOptions): Promis
   return result.plan;
 }
 
-export function summarize(result: LoadResult): { steps: number; concrete: number } {
+export function summarize(result: LoadResult): { steps: number; concrete: number; disabled: string[] } {
   return {
     steps: result.workflow ? Object.keys(result.workflow.steps).length : 0,
     concrete: result.plan?.steps.length ?? 0,
+    disabled: result.plan?.disabled ?? [],
   };
 }
 
@@ -62,7 +63,7 @@ export function validateCommand(program: Command): void {
       .description('check a workflow: YAML, schema, names, references, cycles, matrix and step inputs (exit 0 when valid, 2 when not)')
       .argument('<file>', 'the workflow YAML file'),
   )
-    .option('--json', 'print {ok, steps, concrete, diagnostics} as JSON on stdout')
+    .option('--json', 'print {ok, steps, concrete, disabled, diagnostics} as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions) => {
       // The analyzer (yaml, ajv) loads only when a command needs it, so `repro --help` stays instant.
       const { loadPlan } = await import('../../workflow/index.js');
@@ -75,7 +76,8 @@ export function validateCommand(program: Command): void {
         printDiagnostics(result.diagnostics);
         if (ok) {
           const profile = result.plan!.profile ? `, profile ${result.plan!.profile}` : '';
-          process.stdout.write(`ok: ${counts.steps} steps (${counts.concrete} concrete${profile})\n`);
+          const disabled = counts.disabled.length ? `, ${counts.disabled.length} disabled` : '';
+          process.stdout.write(`ok: ${counts.steps} steps (${counts.concrete} concrete${disabled}${profile})\n`);
         }
       }
       if (!ok) process.exitCode = ExitCode.INVALID;
