@@ -246,6 +246,41 @@ steps:
     ]);
   });
 
+  it('Ctrl-C cancels every job of the run: running steps interrupted, waiting ones skipped, exit 130', async () => {
+    const wf = uniq('sl-int');
+    const p = tempProject('repro-slurm-');
+    writeFileSync(
+      join(p, 'wf.yaml'),
+      `name: ${wf}
+steps:
+  a:
+    uses: run
+    with: {command: "sleep 60; echo a > a.txt"}
+    outputs: {out: a.txt}
+  b:
+    uses: run
+    with:
+      command: 'cat "$A" > b.txt'
+      env: {A: "\${{ steps.a.outputs.out }}"}
+    outputs: {out: b.txt}
+`,
+    );
+    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    await until('a running and b queued', () => {
+      const j = jobsOf(wf);
+      return j.get('a')?.state === 'RUNNING' && j.get('b')?.state === 'PENDING';
+    }, run);
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe(130);
+    const rec = record(p, wf);
+    expect(rec.status).toBe('interrupted');
+    expect(rec.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'interrupted'],
+      ['b', 'skipped'],
+    ]);
+    await until('both jobs cancelled', () => [...jobsOf(wf).values()].every((j) => j.state === 'CANCELLED'), undefined, 15_000);
+  });
+
   it.skipIf(!ownCluster)('a node failure (NODE_FAIL) requeues the step once and re-points its dependents', async () => {
     const wf = uniq('sl-node');
     const p = tempProject('repro-slurm-');

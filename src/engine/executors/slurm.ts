@@ -520,6 +520,15 @@ export class SlurmExecutor implements StepExecutor {
     await this.submitChain;
     const left = [...this.jobs.values()].filter((j) => !j.outcome);
     const ids = left.filter((j) => j.jobId).map((j) => j.jobId!);
+    // Which of them run right now (the last poll may be a second old) decides interrupted vs skipped.
+    if (ids.length) {
+      try {
+        const now = parseSqueue((await slurmCommand('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', SQUEUE_FORMAT], { timeoutMs: 20_000 })).stdout);
+        for (const j of left) if (j.jobId && now.has(j.jobId)) j.state = now.get(j.jobId);
+      } catch {
+        /* cancel all the same */
+      }
+    }
     await this.scancel(ids).catch(() => undefined);
     for (const j of left) {
       if (j.state?.state === 'RUNNING' || j.state?.state === 'COMPLETING') j.settle({ status: 'interrupted', error: 'interrupted', executor: this.record(j, { ...j.state, state: 'CANCELLED' }) });
