@@ -1,6 +1,6 @@
 // `npm run bench ml`: training speed of the tfjs library, one line per figure:
 //   bench: ml.backend.wasm 2 threads (tfjs-backend-wasm 4.22.0, simd)
-//   bench: train.wasm.28x28.xe 720 ex/s
+//   bench: train.wasm.28x28.xe 720 ex/s          (batch 64 / median step time)
 //   bench: train.wasm.28x28.emd2_vs_xe 1.01 ratio
 // for every backend that starts here (tensorflow when @tensorflow/tfjs-node(-gpu) is installed, wasm, cpu)
 // × {28×28, 64×64} × every loss. A step is what the trainer does per batch: computeGradients()
@@ -35,7 +35,8 @@ export async function bench(): Promise<void> {
       continue;
     }
     const name = facts.backend === 'tensorflow' ? `tensorflow-${facts.device}` : facts.backend;
-    console.log(`bench: ml.backend.${name} ${facts.threads} threads (${facts.backend} ${facts.backendVersion}, device ${facts.device}${facts.simd ? ', simd' : ''})`);
+    const load = os.loadavg()[0]!.toFixed(1);
+    console.log(`bench: ml.backend.${name} ${facts.threads} threads (${facts.backend} ${facts.backendVersion}, device ${facts.device}${facts.simd ? ', simd' : ''}; load average ${load} when it started)`);
     // The pure-JS cpu backend is a last resort, tens of times slower: the shortest runs, and at 64×64 only xe.
     const slow = facts.backend === 'cpu';
     const budget = slow ? 0 : seconds;
@@ -87,27 +88,33 @@ async function trainer(tf: Tf, size: number, lossSpec: LossSpec): Promise<Traine
   };
 }
 
-/** Examples per second over `seconds` (at least 2 steps) after one warm-up step. */
+/**
+ * Examples per second from the median step time over `seconds` (at least 2 steps), after warm-up steps
+ * (the first ones create XNNPACK operators and grow the wasm memory). The median keeps a burst of load
+ * from other processes on a shared machine out of the figure.
+ */
 async function trainingRate(tf: Tf, size: number, lossSpec: LossSpec, seconds: number): Promise<number> {
   const t = await trainer(tf, size, lossSpec);
-  t.step();
-  let steps = 0;
+  for (let i = 0; i < (seconds > 0 ? 3 : 1); i++) t.step();
+  const times: number[] = [];
   const t0 = performance.now();
-  while (steps < 2 || performance.now() - t0 < seconds * 1000) {
+  while (times.length < 2 || performance.now() - t0 < seconds * 1000) {
+    const s = performance.now();
     t.step();
-    steps++;
+    times.push(performance.now() - s);
   }
-  const rate = (steps * BATCH) / ((performance.now() - t0) / 1000);
   t.dispose();
-  return rate;
+  return (BATCH * 1000) / median(times);
 }
 
 /** EMD² over XE step time, the two alternating step by step so that load from elsewhere hits both alike. */
 async function stepTimeRatio(tf: Tf, size: number, seconds: number): Promise<number> {
   const xe = await trainer(tf, size, { kind: 'xe' });
   const emd2 = await trainer(tf, size, { kind: 'emd2' });
-  xe.step();
-  emd2.step();
+  for (let i = 0; i < (seconds > 0 ? 3 : 1); i++) {
+    xe.step();
+    emd2.step();
+  }
   const times: { xe: number[]; emd2: number[] } = { xe: [], emd2: [] };
   const t0 = performance.now();
   while (times.xe.length < 3 || performance.now() - t0 < seconds * 1000) {
