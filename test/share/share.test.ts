@@ -96,4 +96,20 @@ describe('sharing workflows and runs', { timeout: 180_000 }, () => {
     expect(bad.code).toBe(5);
     expect(bad.stdout).toMatch(/corrupted: artifacts\/.*greeting/);
   });
+
+  it("runs this repository's own flagship workflow through a file:// git URL at a pinned commit", () => {
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });
+    if (head.status !== 0) {
+      console.log('skipped: this checkout is not a git repository');
+      return;
+    }
+    const commit = head.stdout.trim();
+    const self = `file://${resolve('.')}#workflows/paper.yaml@${commit}`;
+    const r = repro(work, ['run', self, '--profile', 'smoke', '--no-report'], env);
+    expect(r.code, r.all).toBe(0);
+    const record = JSON.parse(readFileSync(join(work, 'results', 'hou2016-emd2', 'latest', 'run.json'), 'utf8'));
+    expect(record.workflow.source.commit).toBe(commit);
+    expect(record.workflow.file).toContain(join('checkouts'));
+    expect(record.steps.find((s: { id: string }) => s.id === 'compare').status).toBe('succeeded');
+  });
 });
