@@ -4,9 +4,8 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail } from './validate.js';
-import { checkForce, parseJobs, requireTrust, runExitCode, runPlan, stepOptionsFrom, withRunOptions, type RunOptions } from './run.js';
-import type { Plan } from '../../workflow/types.js';
-import type { RunRecord } from '../../formats/run-record.js';
+import { runExitCode, runPlan, withRunOptions, type RunOptions } from './run.js';
+import type { RunEvent } from '../../engine/events.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -15,46 +14,20 @@ interface CheckOptions extends RunOptions {
 
 /**
  * For --json and --markdown, stdout carries only the verdicts (to pipe into jq or a PR comment):
- * the run itself reports one line per step on stderr instead of the terminal renderer.
+ * the run reports one line per step on stderr instead of the terminal renderer.
  */
-async function runQuietly(plan: Plan, opts: CheckOptions): Promise<{ record: RunRecord; recordPath: string }> {
-  const stepOptions = stepOptionsFrom(opts, { remote: plan.workflow.source !== undefined });
-  requireTrust(plan, stepOptions);
-  checkForce(plan, opts.force ?? []);
-  const { execute } = await import('../../engine/executor.js');
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+function stderrLines(opts: CheckOptions): (e: RunEvent) => void {
   const say = (line: string) => {
     if (!opts.quiet) process.stderr.write(line + '\n');
   };
-  let recordPath = '';
-  try {
-    const record = await execute(plan, {
-      jobs: parseJobs(opts.jobs),
-      force: opts.force,
-      store: opts.store,
-      results: opts.results,
-      signal: abort.signal,
-      stepOptions,
-      waitLock: opts.waitLock,
-      command: ['repro', ...process.argv.slice(2)],
-      onEvent: (e) => {
-        if (e.type === 'run-finished') recordPath = e.record;
-        else if (e.type === 'step-finished') say(`  done    ${e.step}${e.summary ? `  ${e.summary}` : ''}`);
-        else if (e.type === 'step-cached') say(`  cached  ${e.step}`);
-        // Failures are printed even with --quiet: they are why the gate did not run.
-        else if (e.type === 'step-failed') process.stderr.write(`  FAILED  ${e.step}: ${e.error}${e.hint ? `\n          hint: ${e.hint}` : ''}\n`);
-        else if (e.type === 'step-skipped') say(`  skipped ${e.step}: ${e.because}`);
-      },
-    });
-    say(`run record: ${recordPath}`);
-    return { record, recordPath };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  return (e) => {
+    if (e.type === 'run-finished') say(`run record: ${e.record}`);
+    else if (e.type === 'step-finished') say(`  done    ${e.step}${e.summary ? `  ${e.summary}` : ''}`);
+    else if (e.type === 'step-cached') say(`  cached  ${e.step}`);
+    // Failures are printed even with --quiet: they are why the gate did not run.
+    else if (e.type === 'step-failed') process.stderr.write(`  FAILED  ${e.step}: ${e.error}${e.hint ? `\n          hint: ${e.hint}` : ''}\n`);
+    else if (e.type === 'step-skipped') say(`  skipped ${e.step}: ${e.because}`);
+  };
 }
 
 export function checkCommand(program: Command): void {
@@ -76,7 +49,8 @@ export function checkCommand(program: Command): void {
       if (!plan.steps.some((s) => s.uses === 'compare')) {
         throw new CliError(`${file} has no compare step: there is nothing to gate on`, ExitCode.INVALID, "add a step `uses: compare` with the paper's claims");
       }
-      const { record, recordPath } = opts.json || opts.markdown ? await runQuietly(plan, opts) : await runPlan(plan, opts);
+      const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
+      const { record, recordPath } = await runPlan(plan, opts, {}, hooks);
       const status = runExitCode(record);
       if (status === ExitCode.INTERRUPTED) throw new CliError('interrupted; the next run resumes from the cache', ExitCode.INTERRUPTED);
       if (status !== ExitCode.OK) {

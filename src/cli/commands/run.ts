@@ -7,6 +7,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
 import type { RunRecord } from '../../formats/run-record.js';
+import type { RunEvent } from '../../engine/events.js';
 
 export interface RunOptions extends WorkflowOptions {
   jobs?: string;
@@ -99,7 +100,20 @@ export function checkForce(plan: Plan, force: string[]): void {
  * Executes a loaded plan with the terminal or JSON renderer, Ctrl-C handling and the summary.
  * Shared with `repro check`. Returns the record; exit codes are the caller's (see runExitCode).
  */
-export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Record<string, unknown> = {}): Promise<{ record: RunRecord; recordPath: string }> {
+export interface RunPlanHooks {
+  /**
+   * Takes every event instead of the terminal/JSON renderers, and turns off the summary table and the
+   * report line on stdout (`repro check --json/--markdown` keeps stdout for the verdicts).
+   */
+  onEvent?: (e: RunEvent) => void;
+}
+
+export async function runPlan(
+  plan: Plan,
+  opts: RunOptions,
+  extraStepOptions: Record<string, unknown> = {},
+  hooks: RunPlanHooks = {},
+): Promise<{ record: RunRecord; recordPath: string }> {
   const stepOptions = stepOptionsFrom(opts, { remote: plan.workflow.source !== undefined, ...extraStepOptions });
   requireTrust(plan, stepOptions);
   checkForce(plan, opts.force ?? []);
@@ -109,8 +123,9 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
   const { execute } = await import('../../engine/executor.js');
   const { TerminalRenderer, renderSummary } = await import('../render/terminal.js');
   const { jsonRenderer } = await import('../render/json.js');
-  const terminal = opts.json ? null : new TerminalRenderer({ quiet: opts.quiet, verbose: opts.verbose });
-  const onEvent = opts.json ? jsonRenderer() : terminal!.onEvent;
+  const quietStdout = opts.json === true || hooks.onEvent !== undefined;
+  const terminal = quietStdout ? null : new TerminalRenderer({ quiet: opts.quiet, verbose: opts.verbose });
+  const onEvent = hooks.onEvent ?? (opts.json ? jsonRenderer() : terminal!.onEvent);
 
   // Ctrl-C / SIGTERM: stop the steps, mark the run interrupted. A second Ctrl-C exits at once.
   const ac = new AbortController();
@@ -118,7 +133,7 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      if (!opts.json) process.stderr.write(`\nrepro: ${sig}: stopping the running steps (again to quit at once)\n`);
+      if (!quietStdout) process.stderr.write(`\nrepro: ${sig}: stopping the running steps (again to quit at once)\n`);
       ac.abort(new Error(`interrupted by ${sig}`));
     } else process.exit(ExitCode.INTERRUPTED);
   };
@@ -147,21 +162,21 @@ export async function runPlan(plan: Plan, opts: RunOptions, extraStepOptions: Re
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (!opts.json) {
+  if (!quietStdout) {
     process.stdout.write(renderSummary(record, recordPath, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
   }
-  if (recordPath && record.status !== 'interrupted' && opts.report !== false) await writeReport(record, recordPath, opts);
+  if (recordPath && record.status !== 'interrupted' && opts.report !== false) await writeReport(record, recordPath, quietStdout || opts.quiet === true);
   return { record, recordPath };
 }
 
 /** Every run gets its report, checklist and RO-Crate next to run.json; a report failure never fails the run. */
-async function writeReport(record: RunRecord, recordPath: string, opts: RunOptions): Promise<void> {
+async function writeReport(record: RunRecord, recordPath: string, quiet: boolean): Promise<void> {
   const { relative } = await import('node:path');
   const runDir = dirname(recordPath);
   try {
     const { writeRunReport } = await import('../../report/index.js');
     const written = await writeRunReport(runDir, { reuseRenderedFrom: sameFingerprintsRun(record, runDir) });
-    if (!opts.json && !opts.quiet) process.stdout.write(`report: ${relative(process.cwd(), written.files['report.html'])}\n`);
+    if (!quiet) process.stdout.write(`report: ${relative(process.cwd(), written.files['report.html'])}\n`);
   } catch (err) {
     process.stderr.write(`repro: warning: the run's report could not be written: ${(err as Error).message}\n`);
   }
