@@ -51,7 +51,7 @@ export async function resolveRun(arg: string | undefined, resultsDir = 'results'
   if (arg === undefined) {
     const dirs = workflowDirs(results);
     if (dirs.length === 0) {
-      throw new CliError(`no runs under ${resultsDir}/`, ExitCode.INVALID, 'run a workflow first: repro run FILE (or name a run: repro compare RUN)');
+      throw new CliError(`no runs under ${resultsDir}/`, ExitCode.INVALID, 'run a workflow first (repro run workflows/paper.yaml), or name a run: its directory, run.json, run id or workflow');
     }
     const newest = dirs
       .map((d) => join(d, 'latest', 'run.json'))

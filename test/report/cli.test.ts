@@ -40,7 +40,7 @@ describe('repro report', () => {
     const empty = mkdtempSync(join(tmpdir(), 'repro-empty-'));
     const r = repro(['report'], empty);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^repro: no runs under results\/: nothing to report\n  hint: /);
+    expect(r.stderr).toMatch(/^repro: no runs under results\/\n  hint: run a workflow first/);
     const r2 = repro(['report', 'no/such/run'], empty);
     expect(r2.code).toBe(2);
     expect(r2.stderr).not.toMatch(/\n\s+at /);
