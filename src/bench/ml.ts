@@ -7,7 +7,7 @@
 // (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus an SGD update; the model is the
 // small CNN (conv32-pool-conv64-pool-fc128, 'same' 3×3 convolutions, ReLU, 2×2 max-pool), batch 64,
 // 3 channels, 5 classes, random inputs (a step's speed does not depend on the pixels).
-// REPRO_BENCH_SECONDS sets the time per figure (default 3 s; the slow cpu backend runs the minimum:
+// REPRO_BENCH_BACKENDS=wasm,cpu limits the backends tried. REPRO_BENCH_SECONDS sets the time per figure (default 3 s; the slow cpu backend runs the minimum:
 // 2 timed steps per figure, and only xe at 64×64). The whole area takes about 3 minutes on 2 cores.
 import os from 'node:os';
 import type { LossKind, LossSpec, ModelSpec } from '../ml/types.js';
@@ -25,7 +25,9 @@ export async function bench(): Promise<void> {
   const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const tf = await import('@tensorflow/tfjs-core');
   const { initBackend, shutdownBackend } = await import('../ml/backend/index.js');
-  const candidates: Array<Exclude<BackendPreference, 'auto'>> = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const all: Array<Exclude<BackendPreference, 'auto'>> = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const only = process.env.REPRO_BENCH_BACKENDS?.split(',').map((b) => b.trim());
+  const candidates = only ? all.filter((b) => only.includes(b)) : all;
   for (const preference of candidates) {
     let facts;
     try {

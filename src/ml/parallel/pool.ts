@@ -6,6 +6,7 @@
 // so a given thread count gives bit-identical weights run after run. (A different thread count cuts
 // the batch differently: threads are recorded in the step's facts.)
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_WORKER } from './channel.js';
@@ -52,7 +53,9 @@ async function startWorker(backend: WorkerSetup['backend'], models: string): Pro
   const { port1, port2 } = new MessageChannel();
   const flags = SyncChannel.sharedFlags();
   const setup: WorkerSetup = { backend, port: port2, flags, modelModule: models };
-  const thread = new Worker(fileURLToPath(workerFile()), { workerData: setup, transferList: [port2] });
+  const file = fileURLToPath(workerFile());
+  if (!existsSync(file)) throw new Error(`the compiled training worker ${file} is missing: run \`npm run build\` first`);
+  const thread = new Worker(file, { workerData: setup, transferList: [port2] });
   await new Promise<void>((resolve, reject) => {
     thread.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`a training worker failed to start: ${(m as { failed?: string }).failed ?? String(m)}`))));
     thread.once('error', reject);
