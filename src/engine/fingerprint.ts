@@ -1,5 +1,6 @@
 // A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { sha256, sha256Json } from './hash.js';
@@ -135,7 +136,10 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
     localInputs[rel] = h.sha256;
     inputs[rel] = { type: h.type, sha256: h.sha256, size: h.size };
   }
-  const facts = (await kind.plannedFacts?.(resolvedWith, rc.options)) ?? {};
+  // The threads a step will get (its cpu tokens, capped by --jobs): data-parallel training splits each
+  // batch across them, which changes the float sums, so a kind may put them into its planned facts.
+  const threads = Math.max(1, Math.min(step.resources.cpu, Number(rc.options.jobs) || availableParallelism()));
+  const facts = (await kind.plannedFacts?.(resolvedWith, { ...rc.options, threads })) ?? {};
   const components: FingerprintComponents = {
     kind: kind.name,
     kindVersion: kind.version,

@@ -148,7 +148,8 @@ export const trainStep: StepKind<TrainWith> = {
     if (engine === 'torch') return torchPlannedFacts(options);
     const { plannedBackend } = await import('../ml/backend/index.js');
     const planned = plannedBackend((options.backend as never) ?? 'auto');
-    return { engine: 'tfjs', backend: planned.backend, device: planned.device };
+    // tfjs trains data-parallel on `threads` workers: another count gives (slightly) other weights.
+    return { engine: 'tfjs', backend: planned.backend, device: planned.device, threads: Number(options.threads) || 1 };
   },
 
   async run(ctx, w) {

@@ -63,6 +63,7 @@ export function stepOptionsFrom(opts: RunOptions, extra: Record<string, unknown>
   if (opts.backend) o.backend = opts.backend;
   if (opts.engine) o.engine = opts.engine;
   if (opts.python) o.python = opts.python;
+  if (opts.jobs !== undefined) o.jobs = parseJobs(opts.jobs);
   return o;
 }
 
