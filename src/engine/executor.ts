@@ -396,6 +396,18 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     const backends = new Map<string, ExecutionFacts>();
     for (const s of record.steps) if (s.facts) backends.set(JSON.stringify(s.facts), s.facts);
     if (backends.size) record.environment.backends = [...backends.values()];
+    // The Python a torch-engine step ran on, as its facts report it (they are what actually ran).
+    const torch = record.steps.find((s) => s.facts?.engine === 'torch' && typeof s.facts.python === 'string')?.facts;
+    if (torch) {
+      record.environment.python = {
+        path: String(torch.python),
+        version: String(torch.python_version ?? torch.pythonVersion ?? ''),
+        ...(torch.torch != null ? { torch: String(torch.torch) } : {}),
+        ...(torch.cuda != null ? { cuda: torch.cuda === true } : {}),
+        ...(torch.device != null ? { device: String(torch.device) } : {}),
+        ...(torch.blas != null ? { blas: String(torch.blas) } : {}),
+      };
+    }
     const git = await gitPromise;
     record.git = git;
     writeRecord();
