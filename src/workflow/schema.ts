@@ -1,8 +1,11 @@
 // Structural validation with ajv (JSON Schema 2020-12): the workflow file against
 // schemas/workflow.schema.json, and each step's `with` against its kind's `withSchema`.
 // ajv's errors are rewritten into sentences that name the key and say what was expected.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { didYouMean } from './suggest.js';
 import { pointer, type DiagnosticSink } from './diagnostics.js';
@@ -18,13 +21,49 @@ let ajv: InstanceType<typeof Ajv2020> | null = null;
 let workflowValidator: ValidateFunction | null = null;
 const kindValidators = new WeakMap<object, ValidateFunction>();
 
+// verbose: errors carry their schema, so 'unknown key' can list the keys that are allowed.
+const AJV_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true } as const;
+
 function getAjv(): InstanceType<typeof Ajv2020> {
   if (!ajv) {
-    // verbose: errors carry their schema, so 'unknown key' can list the keys that are allowed.
-    ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+    ajv = new Ajv2020({ ...AJV_OPTIONS });
     addFormats(ajv);
   }
   return ajv;
+}
+
+/**
+ * Compiling the schemas is most of a `repro validate` (about half a second), so the build writes
+ * each one as a standalone validator module into dist/validators/ (`precompileValidators`, run by
+ * `npm run build`), named by the hash of the schema. A schema without one (changed since the
+ * build) is compiled here as before.
+ */
+const PRECOMPILED_DIR = new URL('../validators/', import.meta.url);
+
+export function schemaKey(schema: object): string {
+  return createHash('sha256').update(JSON.stringify(schema)).update(JSON.stringify(AJV_OPTIONS)).digest('hex').slice(0, 32);
+}
+
+function compile(schema: object): ValidateFunction {
+  const file = fileURLToPath(new URL(`${schemaKey(schema)}.cjs`, PRECOMPILED_DIR));
+  if (existsSync(file)) return require(file) as ValidateFunction;
+  return getAjv().compile(schema);
+}
+
+/** Writes a standalone validator module per schema into `outDir` (the build's dist/validators). */
+export function precompileValidators(schemas: object[], outDir: string): number {
+  const standaloneCode = require('ajv/dist/standalone').default as (a: unknown, v: ValidateFunction) => string;
+  const generator = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
+  addFormats(generator);
+  mkdirSync(outDir, { recursive: true });
+  const keep = new Set<string>();
+  for (const schema of schemas) {
+    const name = `${schemaKey(schema)}.cjs`;
+    keep.add(name);
+    writeFileSync(join(outDir, name), standaloneCode(generator, generator.compile(schema)));
+  }
+  for (const old of readdirSync(outDir)) if (!keep.has(old)) rmSync(join(outDir, old));
+  return keep.size;
 }
 
 export function workflowSchema(): Record<string, unknown> {
@@ -33,7 +72,7 @@ export function workflowSchema(): Record<string, unknown> {
 
 /** Validates the whole document; returns false (with diagnostics in `sink`) when its structure is wrong. */
 export function validateWorkflowShape(value: unknown, sink: DiagnosticSink): boolean {
-  workflowValidator ??= getAjv().compile(workflowSchema());
+  workflowValidator ??= compile(workflowSchema());
   if (workflowValidator(value)) return true;
   schemaProblems(workflowValidator.errors ?? [], '', value, (p) => sink.error(p.path, p.message, { code: p.code, hint: p.hint, key: p.key }), {
     describe: describeWorkflowPath,
@@ -64,7 +103,7 @@ export function validateWith(
 ): SchemaProblem[] {
   let validate = kindValidators.get(kindSchema);
   if (!validate) {
-    validate = getAjv().compile(kindSchema);
+    validate = compile(kindSchema);
     kindValidators.set(kindSchema, validate);
   }
   if (validate(value)) return [];
