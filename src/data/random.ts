@@ -1,16 +1,10 @@
 // Seeded randomness for data splits and augmentation: the same seed gives the same split on
 // every machine, so a split is part of what a workflow pins, not an accident of the run.
+// The generator is the training code's (src/ml/rng.ts), on a seed of its own stream.
+import { mulberry32 } from '../ml/rng.js';
 
-/** mulberry32: a tiny 32-bit generator, good enough for shuffles (not for cryptography). */
 export function seededRandom(seed: number): () => number {
-  let a = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.trunc(seed) ^ 0x9e3779b9) >>> 0);
 }
 
 /** Fisher–Yates, in place; returns the array for chaining. */

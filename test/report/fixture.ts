@@ -2,6 +2,7 @@
 // <root>/.repro (store) and <root>/results/<workflow>/<run-id>/run.json, with real metrics,
 // history and verdict files whose sha256 the run record carries. No engine involved.
 
+import { mulberry32 } from '../../src/ml/rng.js';
 import { mkdirSync, mkdtempSync, writeFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,14 +40,7 @@ const CLASSES = ['0', '1', '2', '3', '4'];
 
 function rng(seed: number): () => number {
   // Scrambled first, so neighbouring seeds give unrelated streams.
-  let a = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0);
 }
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
