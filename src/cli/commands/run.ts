@@ -8,8 +8,10 @@ import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './val
 import type { Plan } from '../../workflow/types.js';
 import type { RunRecord } from '../../formats/run-record.js';
 import type { RunEvent } from '../../engine/events.js';
+import type { ExecutorCliOptions } from '../../engine/executors/config.js';
 
-export interface RunOptions extends WorkflowOptions {
+/** With --executor local|slurm and the Slurm settings (src/engine/executors/config.ts). */
+export interface RunOptions extends WorkflowOptions, ExecutorCliOptions {
   jobs?: string;
   force?: string[];
   store?: string;
@@ -23,13 +25,6 @@ export interface RunOptions extends WorkflowOptions {
   waitLock?: boolean;
   /** false with --no-report: skip the report, checklist and RO-Crate at the end of the run. */
   report?: boolean;
-  /** --executor local|slurm and the Slurm settings (src/engine/executors/config.ts). */
-  executor?: string;
-  executorConfig?: string;
-  partition?: string;
-  account?: string;
-  time?: string;
-  sbatchFlag?: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
