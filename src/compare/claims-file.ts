@@ -3,9 +3,10 @@
 // workflow parser (same limits, positions kept), so a problem in it is reported at its own
 // file:line:column.
 
+import type { ValidateFunction } from 'ajv';
+import { compileSchema } from '../workflow/schema.js';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { readWorkflowSource } from '../workflow/source.js';
 import { DiagnosticSink, displayLocation } from '../workflow/diagnostics.js';
 import { checkCompareWith, compareWithSchema, type ClaimEntry, type CompareWith, type Issue, type ReportedEntry } from './spec.js';
@@ -25,7 +26,7 @@ export function claimsFilePath(spec: string, workflowDir: string | undefined): s
   return workflowDir ? join(workflowDir, spec) : null;
 }
 
-const fileSchema = {
+export const claimsFileSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -36,15 +37,11 @@ const fileSchema = {
   },
 };
 
-let validator: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }> | null };
+let validator: ValidateFunction | null = null;
 
 function validate(value: unknown) {
-  if (!validator) {
-    // Loaded on first use only: most workflows keep their claims inline.
-    const require = createRequire(import.meta.url);
-    const Ajv2020 = require('ajv/dist/2020.js') as { default: new (o: object) => { compile(s: object): typeof validator } };
-    validator = new Ajv2020.default({ allErrors: true, strict: false }).compile(fileSchema);
-  }
+  // Loaded on first use only: most workflows keep their claims inline. Precompiled by the build.
+  validator ??= compileSchema(claimsFileSchema);
   const ok = validator(value);
   return ok ? [] : (validator.errors ?? []);
 }

@@ -3,8 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import { precompileValidators, workflowSchema } from './schema.js';
 import { stepKinds } from '../steps/registry.js';
+import { claimsFileSchema } from '../compare/claims-file.js';
 
 const outDir = fileURLToPath(new URL('../validators/', import.meta.url));
-const schemas = [workflowSchema(), ...[...stepKinds.values()].map((k) => k.withSchema as object)];
+const schemas = [workflowSchema(), claimsFileSchema, ...[...stepKinds.values()].map((k) => k.withSchema as object)];
 const n = precompileValidators(schemas, outDir);
 process.stdout.write(`precompiled ${n} schema validators into dist/validators/\n`);

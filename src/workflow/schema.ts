@@ -44,7 +44,8 @@ export function schemaKey(schema: object): string {
   return createHash('sha256').update(JSON.stringify(schema)).update(JSON.stringify(AJV_OPTIONS)).digest('hex').slice(0, 32);
 }
 
-function compile(schema: object): ValidateFunction {
+/** A validator for `schema`: the build's precompiled module when there is one, else compiled now. */
+export function compileSchema(schema: object): ValidateFunction {
   const file = fileURLToPath(new URL(`${schemaKey(schema)}.cjs`, PRECOMPILED_DIR));
   if (existsSync(file)) return require(file) as ValidateFunction;
   return getAjv().compile(schema);
@@ -72,7 +73,7 @@ export function workflowSchema(): Record<string, unknown> {
 
 /** Validates the whole document; returns false (with diagnostics in `sink`) when its structure is wrong. */
 export function validateWorkflowShape(value: unknown, sink: DiagnosticSink): boolean {
-  workflowValidator ??= compile(workflowSchema());
+  workflowValidator ??= compileSchema(workflowSchema());
   if (workflowValidator(value)) return true;
   schemaProblems(workflowValidator.errors ?? [], '', value, (p) => sink.error(p.path, p.message, { code: p.code, hint: p.hint, key: p.key }), {
     describe: describeWorkflowPath,
@@ -103,7 +104,7 @@ export function validateWith(
 ): SchemaProblem[] {
   let validate = kindValidators.get(kindSchema);
   if (!validate) {
-    validate = compile(kindSchema);
+    validate = compileSchema(kindSchema);
     kindValidators.set(kindSchema, validate);
   }
   if (validate(value)) return [];
