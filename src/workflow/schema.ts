@@ -12,20 +12,23 @@ import { pointer, type DiagnosticSink } from './diagnostics.js';
 
 // ajv and ajv-formats are CommonJS; createRequire keeps their default exports simple under NodeNext.
 const require = createRequire(import.meta.url);
-const Ajv2020 = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js').default;
-const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+// Loaded only when a schema must be compiled: the build's precompiled validators need neither.
+type Ajv2020Class = typeof import('ajv/dist/2020.js').default;
+const loadAjv = () => require('ajv/dist/2020.js') as Ajv2020Class;
+const addFormats = (a: InstanceType<Ajv2020Class>) => (require('ajv-formats') as typeof import('ajv-formats').default)(a);
 
 export const WORKFLOW_SCHEMA_URL = new URL('../../schemas/workflow.schema.json', import.meta.url);
 
-let ajv: InstanceType<typeof Ajv2020> | null = null;
+let ajv: InstanceType<Ajv2020Class> | null = null;
 let workflowValidator: ValidateFunction | null = null;
 const kindValidators = new WeakMap<object, ValidateFunction>();
 
 // verbose: errors carry their schema, so 'unknown key' can list the keys that are allowed.
 const AJV_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true } as const;
 
-function getAjv(): InstanceType<typeof Ajv2020> {
+function getAjv(): InstanceType<Ajv2020Class> {
   if (!ajv) {
+    const Ajv2020 = loadAjv();
     ajv = new Ajv2020({ ...AJV_OPTIONS });
     addFormats(ajv);
   }
@@ -54,6 +57,7 @@ export function compileSchema(schema: object): ValidateFunction {
 /** Writes a standalone validator module per schema into `outDir` (the build's dist/validators). */
 export function precompileValidators(schemas: object[], outDir: string): number {
   const standaloneCode = require('ajv/dist/standalone').default as (a: unknown, v: ValidateFunction) => string;
+  const Ajv2020 = loadAjv();
   const generator = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
   addFormats(generator);
   mkdirSync(outDir, { recursive: true });
