@@ -3,7 +3,7 @@
 // output channels (several times faster), and MaxPoolGrad / leading-axis Sum get one-pass loops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { conv2dBackpropFilterLoops, maxPoolBackprop, sumRows } from './loops.js';
+import { conv2dBackpropFilterLoops, leadingAxesSum, maxPoolBackprop, sumRows } from './loops.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -40,13 +40,11 @@ export function registerCpuKernels(): void {
     const be = args.backend as MathBackendCPU;
     const { x } = args.inputs as { x: Info };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((ax, i) => ax === i);
-    if (x.dtype !== 'float32' || !leading) return stockSum(args);
-    const kept = x.shape.slice(axes.length);
-    const out = new Float32Array(tf.util.sizeFromShape(kept));
-    sumRows(values(be, x), tf.util.sizeFromShape(x.shape.slice(0, axes.length)), out.length, out);
-    return be.makeTensorInfo(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32', out);
+    const sum = x.dtype === 'float32' ? leadingAxesSum(x.shape, tf.util.parseAxisParam(axis, x.shape), keepDims) : null;
+    if (!sum) return stockSum(args);
+    const out = new Float32Array(sum.cols);
+    sumRows(values(be, x), sum.rows, sum.cols, out);
+    return be.makeTensorInfo(sum.outShape, 'float32', out);
   };
 
   replaceKernel('Conv2DBackpropFilter', backpropFilter);

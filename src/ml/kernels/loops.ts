@@ -222,6 +222,18 @@ function maxPool2x2Backprop(x: Float32Array, y: Float32Array, dy: Float32Array, 
  * Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64, four rows
  * at a time (half the time of one row at a time: fewer accumulator loads and stores).
  */
+/**
+ * A Sum over the leading axes only (what bias gradients need) seen as `rows × cols`, or null for any
+ * other Sum, which the backend's own kernel keeps. `axes` as tf.util.parseAxisParam returns them.
+ */
+export function leadingAxesSum(shape: number[], axes: number[], keepDims: boolean): { rows: number; cols: number; outShape: number[] } | null {
+  const sorted = [...axes].sort((p, q) => p - q);
+  if (sorted.length === 0 || sorted.length >= shape.length || !sorted.every((ax, i) => ax === i)) return null;
+  const kept = shape.slice(sorted.length);
+  const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+  return { rows: size(shape.slice(0, sorted.length)), cols: size(kept), outShape: keepDims ? [...sorted.map(() => 1), ...kept] : kept };
+}
+
 export function sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   const acc = new Float64Array(cols);
   let r = 0;

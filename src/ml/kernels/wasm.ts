@@ -10,7 +10,7 @@
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { flipFilter, im2colTransposed, insertZeros, maxPoolBackprop, sumRows } from './loops.js';
+import { flipFilter, im2colTransposed, insertZeros, leadingAxesSum, maxPoolBackprop, sumRows } from './loops.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -159,14 +159,10 @@ export function registerWasmKernels(): void {
     const be = args.backend as BackendWasm;
     const { x } = args.inputs as { x: Info };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((ax, i) => ax === i);
-    if (x.dtype !== 'float32' || !leading) return stockSum(args);
-    const kept = x.shape.slice(axes.length);
-    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
-    const cols = tf.util.sizeFromShape(kept);
-    const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-    sumRows(heap(be, x), rows, cols, heap(be, out));
+    const sum = x.dtype === 'float32' ? leadingAxesSum(x.shape, tf.util.parseAxisParam(axis, x.shape), keepDims) : null;
+    if (!sum) return stockSum(args);
+    const out = be.makeOutput(sum.outShape, 'float32');
+    sumRows(heap(be, x), sum.rows, sum.cols, heap(be, out));
     return out;
   };
 
