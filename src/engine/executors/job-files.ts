@@ -12,11 +12,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan, Workflow } from '../../workflow/types.js';
 import type { ArtifactRecord, StepExecutorRecord } from '../../formats/run-record.js';
-import type { StepStatus } from '../events.js';
-import type { ExecutionFacts } from '../../steps/kind.js';
 import type { FingerprintComponents } from '../fingerprint.js';
 import { writeFileAtomic } from '../atomic.js';
 import { safeName } from './step.js';
+import type { StepOutcome } from './types.js';
 
 export const JOB_SPEC_FORMAT = 'repro-job-spec/1';
 export const SECRET_PARAMS_ENV = 'REPRO_SECRET_PARAMS';
@@ -47,20 +46,14 @@ export interface JobTask {
   reason?: string;
 }
 
-export interface JobResult {
-  status: StepStatus;
+/**
+ * What `repro exec-step` writes as <step>.result.json: the step's outcome as the engine records it,
+ * with the resolved fingerprint spelled out (a ResolvedStep does not cross the process boundary).
+ */
+export interface JobResult extends Omit<StepOutcome, 'resolved' | 'executor'> {
   fingerprint: string;
   components: FingerprintComponents | null;
   inputs: Record<string, ArtifactRecord>;
-  outputs?: Record<string, ArtifactRecord>;
-  facts?: ExecutionFacts;
-  summary?: string;
-  error?: string;
-  hint?: string;
-  logFile?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
   executor: StepExecutorRecord;
 }
 
