@@ -37,6 +37,7 @@ th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 th.n { text-align: right; }
 table.verdicts td:first-child { min-width: 170px; } table.verdicts td:last-child { min-width: 170px; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-width: 12em; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
 .v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
@@ -124,7 +125,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
           `<td class="n">${r.mean === null ? '–' : num(input, `${fmt(r.mean)} ± ${fmt(r.sd)}`, r.source)}</td>` +
           `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
           `<td class="n">${r.effectSize === null ? '–' : num(input, fmt(r.effectSize, 2), r.source)}</td>` +
-          `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted">${esc(r.test)}</span>` : ''}</td>` +
+          `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted wrap">${esc(r.test)}</span>` : ''}</td>` +
           `<td>${reported}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
       );
     }
