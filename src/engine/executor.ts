@@ -401,7 +401,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
     if (torch) {
       record.environment.python = {
         path: String(torch.python),
-        version: String(torch.python_version ?? torch.pythonVersion ?? ''),
+        version: String(torch.python_version ?? ''),
         ...(torch.torch != null ? { torch: String(torch.torch) } : {}),
         ...(torch.cuda != null ? { cuda: torch.cuda === true } : {}),
         ...(torch.device != null ? { device: String(torch.device) } : {}),

@@ -1,10 +1,10 @@
 // A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
-import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { sha256, sha256Json } from './hash.js';
 import { hashInputPath, type Store } from './store.js';
+import { cpuTokens, defaultJobs } from './resources.js';
 import { MASK, type SecretMask } from './secrets.js';
 import type { ArtifactRecord } from '../formats/run-record.js';
 import type { ConcreteStep, OutputRef } from '../workflow/types.js';
@@ -138,7 +138,7 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
   }
   // The threads a step will get (its cpu tokens, capped by --jobs): data-parallel training splits each
   // batch across them, which changes the float sums, so a kind may put them into its planned facts.
-  const threads = Math.max(1, Math.min(step.resources.cpu, Number(rc.options.jobs) || availableParallelism()));
+  const threads = cpuTokens(step, defaultJobs(Number(rc.options.jobs) || undefined));
   const facts = (await kind.plannedFacts?.(resolvedWith, { ...rc.options, threads })) ?? {};
   const components: FingerprintComponents = {
     kind: kind.name,

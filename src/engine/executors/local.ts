@@ -1,10 +1,10 @@
 // The local executor: runs steps in this process, as many at once as CPU tokens (--jobs) and
 // GPUs allow. A step takes `resources.cpu` tokens (at most all of them) and, on a machine with
 // GPUs, `resources.gpu` GPUs of its own.
-import os from 'node:os';
 import { detectGpus, type GpuInfo } from '../environment.js';
 import { runStepInProcess } from './step.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './types.js';
+import { cpuTokens, defaultJobs } from '../resources.js';
 
 export interface LocalExecutorOptions {
   /** CPU tokens (default: the number of cores). */
@@ -24,7 +24,7 @@ export class LocalExecutor implements StepExecutor {
   private started = 0;
 
   constructor(private readonly options: LocalExecutorOptions = {}) {
-    this.jobs = Math.max(1, Math.floor(options.jobs ?? os.availableParallelism?.() ?? os.cpus().length));
+    this.jobs = defaultJobs(options.jobs);
     this.freeCpu = this.jobs;
   }
 
@@ -37,7 +37,7 @@ export class LocalExecutor implements StepExecutor {
   start(task: StepTask): Promise<StepOutcome> | null {
     const { step, resolved } = task;
     if (!resolved) throw new Error(`local executor: ${step.id} was handed over before its upstream finished`);
-    const cpu = Math.min(Math.max(1, Math.ceil(step.resources?.cpu ?? 1)), this.jobs);
+    const cpu = cpuTokens(step, this.jobs);
     if (cpu > this.freeCpu) return null;
     // A step asking for GPUs takes real ones when the machine has them; on a machine without
     // any it runs as a CPU step (and says so in its log). It never waits for GPUs that do not exist.
