@@ -16,6 +16,7 @@ import { sha256File } from '../engine/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
 import { writeJsonAtomic } from '../engine/atomic.js';
 import type { RunRecord } from '../formats/run-record.js';
+import type { LoadedRun } from '../engine/runs.js';
 
 export const LOCK_FORMAT = 'repro-lock/1';
 
@@ -49,8 +50,8 @@ export interface ExportOptions {
   maxArtifactBytes?: number;
 }
 
-export async function exportRun(runJson: string, options: ExportOptions = {}): Promise<{ archive: string; lock: ExportLock }> {
-  const record = JSON.parse(readFileSync(runJson, 'utf8')) as RunRecord;
+export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Promise<{ archive: string; lock: ExportLock }> {
+  const { path: runJson, record } = run;
   const runDir = dirname(runJson);
   const maxBytes = options.maxArtifactBytes ?? 512 * 2 ** 20;
   const stage = mkdtempSync(join(tmpdir(), 'repro-export-'));

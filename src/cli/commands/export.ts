@@ -18,7 +18,7 @@ export function exportCommand(program: Command): void {
       const { resolveRun } = await import('../../engine/runs.js');
       const loaded = await resolveRun(run, opts.results);
       const { exportRun } = await import('../../share/archive.js');
-      const { archive, lock } = await exportRun(loaded.path, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20 });
+      const { archive, lock } = await exportRun(loaded, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20 });
       const omitted = Object.values(lock.steps).flatMap((s) => Object.values(s.outputs)).filter((o) => o.omitted).length;
       process.stdout.write(`exported run ${lock.run.id} (${lock.run.status}): ${relative(process.cwd(), archive)}\n`);
       process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
