@@ -2,7 +2,7 @@
 // Heavy parts (the engine, the step kinds) are imported inside the action so `repro --help` stays fast.
 import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
@@ -167,7 +167,6 @@ export async function runPlan(
 
 /** Every run gets its report, checklist and RO-Crate next to run.json; a report failure never fails the run. */
 async function writeReport(record: RunRecord, recordPath: string, quiet: boolean): Promise<void> {
-  const { relative } = await import('node:path');
   const runDir = dirname(recordPath);
   try {
     const { writeRunReport } = await import('../../report/index.js');
