@@ -24,12 +24,14 @@ describe('initBackend', () => {
     const facts = await initBackend('auto', 1);
     expect(facts).toMatchObject({ engine: 'tfjs', backend: 'wasm', backendVersion: '4.22.0', device: 'cpu', threads: 1 });
     expect(typeof facts.simd).toBe('boolean');
+    // Our SIMD gradient kernels wherever tfjs's SIMD build runs (both need wasm SIMD).
+    expect(facts.kernels).toBe(facts.simd ? 'simd' : 'js');
     expect(tf.getBackend()).toBe('wasm');
   });
 
   it('cpu on request, with our kernels able to train a conv layer', async () => {
     const facts = await initBackend('cpu', 1);
-    expect(facts).toMatchObject({ backend: 'cpu', device: 'cpu', threads: 1, simd: null });
+    expect(facts).toMatchObject({ backend: 'cpu', device: 'cpu', threads: 1, simd: null, kernels: 'js' });
     expect(tf.getBackend()).toBe('cpu');
     const g = tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')))(tf.ones([3, 3, 1, 1])).dataSync());
     expect(Array.from(g)).toEqual(Array(9).fill(4));

@@ -23,6 +23,8 @@ export interface BackendFacts {
   threads: number;
   /** wasm only: whether the SIMD build runs. */
   simd: boolean | null;
+  /** What computes the heavy gradients: our SIMD kernels (wasm), our plain-JS loops, or the backend's own (tensorflow). */
+  kernels: 'simd' | 'js' | 'native';
 }
 
 /** The user asked for a backend this machine cannot run (printed without a stack trace by the step). */
@@ -157,6 +159,7 @@ async function startOne(tf: Tf, candidate: Exclude<BackendPreference, 'auto'>, t
       device: onGpu ? 'gpu' : 'cpu',
       threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || threads,
       simd: null,
+      kernels: 'native',
     };
   }
   if (candidate === 'wasm') {
@@ -177,8 +180,8 @@ async function startOne(tf: Tf, candidate: Exclude<BackendPreference, 'auto'>, t
 /** wasm and cpu: our gradient kernels, then the data-parallel workers when more than one thread. */
 async function finishInProcess(backend: 'wasm' | 'cpu', version: string, threads: number, simd: boolean | null): Promise<BackendFacts> {
   const { registerFastKernels } = await import('../kernels/index.js');
-  await registerFastKernels(backend);
-  return { engine: 'tfjs', backend, backendVersion: version, device: 'cpu', threads: await workersFor(backend, threads), simd };
+  const kernels = await registerFastKernels(backend);
+  return { engine: 'tfjs', backend, backendVersion: version, device: 'cpu', threads: await workersFor(backend, threads), simd, kernels };
 }
 
 /**
@@ -198,3 +201,4 @@ function packageVersion(pkg: string): string {
     return 'unknown';
   }
 }
+

@@ -1,9 +1,11 @@
 // Gradient kernels for the pure-JS cpu backend. Its stock Conv2DBackpropFilter walks the batch and
 // the image in its innermost loops with strided reads; ours does rank-1 updates over contiguous
-// output channels (several times faster), and MaxPoolGrad / leading-axis Sum get one-pass loops.
+// output channels (several times faster), and MaxPoolGrad / leading-axis Sum / the ReLU gradient get
+// one-pass loops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { conv2dBackpropFilterLoops, leadingAxesSum, maxPoolBackprop, sumRows } from './loops.js';
+import { conv2dBackpropFilterLoops, leadingAxesSum, maxPoolBackprop, reluBackprop, sumRows } from './loops.js';
+import { RELU_GRAD } from './names.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -49,7 +51,16 @@ export function registerCpuKernels(): void {
 
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('MaxPoolGrad', maxPoolGrad);
+  const reluGrad: Kernel = ({ inputs, backend }) => {
+    const be = backend as MathBackendCPU;
+    const { dy, x } = inputs as { dy: Info; x: Info };
+    const out = new Float32Array(tf.util.sizeFromShape(x.shape));
+    reluBackprop(values(be, dy), values(be, x), out);
+    return be.makeTensorInfo(x.shape, 'float32', out);
+  };
+
   replaceKernel('Sum', fastSum);
+  replaceKernel(RELU_GRAD, reluGrad);
 }
 
 function replaceKernel(kernelName: string, kernelFunc: Kernel): void {

@@ -1,21 +1,30 @@
 // Our kernels, registered over the stock ones of the backend that runs (see wasm.ts and cpu.ts for
 // what each replaces and why). Once per backend per process: re-registering would wrap our own kernels.
 import * as tf from '@tensorflow/tfjs-core';
+import { RELU_GRAD } from './names.js';
 
-const done = new Set<string>();
+/** Which kernels do the heavy gradient work: our SIMD ones, our plain-JS loops, or the backend's own. */
+export type KernelSet = 'simd' | 'js' | 'native';
 
-export async function registerFastKernels(backend: string): Promise<void> {
+const done = new Map<string, KernelSet>();
+
+export async function registerFastKernels(backend: string): Promise<KernelSet> {
   if (done.size === 0) registerReluGradient();
-  if (done.has(backend)) return;
-  if (backend === 'wasm') (await import('./wasm.js')).registerWasmKernels();
-  else if (backend === 'cpu') (await import('./cpu.js')).registerCpuKernels();
-  else return; // tensorflow (libtensorflow) has its own native gradient kernels
-  done.add(backend);
+  const known = done.get(backend);
+  if (known) return known;
+  let set: KernelSet;
+  if (backend === 'wasm') set = (await import('./wasm.js')).registerWasmKernels() ? 'simd' : 'js';
+  else if (backend === 'cpu') {
+    (await import('./cpu.js')).registerCpuKernels();
+    set = 'js';
+  } else return 'native'; // tensorflow (libtensorflow) has its own native gradient kernels
+  done.set(backend, set);
+  return set;
 }
 
 /**
- * tfjs's ReLU gradient is dy · cast(step(x), 'float32'); for a float32 x the cast is a full copy of the
- * activation (an Identity kernel) that changes nothing. Same values, one pass fewer per ReLU.
+ * tfjs's ReLU gradient is dy · cast(step(x), 'float32'): three passes over the activation (step, a cast
+ * that copies a float32 x unchanged, the product). Ours is one pass where our kernel is registered.
  */
 function registerReluGradient(): void {
   tf.registerGradient({
@@ -23,7 +32,21 @@ function registerReluGradient(): void {
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {
       const [x] = saved as [tf.Tensor];
-      return { x: () => tf.mul(dy as tf.Tensor, x.dtype === 'float32' ? tf.step(x) : tf.cast(tf.step(x), 'float32')) };
+      const g = dy as tf.Tensor;
+      if (x.dtype === 'float32' && g.dtype === 'float32' && tf.getKernel(RELU_GRAD, tf.getBackend())) {
+        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
+      }
+      return { x: () => tf.mul(g, x.dtype === 'float32' ? tf.step(x) : tf.cast(tf.step(x), 'float32')) };
     },
   });
+}
+
+/**
+ * The values of a float32 tensor without a copy where the backend allows: on wasm a view of its memory,
+ * valid only until the next tensor is allocated (read it at once); elsewhere dataSync(), which on the
+ * cpu backend is the tensor's own storage (never write to it).
+ */
+export function tensorView(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array };
+  return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }

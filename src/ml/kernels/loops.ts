@@ -218,10 +218,14 @@ function maxPool2x2Backprop(x: Float32Array, y: Float32Array, dy: Float32Array, 
   }
 }
 
-/**
- * Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64, four rows
- * at a time (half the time of one row at a time: fewer accumulator loads and stores).
- */
+/** ReLU gradient: dy where x > 0, 0 where x ≤ 0, NaN where x is NaN (as dy·step(x)). */
+export function reluBackprop(dy: Float32Array, x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v > 0 ? dy[i]! : v !== v ? v : 0;
+  }
+}
+
 /**
  * A Sum over the leading axes only (what bias gradients need) seen as `rows × cols`, or null for any
  * other Sum, which the backend's own kernel keeps. `axes` as tf.util.parseAxisParam returns them.
@@ -234,6 +238,10 @@ export function leadingAxesSum(shape: number[], axes: number[], keepDims: boolea
   return { rows: size(shape.slice(0, sorted.length)), cols: size(kept), outShape: keepDims ? [...sorted.map(() => 1), ...kept] : kept };
 }
 
+/**
+ * Column sums of a row-major [rows, cols] matrix (a bias gradient), accumulated in float64, four rows
+ * at a time (half the time of one row at a time: fewer accumulator loads and stores).
+ */
 export function sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   const acc = new Float64Array(cols);
   let r = 0;

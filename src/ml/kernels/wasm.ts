@@ -1,16 +1,21 @@
 // Gradient kernels for the wasm backend. Stock tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter
 // (a CNN cannot train), and its Conv2DBackpropInput, MaxPoolGrad, transposed BatchMatMul and
 // leading-axis Sum are naive loops, 10–40× slower than its XNNPACK convolution and matrix product.
-// We express every heavy gradient through those two fast kernels:
-//   Conv2DBackpropFilter  im2col (transposed, JS on the heap) · dy      → BatchMatMul (XNNPACK)
-//   Conv2DBackpropInput   dy (zeros inserted if strided) ⊛ flipped W    → Conv2D (XNNPACK)
-//   BatchMatMul ᵀ         transpose the operand (wasm Transpose), then the untransposed product
-//   MaxPoolGrad, Sum over leading axes (bias gradients): one JS pass over the heap.
+// Where wasm SIMD runs, our SIMD kernels (simd/kernels.ts) do the heavy ones in place on the backend's
+// memory; XNNPACK repacks the right operand of every product, which costs more than the product when
+// that operand is new each step (gradients, the weights being trained):
+//   Conv2DBackpropFilter  SIMD, straight from x and dy      (else im2col in JS · dy → XNNPACK product)
+//   BatchMatMul           SIMD for one product with N % 4 == 0 (else XNNPACK); a transposed operand is
+//                         transposed first (wasm Transpose), or the product computed as (B·Aᵀ)ᵀ
+//   MaxPoolGrad 2×2/2, ReLU gradient, Sum over leading axes (bias gradients): SIMD, else one JS pass
+//   Conv2DBackpropInput   dy (zeros inserted if strided) ⊛ flipped W → Conv2D (XNNPACK; the filter is small)
 //   Identity (tfjs clones every tensor saved for the backward pass): shares the data, as cpu does.
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { flipFilter, im2colTransposed, insertZeros, leadingAxesSum, maxPoolBackprop, sumRows } from './loops.js';
+import { flipFilter, im2colTransposed, insertZeros, leadingAxesSum, maxPoolBackprop, reluBackprop, sumRows } from './loops.js';
+import { loadSimdKernels } from './simd.js';
+import { RELU_GRAD } from './names.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -35,7 +40,10 @@ function heap(backend: BackendWasm, t: Info): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-export function registerWasmKernels(): void {
+/** Registers our kernels; returns whether the SIMD ones run (else the plain-JS loops do). */
+export function registerWasmKernels(): boolean {
+  const simd = loadSimdKernels(tf.backend() as BackendWasm);
+  const ptr = (t: Info) => simd!.pointer(t);
   const conv2d = stockKernel('Conv2D');
   const batchMatMul = stockKernel('BatchMatMul');
   const transpose = stockKernel('Transpose');
@@ -43,8 +51,19 @@ export function registerWasmKernels(): void {
   const stockBackpropInput = stockKernel('Conv2DBackpropInput');
   const stockSum = stockKernel('Sum');
 
-  const matMul = (backend: BackendWasm, a: Info, b: Info): Info =>
-    batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
+  /** A·B for untransposed operands: our SIMD product when it applies (one product, N % 4 == 0), else XNNPACK's. */
+  const matMul = (backend: BackendWasm, a: Info, b: Info): Info => {
+    const [M, K] = a.shape.slice(-2) as [number, number];
+    const N = b.shape[b.shape.length - 1]!;
+    const batches = (t: Info) => tf.util.sizeFromShape(t.shape.slice(0, -2));
+    if (!simd || batches(a) !== 1 || batches(b) !== 1 || N % 4 !== 0 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+      return batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
+    }
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const c = backend.makeOutput([...outer, M, N], 'float32');
+    simd.exports.matMul(ptr(a), ptr(b), ptr(c), M, K, N);
+    return c;
+  };
 
   const backpropFilter: Kernel = ({ inputs, backend, attrs }) => {
     const be = backend as BackendWasm;
@@ -52,6 +71,13 @@ export function registerWasmKernels(): void {
     const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
     const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+    if (simd && CO % 4 === 0 && x.dtype === 'float32') {
+      const dw = be.makeOutput(filterShape, 'float32');
+      heap(be, dw).fill(0);
+      const { inHeight: H, inWidth: W, inChannels: CI, filterHeight: KH, filterWidth: KW } = info;
+      simd.exports.convFilterGrad(ptr(x), ptr(dy), ptr(dw), N, H, W, CI, OH, OW, CO, KH, KW, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left);
+      return dw;
+    }
     const K = info.filterHeight * info.filterWidth * info.inChannels;
     const perImage = K * OH * OW;
     const chunk = Math.max(1, Math.min(N, Math.floor(MAX_COLS / perImage)));
@@ -117,7 +143,14 @@ export function registerWasmKernels(): void {
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const dx = be.makeOutput(input.shape, 'float32');
-    maxPoolBackprop(heap(be, input), heap(be, output), heap(be, dy), info, heap(be, dx));
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+    const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * OH <= H && 2 * OW <= W;
+    if (simd && tiles2x2 && C % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      if (2 * OH !== H || 2 * OW !== W) heap(be, dx).fill(0); // a last row or column no window covers
+      simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
+    } else {
+      maxPoolBackprop(heap(be, input), heap(be, output), heap(be, dy), info, heap(be, dx));
+    }
     return dx;
   };
 
@@ -130,12 +163,12 @@ export function registerWasmKernels(): void {
 
   const fastBatchMatMul: Kernel = (args) => {
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-    if (!transposeA && !transposeB) return batchMatMul(args);
     const be = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: Info; b: Info };
+    if (!transposeA && !transposeB) return matMul(be, a, b);
     if (transposeB && !transposeA) {
-      // A·Bᵀ = (B·Aᵀ)ᵀ. XNNPACK repacks its right operand on every call, so when B is the big one
-      // (a dense layer's input gradient, dy·Wᵀ) transposing and packing A and then C is cheaper.
+      // A·Bᵀ = (B·Aᵀ)ᵀ: when B is the big one (a dense layer's input gradient, dy·Wᵀ), transposing A and
+      // C moves less memory than transposing B (and XNNPACK, where it runs, packs the smaller operand).
       const size = (t: Info) => tf.util.sizeFromShape(t.shape);
       const sizeC = (size(a) / a.shape[a.shape.length - 1]!) * b.shape[b.shape.length - 2]!;
       if (2 * size(a) + sizeC < 2 * size(b)) {
@@ -162,7 +195,18 @@ export function registerWasmKernels(): void {
     const sum = x.dtype === 'float32' ? leadingAxesSum(x.shape, tf.util.parseAxisParam(axis, x.shape), keepDims) : null;
     if (!sum) return stockSum(args);
     const out = be.makeOutput(sum.outShape, 'float32');
-    sumRows(heap(be, x), sum.rows, sum.cols, heap(be, out));
+    if (simd && sum.cols % 4 === 0) simd.exports.columnSums(ptr(x), ptr(out), sum.rows, sum.cols);
+    else sumRows(heap(be, x), sum.rows, sum.cols, heap(be, out));
+    return out;
+  };
+
+  const reluGrad: Kernel = ({ inputs, backend }) => {
+    const be = backend as BackendWasm;
+    const { dy, x } = inputs as { dy: Info; x: Info };
+    const out = be.makeOutput(x.shape, 'float32');
+    const size = tf.util.sizeFromShape(x.shape);
+    if (simd && size % 4 === 0) simd.exports.reluGrad(ptr(dy), ptr(x), ptr(out), size);
+    else reluBackprop(heap(be, dy), heap(be, x), heap(be, out));
     return out;
   };
 
@@ -180,6 +224,8 @@ export function registerWasmKernels(): void {
   replaceKernel('MaxPoolGrad', maxPoolGrad);
   replaceKernel('BatchMatMul', fastBatchMatMul);
   replaceKernel('Sum', fastSum);
+  replaceKernel(RELU_GRAD, reluGrad);
+  return simd !== null;
 }
 
 /** Rows [start, start+size) of a tensor copied into a new one (a chunk of images). */

@@ -14,6 +14,9 @@ for (const k of [1, 3, 5, 7])
     for (const pad of ['same', 'valid'] as const) convCases.push({ n: 2, h: 9, w: 11, ci: 3, co: 4, k, stride, pad });
 convCases.push({ n: 3, h: 8, w: 8, ci: 5, co: 2, k: 3, stride: 1, pad: 1 });
 convCases.push({ n: 2, h: 10, w: 7, ci: 2, co: 3, k: 3, stride: 2, pad: 2 });
+// Output channels in fours and sixteens, odd input channels: every tile of the SIMD filter gradient on wasm.
+convCases.push({ n: 3, h: 7, w: 9, ci: 3, co: 20, k: 3, stride: 1, pad: 'same' });
+convCases.push({ n: 2, h: 9, w: 8, ci: 5, co: 32, k: 3, stride: 2, pad: 'same' });
 
 const name = (c: ConvCase) => `${c.k}×${c.k} stride ${c.stride} pad ${c.pad} (${c.n}×${c.h}×${c.w}×${c.ci} → ${c.co})`;
 
@@ -60,6 +63,9 @@ const poolCases: PoolCase[] = [
   { shape: [2, 9, 9, 2], size: 3, stride: 2, pad: 'valid' }, // overlapping windows
   { shape: [1, 7, 8, 4], size: 3, stride: 2, pad: 'same' },
   { shape: [1, 6, 6, 2], size: 2, stride: 1, pad: 'same' },
+  // Channels in fours: the SIMD kernel on wasm (even and odd sizes).
+  { shape: [2, 8, 6, 8], size: 2, stride: 2, pad: 'valid' },
+  { shape: [1, 7, 5, 4], size: 2, stride: 2, pad: 'valid' },
 ];
 
 /** ReLU-like inputs on a coarse grid: many exact ties (zeros and repeats) inside pooling windows. */
@@ -144,7 +150,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     // The last two: dy·Bᵀ with a big B, computed as (B·dyᵀ)ᵀ.
-    for (const [batch, m, k, n] of [[null, 5, 7, 3], [2, 4, 6, 5], [null, 2, 3, 40], [3, 2, 3, 30]] as const) {
+    // N % 4 == 0 and one product: the SIMD matrix product on wasm (odd M and K: every tile).
+    for (const [batch, m, k, n] of [[null, 5, 7, 3], [2, 4, 6, 5], [null, 2, 3, 40], [3, 2, 3, 30], [null, 7, 300, 20], [null, 33, 5, 8]] as const) {
       it(`BatchMatMul gradients (transposed operands) ${batch ? `batch ${batch} ` : ''}${m}×${k}·${k}×${n}`, () => {
         const { da, db, y } = matMulGrads(batch, m, k, n);
         const B = batch ?? 1;
@@ -166,6 +173,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
 
+    it('Sum over leading axes with columns in fours (the SIMD column sums on wasm)', () => {
+      const x = values(7 * 3 * 12, 10);
+      const got = read(tf.tidy(() => tf.sum(tf.tensor3d(x, [7, 3, 12]), [0, 1])));
+      const want = new Float64Array(12);
+      for (let i = 0; i < x.length; i++) want[i % 12]! += x[i]!;
+      expect(relativeError(got, want)).toBeLessThan(TOL);
+    });
+
     it('Sum over leading axes (bias gradients), with and without keepDims, and over other axes', () => {
       const x = values(2 * 3 * 4 * 5, 9);
       const t = tf.tensor4d(x, [2, 3, 4, 5]);
@@ -186,13 +201,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tf.dispose([t, lead, keep, inner]);
     });
 
-    it('ReLU gradient (registered without the float32 cast copy): dy where x > 0, else 0', () => {
-      const x = values(60, 11).map((v, i) => (i % 7 === 0 ? 0 : v)); // exact zeros: the gradient there is 0
-      const dy = values(60, 12);
-      const got = read(tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.tensor(dy, [3, 4, 5]))))(tf.tensor(x, [3, 4, 5]))));
-      // (+ 0 turns the −0 of dy·0 into 0.)
-      expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(x, (v, i) => (v > 0 ? dy[i]! : 0)));
-    });
+    // 60 values: the SIMD kernel on wasm; 63: the plain loop.
+    for (const size of [60, 63]) {
+      it(`ReLU gradient in one pass (${size} values): dy where x > 0, 0 where x ≤ 0, NaN where x is NaN`, () => {
+        const x = values(size, 11).map((v, i) => (i % 7 === 0 ? 0 : i === 5 ? NaN : v)); // exact zeros: the gradient there is 0
+        const dy = values(size, 12);
+        const got = read(tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.tensor1d(dy))))(tf.tensor1d(x))));
+        // (+ 0 turns a −0 into 0.)
+        expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(x, (v, i) => (Number.isNaN(v) ? NaN : v > 0 ? dy[i]! : 0)));
+      });
+    }
 
     it('leaves no tensors behind', () => {
       const before = tf.memory().numTensors;
