@@ -4,7 +4,7 @@
 //   bench: train.wasm.28x28.emd2_vs_xe 1.01 ratio
 // for every backend that starts here (tensorflow when @tensorflow/tfjs-node(-gpu) is installed, wasm, cpu)
 // × {28×28, 64×64} × every loss. A step is what the trainer does per batch: computeGradients()
-// (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus an SGD update; the model is the
+// (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus our SGD update (momentum 0.9); the model is the
 // small CNN (conv32-pool-conv64-pool-fc128, 'same' 3×3 convolutions, ReLU, 2×2 max-pool), batch 64,
 // 3 channels, 5 classes, random inputs (a step's speed does not depend on the pixels).
 // REPRO_BENCH_BACKENDS=wasm,cpu limits the backends tried. REPRO_BENCH_SECONDS sets the time per figure (default 3 s; the slow cpu backend runs the minimum:
@@ -70,18 +70,16 @@ async function trainer(tf: Tf, size: number, lossSpec: LossSpec): Promise<Traine
   const { buildModel } = await import('../ml/models.js');
   const { makeLoss } = await import('../ml/losses.js');
   const { computeGradients } = await import('../ml/gradients.js');
+  const { makeOptimizer } = await import('../ml/optimizers.js');
   const spec: ModelSpec = { arch: 'small-cnn', inputShape: [size, size, 3], classes: CLASSES };
   const model = buildModel(spec, 0);
   const loss = makeLoss(lossSpec, CLASSES).loss;
   const x = tf.randomUniform([BATCH, size, size, 3], -1, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor4D;
   const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
+  const optimizer = makeOptimizer({ kind: 'sgd', lr: 0.01, momentum: 0.9 }, model.weights);
   return {
     step() {
-      const { grads } = computeGradients(model, loss, x, y);
-      tf.tidy(() => {
-        for (const v of model.weights.values()) v.assign(tf.sub(v, tf.mul(grads[v.name]!, 0.01)));
-      });
-      tf.dispose(Object.values(grads));
+      optimizer.step(computeGradients(model, loss, x, y).grads, 0.01);
     },
     dispose() {
       tf.dispose([x, y]);

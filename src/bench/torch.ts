@@ -55,7 +55,7 @@ async function benchTorch(threads: number): Promise<Map<string, number>> {
   return rates;
 }
 
-/** One optimisation step as the tfjs trainer takes it: computeGradients (src/ml/gradients.ts) and an SGD update. */
+/** One optimisation step as the tfjs trainer takes it: computeGradients (src/ml/gradients.ts) and our SGD (momentum 0.9, as the torch side). */
 async function benchTfjs(threads: number): Promise<Map<string, number>> {
   const rates = new Map<string, number>();
   const tf = await import('@tensorflow/tfjs-core');
@@ -63,6 +63,7 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
   const { buildModel } = await import('../ml/models.js');
   const { makeLoss } = await import('../ml/losses.js');
   const { computeGradients } = await import('../ml/gradients.js');
+  const { makeOptimizer } = await import('../ml/optimizers.js');
   const runtime = await initTfjs('auto', threads);
   const { backend, device } = runtime.facts;
   console.log(`tfjs: ${runtime.facts.backendVersion} backend ${backend}, device ${device}, ${runtime.facts.threads} threads`);
@@ -73,13 +74,8 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
       const loss = makeLoss({ kind: lossKind }, CLASSES).loss;
       const x = tf.randomUniform([BATCH, size, size, 3], -1, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor4D;
       const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32');
-      const step = () => {
-        const { grads } = computeGradients(model, loss, x, y);
-        tf.tidy(() => {
-          for (const [name, v] of model.weights) v.assign(tf.sub(v, tf.mul(grads[v.name] ?? grads[name]!, 0.01)));
-        });
-        tf.dispose(Object.values(grads));
-      };
+      const optimizer = makeOptimizer({ kind: 'sgd', lr: 0.01, momentum: 0.9 }, model.weights);
+      const step = () => optimizer.step(computeGradients(model, loss, x, y).grads, 0.01);
       const w0 = performance.now();
       step();
       const warmSeconds = (performance.now() - w0) / 1000;

@@ -4,12 +4,12 @@
 // across them (src/ml/parallel/pool.ts); otherwise it is computed here, on the current backend.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Loss, Model } from './types.js';
+import type { Gradients } from './optimizers.js';
 import { parallelGradients } from './parallel/pool.js';
 
 export interface BatchGradients {
   loss: number;
-  /** Keyed by the tf.Variable's name (model.weights values), as tf.variableGrads returns them. */
-  grads: Record<string, tf.Tensor>;
+  grads: Gradients;
 }
 
 /**
@@ -24,6 +24,8 @@ export function computeGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: tf
   const vars = [...model.weights.values()];
   const { value, grads } = tf.variableGrads(() => loss(model.forward(x, true).logits, y), vars);
   const lossValue = value.dataSync()[0]!;
-  value.dispose();
-  return { loss: lossValue, grads };
+  const arrays: Gradients = {};
+  for (const [name, g] of Object.entries(grads)) arrays[name] = g.dataSync() as Float32Array;
+  tf.dispose([value, ...Object.values(grads)]);
+  return { loss: lossValue, grads: arrays };
 }

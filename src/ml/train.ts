@@ -120,7 +120,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         const { loss: value, grads } = computeGradients(model, loss.loss, x, y);
         optimizer.step(grads, lr);
         stepMs += performance.now() - t0;
-        tf.dispose([x, y, ...Object.values(grads)]);
+        tf.dispose([x, y]);
         if (!Number.isFinite(value)) throw new StepError(`the training loss became ${value} at epoch ${epoch + 1}, batch ${b + 1}`, 'lower the learning rate (optimizer.lr)');
         lossSum += value * (to - from);
         io.progress((epoch + (b + 1) / batches.length) / config.epochs, `epoch ${epoch + 1}/${config.epochs} batch ${b + 1}/${batches.length}`);

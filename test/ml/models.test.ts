@@ -85,7 +85,7 @@ describe('optimisers', () => {
     const opt = makeOptimizer(spec, new Map([['w', w]]));
     const trace: number[] = [];
     for (const g of grads) {
-      tf.tidy(() => opt.step({ [w.name]: tf.tensor1d([g]) }, lr));
+      opt.step({ [w.name]: Float32Array.of(g) }, lr);
       trace.push(w.dataSync()[0]);
     }
     opt.dispose();
@@ -109,6 +109,47 @@ describe('optimisers', () => {
   it('Adam: the first step moves each weight by lr (bias-corrected), whatever the gradient scale', () => {
     expect(run({ kind: 'adam', lr: 0.01 }, [1000], 0.01)[0]).toBeCloseTo(0.99, 5);
     expect(run({ kind: 'adam', lr: 0.01 }, [-0.001], 0.01)[0]).toBeCloseTo(1.01, 5);
+  });
+
+  it('updates many weights at once as the rule says, step after step (SIMD arena with its scalar tail, and plain JS)', () => {
+    const n = 11; // two vectors of four and a tail of three
+    const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+    const gradsAt = (t: number) => Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7 + t) * (i % 3 === 0 ? 100 : 0.01));
+    const specs: Array<Parameters<typeof makeOptimizer>[0]> = [
+      { kind: 'adam', lr: 0.01, weightDecay: 0.1 },
+      { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 },
+    ];
+    for (const [spec, simd] of specs.flatMap((sp) => [[sp, true], [sp, false]] as const)) {
+      const w = tf.variable(tf.tensor1d(init), true, `many${Math.random()}`);
+      const opt = makeOptimizer(spec, new Map([['w', w]]), { simd });
+      // Reference in float64 from the PyTorch formulas.
+      const ref = Float64Array.from(init);
+      const m = new Float64Array(n);
+      const s = new Float64Array(n);
+      for (let t = 1; t <= 4; t++) {
+        const g = gradsAt(t);
+        opt.step({ [w.name]: g }, spec.lr);
+        for (let i = 0; i < n; i++) {
+          const ge = g[i]! + (spec.weightDecay ?? 0) * ref[i]!;
+          if (spec.kind === 'adam') {
+            m[i] = 0.9 * m[i]! + 0.1 * ge;
+            s[i] = 0.999 * s[i]! + 0.001 * ge * ge;
+            ref[i]! -= (spec.lr / (1 - 0.9 ** t)) * (m[i]! / (Math.sqrt(s[i]!) / Math.sqrt(1 - 0.999 ** t) + 1e-8));
+          } else {
+            m[i] = 0.9 * m[i]! + ge;
+            ref[i]! -= spec.lr * (ge + 0.9 * m[i]!);
+          }
+        }
+      }
+      const got = w.dataSync();
+      for (let i = 0; i < n; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-5);
+      // The slots survive a save and a load into a fresh optimiser.
+      const saved = opt.save();
+      const again = makeOptimizer(spec, new Map([['w', w]]), { simd: !simd });
+      again.load(saved);
+      expect(again.save()).toEqual(saved);
+      w.dispose();
+    }
   });
 
   it('learning-rate schedules per epoch', () => {

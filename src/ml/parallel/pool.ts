@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_WORKER } from './channel.js';
+import { tensorView } from '../kernels/index.js';
 import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './worker.js';
 import type { Loss, Model } from '../types.js';
 import type { BatchGradients } from '../gradients.js';
@@ -113,7 +114,7 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   const weights = new Float32Array(sharedWeights);
   let offset = 0;
   for (const v of vars) {
-    weights.set(v.dataSync() as Float32Array, offset);
+    weights.set(tensorView(v), offset);
     offset += v.size;
   }
   const xData = x.dataSync() as Float32Array;
@@ -163,21 +164,30 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
       workers[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
       state[i] = 'grads';
     }
-    const sums = vars.map((v) => new Float64Array(v.size));
-    for (const [i, [from, to]] of shards.entries()) {
+    for (const i of shards.keys()) {
       const msg = workers[i]!.channel.receive<ToMain>();
       state[i] = 'done';
       if (msg.kind !== 'grads') throw workerError(msg);
-      const share = (to - from) / n;
-      const g = new Float32Array(workers[i]!.buffers!.grads);
-      let at = 0;
-      for (const sum of sums) {
-        for (let e = 0; e < sum.length; e++) sum[e]! += share * g[at + e]!;
-        at += sum.length;
-      }
     }
-    const grads: Record<string, tf.Tensor> = {};
-    vars.forEach((v, j) => (grads[v.name] = tf.tensor(Float32Array.from(sums[j]!), v.shape, 'float32')));
+    // Σ_i share_i · g_i per element, in shard order, in float64 and rounded once.
+    const grads: Record<string, Float32Array> = {};
+    let at = 0;
+    for (const v of vars) {
+      const sum = new Float32Array(v.size);
+      const parts = shards.map(([from, to], i) => ({ share: (to - from) / n, g: new Float32Array(workers[i]!.buffers!.grads, at * 4, v.size) }));
+      if (parts.length === 2) {
+        const [{ share: s0, g: g0 }, { share: s1, g: g1 }] = parts as [(typeof parts)[0], (typeof parts)[0]];
+        for (let e = 0; e < sum.length; e++) sum[e] = s0 * g0[e]! + s1 * g1[e]!;
+      } else {
+        for (let e = 0; e < sum.length; e++) {
+          let acc = 0;
+          for (const { share, g } of parts) acc += share * g[e]!;
+          sum[e] = acc;
+        }
+      }
+      grads[v.name] = sum;
+      at += v.size;
+    }
     const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * lossValues[i]!, 0);
     return { loss: lossValue, grads };
   } catch (error) {

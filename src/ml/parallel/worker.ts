@@ -7,6 +7,7 @@
 import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_MAIN } from './channel.js';
+import { tensorView } from '../kernels/index.js';
 import type { Model, ModelSpec } from '../types.js';
 import type { BackendPreference } from '../backend/index.js';
 
@@ -80,14 +81,17 @@ function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, buffer
   const total = vars.reduce((n, v) => n + v.size, 0);
   if (total * Float32Array.BYTES_PER_ELEMENT !== buffers.weights.byteLength) throw new Error(`the replica has ${total} weights, the model ${buffers.weights.byteLength / 4}`);
   const weights = new Float32Array(buffers.weights);
+  // The wasm backend copies a new tensor's values into its own memory; the cpu backend would keep the
+  // shared array itself as the tensor's storage, so it gets a copy.
+  const copies = tf.getBackend() !== 'wasm';
   let offset = 0;
-  tf.tidy(() =>
-    vars.forEach((v) => {
-      // slice(): a copy, since the cpu backend would keep the shared array itself as the tensor's storage.
-      v.assign(tf.tensor(weights.slice(offset, offset + v.size), v.shape, 'float32'));
-      offset += v.size;
-    }),
-  );
+  for (const v of vars) {
+    const values = weights.subarray(offset, offset + v.size);
+    const t = tf.tensor(copies ? values.slice() : values, v.shape, 'float32');
+    v.assign(t);
+    t.dispose();
+    offset += v.size;
+  }
   if (job.dropoutSeed !== null) replica.dropoutSeed = job.dropoutSeed;
   // (tf.tidy must return tensors, never typed arrays: it walks whatever it returns, element by element.)
   const grads = tf.tidy(() => {
@@ -107,7 +111,7 @@ function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, buffer
   const out = new Float32Array(buffers.grads);
   offset = 0;
   for (const g of grads) {
-    out.set(g.dataSync() as Float32Array, offset);
+    out.set(tensorView(g), offset);
     offset += g.size;
   }
   tf.dispose(grads);
