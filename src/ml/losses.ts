@@ -236,8 +236,15 @@ export interface TrainingLoss {
   endEpoch(epoch: number, pass: EpochPass): void;
 }
 
-/** The loss function for a given state. */
+/** The loss function for a given state, carrying its recipe (so data-parallel workers can rebuild it). */
 export function lossFromState(spec: LossSpec, classes: number, positions: readonly number[], state: LossState): Loss {
+  const base = baseLoss(spec, positions, state);
+  const loss: Loss = (logits, labels) => base(logits, labels);
+  loss.recipe = { spec, classes, positions, state };
+  return loss;
+}
+
+function baseLoss(spec: LossSpec, positions: readonly number[], state: LossState): Loss {
   switch (spec.kind) {
     case 'xe':
       return xeLoss;

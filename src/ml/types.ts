@@ -2,6 +2,7 @@
 // (engines/torch) and the train/evaluate steps. Specs are plain JSON so they can cross a
 // worker-thread or process boundary and enter a fingerprint.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { LossState } from './losses.js';
 
 export interface ModelSpec {
   /** 'small-cnn': conv32-pool-conv64-pool-fc128 for 28×28; 'alxs': Levi & Hassner's age CNN for 227×227. */
@@ -47,7 +48,18 @@ export interface Model {
 }
 
 /** A loss of logits and integer labels, averaged over the batch. */
-export type Loss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
+export type Loss = ((logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar) & {
+  /** How another thread rebuilds this very function (lossFromState in losses.ts); every loss made there has it. */
+  recipe?: LossRecipe;
+};
+
+/** The arguments of lossFromState, as plain JSON. */
+export interface LossRecipe {
+  spec: LossSpec;
+  classes: number;
+  positions: readonly number[];
+  state: LossState;
+}
 
 export interface OptimizerSpec {
   kind: 'sgd' | 'adam';

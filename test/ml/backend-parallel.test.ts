@@ -1,5 +1,6 @@
 // Data-parallel gradients (worker_threads, src/ml/parallel): the same numbers as one thread up to float
-// rounding, bit-identical from run to run, and a failure mid-step leaves the workers usable.
+// rounding, for the loss's current state, bit-identical from run to run, and a failure mid-step leaves
+// the workers usable.
 // The workers run the compiled dist/ (npm test builds first).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,14 +9,15 @@ import { initBackend, shutdownBackend } from '../../src/ml/backend/index.js';
 import { computeGradients } from '../../src/ml/gradients.js';
 import { workerCount } from '../../src/ml/parallel/pool.js';
 import { buildModel } from '../../src/ml/models.js';
+import { makeLoss } from '../../src/ml/losses.js';
 import type { Loss, ModelSpec } from '../../src/ml/types.js';
 import { relativeError, values } from './kernels/reference.js';
 
 const spec: ModelSpec = { arch: 'small-cnn', inputShape: [8, 8, 3], classes: 5 };
 const N = 9; // shards of 4 and 5: the combination must weight them by size
 
-/** Cross-entropy, mean over the batch, written here so the test depends only on tfjs. */
-const xe: Loss = (logits, labels) => tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, spec.classes), tf.logSoftmax(logits)), 1))));
+// Workers rebuild the loss from its recipe (spec and state), as the trainer's losses carry it.
+const xe: Loss = makeLoss({ kind: 'xe' }, spec.classes).loss;
 
 function batch(seed: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return {
@@ -51,16 +53,31 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(workerCount()).toBe(2);
     });
 
-    it('equals the one-thread gradient of the whole batch (shard-size weighted mean)', () => {
+    /** Parallel against one-thread gradients of the whole batch, for one loss. */
+    function expectSameAsOneThread(loss: Loss): void {
       const model = buildModel(spec, 7);
       const { x, y } = batch(3);
-      const parallel = computeGradients(model, xe, x, y);
+      const parallel = computeGradients(model, loss, x, y);
       const vars = [...model.weights.values()];
-      const single = tf.variableGrads(() => xe(model.forward(x, true).logits, y), vars);
+      const single = tf.variableGrads(() => loss(model.forward(x, true).logits, y), vars);
       expect(Math.abs(parallel.loss - single.value.dataSync()[0]!)).toBeLessThan(1e-5);
       for (const v of vars) expect(relativeError(parallel.grads[v.name]!, single.grads[v.name]!.dataSync())).toBeLessThan(1e-5);
       tf.dispose([x, y, single.value, ...Object.values(single.grads)]);
       model.dispose();
+    }
+
+    it('equals the one-thread gradient of the whole batch (shard-size weighted mean)', () => {
+      expectSameAsOneThread(xe);
+    });
+
+    it('follows the loss state: XE during warm-up, then XEMD with its α and D (rebuilt in the workers)', () => {
+      const xemd = makeLoss({ kind: 'xemd', alpha: 2, warmupEpochs: 1 }, spec.classes);
+      xemd.setEpoch(0);
+      expect(xemd.state.active).toBe(false);
+      expectSameAsOneThread(xemd.loss);
+      xemd.setEpoch(1);
+      expect(xemd.state.active).toBe(true);
+      expectSameAsOneThread(xemd.loss);
     });
 
     it('gives bit-identical weights for the same seed', () => {
@@ -78,13 +95,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(performance.now() - t0).toBeLessThan(200); // starting a worker (tfjs init) takes far longer
     });
 
-    it('reports a loss that fails, and the next step still works', () => {
+    it('reports a loss that fails in the workers, and the next step still works', () => {
       const model = buildModel(spec, 1);
       const { x, y } = batch(5);
-      const broken: Loss = () => {
-        throw new Error('loss exploded');
-      };
-      expect(() => computeGradients(model, broken, x, y)).toThrow('loss exploded');
+      // A recipe the workers cannot build: XEMD switched on without α and D.
+      const broken: Loss = Object.assign(() => tf.scalar(0), {
+        recipe: { spec: { kind: 'xemd' as const }, classes: spec.classes, positions: [0, 1, 2, 3, 4], state: { active: true, alpha: null, groundDistance: null } },
+      });
+      expect(() => computeGradients(model, broken, x, y)).toThrow('α or D is not set');
       const ok = computeGradients(model, xe, x, y);
       expect(Number.isFinite(ok.loss)).toBe(true);
       tf.dispose([x, y]);

@@ -1,6 +1,6 @@
 // A synchronous message channel between the main thread and one worker. Both sides block in
-// Atomics.wait instead of returning to their event loop, so computeGradients() stays a plain function
-// call and a worker can pause inside a tfjs gradient tape (forward here, backward after the reply).
+// Atomics.wait instead of returning to their event loop, so computeGradients() stays a plain
+// (synchronous) function call.
 // Messages travel on a MessagePort and are read with receiveMessageOnPort; a shared counter per
 // direction wakes the reader.
 import { receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';

@@ -1,10 +1,11 @@
 // Data-parallel gradients on worker_threads, for the backends that compute on one thread in Node
 // (wasm, cpu). The batch is cut into one contiguous shard per worker (fixed cut points); each worker
-// runs forward and backward on its shard with a replica of the model; the main thread, which keeps the
-// model, the loss and the optimiser, turns each shard's logits into d(loss)/d(logits) and averages the
-// shard gradients weighted by shard size, in shard order and in float64. Nothing depends on timing,
-// so a given thread count gives bit-identical weights run after run. (A different thread count cuts
-// the batch differently: threads are recorded in the step's facts.)
+// runs forward, loss and backward on its shard with a replica of the model and of the loss (rebuilt
+// from the loss's recipe: its spec and current state, so warm-up, α and a learned D follow along);
+// the main thread, which keeps the model and the optimiser, averages the shard gradients weighted by
+// shard size, in shard order and in float64. Nothing depends on timing, so a given thread count gives
+// bit-identical weights run after run. (A different thread count cuts the batch differently: threads
+// are recorded in the step's facts.)
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,8 @@ interface PoolWorker {
   /** Its shared weight and gradient buffers; `sent` once the worker has them. */
   buffers: SharedBuffers | null;
   sent: boolean;
+  /** The loss recipe (JSON) the worker holds, sent again only when it changes. */
+  recipe: string | null;
 }
 
 let pool: PoolWorker[] = [];
@@ -66,7 +69,7 @@ async function startWorker(backend: WorkerSetup['backend'], models: string): Pro
   thread.on('error', () => {}); // reported through the channel or by the next receive's timeout
   // Idle workers sleep in Atomics.wait; they must not keep the process alive.
   thread.unref();
-  return { thread, channel: new SyncChannel(port1, flags, TO_WORKER), buffers: null, sent: false };
+  return { thread, channel: new SyncChannel(port1, flags, TO_WORKER), buffers: null, sent: false, recipe: null };
 }
 
 export async function stopWorkers(): Promise<void> {
@@ -101,12 +104,13 @@ function shardBounds(n: number, k: number): Array<[number, number]> {
 }
 
 /**
- * The batch's mean loss and its gradients, computed by the workers; null when no workers run or the
- * batch has fewer examples than workers (the caller then computes in-process).
+ * The batch's mean loss and its gradients, computed by the workers; null when no workers run, the batch
+ * has fewer examples than workers, or the loss has no recipe to rebuild it from (the caller then
+ * computes in-process).
  */
 export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: tf.Tensor1D): BatchGradients | null {
   const n = x.shape[0];
-  if (active < 2 || n < active) return null;
+  if (active < 2 || n < active || !loss.recipe) return null;
   const workers = pool.slice(0, active);
   const vars = [...model.weights.values()];
   const total = vars.reduce((sum, v) => sum + v.size, 0);
@@ -118,10 +122,11 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
     offset += v.size;
   }
   const xData = x.dataSync() as Float32Array;
-  const yData = y.dataSync();
+  const yData = y.dataSync() as Int32Array;
   const perExample = xData.length / n;
   const shards = shardBounds(n, workers.length);
   const baseSeed = (model as { dropoutSeed?: number }).dropoutSeed;
+  const recipe = JSON.stringify(loss.recipe);
 
   shards.forEach(([from, to], i) => {
     const worker = workers[i]!;
@@ -130,82 +135,52 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
       worker.sent = false;
     }
     const shard = xData.slice(from * perExample, to * perExample);
+    const labels = Int32Array.from(yData.subarray(from, to));
     const job: ToWorker = {
       kind: 'step',
       spec: model.spec,
       ...(worker.sent ? {} : { buffers: worker.buffers }),
+      ...(worker.recipe === recipe ? {} : { loss: recipe }),
       x: shard,
       xShape: [to - from, x.shape[1], x.shape[2], x.shape[3]],
+      labels,
       // Distinct dropout masks per shard, fixed by the step's seed.
       dropoutSeed: typeof baseSeed === 'number' ? (baseSeed + i * 0x9e3779b1) >>> 0 : null,
     };
-    worker.channel.send(job, [shard.buffer as ArrayBuffer]);
+    worker.channel.send(job, [shard.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
     worker.sent = true;
+    worker.recipe = recipe;
   });
 
-  // What each worker waits for, so a failure mid-step can leave every worker ready for the next job.
-  const state: Array<'logits' | 'dlogits' | 'grads' | 'done'> = shards.map(() => 'logits');
-  const lossValues: number[] = [];
-  try {
-    // Each shard's d(loss)/d(logits) on this thread, with the caller's loss (and its current state).
-    for (const [i, [from, to]] of shards.entries()) {
-      const msg = workers[i]!.channel.receive<ToMain>();
-      state[i] = msg.kind === 'logits' ? 'dlogits' : 'done';
-      if (msg.kind !== 'logits') throw workerError(msg);
-      const [value, grad] = tf.tidy(() => {
-        const logits = tf.tensor2d(msg.logits, msg.shape, 'float32');
-        const labels = tf.tensor1d(yData.slice(from, to) as Int32Array, y.dtype as 'int32');
-        const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => loss(l as tf.Tensor2D, labels))(logits);
-        return [value, grad];
-      });
-      lossValues.push(value.dataSync()[0]!);
-      const dlogits = grad.dataSync().slice() as Float32Array;
-      tf.dispose([value, grad]);
-      workers[i]!.channel.send({ kind: 'dlogits', dlogits } satisfies ToWorker, [dlogits.buffer as ArrayBuffer]);
-      state[i] = 'grads';
-    }
-    for (const i of shards.keys()) {
-      const msg = workers[i]!.channel.receive<ToMain>();
-      state[i] = 'done';
-      if (msg.kind !== 'grads') throw workerError(msg);
-    }
-    // Σ_i share_i · g_i per element, in shard order, in float64 and rounded once.
-    const grads: Record<string, Float32Array> = {};
-    let at = 0;
-    for (const v of vars) {
-      const sum = new Float32Array(v.size);
-      const parts = shards.map(([from, to], i) => ({ share: (to - from) / n, g: new Float32Array(workers[i]!.buffers!.grads, at * 4, v.size) }));
-      if (parts.length === 2) {
-        const [{ share: s0, g: g0 }, { share: s1, g: g1 }] = parts as [(typeof parts)[0], (typeof parts)[0]];
-        for (let e = 0; e < sum.length; e++) sum[e] = s0 * g0[e]! + s1 * g1[e]!;
-      } else {
-        for (let e = 0; e < sum.length; e++) {
-          let acc = 0;
-          for (const { share, g } of parts) acc += share * g[e]!;
-          sum[e] = acc;
-        }
-      }
-      grads[v.name] = sum;
-      at += v.size;
-    }
-    const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * lossValues[i]!, 0);
-    return { loss: lossValue, grads };
-  } catch (error) {
-    drain(workers, state);
-    throw error;
+  // Every worker answers once (its gradients or its error), so all are ready for the next job.
+  const replies = shards.map((_, i) => workers[i]!.channel.receive<ToMain>());
+  const failed = replies.findIndex((r) => r.kind !== 'grads');
+  if (failed >= 0) {
+    const reply = replies[failed]!;
+    // A worker whose step failed may hold a different loss: it rebuilds it next time.
+    replies.forEach((r, i) => r.kind !== 'grads' && (workers[i]!.recipe = null));
+    throw new Error(reply.kind === 'error' ? `a training worker failed: ${reply.message}` : `a training worker sent '${reply.kind}'`);
   }
-}
-
-/** After a failure mid-step: take every worker out of the step (its replies are read and dropped). */
-function drain(workers: PoolWorker[], state: Array<'logits' | 'dlogits' | 'grads' | 'done'>): void {
-  state.forEach((waiting, i) => {
-    const { channel } = workers[i]!;
-    if (waiting === 'logits' && channel.receive<ToMain>().kind !== 'logits') return;
-    if (waiting === 'logits' || waiting === 'dlogits') channel.send({ kind: 'abort' } satisfies ToWorker); // it throws inside its tape
-    if (waiting !== 'done') channel.receive<ToMain>();
-  });
-}
-
-function workerError(msg: ToMain): Error {
-  return new Error(msg.kind === 'error' ? `a training worker failed: ${msg.message}` : `a training worker sent '${msg.kind}' out of turn`);
+  // Σ_i share_i · g_i per element, in shard order, in float64 and rounded once.
+  const grads: Record<string, Float32Array> = {};
+  let at = 0;
+  for (const v of vars) {
+    const sum = new Float32Array(v.size);
+    const parts = shards.map(([from, to], i) => ({ share: (to - from) / n, g: new Float32Array(workers[i]!.buffers!.grads, at * 4, v.size) }));
+    if (parts.length === 2) {
+      // (The common case, without the inner loop.)
+      const [{ share: s0, g: g0 }, { share: s1, g: g1 }] = parts as [(typeof parts)[0], (typeof parts)[0]];
+      for (let e = 0; e < sum.length; e++) sum[e] = s0 * g0[e]! + s1 * g1[e]!;
+    } else {
+      for (let e = 0; e < sum.length; e++) {
+        let acc = 0;
+        for (const { share, g } of parts) acc += share * g[e]!;
+        sum[e] = acc;
+      }
+    }
+    grads[v.name] = sum;
+    at += v.size;
+  }
+  const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * (replies[i] as Extract<ToMain, { kind: 'grads' }>).loss, 0);
+  return { loss: lossValue, grads };
 }

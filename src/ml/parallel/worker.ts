@@ -1,14 +1,14 @@
 // One data-parallel training worker (a worker_thread, run from dist/). It holds a replica of the model,
-// rebuilt from its ModelSpec with buildModel, and per step:
-//   job {x, dropoutSeed}, weights in shared memory → forward on its shard → {logits} to main
-//   ← {dlogits}: d(shard loss)/d(logits), computed by the main thread, which owns the loss and its
-//     per-epoch state (current D, α, warm-up) → backward → gradients into shared memory → {grads}.
-// The loss never leaves the main thread, so any Loss works and its state needs no copying.
+// rebuilt from its ModelSpec with buildModel, and of the loss, rebuilt from its recipe (spec and
+// per-epoch state: warm-up, α, D) with lossFromState whenever main sends a new one. Per step:
+//   job {x, labels, dropoutSeed}, weights in shared memory → forward, loss and backward on its shard
+//   → gradients into shared memory → {grads, loss} (or {error}: exactly one answer per job).
 import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_MAIN } from './channel.js';
 import { tensorView } from '../kernels/index.js';
-import type { Model, ModelSpec } from '../types.js';
+import { lossFromState } from '../losses.js';
+import type { Loss, LossRecipe, Model, ModelSpec } from '../types.js';
 import type { BackendPreference } from '../backend/index.js';
 
 export interface WorkerSetup {
@@ -29,16 +29,20 @@ export interface SharedBuffers {
 }
 
 export type ToWorker =
-  | { kind: 'step'; spec: ModelSpec; buffers?: SharedBuffers; x: Float32Array; xShape: [number, number, number, number]; dropoutSeed: number | null }
-  | { kind: 'dlogits'; dlogits: Float32Array }
-  /** The main thread failed mid-step: give up this step (answered with an error). */
-  | { kind: 'abort' }
+  | {
+      kind: 'step';
+      spec: ModelSpec;
+      /** Sent when new, as are `loss` (a LossRecipe as JSON) and the buffers. */
+      buffers?: SharedBuffers;
+      loss?: string;
+      x: Float32Array;
+      xShape: [number, number, number, number];
+      labels: Int32Array;
+      dropoutSeed: number | null;
+    }
   | { kind: 'stop' };
 
-export type ToMain =
-  | { kind: 'logits'; logits: Float32Array; shape: [number, number] }
-  | { kind: 'grads' }
-  | { kind: 'error'; message: string };
+export type ToMain = { kind: 'grads'; loss: number } | { kind: 'error'; message: string };
 
 type Replica = Model & { dropoutSeed?: number; dispose?: () => void };
 
@@ -53,10 +57,10 @@ async function main(): Promise<void> {
   let replica: Replica | null = null;
   let specKey = '';
   let buffers: SharedBuffers | null = null;
+  let loss: Loss | null = null;
   for (;;) {
     const job = channel.receive<ToWorker>(Number.MAX_SAFE_INTEGER);
     if (job.kind === 'stop') break;
-    if (job.kind !== 'step') continue;
     try {
       const key = JSON.stringify(job.spec);
       if (key !== specKey) {
@@ -66,8 +70,13 @@ async function main(): Promise<void> {
       }
       buffers = job.buffers ?? buffers;
       if (!buffers) throw new Error('no shared weight buffers');
-      step(replica!, job, buffers, channel);
-      channel.send({ kind: 'grads' } satisfies ToMain);
+      if (job.loss !== undefined) {
+        loss = null; // a recipe that fails to build leaves no stale loss behind
+        const r = JSON.parse(job.loss) as LossRecipe;
+        loss = lossFromState(r.spec, r.classes, r.positions, r.state);
+      }
+      if (!loss) throw new Error('no loss');
+      channel.send({ kind: 'grads', loss: step(replica!, loss, job, buffers) } satisfies ToMain);
     } catch (error) {
       channel.send({ kind: 'error', message: (error as Error).stack ?? String(error) } satisfies ToMain);
     }
@@ -76,7 +85,8 @@ async function main(): Promise<void> {
   setup.port.close();
 }
 
-function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, buffers: SharedBuffers, channel: SyncChannel): void {
+/** Forward, loss and backward on the job's shard; the gradients go to shared memory. Returns the shard's loss. */
+function step(replica: Replica, loss: Loss, job: Extract<ToWorker, { kind: 'step' }>, buffers: SharedBuffers): number {
   const vars = [...replica.weights.values()];
   const total = vars.reduce((n, v) => n + v.size, 0);
   if (total * Float32Array.BYTES_PER_ELEMENT !== buffers.weights.byteLength) throw new Error(`the replica has ${total} weights, the model ${buffers.weights.byteLength / 4}`);
@@ -94,27 +104,21 @@ function step(replica: Replica, job: Extract<ToWorker, { kind: 'step' }>, buffer
   }
   if (job.dropoutSeed !== null) replica.dropoutSeed = job.dropoutSeed;
   // (tf.tidy must return tensors, never typed arrays: it walks whatever it returns, element by element.)
-  const grads = tf.tidy(() => {
+  const [value, ...grads] = tf.tidy(() => {
     const x = tf.tensor4d(job.x, job.xShape, 'float32');
-    // The tape stays open while main turns our logits into dlogits; Σ logits·dlogits then has exactly
-    // the shard loss's gradient with respect to every weight.
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits } = replica.forward(x, true);
-      channel.send({ kind: 'logits', logits: logits.dataSync() as Float32Array, shape: logits.shape } satisfies ToMain);
-      const reply = channel.receive<ToWorker>();
-      if (reply.kind !== 'dlogits') throw new Error(`expected dlogits, got ${reply.kind}`);
-      return tf.sum(tf.mul(logits, tf.tensor2d(reply.dlogits, logits.shape)));
-    }, vars);
-    value.dispose();
-    return vars.map((v) => grads[v.name]!);
+    const labels = tf.tensor1d(job.labels, 'int32');
+    const { value, grads } = tf.variableGrads(() => loss(replica.forward(x, true).logits, labels), vars);
+    return [value, ...vars.map((v) => grads[v.name]!)];
   });
+  const lossValue = value!.dataSync()[0]!;
   const out = new Float32Array(buffers.grads);
   offset = 0;
   for (const g of grads) {
     out.set(tensorView(g), offset);
     offset += g.size;
   }
-  tf.dispose(grads);
+  tf.dispose([value!, ...grads]);
+  return lossValue;
 }
 
 main().catch((error) => {
