@@ -78,7 +78,7 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
         scratch.w.set(tensorView(v));
         scratch.g.set(g);
         const at = (a: Float32Array) => a.byteOffset;
-        if (spec.kind === 'adam') arena.exports.adamStep(at(scratch.w), at(scratch.g), at(slots[0]![i]!), at(slots[1]![i]!), n, lr, ADAM_BETA1, ADAM_BETA2, c1, c2, ADAM_EPSILON, wd);
+        if (spec.kind === 'adam') arena.exports.adamStep(at(scratch.w), at(scratch.g), at(slots[0]![i]!), at(slots[1]![i]!), n, lr / c1, ADAM_BETA1, 1 - ADAM_BETA1, ADAM_BETA2, 1 - ADAM_BETA2, c2, ADAM_EPSILON, wd);
         else arena.exports.sgdStep(at(scratch.w), at(scratch.g), momentum > 0 ? at(slots[0]![i]!) : 0, n, lr, momentum, nesterov ? 1 : 0, wd);
         w = scratch.w.slice(0, n);
       } else {

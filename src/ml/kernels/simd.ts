@@ -14,7 +14,7 @@ interface Exports {
   maxPool2x2Grad(x: number, y: number, dy: number, dx: number, N: number, H: number, W: number, C: number, OH: number, OW: number): void;
   reluGrad(dy: number, x: number, out: number, size: number): void;
   columnSums(x: number, out: number, rows: number, cols: number): void;
-  adamStep(w: number, g: number, m: number, s: number, n: number, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, wd: number): void;
+  adamStep(w: number, g: number, m: number, s: number, n: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c2: number, eps: number, wd: number): void;
   sgdStep(w: number, g: number, v: number, n: number, lr: number, momentum: number, nesterov: number, wd: number): void;
 }
 

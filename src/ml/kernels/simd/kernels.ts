@@ -263,12 +263,13 @@ export function columnSums(x: usize, out: usize, rows: i32, cols: i32): void {
 /**
  * One Adam step over n weights in place (PyTorch's rule, coupled L2 weight decay wd):
  * g' = g + wd·w; m = β1·m + (1−β1)·g'; s = β2·s + (1−β2)·g'²; w −= (lr/c1) · m / (√s/c2 + ε),
- * with c1 = 1 − β1ᵗ and c2 = √(1 − β2ᵗ). Float32 throughout, as torch.optim.
+ * with c1 = 1 − β1ᵗ and c2 = √(1 − β2ᵗ). Float32 throughout, as torch.optim; the constants (lr/c1,
+ * 1 − β1, 1 − β2) come computed in float64 and rounded once, as PyTorch's Python scalars are.
  */
-export function adamStep(w: usize, g: usize, m: usize, s: usize, n: i32, lr: f32, beta1: f32, beta2: f32, c1: f32, c2: f32, eps: f32, wd: f32): void {
-  const b1 = f32x4.splat(beta1), nb1 = f32x4.splat(1 - beta1);
-  const b2 = f32x4.splat(beta2), nb2 = f32x4.splat(1 - beta2);
-  const step = f32x4.splat(lr / c1), corr = f32x4.splat(c2), e4 = f32x4.splat(eps), wd4 = f32x4.splat(wd);
+export function adamStep(w: usize, g: usize, m: usize, s: usize, n: i32, stepSize: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, c2: f32, eps: f32, wd: f32): void {
+  const b1 = f32x4.splat(beta1), nb1 = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2), nb2 = f32x4.splat(oneMinusBeta2);
+  const step = f32x4.splat(stepSize), corr = f32x4.splat(c2), e4 = f32x4.splat(eps), wd4 = f32x4.splat(wd);
   const end = <usize>(n & ~3) << 2;
   for (let i: usize = 0; i < end; i += 16) {
     const wv = v128.load(w + i);
@@ -282,11 +283,11 @@ export function adamStep(w: usize, g: usize, m: usize, s: usize, n: i32, lr: f32
   for (let i = end; i < (<usize>n << 2); i += 4) {
     const wv = load<f32>(w + i);
     const gv = load<f32>(g + i) + wd * wv;
-    const mv = beta1 * load<f32>(m + i) + (1 - beta1) * gv;
-    const sv = beta2 * load<f32>(s + i) + (1 - beta2) * gv * gv;
+    const mv = beta1 * load<f32>(m + i) + oneMinusBeta1 * gv;
+    const sv = beta2 * load<f32>(s + i) + oneMinusBeta2 * gv * gv;
     store<f32>(m + i, mv);
     store<f32>(s + i, sv);
-    store<f32>(w + i, wv - (lr / c1) * (mv / (Mathf.sqrt(sv) / c2 + eps)));
+    store<f32>(w + i, wv - stepSize * (mv / (Mathf.sqrt(sv) / c2 + eps)));
   }
 }
 
