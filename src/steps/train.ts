@@ -124,7 +124,8 @@ function pythonOption(options: Record<string, unknown>): string | undefined {
 
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
-  version: '1',
+  // 2: SIMD gradient kernels and optimiser (same rules, other float rounding than version 1).
+  version: '2',
   description: 'Train one model with one loss (tfjs in-process or PyTorch), picking the best epoch on the validation split.',
   withSchema,
   outputs: ['model', 'history', 'ground_distance'],

@@ -187,7 +187,11 @@ describe('repro check on a workflow with chosen outcomes', () => {
   });
 
   it('repro compare RUN_A RUN_B: metric deltas, what changed in each step, verdicts that changed', () => {
-    const runs = readdirSync(join(dir, 'results', 'tiny-claims')).filter((d) => /^\d/.test(d)).sort();
+    // In start order: run ids have one-second resolution, and these runs can start within one second.
+    const started = (d: string) => (JSON.parse(readFileSync(join(dir, 'results', 'tiny-claims', d, 'run.json'), 'utf8')) as { startedAt: string }).startedAt;
+    const runs = readdirSync(join(dir, 'results', 'tiny-claims'))
+      .filter((d) => /^\d/.test(d))
+      .sort((a, b) => started(a).localeCompare(started(b)));
     expect(runs.length).toBeGreaterThanOrEqual(3);
     const first = join('results', 'tiny-claims', runs[0]!);
     const r = repro('compare', first, join('results', 'tiny-claims', runs[2]!));
