@@ -9,7 +9,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_WORKER } from './channel.js';
 import { tensorView } from '../kernels/index.js';
 import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './worker.js';
@@ -154,13 +154,12 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
 
   // Every worker answers once (its gradients or its error), so all are ready for the next job.
   const replies = shards.map((_, i) => workers[i]!.channel.receive<ToMain>());
-  const failed = replies.findIndex((r) => r.kind !== 'grads');
-  if (failed >= 0) {
-    const reply = replies[failed]!;
-    // A worker whose step failed may hold a different loss: it rebuilds it next time.
-    replies.forEach((r, i) => r.kind !== 'grads' && (workers[i]!.recipe = null));
-    throw new Error(reply.kind === 'error' ? `a training worker failed: ${reply.message}` : `a training worker sent '${reply.kind}'`);
-  }
+  replies.forEach((r, i) => {
+    // A worker whose step failed may have kept neither the loss nor the buffers: send both next time.
+    if (r.kind === 'error') Object.assign(workers[i]!, { recipe: null, sent: false });
+  });
+  const failure = replies.find((r): r is Extract<ToMain, { kind: 'error' }> => r.kind === 'error');
+  if (failure) throw new Error(`a training worker failed: ${failure.message}`);
   // Σ_i share_i · g_i per element, in shard order, in float64 and rounded once.
   const grads: Record<string, Float32Array> = {};
   let at = 0;
