@@ -16,15 +16,11 @@ export type TestName = 'paired-t' | 'wilcoxon' | 'sign';
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   let s = 0;
-  let size = 0;
-  for (const x of xs) {
-    s += x;
-    size += Math.abs(x);
-  }
-  // A sum that should cancel (paired differences +0.0025, −0.0025, …) leaves a rounding residue of at
-  // most n·ε·Σ|x| (2.2e-17 in a report is noise, not a gain): that is zero.
-  if (Math.abs(s) <= xs.length * Number.EPSILON * size) return 0;
-  return s / xs.length;
+  for (const x of xs) s += x;
+  const m = s / xs.length;
+  // Paired gains that cancel (0.7825 − 0.78, 0.78 − 0.7825, …) leave a rounding residue (2.2e-17 in a
+  // report is noise, not a gain): below the noise floor the mean is 0, as sd below it is.
+  return Math.abs(m) <= noiseFloor(xs) ? 0 : m;
 }
 
 /** Sample standard deviation (n − 1 in the denominator, as the papers' "± sd" across seeds). */

@@ -8,7 +8,8 @@ import { writeJsonAtomic } from '../engine/atomic.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',
-  version: '1',
+  // 2: a mean of gains that cancels is 0, not its rounding residue.
+  version: '2',
   description: "Checks a run's results against the paper: reported numbers within tolerance, claims by paired tests across seeds.",
   withSchema: compareWithSchema,
   outputs: ['verdicts', 'summary'],
