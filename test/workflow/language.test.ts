@@ -54,6 +54,13 @@ describe('the plan of a valid workflow', () => {
     expect(step(plan, 'fetch').with.sources).toEqual(['https://example.org/small.npz']);
   });
 
+  it("writes a literal '${{' as the string expression ${{ '${{' }}", async () => {
+    const text = GOOD.replace('tag: run-\${{ matrix.variant.name }}-\${{ matrix.seed }}', "tag: \"echo \${{ '\${{' }} github.sha }} \${{ matrix.seed }}\"");
+    expect(text).not.toBe(GOOD);
+    const plan = await planOf(text);
+    expect(step(plan, 'train[variant=xe,seed=1]').with.tag).toBe('echo ${{ github.sha }} 1');
+  });
+
   it('binds a reference to the instance with the same matrix values, and gathers from a step without them', async () => {
     const plan = await planOf(GOOD);
     const t = step(plan, 'train[variant=xe,seed=1]');
