@@ -11,6 +11,8 @@ export interface ResolvedParams {
   profile: string | null;
   /** `--set steps.ID.with.KEY=VALUE` overrides, applied to the steps' raw `with` by the planner. */
   withOverrides: Array<{ step: string; path: string[]; value: unknown }>;
+  /** `--set steps.ID.if=true|false`: a step switched on or off whatever its `if:` says. */
+  ifOverrides: Record<string, boolean>;
 }
 
 /** Why `value` does not fit `decl`, or null when it does. */
@@ -145,23 +147,25 @@ export function resolveParams(
 
   // --set, in order (a later one wins).
   const withOverrides: ResolvedParams['withOverrides'] = [];
+  const ifOverrides: ResolvedParams['ifOverrides'] = {};
   for (const arg of options.set ?? []) {
     const cl = (message: string, hint?: string): void => sink.errorNoPosition(`--set ${arg}: ${message}`, { file: COMMAND_LINE, code: 'bad-set', hint });
     const eq = arg.indexOf('=');
     if (eq <= 0) {
-      cl(eq === 0 ? 'missing the name before =' : "expected NAME=VALUE (for example --set epochs=3)", 'NAME is a param, params.NAME, or steps.ID.with.KEY');
+      cl(eq === 0 ? 'missing the name before =' : "expected NAME=VALUE (for example --set epochs=3)", 'NAME is a param, params.NAME, steps.ID.with.KEY or steps.ID.if');
       continue;
     }
     const key = arg.slice(0, eq).trim();
     const text = arg.slice(eq + 1);
     const segs = key.split('.');
     if (segs.some((s) => !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s))) {
-      cl(`'${key}' is not a name: use NAME, params.NAME or steps.ID.with.KEY`);
+      cl(`'${key}' is not a name: use NAME, params.NAME, steps.ID.with.KEY or steps.ID.if`);
       continue;
     }
     if (segs[0] === 'steps') {
-      if (segs.length < 4 || segs[2] !== 'with') {
-        cl(`expected steps.ID.with.KEY, found '${key}'`);
+      const isIf = segs.length === 3 && segs[2] === 'if';
+      if (!isIf && (segs.length < 4 || segs[2] !== 'with')) {
+        cl(`expected steps.ID.with.KEY or steps.ID.if, found '${key}'`);
         continue;
       }
       const stepId = segs[1]!;
@@ -170,6 +174,11 @@ export function resolveParams(
         continue;
       }
       const parsed = parseValueText(text, undefined);
+      if (isIf) {
+        if ('error' in parsed || typeof parsed.value !== 'boolean') cl(`expected true or false, found '${text}'`);
+        else ifOverrides[stepId] = parsed.value;
+        continue;
+      }
       if ('error' in parsed) cl(parsed.error);
       else withOverrides.push({ step: stepId, path: segs.slice(3), value: parsed.value });
       continue;
@@ -210,7 +219,7 @@ export function resolveParams(
   const secretParams = Object.entries(wf.params)
     .filter(([, d]) => d.secret)
     .map(([n]) => n);
-  return { params: values, secretParams, profile, withOverrides };
+  return { params: values, secretParams, profile, withOverrides, ifOverrides };
 }
 
 function paramsHint(names: string[]): string {

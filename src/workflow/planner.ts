@@ -102,10 +102,12 @@ class Planner {
   }
 
   /**
-   * Whether a step is enabled: its `if:` is absent, true, or an expression that gives true. An `if`
+   * Whether a step is enabled: `--set steps.ID.if` says so, or its `if:` is absent, true, or an expression that gives true. An `if`
    * that cannot be decided (an error, reported) counts as enabled, so its step's own mistakes still show.
    */
   private decideIf(step: StepDecl): boolean {
+    const forced = this.resolved.ifOverrides[step.id];
+    if (forced !== undefined) return forced; // --set steps.ID.if=…
     const cond = step.if;
     if (cond === undefined || cond === true) return true;
     if (cond === false) return false;
@@ -630,7 +632,8 @@ class Planner {
     const ids = [...new Set(disabledRefs.map((d) => stepReference(d)!.step))];
     const under = this.resolved.profile === null ? 'without a profile' : `under profile ${this.resolved.profile}`;
     const which = ids.length === 1 ? `step '${ids[0]}' is` : `steps ${ids.map((x) => `'${x}'`).join(', ')} are`;
-    this.sink.error(path, `${which} disabled by ${ids.length === 1 ? 'its' : 'their'} \`if:\` (false ${under}); add an alternative with \`||\` or enable it`, {
+    const why = ids.every((id) => this.resolved.ifOverrides[id] === false) ? 'by --set steps.ID.if=false' : `by ${ids.length === 1 ? 'its' : 'their'} \`if:\` (false ${under})`;
+    this.sink.error(path, `${which} disabled ${why}; add an alternative with \`||\` or enable it`, {
       code: 'disabled-step',
       ...this.caret(path, template, first.offset, first.text.length),
     });

@@ -140,6 +140,27 @@ steps:
     expect(step(plan, 'c').deps).toEqual(['b']);
   });
 
+  it('--set steps.ID.if switches a step on or off whatever its if: says; anything but true/false is an error', async () => {
+    const text = `name: sw
+steps:
+  a: {uses: fetch, if: false, with: {sources: [x], sha256: "${SHA}"}}
+  b: {uses: fetch, with: {sources: [x], sha256: "${SHA}"}}
+  c: {uses: dataset, with: {npz: "\${{ steps.a.outputs.path || steps.b.outputs.path }}"}}
+`;
+    const on = await planOf(text, { set: ['steps.a.if=true'] });
+    expect(on.disabled).toEqual([]);
+    expect(step(on, 'c').deps).toEqual(['a']);
+    const off = await planOf(text, { set: ['steps.a.if=true', 'steps.a.if=false'] }); // the later one wins
+    expect(off.disabled).toEqual(['a']);
+    expect(step(off, 'c').deps).toEqual(['b']);
+    // Switching off the only alternative: the message names --set, not the if:.
+    expect(await errorsOf(text, { set: ['steps.b.if=false', 'steps.a.if=false'] })).toEqual([
+      { at: '5:39', message: "steps 'a', 'b' are disabled by --set steps.ID.if=false; add an alternative with `||` or enable it", code: 'disabled-step' },
+    ]);
+    const bad = await errorsOf(text, { set: ['steps.a.if=maybe', 'steps.zz.if=true'] });
+    expect(bad.map((e) => e.message)).toEqual(["--set steps.a.if=maybe: expected true or false, found 'maybe'", expect.stringMatching(/^--set steps\.zz\.if=true: unknown step 'zz'/)]);
+  });
+
   it('a reference from a disabled step to a disabled step is fine (the referring step is not planned)', async () => {
     const plan = await planOf(`name: off
 steps:

@@ -15,7 +15,7 @@ export interface WorkflowOptions {
 export function withWorkflowOptions(cmd: Command): Command {
   return cmd
     .option('-p, --profile <name>', "use this profile's param values (default: the profile marked default)")
-    .option('-s, --set <name=value>', 'override a param (NAME=VALUE, params.NAME=VALUE) or a step input (steps.ID.with.KEY=VALUE); repeatable', collect, [] as string[]);
+    .option('-s, --set <name=value>', 'override a param (NAME=VALUE, params.NAME=VALUE), a step input (steps.ID.with.KEY=VALUE) or switch a step on or off (steps.ID.if=true|false); repeatable', collect, [] as string[]);
 }
 
 function collect(value: string, previous: string[]): string[] {
