@@ -1,6 +1,7 @@
-// SIMD kernels for the wasm backend, in AssemblyScript (compiled by `npm run build` to
-// dist/ml/kernels/simd.wasm; loaded by ../simd.ts). They run on tfjs's own wasm memory, which the module
-// imports, so they read and write tensors in place: every pointer is a byte offset in that memory.
+// SIMD kernels in AssemblyScript (compiled by `npm run build` to dist/ml/kernels/simd.wasm; loaded by
+// ../simd.ts). The module imports its memory: for the wasm backend's gradient kernels it is tfjs's own, so
+// they read and write tensors in place; for the optimiser's update (adamStep, sgdStep) it is an arena of
+// the optimiser's. Every pointer is a byte offset in that memory.
 // Why our own: XNNPACK (inside tfjs-backend-wasm) repacks the right operand of a matrix product on every
 // call, which costs more than the product itself when that operand is new each step, as the operands of
 // gradients and the weights of a training model are (measured: 7 ms to pack dy for a 28×28×3→32 filter
@@ -8,6 +9,7 @@
 // Sums run in a fixed order (rows, then pixels, in memory order), so results are bit-identical from run
 // to run; for the filter gradient and the matrix product the order is XNNPACK's, and so are the bits.
 // All data is NHWC float32; callers check the shape conditions stated on each function.
+
 /** Output rows per block: their x and dy rows stay in cache while every (tap, channel tile) passes over them. */
 const ROWS: i32 = 8;
 
