@@ -41,7 +41,7 @@ export interface TrainingEntry {
   step: string;
   history: TrainingHistory;
   source: string;
-  /** Where it ran (engine, backend, device...): the step's recorded facts, else the history's. */
+  /** Where it ran (engine, backend, device...): the step's recorded facts, else the history's (less its training choices). */
   facts: Record<string, string | number | boolean | null>;
   durationMs: number | null;
 }
@@ -232,7 +232,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
         step: step.id,
         history: h.value,
         source: h.id,
-        facts: { ...(h.value.facts ?? {}), ...(step.facts ?? {}) },
+        facts: step.facts ?? whereItRan(h.value.facts ?? {}),
         durationMs: step.durationMs ?? null,
       });
     }
@@ -288,4 +288,13 @@ function titleOfPaper(paper: unknown): string | undefined {
 /** The id of the run record's source in `input.sources`, if the input came from a run. */
 export function runSourceId(input: ReportInput): string | undefined {
   return Object.values(input.sources).find((s) => s.id.startsWith('r'))?.id;
+}
+
+/**
+ * A history's facts less what training chose (select_by, the calibrated α): those differ from one
+ * training to the next and would split the report's "what ran where" table into one row per training.
+ */
+function whereItRan(facts: Record<string, string | number | boolean | null>): Record<string, string | number | boolean | null> {
+  const { select_by: _selectBy, alpha: _alpha, ...rest } = facts;
+  return rest;
 }

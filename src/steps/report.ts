@@ -39,7 +39,8 @@ const gatheredSchema = {
 
 export const reportStep: StepKind<ReportWith> = {
   name: 'report',
-  version: '1',
+  // 2: the backend table leaves out what each training chose (select_by, α): one row per backend.
+  version: '2',
   description: 'Render the HTML and Markdown report (verdicts, metrics per variant, plots, backend, timings) from the run so far.',
   withSchema: {
     type: 'object',

@@ -114,7 +114,8 @@ function history(variant: string, seed: number, epochs: number, device: string):
     loss: variant,
     epochs: eps,
     best_epoch: epochs,
-    facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2 },
+    // As the trainer writes them: where it ran, plus what this training chose (α differs per run).
+    facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2, select_by: 'accuracy', alpha: variant === 'learned' ? 1 + seed / 10 : null },
   };
   if (variant === 'learned') {
     // Starts at |i−j|/(C−1) and drifts: a recognisable, ordered matrix.

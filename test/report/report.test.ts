@@ -63,8 +63,11 @@ describe('writeRunReport', () => {
     const first = f.metricsFiles[0]!;
     expect(html).toContain(sha256(readFileSync(first.path)));
 
-    // Backend and timings come from the run record.
+    // Backend and timings come from the run record: one row for the nine trainings on one backend, without
+    // what each training chose (its α), which would give a row per training.
     expect(html).toContain('backend=<b>wasm</b>');
+    const backendTable = md.slice(md.indexOf('### Backend')).split('\n\n')[1]!.split('\n');
+    expect(backendTable.slice(2)).toEqual([expect.stringMatching(/^\| engine=tfjs, backend=wasm, device=cpu, threads=2 \| 9 \|/)]);
     expect(html).toContain('Intel(R) Xeon(R) CPU @ 2.20GHz');
     expect(md).toMatch(/\| train \| 9 \| 0 \|/);
   });
