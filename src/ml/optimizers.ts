@@ -14,7 +14,6 @@ export interface Optimizer {
   /** Slots (momentum, Adam moments) and the step count, for checkpoints. */
   save(): { steps: number; slots: Float32Array[] };
   load(saved: { steps: number; slots: Float32Array[] }): void;
-  dispose(): void;
 }
 
 export const ADAM_BETA1 = 0.9;
@@ -107,7 +106,6 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
       });
       steps = saved.steps;
     },
-    dispose() {},
   };
 }
 

@@ -192,7 +192,6 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
     }
     return outcome;
   } finally {
-    optimizer.dispose();
     model.dispose();
   }
 }

@@ -88,7 +88,6 @@ describe('optimisers', () => {
       opt.step({ [w.name]: Float32Array.of(g) }, lr);
       trace.push(w.dataSync()[0]);
     }
-    opt.dispose();
     w.dispose();
     return trace;
   };
