@@ -1,7 +1,7 @@
 // A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
-import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { sha256, sha256Json } from './hash.js';
 import { hashInputPath, type Store } from './store.js';
 import { cpuTokens, defaultJobs } from './resources.js';
@@ -80,6 +80,68 @@ export interface ResolvedStep {
   inputs: Record<string, ArtifactRecord>;
 }
 
+// ---- position independence -------------------------------------------------------------------
+// A project copied to another folder, a second clone, a CI runner: the absolute location differs,
+// the content does not. So no absolute path under the project enters a fingerprint: the workflow's
+// folder, written into `with` by `${{ workflow.dir }}` / `${{ workflow.file }}`, is replaced by
+// this placeholder, and a file named that way enters `inputs` by its content hash.
+
+/** What stands for the workflow's folder in a fingerprinted `with`. */
+export const WORKFLOW_DIR_TOKEN = '${{ workflow.dir }}';
+
+const roots = new Map<string, string>();
+/** The folder inside which paths enter fingerprints as relative paths: the git repository holding the workflow, or else its own folder. */
+export function projectRoot(workflowDir: string): string {
+  let root = roots.get(workflowDir);
+  if (root === undefined) {
+    root = workflowDir;
+    for (let d = workflowDir; ; d = dirname(d)) {
+      if (existsSync(resolve(d, '.git'))) {
+        root = d;
+        break;
+      }
+      if (dirname(d) === d) break;
+    }
+    roots.set(workflowDir, root);
+  }
+  return root;
+}
+
+/** A local input's key in `inputs`: relative to the workflow's folder when inside the project, else absolute. */
+export function inputKey(abs: string, workflowDir: string): string {
+  const root = projectRoot(workflowDir);
+  const inside = abs === root || abs.startsWith(root.endsWith(sep) ? root : root + sep);
+  return inside ? relative(workflowDir, abs) || '.' : abs;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// A path in a command line ends at white space, a quote or a shell separator.
+const PATH_END = /[\s'"`;|&<>()=,:]/;
+
+/**
+ * `s` with the workflow's folder replaced by WORKFLOW_DIR_TOKEN, and the existing files inside the
+ * project that it names (`${{ workflow.dir }}/gen.mjs`) as absolute paths: those enter `inputs`.
+ */
+export function relocate(s: string, workflowDir: string): { text: string; files: string[] } {
+  if (!s.includes(workflowDir)) return { text: s, files: [] };
+  // The folder itself, not a longer name that starts with it (/a/proj vs /a/project2).
+  const re = new RegExp(`${escapeRegExp(workflowDir)}(?![A-Za-z0-9._~+-])`, 'g');
+  const files: string[] = [];
+  const root = projectRoot(workflowDir);
+  for (const m of s.matchAll(re)) {
+    const rest = s.slice(m.index! + workflowDir.length);
+    const end = rest.search(PATH_END);
+    const abs = resolve(workflowDir + (end < 0 ? rest : rest.slice(0, end)));
+    if (abs !== root && !abs.startsWith(root + sep)) continue;
+    try {
+      if (statSync(abs).isFile()) files.push(abs);
+    } catch {
+      // not a file (yet): enters by its relative path only
+    }
+  }
+  return { text: s.replace(re, WORKFLOW_DIR_TOKEN), files };
+}
+
 export function refName(ref: OutputRef): string {
   return `steps.${ref.$ref.step}.outputs.${ref.$ref.output}`;
 }
@@ -95,6 +157,12 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
     inputs[name] = rec;
     return { value: rec.type === 'value' ? rec.value : rc.store.artifactPath(rec), marker: { $artifact: name, sha256: rec.sha256 } };
   };
+  const named = new Set<string>();
+  const fpString = (s: string): string => {
+    const { text, files } = relocate(s, rc.workflowDir);
+    for (const f of files) named.add(f);
+    return rc.secrets.mask(text);
+  };
   // Two walks of the same tree: what the kind gets, and what is hashed.
   const walk = (v: unknown): [unknown, unknown] => {
     if (isOutputRef(v)) {
@@ -105,7 +173,7 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
       const parts = v.$concat.map(walk);
       return [parts.map((p) => (typeof p[0] === 'string' ? p[0] : JSON.stringify(p[0]))).join(''), { $concat: parts.map((p) => p[1]) }];
     }
-    if (typeof v === 'string') return [v, rc.secrets.mask(v)];
+    if (typeof v === 'string') return [v, fpString(v)];
     if (Array.isArray(v)) {
       const pairs = v.map(walk);
       return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
@@ -122,10 +190,11 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
   };
   const [resolvedWith, fpWith] = walk(step.with) as [Record<string, unknown>, unknown];
 
-  const localInputs: Record<string, string> = {};
-  for (const p of kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? []) {
-    const abs = isAbsolute(p) ? p : resolve(rc.workflowDir, p);
-    const rel = relative(rc.workflowDir, abs) || '.';
+  const localInputs: Record<string, string> = Object.create(null);
+  const paths = (kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? []).map((p) => (isAbsolute(p) ? p : resolve(rc.workflowDir, p)));
+  for (const abs of [...paths, ...[...named].sort()]) {
+    const rel = inputKey(abs, rc.workflowDir);
+    if (Object.hasOwn(localInputs, rel)) continue;
     let h;
     try {
       h = await hashInputPath(abs);
