@@ -24,7 +24,7 @@ export async function bench(): Promise<void> {
 
 async function benchFetch(dir: string): Promise<void> {
   const { fetchVerified } = await import('../data/fetch.js');
-  const { sha256File } = await import('../engine/hash.js');
+  const { sha256File } = await import('../core/hash.js');
   const file = join(dir, 'big.bin');
   // Random bytes in 8 MiB pieces: incompressible, and no 200 MB buffer held at once.
   for (let i = 0; i < FETCH_MB / 8; i++) writeFileSync(file, randomBytes(8 * 2 ** 20), { flag: i ? 'a' : 'w' });

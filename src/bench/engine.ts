@@ -10,7 +10,7 @@ import { tmpdir, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { sha256File } from '../engine/hash.js';
+import { sha256File } from '../core/hash.js';
 import { execute } from '../engine/executor.js';
 import { removeTree } from '../engine/store.js';
 import { loadPlan } from '../workflow/index.js';

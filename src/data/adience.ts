@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../steps/kind.js';
-import { sha256 } from '../engine/hash.js';
+import { sha256 } from '../core/hash.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 
 /** The 8 age groups as the fold files write them, in order: index = class. */

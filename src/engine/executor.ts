@@ -8,7 +8,7 @@ import type { ConcreteStep, Plan } from '../workflow/types.js';
 import type { ExecutionFacts, StepKind } from '../steps/kind.js';
 import type { EventListener, RunEvent, StepStatus } from './events.js';
 import { RUN_RECORD_FORMAT, type ArtifactRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { Store, removeTree, safeReaddir } from './store.js';
 import { acquireLock, updateLockRecord, type LockInfo } from './lock.js';
 import { SecretMask, MASK } from './secrets.js';

@@ -2,7 +2,7 @@
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { sha256, sha256Json } from './hash.js';
+import { sha256, sha256Json } from '../core/hash.js';
 import { hashInputPath, type Store } from './store.js';
 import { cpuTokens, defaultJobs } from './resources.js';
 import { MASK, type SecretMask } from './secrets.js';

@@ -1,7 +1,7 @@
 // The last run of each step id, per workflow, kept in the store (history/<workflow>.json): its
 // fingerprint components and the params of that run. `repro why` and `repro plan` diff against it.
 import { readFileSync } from 'node:fs';
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 import { diffComponents, type FingerprintComponents, type ResolvedStep } from './fingerprint.js';
 import type { ConcreteStep } from '../workflow/types.js';
 import type { Store } from './store.js';

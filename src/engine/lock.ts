@@ -6,7 +6,7 @@
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { tempPathFor, writeJsonAtomic } from './atomic.js';
+import { tempPathFor, writeJsonAtomic } from '../core/atomic.js';
 import { CliError, ExitCode } from '../cli/exit-codes.js';
 
 export interface LockInfo {

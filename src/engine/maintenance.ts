@@ -1,10 +1,10 @@
 // `repro verify` (rehash everything in the store) and `repro gc` (remove what nothing references).
 import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { sha256File } from './hash.js';
+import { sha256File } from '../core/hash.js';
 import { Store, listFiles, removeTree, safeReaddir, type TreeManifest } from './store.js';
 import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 
 export interface StoreProblem {
   kind: 'corrupted' | 'missing' | 'unexpected';

@@ -35,8 +35,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sha256, sha256File, canonicalJson } from './hash.js';
-import { writeJsonAtomic, tempPathFor } from './atomic.js';
+import { sha256, sha256File, canonicalJson } from '../core/hash.js';
+import { writeJsonAtomic, tempPathFor } from '../core/atomic.js';
 import type { ArtifactRecord } from '../formats/run-record.js';
 import type { ExecutionFacts, StepOutput } from '../steps/kind.js';
 import { StepError } from '../steps/kind.js';

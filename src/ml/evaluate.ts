@@ -2,7 +2,7 @@
 // and evaluateModel(): metrics.json + predictions.json for one split.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeJsonAtomic } from '../engine/atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import type { EvaluationMetrics, PredictionsFile } from '../formats/metrics.js';
 import { backendFacts, initBackend, type BackendFacts, type BackendPreference } from './backend/index.js';

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import type { Model, ModelFile } from './types.js';
 import { buildModel, weightShapes, type Network } from './models.js';
 import { StepError } from '../steps/kind.js';

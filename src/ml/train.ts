@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeJsonAtomic } from '../engine/atomic.js';
-import { sha256Json } from '../engine/hash.js';
+import { writeJsonAtomic } from '../core/atomic.js';
+import { sha256Json } from '../core/hash.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type EpochRecord, type MetricName, type TrainingHistory } from '../formats/metrics.js';
 import { backendFacts, initBackend, type BackendPreference } from './backend/index.js';

@@ -8,7 +8,7 @@ import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
 import type { PaperRef } from '../workflow/types.js';
-import { sha256 } from '../engine/hash.js';
+import { sha256 } from '../core/hash.js';
 import { variantName } from '../compare/spec.js';
 
 export type Scale = 'full' | 'proxy' | 'smoke';

@@ -3,7 +3,7 @@
 // numbers are thus always a real run's, regenerated, never typed by hand.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeFileAtomic } from '../engine/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';

@@ -12,9 +12,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { sha256File } from '../engine/hash.js';
+import { sha256File } from '../core/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
-import { writeJsonAtomic } from '../engine/atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 import type { RunRecord } from '../formats/run-record.js';
 import type { LoadedRun } from '../engine/runs.js';
 

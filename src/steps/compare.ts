@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StepError, type StepKind } from './kind.js';
 import { compareWithSchema, DEFAULTS, type CompareWith } from '../compare/spec.js';
 import { checkCompare } from '../compare/claims-file.js';
-import { writeJsonAtomic } from '../engine/atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',

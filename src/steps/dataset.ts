@@ -5,7 +5,7 @@
 import { existsSync, statSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { StepError, type StepContext, type StepKind, type StepResult } from './kind.js';
-import { sha256File } from '../engine/hash.js';
+import { sha256File } from '../core/hash.js';
 import { IMAGES_FORMAT, type ImageListManifest } from '../formats/dataset.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

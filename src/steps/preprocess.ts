@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { mkdirSync, openSync, closeSync, writeSync, readSync, renameSync, writeFileSync, fstatSync } from 'node:fs';
 import { StepError, type StepKind } from './kind.js';
-import { sha256Json } from '../engine/hash.js';
+import { sha256Json } from '../core/hash.js';
 import { DATASET_FORMAT, type DatasetManifest, type ImageListManifest } from '../formats/dataset.js';
 
 export interface PreprocessWith {

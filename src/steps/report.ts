@@ -75,7 +75,7 @@ export const reportStep: StepKind<ReportWith> = {
   async run(ctx, w) {
     const { readJsonArtifact, SourceBook, variantOf, replicateOf, ArtifactError } = await import('../report/input.js');
     const { renderHtml, renderMarkdown, GENERATOR } = await import('../report/index.js');
-    const { sha256 } = await import('../engine/hash.js');
+    const { sha256 } = await import('../core/hash.js');
     const { writeFileSync } = await import('node:fs');
     const book = new SourceBook();
     // Mid-run, artifacts live in the store and the report will too, at a path not known yet:

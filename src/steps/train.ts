@@ -212,7 +212,7 @@ export const trainStep: StepKind<TrainWith> = {
     // The output set is fixed per kind: a loss without a learned D gets an empty per-epoch list.
     const groundDistanceFile = outcome.groundDistanceFile ?? join(ctx.workDir, 'ground_distance.json');
     if (!outcome.groundDistanceFile) {
-      const { writeJsonAtomic } = await import('../engine/atomic.js');
+      const { writeJsonAtomic } = await import('../core/atomic.js');
       writeJsonAtomic(groundDistanceFile, { loss: w.loss.kind, per_epoch: [] });
     }
     const { readFileSync } = await import('node:fs');

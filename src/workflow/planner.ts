@@ -1,7 +1,7 @@
 // From a structurally valid workflow to the Plan: check names and references, find cycles,
 // expand matrices, evaluate expressions, bind step-output references, then let each step kind
 // check its concrete `with`. Every problem is reported; nothing stops at the first one.
-import { canonicalJson } from '../engine/hash.js';
+import { canonicalJson } from '../core/hash.js';
 import type { StepKind } from '../steps/kind.js';
 import { pointer, type DiagnosticSink } from './diagnostics.js';
 import {

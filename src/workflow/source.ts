@@ -3,7 +3,7 @@
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { resolve, dirname, join, relative } from 'node:path';
 import { parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Document } from 'yaml';
-import { sha256 } from '../engine/hash.js';
+import { sha256 } from '../core/hash.js';
 import { DiagnosticSink, pointer } from './diagnostics.js';
 import type { SourceRange } from './types.js';
 

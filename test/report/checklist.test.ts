@@ -8,7 +8,7 @@ import { writeRunReport } from '../../src/report/index.js';
 import type { Checklist } from '../../src/report/checklist.js';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import type { VerdictFile } from '../../src/formats/verdict.js';
-import { sha256 } from '../../src/engine/hash.js';
+import { sha256 } from '../../src/core/hash.js';
 import { fmtBytes } from '../../src/report/format.js';
 
 async function checklistOf(f: ReturnType<typeof makeRunFixture>, doi?: string): Promise<Checklist> {

@@ -9,7 +9,7 @@ import { writeRunReport, ReportError, REPORT_FILES } from '../../src/report/inde
 import { reportStep } from '../../src/steps/report.js';
 import type { EvaluationMetrics } from '../../src/formats/metrics.js';
 import { summarize } from '../../src/report/stats.js';
-import { sha256 } from '../../src/engine/hash.js';
+import { sha256 } from '../../src/core/hash.js';
 
 describe('writeRunReport', () => {
   it('writes the HTML, Markdown, checklist and RO-Crate into the run directory', async () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Plan, Workflow } from '../../workflow/types.js';
 import type { ArtifactRecord, StepExecutorRecord } from '../../formats/run-record.js';
 import type { FingerprintComponents } from '../fingerprint.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../core/atomic.js';
 import { safeName } from './step.js';
 import type { StepOutcome } from './types.js';
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import type { RunEvent } from '../events.js';
 import type { StepExecutorRecord } from '../../formats/run-record.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../core/atomic.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './types.js';
 import { logFileOf } from './step.js';
 import { jobFile, jobsDir, readJson, secretParamValues, serializablePlan, writeJson, SECRET_PARAMS_ENV, JOB_SPEC_FORMAT, type JobResult, type JobSpec, type JobTask } from './job-files.js';
