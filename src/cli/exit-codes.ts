@@ -1,4 +1,7 @@
-// Exit codes of every repro command. Documented in the README; tests assert them.
+// Exit codes of every repro command. Documented in the README; tests assert them. Errors below the
+// CLI carry a category (src/core/errors.ts); exitCodeOf turns it into the number.
+import type { ErrorCategory } from '../core/errors.js';
+
 export const ExitCode = {
   OK: 0,
   /** A step failed (bad checksum, unreachable source, training error...). */
@@ -23,14 +26,18 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** An error that ends the command with a given exit code and a message for the user (no stack trace). */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    public readonly exitCode: ExitCodeValue,
-    public readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
+/** The exit code of each error category: the one place where a failure becomes a number. */
+const EXIT_CODE_OF: Record<ErrorCategory, ExitCodeValue> = {
+  'step-failed': ExitCode.STEP_FAILED,
+  invalid: ExitCode.INVALID,
+  'not-reproduced': ExitCode.NOT_REPRODUCED,
+  inconclusive: ExitCode.INCONCLUSIVE,
+  corrupt: ExitCode.CORRUPT,
+  locked: ExitCode.LOCKED,
+  'executor-unavailable': ExitCode.EXECUTOR_UNAVAILABLE,
+  interrupted: ExitCode.INTERRUPTED,
+};
+
+export function exitCodeOf(category: ErrorCategory): ExitCodeValue {
+  return EXIT_CODE_OF[category];
 }

@@ -1,7 +1,7 @@
 // The `repro` command line. Each command lives in commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { validateCommand } from './commands/validate.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
@@ -14,6 +14,7 @@ import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { execStepCommand } from './commands/exec-step.js';
+import { ReproError } from '../core/errors.js';
 
 export const version: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -54,10 +55,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end through here with code 0.
       return err.exitCode === 0 ? ExitCode.OK : ExitCode.INVALID;
     }
-    if (err instanceof CliError) {
+    if (err instanceof ReproError) {
       process.stderr.write(`repro: ${err.message}\n`);
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
-      return err.exitCode;
+      return exitCodeOf(err.category);
     }
     process.stderr.write(`repro: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     return ExitCode.INTERNAL;

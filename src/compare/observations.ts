@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Gathered } from '../workflow/types.js';
 import type { TrainingHistory } from '../formats/metrics.js';
-import { StepError } from '../steps/kind.js';
 import { TIMING_METRICS, pairKey, variantName } from './spec.js';
+import { StepError } from '../core/errors.js';
 
 export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
 

@@ -4,11 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LoadedRun } from '../engine/runs.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import { METRIC_NAMES } from '../formats/metrics.js';
 import type { StepRecord } from '../formats/run-record.js';
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { variantName } from './spec.js';
+import { ReproError } from '../core/errors.js';
 
 // Which run RUN means (a directory, run.json, id, workflow file or name, or the newest) is shared
 // with report and export: src/engine/runs.ts.
@@ -19,9 +19,9 @@ function storeFile(run: LoadedRun, step: StepRecord, output: string): string | n
   if (!art?.storePath) return null;
   const path = join(run.record.store ?? dirname(run.path), art.storePath);
   if (!existsSync(path)) {
-    throw new CliError(
+    throw new ReproError(
       `the ${output} output of ${step.id} is missing from the store (${path})`,
-      ExitCode.CORRUPT,
+      'corrupt',
       'run `repro verify`; re-running the workflow recreates it',
     );
   }

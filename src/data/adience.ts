@@ -3,9 +3,9 @@
 // on the fifth. Rows whose age is not one of the 8 group labels are dropped and counted by label.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { StepError } from '../steps/kind.js';
 import { sha256 } from '../core/hash.js';
 import { seededRandom, shuffleInPlace } from './random.js';
+import { StepError } from '../core/errors.js';
 
 /** The 8 age groups as the fold files write them, in order: index = class. */
 export const ADIENCE_AGE_LABELS = ['(0, 2)', '(4, 6)', '(8, 12)', '(15, 20)', '(25, 32)', '(38, 43)', '(48, 53)', '(60, 100)'];

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { dirname, join, posix, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { StepError } from '../steps/kind.js';
 import { sha256, sha256File } from '../core/hash.js';
+import { StepError } from '../core/errors.js';
 
 export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
 

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export interface FetchAuth {
   user: string;

@@ -3,7 +3,7 @@
 // raw values. Files are usually gzipped (*-ubyte.gz).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export interface IdxArray {
   shape: number[];

@@ -1,7 +1,7 @@
+import { StepError } from '../core/errors.js';
 // Image preprocessing with sharp (libvips): decode, resize the shorter side, crop (centre or
 // seeded random), mirror. Works on one image at a time so a dataset of any size streams through
 // with memory bounded by the number of images in flight.
-import { StepError } from '../steps/kind.js';
 
 export interface ImageOps {
   /** Resize so the shorter side has this many pixels (aspect ratio kept). */

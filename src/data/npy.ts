@@ -1,7 +1,7 @@
+import { StepError } from '../core/errors.js';
 // NumPy's .npy format (v1.0, v2.0, v3.0): a magic string, a little header dict in Python literal
 // syntax, then the raw array. Spec: numpy/lib/format.py. Only what datasets need: C order,
 // little-endian or byte-sized dtypes.
-import { StepError } from '../steps/kind.js';
 
 export type NpyDtype = 'uint8' | 'int8' | 'int32' | 'int64' | 'float32' | 'float64';
 export type NpyData = Uint8Array | Int8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { inflateRawSync, crc32 } from 'node:zlib';
 import { basename } from 'node:path';
-import { StepError } from '../steps/kind.js';
 import { parseNpy, type NpyArray } from './npy.js';
+import { StepError } from '../core/errors.js';
 
 const EOCD_SIG = 0x06054b50;
 const CDH_SIG = 0x02014b50;

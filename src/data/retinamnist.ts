@@ -1,9 +1,9 @@
 // RetinaMNIST (MedMNIST v2, 28×28): the embedded default dataset. The .npz holds the official
 // train/val/test split as six members: <split>_images (N, 28, 28, 3) uint8 and <split>_labels (N, 1).
-import { StepError } from '../steps/kind.js';
 import { readNpz } from './npz.js';
 import { toInt32Labels } from './npy.js';
 import type { SplitTensors } from './tensors.js';
+import { StepError } from '../core/errors.js';
 
 export const RETINAMNIST_CLASSES = ['grade 0', 'grade 1', 'grade 2', 'grade 3', 'grade 4'];
 export const RETINAMNIST_LICENCE = 'CC BY 4.0';

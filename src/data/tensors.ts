@@ -2,7 +2,6 @@
 // and evaluate) reads through readDataset/readSplit; the data steps write through writeDataset.
 import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { StepError } from '../steps/kind.js';
 import {
   DATASET_FORMAT,
   IMAGES_FORMAT,
@@ -10,6 +9,7 @@ import {
   type DatasetSplit,
   type ImageListManifest,
 } from '../formats/dataset.js';
+import { StepError } from '../core/errors.js';
 
 export interface LoadedSplit {
   name: string;

@@ -1,9 +1,8 @@
 // Everything the executor has to say, as typed events. The terminal renderer and the --json
 // renderer (one JSON object per line) are both plain consumers of this stream.
 
-import type { ExecutionFacts } from '../steps/kind.js';
-
-export type StepStatus = 'succeeded' | 'cached' | 'failed' | 'skipped' | 'interrupted';
+import type { ExecutionFacts } from '../core/facts.js';
+import type { StepStatus } from '../core/status.js';
 
 export type RunEvent =
   | { type: 'run-started'; runId: string; workflow: string; steps: number; time: string }

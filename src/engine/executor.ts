@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:f
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ConcreteStep, Plan } from '../workflow/types.js';
-import type { ExecutionFacts, StepKind } from '../steps/kind.js';
-import type { EventListener, RunEvent, StepStatus } from './events.js';
+import type { StepKind } from '../steps/kind.js';
+import type { EventListener, RunEvent } from './events.js';
 import { RUN_RECORD_FORMAT, type ArtifactRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { Store, removeTree, safeReaddir } from './store.js';
@@ -18,6 +18,8 @@ import { collectEnvironment, gitState, type GpuInfo } from './environment.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './executors/types.js';
 import { LocalExecutor } from './executors/local.js';
 import { cachedOutcome, describeError, prepareStep } from './executors/step.js';
+import type { ExecutionFacts } from '../core/facts.js';
+import type { StepStatus } from '../core/status.js';
 
 export { safeName } from './executors/step.js';
 

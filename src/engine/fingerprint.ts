@@ -9,7 +9,9 @@ import { MASK, type SecretMask } from './secrets.js';
 import type { ArtifactRecord } from '../formats/run-record.js';
 import type { ConcreteStep, OutputRef } from '../workflow/types.js';
 import { isConcat, isOutputRef } from '../workflow/types.js';
-import { StepError, type ExecutionFacts, type StepKind } from '../steps/kind.js';
+import { type StepKind } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
+import type { ExecutionFacts } from '../core/facts.js';
 
 export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
 

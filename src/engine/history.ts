@@ -5,7 +5,7 @@ import { writeJsonAtomic } from '../core/atomic.js';
 import { diffComponents, type FingerprintComponents, type ResolvedStep } from './fingerprint.js';
 import type { ConcreteStep } from '../workflow/types.js';
 import type { Store } from './store.js';
-import type { StepStatus } from './events.js';
+import type { StepStatus } from '../core/status.js';
 
 export const HISTORY_FORMAT = 'repro-history/1';
 

@@ -7,7 +7,7 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tempPathFor, writeJsonAtomic } from '../core/atomic.js';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { ReproError } from '../core/errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -78,7 +78,7 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/** Takes the store's lock, or throws CliError(LOCKED) naming the holder. */
+/** Takes the store's lock, or throws a ReproError (locked) naming the holder. */
 export async function acquireLock(storeRoot: string, options: AcquireOptions = {}): Promise<Lock> {
   mkdirSync(storeRoot, { recursive: true });
   const path = join(storeRoot, 'lock');
@@ -128,13 +128,13 @@ export async function acquireLock(storeRoot: string, options: AcquireOptions = {
       continue;
     }
     if (!options.wait) {
-      throw new CliError(
+      throw new ReproError(
         `the store ${storeRoot} is locked by another repro process: ${describe(holder)}`,
-        ExitCode.LOCKED,
+        'locked',
         'wait for it to finish, or pass --wait-lock to wait; if that process is gone (on another host), delete ' + path,
       );
     }
-    if (options.signal?.aborted) throw new CliError('interrupted while waiting for the store lock', ExitCode.INTERRUPTED);
+    if (options.signal?.aborted) throw new ReproError('interrupted while waiting for the store lock', 'interrupted');
     await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
   }
   let released = false;

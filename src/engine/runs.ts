@@ -1,8 +1,8 @@
 // Finding a run's record: what `repro compare`, `report` and `export` mean by RUN.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
 import type { RunRecord } from '../formats/run-record.js';
+import { ReproError } from '../core/errors.js';
 
 export interface LoadedRun {
   /** Absolute path of run.json. */
@@ -15,10 +15,10 @@ function readRecord(path: string): LoadedRun {
   try {
     record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
   } catch (err) {
-    throw new CliError(`cannot read run record ${path}: ${(err as Error).message}`, ExitCode.INVALID);
+    throw new ReproError(`cannot read run record ${path}: ${(err as Error).message}`, 'invalid');
   }
   if (!record || typeof record !== 'object' || !Array.isArray(record.steps)) {
-    throw new CliError(`${path} is not a repro run record`, ExitCode.INVALID);
+    throw new ReproError(`${path} is not a repro run record`, 'invalid');
   }
   return { path: resolve(path), record };
 }
@@ -51,7 +51,7 @@ export async function resolveRun(arg: string | undefined, resultsDir = 'results'
   if (arg === undefined) {
     const dirs = workflowDirs(results);
     if (dirs.length === 0) {
-      throw new CliError(`no runs under ${resultsDir}/`, ExitCode.INVALID, 'run a workflow first (repro run workflows/paper.yaml), or name a run: its directory, run.json, run id or workflow');
+      throw new ReproError(`no runs under ${resultsDir}/`, 'invalid', 'run a workflow first (repro run workflows/paper.yaml), or name a run: its directory, run.json, run id or workflow');
     }
     const newest = dirs
       .map((d) => join(d, 'latest', 'run.json'))
@@ -69,14 +69,14 @@ export async function resolveRun(arg: string | undefined, resultsDir = 'results'
       const name = await workflowName(arg);
       const latest = name && join(results, name, 'latest', 'run.json');
       if (latest && existsSync(latest)) return readRecord(latest);
-      throw new CliError(`no run of ${arg} under ${resultsDir}/`, ExitCode.INVALID, `run it first: repro run ${arg}`);
+      throw new ReproError(`no run of ${arg} under ${resultsDir}/`, 'invalid', `run it first: repro run ${arg}`);
     }
-    throw new CliError(`${arg} is not a run (expected a run.json, a run directory or a workflow file)`, ExitCode.INVALID);
+    throw new ReproError(`${arg} is not a run (expected a run.json, a run directory or a workflow file)`, 'invalid');
   }
   if (existsSync(join(results, arg, 'latest', 'run.json'))) return readRecord(join(results, arg, 'latest', 'run.json'));
   for (const wf of workflowDirs(results)) {
     const candidate = join(wf, arg, 'run.json');
     if (existsSync(candidate)) return readRecord(candidate);
   }
-  throw new CliError(`no run '${arg}' found under ${resultsDir}/`, ExitCode.INVALID, 'name a run directory, a run.json, a run id or a workflow file');
+  throw new ReproError(`no run '${arg}' found under ${resultsDir}/`, 'invalid', 'name a run directory, a run.json, a run id or a workflow file');
 }

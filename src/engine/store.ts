@@ -38,8 +38,9 @@ import { randomBytes } from 'node:crypto';
 import { sha256, sha256File, canonicalJson } from '../core/hash.js';
 import { writeJsonAtomic, tempPathFor } from '../core/atomic.js';
 import type { ArtifactRecord } from '../formats/run-record.js';
-import type { ExecutionFacts, StepOutput } from '../steps/kind.js';
-import { StepError } from '../steps/kind.js';
+import type { StepOutput } from '../steps/kind.js';
+import type { ExecutionFacts } from '../core/facts.js';
+import { StepError } from '../core/errors.js';
 
 export const TREE_FORMAT = 'repro-tree/1';
 export const CACHE_FORMAT = 'repro-cache/1';

@@ -1,8 +1,8 @@
+import type { ExecutionFacts } from '../core/facts.js';
+import type { StepStatus } from '../core/status.js';
 // results/<workflow>/<run-id>/run.json: the provenance record of one run. Written by the
 // executor, read by compare, report, export and verify. Secrets never appear in it.
 
-import type { ExecutionFacts } from '../steps/kind.js';
-import type { StepStatus } from '../engine/events.js';
 
 export const RUN_RECORD_FORMAT = 'repro-run/1';
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetManifest } from '../formats/dataset.js';
 import type { LoadedSplit } from '../data/tensors.js';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export interface Normalization {
   mean: number[];

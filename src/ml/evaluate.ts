@@ -12,7 +12,7 @@ import { evaluationMetrics } from './metrics.js';
 import { loadModel } from './modelFile.js';
 import type { Network } from './models.js';
 import type { EvalConfig, LossKind, TrainIO } from './types.js';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export const INFERENCE_BATCH = 256;
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import type { Model, ModelFile } from './types.js';
 import { buildModel, weightShapes, type Network } from './models.js';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

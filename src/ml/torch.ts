@@ -4,8 +4,8 @@
 // failures to StepError. The files it writes follow the same contract as the tfjs engine's.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { StepError } from '../steps/kind.js';
 import type { EvalConfig, TrainConfig, TrainIO, TrainOutcome } from './types.js';
+import { StepError } from '../core/errors.js';
 
 export type Facts = Record<string, string | number | boolean | null>;
 

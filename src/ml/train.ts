@@ -20,7 +20,7 @@ import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModel
 import { learningRate, makeOptimizer } from './optimizers.js';
 import { deriveSeed, mulberry32, permutation } from './rng.js';
 import type { LossSpec, TrainConfig, TrainIO, TrainOutcome } from './types.js';
-import { StepError } from '../steps/kind.js';
+import { StepError } from '../core/errors.js';
 
 export const DEFAULT_SELECT_BY: MetricName = 'accuracy';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, normalize, isAbsolute } from 'node:path';
-import { CliError, ExitCode } from '../cli/exit-codes.js';
+import { ReproError } from '../core/errors.js';
 
 export interface RemoteWorkflowRef {
   url: string;
@@ -26,7 +26,7 @@ export function parseRemoteWorkflow(arg: string): RemoteWorkflowRef | null {
   if (!REMOTE.test(arg)) return null;
   const hash = arg.lastIndexOf('#');
   if (hash < 0) {
-    throw new CliError(`${arg}: a remote workflow is written <git-url>#<path>@<rev>`, ExitCode.INVALID, 'e.g. https://github.com/org/repo.git#workflows/paper.yaml@v1.0');
+    throw new ReproError(`${arg}: a remote workflow is written <git-url>#<path>@<rev>`, 'invalid', 'e.g. https://github.com/org/repo.git#workflows/paper.yaml@v1.0');
   }
   const url = arg.slice(0, hash);
   const rest = arg.slice(hash + 1);
@@ -34,9 +34,9 @@ export function parseRemoteWorkflow(arg: string): RemoteWorkflowRef | null {
   const path = at >= 0 ? rest.slice(0, at) : rest;
   const rev = at >= 0 ? rest.slice(at + 1) : 'HEAD';
   if (!path || isAbsolute(path) || normalize(path).startsWith('..')) {
-    throw new CliError(`${arg}: the workflow path after '#' must be relative to the repository root`, ExitCode.INVALID);
+    throw new ReproError(`${arg}: the workflow path after '#' must be relative to the repository root`, 'invalid');
   }
-  if (!rev || rev.startsWith('-')) throw new CliError(`${arg}: bad revision '${rev}' after '@'`, ExitCode.INVALID);
+  if (!rev || rev.startsWith('-')) throw new ReproError(`${arg}: bad revision '${rev}' after '@'`, 'invalid');
   return { url, path: normalize(path), rev };
 }
 
@@ -61,14 +61,14 @@ export async function checkoutRemoteWorkflow(ref: RemoteWorkflowRef): Promise<{ 
       await simpleGit(repoDir).fetch(['--quiet', '--tags', '--force', ref.url, '+refs/heads/*:refs/heads/*']);
     }
   } catch (err) {
-    throw new CliError(`cannot fetch ${ref.url}: ${firstLine(err)}`, ExitCode.STEP_FAILED, 'check the URL and your network or credentials');
+    throw new ReproError(`cannot fetch ${ref.url}: ${firstLine(err)}`, 'step-failed', 'check the URL and your network or credentials');
   }
   const git = simpleGit(repoDir);
   let commit: string;
   try {
     commit = (await git.revparse([`${ref.rev}^{commit}`])).trim();
   } catch {
-    throw new CliError(`${ref.url}: no revision '${ref.rev}'`, ExitCode.INVALID, 'name a commit, tag or branch of that repository');
+    throw new ReproError(`${ref.url}: no revision '${ref.rev}'`, 'invalid', 'name a commit, tag or branch of that repository');
   }
   const checkout = join(cacheRoot(), 'checkouts', key, commit);
   if (!existsSync(checkout)) {
@@ -89,7 +89,7 @@ export async function checkoutRemoteWorkflow(ref: RemoteWorkflowRef): Promise<{ 
   }
   const file = join(checkout, ref.path);
   if (!existsSync(file)) {
-    throw new CliError(`${ref.url}@${commit.slice(0, 12)} has no file ${ref.path}`, ExitCode.INVALID);
+    throw new ReproError(`${ref.url}@${commit.slice(0, 12)} has no file ${ref.path}`, 'invalid');
   }
   return { file, source: { ...ref, commit } };
 }

@@ -1,10 +1,11 @@
 // The `compare` step: reads every evaluate (and optionally train) output of a run, checks the
 // paper's reported numbers and claims (src/compare/), writes verdicts.json and a summary value.
 import { join } from 'node:path';
-import { StepError, type StepKind } from './kind.js';
+import { type StepKind } from './kind.js';
 import { compareWithSchema, DEFAULTS, type CompareWith } from '../compare/spec.js';
 import { checkCompare } from '../compare/claims-file.js';
 import { writeJsonAtomic } from '../core/atomic.js';
+import { StepError } from '../core/errors.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',

@@ -4,9 +4,10 @@
 //   adience     → repro-images/1  (an image list; `preprocess` decodes it into tensors)
 import { existsSync, statSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { StepError, type StepContext, type StepKind, type StepResult } from './kind.js';
+import { type StepContext, type StepKind, type StepResult } from './kind.js';
 import { sha256File } from '../core/hash.js';
 import { IMAGES_FORMAT, type ImageListManifest } from '../formats/dataset.js';
+import { StepError } from '../core/errors.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];

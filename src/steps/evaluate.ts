@@ -1,7 +1,9 @@
 // `evaluate`: a trained model (either engine, as its model.json says) on one split of a dataset →
 // metrics.json (accuracy, one-off, MAE, QWK, confusion, per-class recall) and predictions.json.
 import { join } from 'node:path';
-import { StepError, type ExecutionFacts, type StepKind } from './kind.js';
+import { type StepKind } from './kind.js';
+import { StepError } from '../core/errors.js';
+import type { ExecutionFacts } from '../core/facts.js';
 
 export interface EvaluateWith {
   model: string;

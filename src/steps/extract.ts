@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { StepKind, StepOutput } from './kind.js';
-import { StepError } from './kind.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { StepError } from '../core/errors.js';
 
 export interface ExtractWith {
   archive: string;

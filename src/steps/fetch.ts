@@ -3,9 +3,10 @@
 // it writes (the workflow names environment variables; their values come through ctx.secret).
 import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { StepError, type StepKind } from './kind.js';
+import { type StepKind } from './kind.js';
 // Only node built-ins at the top of this module: undici is loaded inside fetchVerified.
 import { localSourcePath } from '../data/fetch.js';
+import { StepError } from '../core/errors.js';
 
 export interface FetchWith {
   sources: string[];

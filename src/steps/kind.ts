@@ -4,12 +4,7 @@
 
 import type { JSONSchemaType } from 'ajv';
 import type { ConcreteStep } from '../workflow/types.js';
-
-/** Facts about where a step ran that can change its result; they enter the fingerprint. */
-export interface ExecutionFacts {
-  /** e.g. { engine: 'tfjs', backend: 'wasm', device: 'cpu', threads: 2 } */
-  [key: string]: string | number | boolean | null;
-}
+import type { ExecutionFacts } from '../core/facts.js';
 
 export interface StepContext {
   /** Concrete step id, e.g. 'train[loss=emd2,seed=1]'. */
@@ -111,16 +106,4 @@ export interface StepKind<W = Record<string, unknown>> {
     },
   ): Array<{ path: string; message: string }>;
   run(ctx: StepContext, w: W): Promise<StepResult>;
-}
-
-/** Thrown by a kind for a failure the user can fix (bad checksum, 401...): printed without a stack trace. */
-export class StepError extends Error {
-  constructor(
-    message: string,
-    /** A hint on what to do, printed under the message. */
-    public readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
 }

@@ -5,9 +5,10 @@
 // are seeded per image, so the output does not depend on how many threads ran.
 import { join } from 'node:path';
 import { mkdirSync, openSync, closeSync, writeSync, readSync, renameSync, writeFileSync, fstatSync } from 'node:fs';
-import { StepError, type StepKind } from './kind.js';
+import { type StepKind } from './kind.js';
 import { sha256Json } from '../core/hash.js';
 import { DATASET_FORMAT, type DatasetManifest, type ImageListManifest } from '../formats/dataset.js';
+import { StepError } from '../core/errors.js';
 
 export interface PreprocessWith {
   dataset: string;

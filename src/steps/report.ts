@@ -14,11 +14,11 @@
 
 import { join } from 'node:path';
 import type { StepKind } from './kind.js';
-import { StepError } from './kind.js';
 import type { Gathered, PaperRef } from '../workflow/types.js';
 import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { ReportInput } from '../report/input.js';
+import { StepError } from '../core/errors.js';
 
 export interface ReportWith {
   verdicts?: string | null;

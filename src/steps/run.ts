@@ -12,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
-import { StepError, type StepContext, type StepKind, type StepOutput } from './kind.js';
+import { type StepContext, type StepKind, type StepOutput } from './kind.js';
+import { StepError } from '../core/errors.js';
 
 export interface RunWith {
   /** A shell command line (run by /bin/sh), or an argument vector (run directly, no shell). */

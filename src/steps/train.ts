@@ -2,10 +2,12 @@
 // PyTorch out of process (engine), checkpointing into the step's scratch dir so a killed run resumes.
 // Definitions of every option: docs/ml.md.
 import { join } from 'node:path';
-import { StepError, type ExecutionFacts, type StepKind } from './kind.js';
+import { type StepKind } from './kind.js';
 import { METRIC_NAMES } from '../formats/metrics.js';
 import { lossSpecProblems } from '../ml/lossSpec.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
+import { StepError } from '../core/errors.js';
+import type { ExecutionFacts } from '../core/facts.js';
 
 export interface TrainWith {
   dataset: string;

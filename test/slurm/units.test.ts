@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { parseConfig, parseJobComp, parseSqueue, slurmSays, commandFailure, SlurmCommandError } from '../../src/engine/executors/slurm-commands.js';
 import { restorePlan, serializablePlan } from '../../src/engine/executors/job-files.js';
 import { executorSettings, readExecutorConfig } from '../../src/engine/executors/config.js';
-import { CliError, ExitCode } from '../../src/cli/exit-codes.js';
+import { ExitCode, exitCodeOf } from '../../src/cli/exit-codes.js';
 import { makePlan, tempProject } from '../engine/helpers.js';
+import { ReproError } from '../../src/core/errors.js';
 
 describe('Slurm output parsing', () => {
   it('reads squeue lines, jobcomp records and scontrol config', () => {
@@ -36,9 +37,9 @@ describe('Slurm output parsing', () => {
       'invalid partition specified: nope; Batch job submission failed: Invalid partition name specified',
     );
     const down = commandFailure(new SlurmCommandError('sinfo', 'slurm_load_partitions: Unable to contact slurm controller (connect failure)', false), 'x');
-    expect(down.exitCode).toBe(ExitCode.EXECUTOR_UNAVAILABLE);
+    expect(exitCodeOf(down.category)).toBe(ExitCode.EXECUTOR_UNAVAILABLE);
     const refused = commandFailure(new SlurmCommandError('sbatch', 'sbatch: error: Batch job submission failed: Requested node configuration is not available', false), 'submitting a');
-    expect(refused.exitCode).toBe(ExitCode.INVALID);
+    expect(exitCodeOf(refused.category)).toBe(ExitCode.INVALID);
     expect(refused.message).toBe('submitting a: Slurm says: Batch job submission failed: Requested node configuration is not available');
   });
 });
@@ -90,7 +91,7 @@ describe('executor settings', () => {
     const p = tempProject('repro-slurm-');
     await expect(executorSettings({ executor: 'k8s' }, undefined)).rejects.toThrow("--executor must be local or slurm, got 'k8s'");
     const err = await executorSettings({ partition: 'gpu' }, undefined).catch((e) => e);
-    expect(err).toBeInstanceOf(CliError);
+    expect(err).toBeInstanceOf(ReproError);
     expect(err.message).toBe('--partition: only for the Slurm executor');
     const bad = join(p, 'bad.yaml');
     writeFileSync(bad, 'type: slurm\npartiton: gpu\n');

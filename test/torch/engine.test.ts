@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { evaluateWithTorch, trainWithTorch } from '../../src/ml/torch.js';
 import type { ModelFile, TrainConfig } from '../../src/ml/types.js';
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
-import { StepError } from '../../src/steps/kind.js';
 import { recordingIO, tempDir, torch, writeTinyDataset } from './helpers.js';
+import { StepError } from '../../src/core/errors.js';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 

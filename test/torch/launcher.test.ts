@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseEngine, findTorch, requireTorch, trainWithTorch } from '../../src/ml/torch.js';
-import { StepError } from '../../src/steps/kind.js';
 import { recordingIO, tempDir } from './helpers.js';
+import { StepError } from '../../src/core/errors.js';
 
 describe('torch launcher without torch', () => {
   it('names the interpreter tried and the Debian packages when --python does not exist', async () => {

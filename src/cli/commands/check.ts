@@ -2,10 +2,11 @@
 // its compare step(s): 0 every required check reproduced, 3 one not reproduced, 4 one inconclusive;
 // 2 an invalid workflow, 1 a failed step, 130 interrupted (src/cli/exit-codes.ts).
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail } from './validate.js';
 import { runExitCode, runPlan, withRunOptions, type RunOptions } from './run.js';
 import type { RunEvent } from '../../engine/events.js';
+import { ReproError } from '../../core/errors.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -44,17 +45,17 @@ export function checkCommand(program: Command): void {
       '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced · 4 a required claim\ninconclusive · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
     )
     .action(async (file: string, opts: CheckOptions) => {
-      if (opts.json && opts.markdown) throw new CliError('choose one of --json and --markdown', ExitCode.INVALID);
+      if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
       const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set });
       if (!plan.steps.some((s) => s.uses === 'compare')) {
-        throw new CliError(`${file} has no compare step: there is nothing to gate on`, ExitCode.INVALID, "add a step `uses: compare` with the paper's claims");
+        throw new ReproError(`${file} has no compare step: there is nothing to gate on`, 'invalid', "add a step `uses: compare` with the paper's claims");
       }
       const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
       const { record, recordPath } = await runPlan(plan, opts, {}, hooks);
       const status = runExitCode(record);
-      if (status === ExitCode.INTERRUPTED) throw new CliError('interrupted; the next run resumes from the cache', ExitCode.INTERRUPTED);
+      if (status === ExitCode.INTERRUPTED) throw new ReproError('interrupted; the next run resumes from the cache', 'interrupted');
       if (status !== ExitCode.OK) {
-        throw new CliError('a step failed: the claims were not checked', ExitCode.STEP_FAILED, `see the step logs beside ${recordPath}`);
+        throw new ReproError('a step failed: the claims were not checked', 'step-failed', `see the step logs beside ${recordPath}`);
       }
 
       const { runVerdicts, missingVerdicts, runHardware } = await import('../../compare/runs.js');
@@ -63,7 +64,7 @@ export function checkCommand(program: Command): void {
       const run = { path: recordPath, record };
       const verdicts = runVerdicts(run);
       if (verdicts.length === 0) {
-        throw new CliError(`no verdicts: ${missingVerdicts(run).join('; ') || 'no compare step ran'}`, ExitCode.STEP_FAILED);
+        throw new ReproError(`no verdicts: ${missingVerdicts(run).join('; ') || 'no compare step ran'}`, 'step-failed');
       }
       const code = gateExitCode(verdicts.map((v) => v.file));
       if (opts.json) {

@@ -2,7 +2,7 @@
 // `repro compare RUN_A RUN_B`: metric deltas per variant, which fingerprint components differ per
 // step, and which verdicts changed.
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 interface CompareOptions {
   json?: boolean;
@@ -23,8 +23,8 @@ export function compareCommand(program: Command): void {
       '\nExamples:\n  repro compare                                  the newest run\n  repro compare workflows/paper.yaml --markdown\n  repro compare results/hou2016-emd2/20260101-120000-ab12 results/hou2016-emd2/latest\n',
     )
     .action(async (runs: string[], opts: CompareOptions) => {
-      if (opts.json && opts.markdown) throw new CliError('choose one of --json and --markdown', ExitCode.INVALID);
-      if (runs.length > 2) throw new CliError(`expected at most two runs, got ${runs.length}`, ExitCode.INVALID);
+      if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
+      if (runs.length > 2) throw new ReproError(`expected at most two runs, got ${runs.length}`, 'invalid');
       const { resolveRun, runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown, renderDiff } = await import('../../compare/render.js');
 
@@ -38,11 +38,11 @@ export function compareCommand(program: Command): void {
       const verdicts = runVerdicts(run);
       if (verdicts.length === 0) {
         const missing = missingVerdicts(run);
-        throw new CliError(
+        throw new ReproError(
           missing.length
             ? `run ${run.record.runId} has no verdicts: ${missing.join('; ')}`
             : `run ${run.record.runId} has no compare step`,
-          ExitCode.INVALID,
+          'invalid',
           missing.length ? 'fix the failure and run the workflow again' : 'add a step `uses: compare` to the workflow',
         );
       }

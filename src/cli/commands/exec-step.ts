@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 export function execStepCommand(program: Command): void {
   program
@@ -35,12 +36,12 @@ export async function execStep(runDir: string, stepId: string): Promise<number> 
   const { prepareStep, runStepInProcess, describeError } = await import('../../engine/executors/step.js');
 
   const spec = readJson<JobSpec>(join(jobsDir(runDir), 'spec.json'));
-  if (!spec || spec.format !== JOB_SPEC_FORMAT) throw new CliError(`${runDir} is not a run with jobs (no jobs/spec.json)`, ExitCode.INVALID);
+  if (!spec || spec.format !== JOB_SPEC_FORMAT) throw new ReproError(`${runDir} is not a run with jobs (no jobs/spec.json)`, 'invalid');
   const task = readJson<JobTask>(jobFile(runDir, stepId, 'task.json'));
-  if (!task || task.step !== stepId) throw new CliError(`run ${spec.runId} submitted no job for step ${stepId}`, ExitCode.INVALID);
+  if (!task || task.step !== stepId) throw new ReproError(`run ${spec.runId} submitted no job for step ${stepId}`, 'invalid');
   const lock = readJson<{ record?: string; hostname?: string; pid?: number }>(join(spec.store, 'lock'));
   if (!lock?.record || resolve(lock.record) !== join(runDir, 'run.json')) {
-    throw new CliError(`run ${spec.runId} is not in progress: the store's lock is not held by its runner`, ExitCode.INVALID, 'its runner was stopped; run `repro run` again, which resumes from the cache');
+    throw new ReproError(`run ${spec.runId} is not in progress: the store's lock is not held by its runner`, 'invalid', 'its runner was stopped; run `repro run` again, which resumes from the cache');
   }
 
   let secretParams: Record<string, unknown> = {};
@@ -51,7 +52,7 @@ export async function execStep(runDir: string, stepId: string): Promise<number> 
   }
   const plan = restorePlan(spec.plan, secretParams);
   const step = plan.steps.find((s) => s.id === stepId);
-  if (!step) throw new CliError(`step ${stepId} is not in the plan of run ${spec.runId}`, ExitCode.INVALID);
+  if (!step) throw new ReproError(`step ${stepId} is not in the plan of run ${spec.runId}`, 'invalid');
   const store = new Store(spec.store);
   const secrets = new SecretMask();
   for (const name of plan.secretParams) secrets.add(plan.params[name]);

@@ -2,7 +2,7 @@
 // artifacts, the report and the logs. `repro verify ARCHIVE` checks it on another machine.
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 export function exportCommand(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function exportCommand(program: Command): void {
     .option('--max-artifact-mb <n>', 'outputs larger than this are listed in the lock by hash but not copied', '512')
     .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string }) => {
       const maxMb = Number(opts.maxArtifactMb);
-      if (!(maxMb >= 0)) throw new CliError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, ExitCode.INVALID);
+      if (!(maxMb >= 0)) throw new ReproError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, 'invalid');
       const { resolveRun } = await import('../../engine/runs.js');
       const loaded = await resolveRun(run, opts.results);
       const { exportRun } = await import('../../share/archive.js');

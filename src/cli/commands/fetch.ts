@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { mkdtempSync, rmSync, renameSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 interface FetchCliOptions {
   pin?: boolean;
@@ -31,18 +31,17 @@ export function fetchCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  repro fetch --pin https://zenodo.org/records/10519652/files/retinamnist.npz\n')
     .action(async (sources: string[], opts: FetchCliOptions) => {
       const { fetchVerified, displaySource, localSourcePath } = await import('../../data/fetch.js');
-      const { StepError } = await import('../../steps/kind.js');
       if (!opts.pin && !opts.sha256) {
-        throw new CliError('give --sha256 <hex> to verify the download, or --pin to print its hash', ExitCode.INVALID);
+        throw new ReproError('give --sha256 <hex> to verify the download, or --pin to print its hash', 'invalid');
       }
       if (opts.sha256 && !/^[0-9a-f]{64}$/.test(opts.sha256)) {
-        throw new CliError(`--sha256 must be 64 lowercase hex digits, got '${opts.sha256}'`, ExitCode.INVALID);
+        throw new ReproError(`--sha256 must be 64 lowercase hex digits, got '${opts.sha256}'`, 'invalid');
       }
-      if (!!opts.userEnv !== !!opts.passwordEnv) throw new CliError('--user-env and --password-env go together', ExitCode.INVALID);
+      if (!!opts.userEnv !== !!opts.passwordEnv) throw new ReproError('--user-env and --password-env go together', 'invalid');
       const timeout = Number(opts.timeout);
       const retries = Number(opts.retries);
-      if (!(timeout > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${opts.timeout}'`, ExitCode.INVALID);
-      if (!Number.isInteger(retries) || retries < 0) throw new CliError(`--retries must be a non-negative integer, got '${opts.retries}'`, ExitCode.INVALID);
+      if (!(timeout > 0)) throw new ReproError(`--timeout must be a positive number of seconds, got '${opts.timeout}'`, 'invalid');
+      if (!Number.isInteger(retries) || retries < 0) throw new ReproError(`--retries must be a non-negative integer, got '${opts.retries}'`, 'invalid');
 
       const authVars = opts.userEnv ? { user: opts.userEnv.replace(/^\$/, ''), password: opts.passwordEnv!.replace(/^\$/, '') } : undefined;
       const auth = authVars && process.env[authVars.user] !== undefined && process.env[authVars.password] !== undefined
@@ -77,9 +76,6 @@ export function fetchCommand(program: Command): void {
         }
         if (opts.pin) process.stdout.write(`sha256: ${outcome.sha256}\n`);
         process.stderr.write(`${outcome.bytes} bytes from ${displaySource(outcome.source)}${output ? `, saved to ${output}` : ''}\n`);
-      } catch (err) {
-        if (err instanceof StepError) throw new CliError(err.message, ExitCode.STEP_FAILED, err.hint);
-        throw err;
       } finally {
         rmSync(work, { recursive: true, force: true });
       }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -17,7 +17,7 @@ export function gcCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (opts: { store?: string; results: string[]; dryRun?: boolean; waitLock?: boolean; json?: boolean }) => {
       const root = resolve(opts.store ?? '.repro');
-      if (!existsSync(root)) throw new CliError(`no artifact store at ${root}`, ExitCode.INVALID, 'pass --store DIR');
+      if (!existsSync(root)) throw new ReproError(`no artifact store at ${root}`, 'invalid', 'pass --store DIR');
       const { Store } = await import('../../engine/store.js');
       const { gcStore } = await import('../../engine/maintenance.js');
       const { acquireLock } = await import('../../engine/lock.js');

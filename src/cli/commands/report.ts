@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { realpathSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 // `repro report [RUN] [--out DIR] [--doi DOI]`: writes report.html, report.md, checklist.yaml,
 // checklist.md and ro-crate-metadata.json for a recorded run (into the run directory by default).
@@ -26,7 +26,7 @@ export function reportCommand(program: Command): void {
         for (const w of written.input.warnings) process.stderr.write(`repro: warning: ${w}\n`);
       } catch (err) {
         if (err instanceof ReportError) {
-          throw new CliError(err.message, err.kind === 'corrupt' ? ExitCode.CORRUPT : ExitCode.INVALID, err.hint);
+          throw new ReproError(err.message, err.kind === 'corrupt' ? 'corrupt' : 'invalid', err.hint);
         }
         throw err;
       }

@@ -3,12 +3,13 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
 import type { RunRecord } from '../../formats/run-record.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { ExecutorCliOptions } from '../../engine/executors/config.js';
+import { ReproError } from '../../core/errors.js';
 
 /** With --executor local|slurm and the Slurm settings (src/engine/executors/config.ts). */
 export interface RunOptions extends WorkflowOptions, ExecutorCliOptions {
@@ -67,9 +68,9 @@ export function requireTrust(plan: Plan, stepOptions: Record<string, unknown>): 
   if (stepOptions.remote !== true || stepOptions.trust === true) return;
   const shellSteps = plan.steps.filter((s) => s.uses === 'run').map((s) => s.id);
   if (shellSteps.length) {
-    throw new CliError(
+    throw new ReproError(
       `this workflow comes from a remote repository and has \`run\` steps that execute shell commands: ${shellSteps.slice(0, 5).join(', ')}${shellSteps.length > 5 ? ', …' : ''}`,
-      ExitCode.INVALID,
+      'invalid',
       'read them first; pass --trust to run them',
     );
   }
@@ -78,7 +79,7 @@ export function requireTrust(plan: Plan, stepOptions: Record<string, unknown>): 
 export function parseJobs(jobs: string | undefined): number | undefined {
   if (jobs === undefined) return undefined;
   const n = Number(jobs);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--jobs must be a positive integer, got '${jobs}'`, ExitCode.INVALID);
+  if (!Number.isInteger(n) || n < 1) throw new ReproError(`--jobs must be a positive integer, got '${jobs}'`, 'invalid');
   return n;
 }
 
@@ -88,7 +89,7 @@ export function checkForce(plan: Plan, force: string[]): void {
   for (const f of force) {
     if (ids.has(f)) continue;
     const near = [...ids].filter((id) => id.startsWith(f.split('[')[0]!)).slice(0, 3);
-    throw new CliError(`--force ${f}: no such step`, ExitCode.INVALID, near.length ? `did you mean ${near.join(', ')}?` : `steps: ${[...new Set(plan.steps.map((s) => s.stepId))].join(', ')}`);
+    throw new ReproError(`--force ${f}: no such step`, 'invalid', near.length ? `did you mean ${near.join(', ')}?` : `steps: ${[...new Set(plan.steps.map((s) => s.stepId))].join(', ')}`);
   }
 }
 

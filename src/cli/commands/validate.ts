@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics, type Diagnostic } from '../../workflow/diagnostics.js';
 import type { LoadOptions, LoadResult } from '../../workflow/index.js';
 import type { Plan } from '../../workflow/types.js';
+import { ReproError } from '../../core/errors.js';
 
 /** Options every command that reads a workflow accepts. */
 export interface WorkflowOptions {
@@ -42,7 +43,7 @@ export async function loadPlanOrFail(file: string, options: LoadOptions): Promis
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
-    throw new CliError(`${file}: invalid workflow, nothing ran`, ExitCode.INVALID);
+    throw new ReproError(`${file}: invalid workflow, nothing ran`, 'invalid');
   }
   printDiagnostics(result.diagnostics); // warnings
   return result.plan;

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 export function verifyCommand(program: Command): void {
   program
@@ -14,7 +15,7 @@ export function verifyCommand(program: Command): void {
     .action(async (archive: string | undefined, opts: { store?: string; json?: boolean }) => {
       if (archive !== undefined) return verifyArchiveCommand(archive, opts.json === true);
       const root = resolve(opts.store ?? '.repro');
-      if (!existsSync(root)) throw new CliError(`no artifact store at ${root}`, ExitCode.INVALID, 'pass --store DIR, or run a workflow first');
+      if (!existsSync(root)) throw new ReproError(`no artifact store at ${root}`, 'invalid', 'pass --store DIR, or run a workflow first');
       const { Store } = await import('../../engine/store.js');
       const { verifyStore } = await import('../../engine/maintenance.js');
       const live = !opts.json && process.stderr.isTTY;
@@ -37,13 +38,13 @@ export function verifyCommand(program: Command): void {
 }
 
 async function verifyArchiveCommand(archive: string, json: boolean): Promise<void> {
-  if (!existsSync(archive)) throw new CliError(`no such archive: ${archive}`, ExitCode.INVALID);
+  if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
   const { verifyArchive } = await import('../../share/archive.js');
   let result;
   try {
     result = await verifyArchive(archive);
   } catch (err) {
-    throw new CliError(`${archive}: ${(err as Error).message}`, ExitCode.CORRUPT);
+    throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt');
   }
   const { lock, problems, checked } = result;
   if (json) {

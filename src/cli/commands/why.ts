@@ -1,8 +1,8 @@
 // `repro why FILE STEP`: which fingerprint component changed since the last run of STEP.
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../exit-codes.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import { stepOptionsFrom, type RunOptions } from './run.js';
+import { ReproError } from '../../core/errors.js';
 
 export function whyCommand(program: Command): void {
   withWorkflowOptions(
@@ -24,7 +24,7 @@ export function whyCommand(program: Command): void {
       if (!explained) {
         const declared = [...new Set(plan.steps.map((s) => s.stepId))];
         const near = plan.steps.map((s) => s.id).filter((id) => id.startsWith(stepId.split('[')[0]!)).slice(0, 3);
-        throw new CliError(`no step '${stepId}' in ${file}`, ExitCode.INVALID, near.length ? `did you mean ${near.join(', ')}?` : `steps: ${declared.join(', ')}`);
+        throw new ReproError(`no step '${stepId}' in ${file}`, 'invalid', near.length ? `did you mean ${near.join(', ')}?` : `steps: ${declared.join(', ')}`);
       }
       if (opts.json) {
         process.stdout.write(JSON.stringify(explained, null, 2) + '\n');

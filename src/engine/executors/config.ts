@@ -2,8 +2,8 @@
 // the command line (--executor, --partition, --account, --time, --sbatch-flag), a config file
 // (--executor-config FILE), the workflow's `executor:` section. Default: local.
 import { readFileSync } from 'node:fs';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import type { ExecutorDecl } from '../../workflow/types.js';
+import { ReproError } from '../../core/errors.js';
 
 export interface ExecutorCliOptions {
   executor?: string;
@@ -22,14 +22,14 @@ export async function readExecutorConfig(file: string): Promise<ExecutorDecl> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`--executor-config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ExitCode.INVALID);
+    throw new ReproError(`--executor-config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'invalid');
   }
   const { parse } = await import('yaml');
   let value: unknown;
   try {
     value = parse(text);
   } catch (err) {
-    throw new CliError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, ExitCode.INVALID);
+    throw new ReproError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'invalid');
   }
   // A file with an `executor:` key (like a workflow's) or the settings themselves.
   if (value && typeof value === 'object' && 'executor' in value) value = (value as { executor: unknown }).executor;
@@ -37,17 +37,17 @@ export async function readExecutorConfig(file: string): Promise<ExecutorDecl> {
 }
 
 export function checkDecl(value: unknown, where: string): ExecutorDecl {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliError(`${where}: expected a mapping of executor settings (${KEYS.join(', ')})`, ExitCode.INVALID);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ReproError(`${where}: expected a mapping of executor settings (${KEYS.join(', ')})`, 'invalid');
   const d = value as Record<string, unknown>;
   for (const k of Object.keys(d)) {
-    if (!(KEYS as readonly string[]).includes(k)) throw new CliError(`${where}: unknown executor setting \`${k}\``, ExitCode.INVALID, `settings: ${KEYS.join(', ')}`);
+    if (!(KEYS as readonly string[]).includes(k)) throw new ReproError(`${where}: unknown executor setting \`${k}\``, 'invalid', `settings: ${KEYS.join(', ')}`);
   }
-  if (d.type !== undefined && d.type !== 'local' && d.type !== 'slurm') throw new CliError(`${where}: executor type must be local or slurm, got ${JSON.stringify(d.type)}`, ExitCode.INVALID);
+  if (d.type !== undefined && d.type !== 'local' && d.type !== 'slurm') throw new ReproError(`${where}: executor type must be local or slurm, got ${JSON.stringify(d.type)}`, 'invalid');
   for (const k of ['partition', 'account', 'time'] as const) {
-    if (d[k] !== undefined && (typeof d[k] !== 'string' || d[k] === '')) throw new CliError(`${where}: \`${k}\` must be a non-empty string`, ExitCode.INVALID);
+    if (d[k] !== undefined && (typeof d[k] !== 'string' || d[k] === '')) throw new ReproError(`${where}: \`${k}\` must be a non-empty string`, 'invalid');
   }
-  if (d.flags !== undefined && !(Array.isArray(d.flags) && d.flags.every((f) => typeof f === 'string'))) throw new CliError(`${where}: \`flags\` must be a list of sbatch flags`, ExitCode.INVALID);
-  if (d.poll !== undefined && !(typeof d.poll === 'number' && d.poll > 0)) throw new CliError(`${where}: \`poll\` must be a positive number of seconds`, ExitCode.INVALID);
+  if (d.flags !== undefined && !(Array.isArray(d.flags) && d.flags.every((f) => typeof f === 'string'))) throw new ReproError(`${where}: \`flags\` must be a list of sbatch flags`, 'invalid');
+  if (d.poll !== undefined && !(typeof d.poll === 'number' && d.poll > 0)) throw new ReproError(`${where}: \`poll\` must be a positive number of seconds`, 'invalid');
   return d as ExecutorDecl;
 }
 
@@ -56,7 +56,7 @@ export async function executorSettings(opts: ExecutorCliOptions, workflow: Execu
   const file = opts.executorConfig ? await readExecutorConfig(opts.executorConfig) : {};
   const wf = workflow ?? {};
   if (opts.executor !== undefined && opts.executor !== 'local' && opts.executor !== 'slurm') {
-    throw new CliError(`--executor must be local or slurm, got '${opts.executor}'`, ExitCode.INVALID);
+    throw new ReproError(`--executor must be local or slurm, got '${opts.executor}'`, 'invalid');
   }
   const type = (opts.executor ?? file.type ?? wf.type ?? 'local') as 'local' | 'slurm';
   const cli: ExecutorDecl = {
@@ -67,7 +67,7 @@ export async function executorSettings(opts: ExecutorCliOptions, workflow: Execu
   };
   if (type === 'local' && Object.keys(cli).length) {
     const given = Object.keys(cli).map((k) => `--${k === 'flags' ? 'sbatch-flag' : k}`);
-    throw new CliError(`${given.join(', ')}: only for the Slurm executor`, ExitCode.INVALID, 'add --executor slurm');
+    throw new ReproError(`${given.join(', ')}: only for the Slurm executor`, 'invalid', 'add --executor slurm');
   }
   return { ...wf, ...file, ...cli, type };
 }

@@ -1,12 +1,12 @@
 // Slurm's command-line clients as functions: sbatch, squeue, scontrol, scancel, sinfo. Their
-// failures become CliErrors that quote Slurm's own message: "sbatch not found" and "controller
+// failures become ReproErrors that quote Slurm's own message: "sbatch not found" and "controller
 // unreachable" exit 7 (EXECUTOR_UNAVAILABLE), a request Slurm refuses exits 2 (INVALID).
 // `sacct` is not used: it needs a slurmdbd database, which many clusters (and the CI one) lack;
 // finished jobs are read from squeue/scontrol while the controller remembers them (MinJobAge),
 // then from the jobcomp/filetxt file when the cluster writes one.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
+import { ReproError } from '../../core/errors.js';
 
 export interface CommandResult {
   stdout: string;
@@ -21,7 +21,7 @@ export function slurmCommand(cmd: string, args: string[], options: { timeoutMs?:
       const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
       if (e.code === 'ENOENT') {
         reject(
-          new CliError(`${cmd} not found: the Slurm client commands are not on PATH`, ExitCode.EXECUTOR_UNAVAILABLE, 'run on a node of the cluster (a login node), install Slurm’s clients (Debian: apt-get install slurm-client), or use --executor local'),
+          new ReproError(`${cmd} not found: the Slurm client commands are not on PATH`, 'executor-unavailable', 'run on a node of the cluster (a login node), install Slurm’s clients (Debian: apt-get install slurm-client), or use --executor local'),
         );
         return;
       }
@@ -59,20 +59,20 @@ export function slurmSays(message: string): string {
     .join('; ');
 }
 
-/** The CliError for a failed Slurm command: unreachable (7) or refused (2). */
-export function commandFailure(err: unknown, what: string): CliError {
-  if (err instanceof CliError) return err;
+/** The error for a failed Slurm command: executor-unavailable, or invalid when Slurm refused it. */
+export function commandFailure(err: unknown, what: string): ReproError {
+  if (err instanceof ReproError) return err;
   if (err instanceof SlurmCommandError) {
     if (err.timedOut || isUnreachable(err.slurmMessage)) {
-      return new CliError(
+      return new ReproError(
         `the Slurm controller did not answer (${err.command}: ${slurmSays(err.slurmMessage) || 'timed out'})`,
-        ExitCode.EXECUTOR_UNAVAILABLE,
+        'executor-unavailable',
         'check that slurmctld runs and that SLURM_CONF (or /etc/slurm/slurm.conf) names it; `scontrol ping` says whether it is up',
       );
     }
-    return new CliError(`${what}: Slurm says: ${slurmSays(err.slurmMessage)}`, ExitCode.INVALID);
+    return new ReproError(`${what}: Slurm says: ${slurmSays(err.slurmMessage)}`, 'invalid');
   }
-  return new CliError(`${what}: ${(err as Error)?.message ?? String(err)}`, ExitCode.EXECUTOR_UNAVAILABLE);
+  return new ReproError(`${what}: ${(err as Error)?.message ?? String(err)}`, 'executor-unavailable');
 }
 
 // ---- reading job states ----------------------------------------------------------------------

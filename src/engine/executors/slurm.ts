@@ -10,7 +10,6 @@
 import { appendFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError, ExitCode } from '../../cli/exit-codes.js';
 import type { RunEvent } from '../events.js';
 import type { StepExecutorRecord } from '../../formats/run-record.js';
 import { writeFileAtomic } from '../../core/atomic.js';
@@ -30,6 +29,7 @@ import {
   TERMINAL_STATES,
   type JobState,
 } from './slurm-commands.js';
+import { ReproError } from '../../core/errors.js';
 
 export interface SlurmOptions {
   partition?: string;
@@ -103,7 +103,7 @@ export class SlurmExecutor implements StepExecutor {
     try {
       await slurmCommand('sbatch', ['--version'], { timeoutMs: 30_000 });
     } catch (err) {
-      throw err instanceof CliError ? err : commandFailure(err, 'sbatch');
+      throw err instanceof ReproError ? err : commandFailure(err, 'sbatch');
     }
     let partitions: Array<{ name: string; isDefault: boolean; up: boolean }>;
     try {
@@ -118,13 +118,13 @@ export class SlurmExecutor implements StepExecutor {
     } catch (err) {
       const e = commandFailure(err, 'asking Slurm for its partitions (sinfo)');
       // Whatever stops sinfo (no controller, no slurm.conf, munge down) leaves nothing to submit to.
-      throw new CliError(e.message, ExitCode.EXECUTOR_UNAVAILABLE, e.hint ?? 'check that slurmctld runs: `scontrol ping`');
+      throw new ReproError(e.message, 'executor-unavailable', e.hint ?? 'check that slurmctld runs: `scontrol ping`');
     }
     const p = this.options.partition;
     if (p !== undefined && !partitions.some((x) => x.name === p)) {
-      throw new CliError(
+      throw new ReproError(
         `partition '${p}' does not exist on this Slurm cluster`,
-        ExitCode.INVALID,
+        'invalid',
         partitions.length ? `partitions: ${partitions.map((x) => x.name + (x.isDefault ? ' (default)' : '')).join(', ')}` : 'the cluster has no partition',
       );
     }
@@ -266,7 +266,7 @@ export class SlurmExecutor implements StepExecutor {
     try {
       const { stdout } = await slurmCommand('sbatch', this.sbatchArgs(job, dependsOn), { env, timeoutMs: 120_000 });
       const id = stdout.trim().split(';')[0]!;
-      if (!/^\d+(_\d+)?$/.test(id)) throw new CliError(`sbatch answered '${stdout.trim()}' instead of a job id`, ExitCode.EXECUTOR_UNAVAILABLE);
+      if (!/^\d+(_\d+)?$/.test(id)) throw new ReproError(`sbatch answered '${stdout.trim()}' instead of a job id`, 'executor-unavailable');
       return id;
     } catch (err) {
       const e = commandFailure(err, `submitting ${job.task.step.id}`);
@@ -277,8 +277,8 @@ export class SlurmExecutor implements StepExecutor {
       // Slurm refused what the workflow asks for: point at the step's `resources`.
       const wf = this.run.plan.workflow;
       const range = wf.ranges.get(`/steps/${job.task.step.stepId}/resources`) ?? wf.ranges.get(`/steps/${job.task.step.stepId}`);
-      const at = e.exitCode === ExitCode.INVALID && range ? `${relative(process.cwd(), range.file) || range.file}:${range.start.line}:${range.start.column}: ` : '';
-      throw new CliError(at + e.message, e.exitCode, e.hint ?? `the step asks for ${asked}${this.options.partition ? ` in partition ${this.options.partition}` : ''}; lower its \`resources\` or choose another partition (sinfo -o '%P %c %m %G' lists them)`);
+      const at = e.category === 'invalid' && range ? `${relative(process.cwd(), range.file) || range.file}:${range.start.line}:${range.start.column}: ` : '';
+      throw new ReproError(at + e.message, e.category, e.hint ?? `the step asks for ${asked}${this.options.partition ? ` in partition ${this.options.partition}` : ''}; lower its \`resources\` or choose another partition (sinfo -o '%P %c %m %G' lists them)`);
     }
   }
 

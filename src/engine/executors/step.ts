@@ -5,12 +5,13 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteStep } from '../../workflow/types.js';
-import { StepError, type StepContext, type StepKind, type StepResult } from '../../steps/kind.js';
+import { type StepContext, type StepKind, type StepResult } from '../../steps/kind.js';
 import type { ArtifactRecord } from '../../formats/run-record.js';
 import { CorruptObjectError, removeTree, type CacheEntry } from '../store.js';
 import { resolveStep, type ResolvedStep } from '../fingerprint.js';
 import { whyRun } from '../history.js';
 import type { ExecutorRun, StepOutcome } from './types.js';
+import { StepError } from '../../core/errors.js';
 
 export function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._=,-]+/g, '_').slice(0, 120);

@@ -5,13 +5,15 @@
 //   slurm.ts  as a Slurm batch job running `repro exec-step` against the shared store.
 // A Kubernetes or Ray executor would be one more implementation of this file's interface.
 import type { ConcreteStep, Plan } from '../../workflow/types.js';
-import type { ExecutionFacts, StepKind } from '../../steps/kind.js';
-import type { RunEvent, StepStatus } from '../events.js';
+import type { StepKind } from '../../steps/kind.js';
+import type { RunEvent } from '../events.js';
 import type { ArtifactRecord, StepExecutorRecord } from '../../formats/run-record.js';
 import type { Store } from '../store.js';
 import type { SecretMask } from '../secrets.js';
 import type { History } from '../history.js';
 import type { ResolvedStep } from '../fingerprint.js';
+import type { ExecutionFacts } from '../../core/facts.js';
+import type { StepStatus } from '../../core/status.js';
 
 /** What an executor needs to know about the run it serves. */
 export interface ExecutorRun {
@@ -78,7 +80,7 @@ export interface StepExecutor {
    * once, with those steps in `pendingDeps`, and the executor orders it after them (afterok).
    */
   readonly handsOverAhead: boolean;
-  /** Called once the run record exists, before any step is handed over. May throw CliError. */
+  /** Called once the run record exists, before any step is handed over. May throw ReproError. */
   open(run: ExecutorRun): Promise<void>;
   /**
    * Starts the step. Returns null when it cannot start now (no free CPU tokens): the engine asks
