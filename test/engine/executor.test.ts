@@ -246,7 +246,7 @@ describe('execute', () => {
     const plan = makePlan(p, [{ id: 'hold', with: { command: nodeCmd(`const fs=require('fs');fs.writeFileSync(${JSON.stringify(join(p, 'started'))},'');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(gate)})){clearInterval(t)}},20)`) } }]);
     const first = execute(plan, opts(p));
     while (!existsSync(join(p, 'started'))) await new Promise((r) => setTimeout(r, 20));
-    await expect(execute(plan, opts(p))).rejects.toMatchObject({ exitCode: 6, message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(execute(plan, opts(p))).rejects.toMatchObject({ category: 'locked', message: expect.stringContaining(`pid ${process.pid}`) });
     const waiting = execute(plan, { ...opts(p), waitLock: true });
     await new Promise((r) => setTimeout(r, 150));
     writeFileSync(gate, '');

@@ -19,7 +19,7 @@ describe('store lock', () => {
     const p = tempProject();
     const store = join(p, '.repro');
     const a = await acquireLock(store, { command: ['repro', 'run', 'x.yaml'] });
-    await expect(acquireLock(store)).rejects.toMatchObject({ exitCode: 6, message: expect.stringContaining('(repro run x.yaml)') });
+    await expect(acquireLock(store)).rejects.toMatchObject({ category: 'locked', message: expect.stringContaining('(repro run x.yaml)') });
     a.release();
     expect(existsSync(join(store, 'lock'))).toBe(false);
 
