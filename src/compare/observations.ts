@@ -55,6 +55,8 @@ export async function loadObservations(
   timings: Array<Gathered<unknown>> | undefined,
   variantKey: string,
   pairBy: string,
+  /** Declared metrics (built-in and the workflow's): a declared key holding a non-number fails the step. */
+  declared: ReadonlySet<string> = new Set(),
 ): Promise<ObservationTable> {
   const table: ObservationTable = new Map();
   for (const g of results) {
@@ -62,6 +64,13 @@ export async function loadObservations(
     const target = cell(table, variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy]));
     for (const [name, v] of Object.entries(metrics)) {
       if (typeof v === 'number' && Number.isFinite(v)) target[name] = v;
+      else if (declared.has(name)) {
+        const file = typeof g.value === 'string' ? g.value : 'its metrics value';
+        throw new StepError(
+          `${g.step}: ${file}: metric '${name}' is ${JSON.stringify(v)}, not a finite number`,
+          `a metrics file holds numbers for its metrics (docs/compare.md, "Metrics"); leave the key out when there is no value`,
+        );
+      }
     }
   }
   for (const g of timings ?? []) {

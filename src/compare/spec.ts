@@ -5,7 +5,7 @@
 
 import type { Gathered } from '../workflow/types.js';
 import type { RunScale } from '../formats/verdict.js';
-import { METRIC_DIRECTION, METRIC_NAMES } from '../formats/metrics.js';
+import { METRIC_NAMES, TIMING_METRIC_NAMES, metricCatalog, type MetricDeclInput } from '../formats/metrics.js';
 import { didYouMean } from '../workflow/suggest.js';
 
 export type TestName = 'paired-t' | 'wilcoxon' | 'sign';
@@ -51,6 +51,12 @@ export interface ClaimEntry {
   test?: TestName;
   alpha?: number;
   required?: boolean;
+  /**
+   * The smallest gain worth having, in the metric's units: a number, or {metric: number} naming the
+   * claim's metric. Default: the metric's declared smallest_effect. With it, a 'better' claim can be
+   * refuted (the gain is shown smaller than this) and an undecided one gets a power figure.
+   */
+  smallest_effect?: number | Record<string, number>;
 }
 
 export interface CompareWith {
@@ -64,6 +70,10 @@ export interface CompareWith {
   claims?: ClaimEntry[];
   /** A YAML file (relative to the workflow) with more `reported:` and `claims:` entries. */
   claims_file?: string;
+  /** The workflow's own metrics (label, direction, unit, format), declared once; built-ins come declared. */
+  metrics?: Record<string, MetricDeclInput>;
+  /** What claims do with a collapsed training (constant predictions, non-finite loss, never above the majority class). */
+  collapsed?: 'count' | 'exclude';
 }
 
 export const DEFAULTS = {
@@ -76,7 +86,7 @@ export const DEFAULTS = {
 };
 
 /** Metrics read from train histories (`timings`), not from evaluate's metrics.json. */
-export const TIMING_METRICS = ['ms_per_step', 'examples_per_second'] as const;
+export const TIMING_METRICS = TIMING_METRIC_NAMES;
 
 /** Metrics that are fractions in 0..1 in metrics.json; papers print them in percent. */
 const FRACTION_METRICS = new Set(['accuracy', 'one_off_accuracy']);
@@ -128,6 +138,36 @@ export const compareWithSchema = {
       type: 'string',
       description: "Why the run is not full scale ('RetinaMNIST stands in for Adience; 20 epochs on CPU'). Required unless scale is 'full'.",
     },
+    metrics: {
+      type: 'object',
+      description:
+        "The workflow's metrics, declared once: any finite number in a results file is a metric, and a declared one " +
+        'can be the subject of a claim or a reported number, checked for typos at plan time. ' +
+        `Built-in (declared already): ${METRIC_NAMES.join(', ')}, ${TIMING_METRIC_NAMES.join(', ')}; a declaration of one of them refines it.`,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          label: { type: 'string', description: "How tables and plots name it ('log loss')." },
+          direction: { enum: ['higher', 'lower'], description: 'Whether a larger value is better.' },
+          unit: { type: 'string', description: "Printed after the label ('nats', 'ms'); none for fractions and unitless numbers." },
+          format: { enum: ['percent', 'number', 'integer'], description: "'percent': a fraction in 0..1 printed as %; 'number' (default); 'integer'." },
+          digits: { type: 'integer', minimum: 0, maximum: 12, description: 'Decimals printed (default 3; 1 for percent).' },
+          smallest_effect: {
+            type: 'number',
+            description: 'The smallest difference worth having, in the metric\'s units: the default smallest_effect of every claim on it.',
+          },
+        },
+      },
+      examples: [{ log_loss: { label: 'log loss', direction: 'lower', unit: 'nats', digits: 4, smallest_effect: 0.01 } }],
+    },
+    collapsed: {
+      enum: ['count', 'exclude'],
+      default: 'count',
+      description:
+        "What claims do with a training flagged as collapsed (constant predictions, non-finite loss, never beat the majority class on validation): " +
+        "'count' keeps it, with a warning on every claim it enters; 'exclude' drops its pair (every variant at that seed) from the paired tests, said in the verdict.",
+    },
     claims_file: {
       type: 'string',
       description:
@@ -144,7 +184,7 @@ export const compareWithSchema = {
         additionalProperties: false,
         properties: {
           id: { type: 'string', description: "A short unique id ('adience-xe-accuracy')." },
-          metric: { type: 'string', description: `A metric of metrics.json (${METRIC_NAMES.join(', ')}) or a timing metric.` },
+          metric: { type: 'string', description: `A metric of the results files (built-in: ${METRIC_NAMES.join(', ')}; or one declared under metrics:) or a timing metric.` },
           variant: { type: 'string', description: 'The variant this number is for (a value of the variant axis).' },
           value: {
             type: ['number', 'null'],
@@ -224,6 +264,13 @@ export const compareWithSchema = {
           },
           alpha: { type: 'number', default: DEFAULTS.alpha, description: 'Significance level (one-sided for better/ranking; each side of the TOST for equivalent).' },
           required: { type: 'boolean', default: true, description: 'Whether `repro check` gates on this claim.' },
+          smallest_effect: {
+            type: ['number', 'object'],
+            description:
+              "The smallest gain worth having, in the metric's units (a number, or {METRIC: number} naming the claim's metric). " +
+              "With it a 'better' claim is refuted ('not reproduced') when the data show the gain is smaller (equivalence/non-inferiority test), " +
+              "and an undecided claim gets the seeds it would need for 80 % power. Default: the metric's declared smallest_effect.",
+          },
         },
       },
     },
@@ -312,8 +359,53 @@ export function coverage(
   return cov;
 }
 
+/**
+ * smallest_effect of a claim: a number > 0, or {METRIC: number > 0} naming the claim's own metric;
+ * only a 'better' or 'ranking' claim has a gain to compare it with.
+ */
+function checkSmallestEffect(c: Partial<ClaimEntry>, at: string, issues: Issue[]): void {
+  const se = c.smallest_effect;
+  if (se === undefined) return;
+  const path = `${at}/smallest_effect`;
+  const bad = (v: unknown, p: string) =>
+    issues.push({ path: p, message: `smallest_effect must be a number > 0 in the units of ${typeof c.metric === 'string' ? c.metric : 'the metric'} (got ${JSON.stringify(v)})` });
+  if (c.relation && typeof c.relation === 'object' && c.relation.type === 'equivalent') {
+    issues.push({ path, message: "an 'equivalent' claim has its margin already (delta); smallest_effect belongs to 'better' and 'ranking' claims" });
+    return;
+  }
+  if (se !== null && typeof se === 'object' && !Array.isArray(se)) {
+    for (const [metric, v] of Object.entries(se)) {
+      if (metric !== c.metric) {
+        issues.push({
+          path: `${path}/${metric}`,
+          message: `smallest_effect is given for metric '${metric}', but this claim tests '${String(c.metric)}': name the claim's metric (or write the number alone)`,
+        });
+      } else if (!(isNum(v) && v > 0)) bad(v, `${path}/${metric}`);
+    }
+    return;
+  }
+  if (!(isNum(se) && se > 0)) bad(se, path);
+}
+
+/** A claim's smallest effect of interest, in metric units: its own, else its metric's declared one. */
+export function smallestEffectOf(c: ClaimEntry, catalog: ReadonlyMap<string, { smallest_effect?: number }>): number | undefined {
+  const se = c.smallest_effect;
+  if (typeof se === 'number') return se;
+  if (se && typeof se === 'object' && typeof se[c.metric] === 'number') return se[c.metric];
+  return catalog.get(c.metric)?.smallest_effect;
+}
+
 function isNum(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x);
+}
+
+/**
+ * The metric names a comparison may use: the built-in ones (pre-declared: what evaluate writes, and
+ * the timing metrics when train histories are gathered) and the workflow's own declarations.
+ */
+export function knownMetricNames(w: Partial<CompareWith>): string[] {
+  const declared = w.metrics && typeof w.metrics === 'object' && !Array.isArray(w.metrics) ? Object.keys(w.metrics) : [];
+  return [...new Set([...METRIC_NAMES, ...(w.timings !== undefined ? TIMING_METRICS : []), ...declared])];
 }
 
 /** Plan-time semantic checks of a compare step's `with`. Tolerates malformed input (the schema reports that). */
@@ -332,9 +424,17 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
     issues.push({ path: 'scale', message: `a ${scale} run needs a scale_note saying how it differs from the paper's protocol (dataset, device, epochs)` });
   }
 
+  const declared = w.metrics && typeof w.metrics === 'object' && !Array.isArray(w.metrics) ? w.metrics : undefined;
+  const catalog = metricCatalog(declared);
+  for (const [name, d] of Object.entries(declared ?? {})) {
+    if (d && typeof d === 'object' && d.smallest_effect !== undefined && !(isNum(d.smallest_effect) && d.smallest_effect > 0)) {
+      issues.push({ path: `metrics/${name}/smallest_effect`, message: `smallest_effect must be a number > 0 in ${name}'s units (got ${JSON.stringify(d.smallest_effect)})` });
+    }
+  }
+
   const metricSources = (metric: string): Coverage | null | undefined =>
     (TIMING_METRICS as readonly string[]).includes(metric) ? timings : results;
-  const knownMetrics: string[] = [...METRIC_NAMES, ...(w.timings !== undefined ? TIMING_METRICS : [])];
+  const knownMetrics = knownMetricNames(w);
 
   // A metric name must be produced; returns the coverage holding it (null: cannot tell, already reported).
   const checkMetric = (metric: unknown, path: string): Coverage | null => {
@@ -346,7 +446,9 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
     if (!knownMetrics.includes(metric)) {
       issues.push({
         path,
-        message: `no step produces metric '${metric}'${didYouMean(metric, knownMetrics)} (metrics: ${knownMetrics.join(', ')})`,
+        message:
+          `no step produces metric '${metric}'${didYouMean(metric, knownMetrics)} (metrics: ${knownMetrics.join(', ') || 'none declared'}); ` +
+          `a metric that your own step writes is declared once under metrics: (e.g. metrics: {${metric}: {direction: higher}})`,
       });
       return null;
     }
@@ -429,9 +531,10 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
     checkId(c.id, `${at}/id`);
     const cov = checkMetric(c.metric, `${at}/metric`);
     checkAlpha(c.alpha, `${at}/alpha`);
-    if (typeof c.metric === 'string' && c.direction === undefined && !METRIC_DIRECTION[c.metric] && knownMetrics.includes(c.metric)) {
-      issues.push({ path: `${at}/metric`, message: `metric '${c.metric}' has no default direction: add direction: higher | lower` });
+    if (typeof c.metric === 'string' && c.direction === undefined && !catalog.get(c.metric)?.direction && knownMetrics.includes(c.metric)) {
+      issues.push({ path: `${at}/metric`, message: `metric '${c.metric}' has no default direction: add direction: higher | lower (here or in its metrics: declaration)` });
     }
+    checkSmallestEffect(c, at, issues);
     const rel = c.relation;
     if (!rel || typeof rel !== 'object') return;
     const rat = `${at}/relation`;

@@ -17,7 +17,7 @@
 // - reported value: TOST of the mean over runs against the band value ± tolerance (one-sample t).
 
 import type { ClaimCheck, ReportedCheck, RunScale, Stats, Verdict, VerdictFile, VerdictSummary } from '../formats/verdict.js';
-import { METRIC_DIRECTION } from '../formats/metrics.js';
+import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
 import { cohensDz, meanCI, pairedTTest, pairedTest, summarize, type TestName, type TestResult } from './stats.js';
 import { DEFAULTS, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
 import { metricValues, type ObservationTable } from './observations.js';
@@ -251,10 +251,16 @@ function directional(
   };
 }
 
-export function checkClaim(claim: ClaimEntry, table: ObservationTable, pairBy: string, scale: RunScale): ClaimCheck {
+export function checkClaim(
+  claim: ClaimEntry,
+  table: ObservationTable,
+  pairBy: string,
+  scale: RunScale,
+  catalog: ReadonlyMap<string, MetricDecl> = metricCatalog(),
+): ClaimCheck {
   const test = claim.test ?? DEFAULTS.test;
   const alpha = claim.alpha ?? DEFAULTS.alpha;
-  const direction = claim.direction ?? METRIC_DIRECTION[claim.metric] ?? 'higher';
+  const direction = claim.direction ?? catalog.get(claim.metric)?.direction ?? 'higher';
   const sign: 1 | -1 = direction === 'lower' ? -1 : 1;
   const rel = claim.relation;
   const variants = rel.type === 'ranking' ? rel.order ?? [] : [rel.a!, rel.b!];
@@ -363,14 +369,37 @@ export function summarizeVerdicts(checks: VerdictFile['checks'], scale: RunScale
   return { counts, required, gate, scale };
 }
 
+/**
+ * The declarations of every metric the results hold or a check names, in catalog order then by name:
+ * reports read labels, units and formats from here. An undeclared metric reads as its name.
+ */
+function metricsInUse(catalog: ReadonlyMap<string, MetricDecl>, table: ObservationTable, checks: VerdictFile['checks']): Record<string, MetricDecl> {
+  const names = new Set<string>(checks.map((c) => c.metric));
+  for (const byKey of table.values()) for (const metrics of byKey.values()) for (const name of Object.keys(metrics)) names.add(name);
+  const order = [...catalog.keys()];
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+  const out: Record<string, MetricDecl> = {};
+  for (const name of [...names].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))) {
+    if (name === 'n') continue; // evaluate's example count is a size, not a metric
+    Object.defineProperty(out, name, {
+      value: catalog.get(name) ?? { label: name.replace(/_/g, ' '), format: 'number', origin: 'undeclared' },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 export function buildVerdictFile(w: CompareWith, table: ObservationTable): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
     w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
+  const catalog = metricCatalog(w.metrics);
   const checks: VerdictFile['checks'] = [
     ...(w.reported ?? []).map((r) => checkReported(r, table, scale, scaleNote)),
-    ...(w.claims ?? []).map((c) => checkClaim(c, table, pairBy, scale)),
+    ...(w.claims ?? []).map((c) => checkClaim(c, table, pairBy, scale, catalog)),
   ];
-  return { scale, scaleNote, checks, summary: summarizeVerdicts(checks, scale) };
+  return { scale, scaleNote, metrics: metricsInUse(catalog, table, checks), checks, summary: summarizeVerdicts(checks, scale) };
 }

@@ -1,5 +1,7 @@
 // What a `compare` step writes as verdicts.json; `repro check` gates on it, `report` renders it.
 
+import type { MetricDecl } from './metrics.js';
+
 export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive' | 'not recorded';
 
 export interface Stats {
@@ -69,6 +71,12 @@ export interface VerdictSummary {
 export interface VerdictFile {
   scale: RunScale;
   scaleNote: string;
+  /**
+   * How each metric of the checks and of the results reads (label, direction, unit, format,
+   * smallest_effect): the built-in declarations and the workflow's, for reports. Absent in files
+   * written before compare v3.
+   */
+  metrics?: Record<string, MetricDecl>;
   checks: Array<ReportedCheck | ClaimCheck>;
   summary?: VerdictSummary;
 }

@@ -10,7 +10,8 @@ import { StepError } from '../core/errors.js';
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',
   // 2: a mean of gains that cancels is 0, not its rounding residue.
-  version: '2',
+  // 3: verdicts.json carries the metric declarations; smallest effects, power, collapsed trainings.
+  version: '3',
   description: "Checks a run's results against the paper: reported numbers within tolerance, claims by paired tests across seeds.",
   withSchema: compareWithSchema,
   outputs: ['verdicts', 'summary'],
@@ -32,7 +33,8 @@ export const compareStep: StepKind<CompareWith> = {
     const spec = w.claims_file ? mergeClaims(w, readClaimsFile(claimsFilePath(w.claims_file, ctx.workflowDir)!)) : w;
     const variantKey = w.variant_key ?? DEFAULTS.variant_key;
     const pairBy = w.pair_by ?? DEFAULTS.pair_by;
-    const table = await loadObservations(w.results, w.timings, variantKey, pairBy);
+    const { knownMetricNames } = await import('../compare/spec.js');
+    const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)));
     const file = buildVerdictFile(spec, table);
     const path = join(ctx.workDir, 'verdicts.json');
     writeJsonAtomic(path, file);
