@@ -12,6 +12,7 @@ import { isConcat, isOutputRef } from '../workflow/types.js';
 import { type StepKind } from '../steps/kind.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
+import { quoteFor } from '../workflow/shell.js';
 
 export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
 
@@ -173,7 +174,13 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
     }
     if (isConcat(v)) {
       const parts = v.$concat.map(walk);
-      return [parts.map((p) => (typeof p[0] === 'string' ? p[0] : JSON.stringify(p[0]))).join(''), { $concat: parts.map((p) => p[1]) }];
+      // In a command line, a value known only now is quoted for its place (src/workflow/shell.ts).
+      const text = (p: [unknown, unknown], i: number): string => {
+        const s = typeof p[0] === 'string' ? p[0] : JSON.stringify(p[0]);
+        const piece = v.$concat[i];
+        return typeof piece === 'object' && piece.$quote ? quoteFor(piece.$quote, s) : s;
+      };
+      return [parts.map(text).join(''), { $concat: parts.map((p) => p[1]) }];
     }
     if (typeof v === 'string') return [v, fpString(v)];
     if (Array.isArray(v)) {

@@ -5,6 +5,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { ConcreteStep } from '../workflow/types.js';
 import type { ExecutionFacts } from '../core/facts.js';
+import type { CommandLine } from '../workflow/shell.js';
 
 export interface StepContext {
   /** Concrete step id, e.g. 'train[loss=emd2,seed=1]'. */
@@ -105,5 +106,11 @@ export interface StepKind<W = Record<string, unknown>> {
       workflowDir?: string;
     },
   ): Array<{ path: string; message: string }>;
+  /**
+   * Strings in `with` that are command lines ('/command' of a `run` step): a value embedded there by
+   * `${{ ... }}` is quoted for its place (src/workflow/shell.ts), so it reaches the program as data.
+   * Called on the step's `with` as written (before expressions are evaluated).
+   */
+  commandLines?(w: Record<string, unknown>): CommandLine[];
   run(ctx: StepContext, w: W): Promise<StepResult>;
 }

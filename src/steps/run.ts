@@ -16,8 +16,11 @@ import { type StepContext, type StepKind, type StepOutput } from './kind.js';
 import { StepError } from '../core/errors.js';
 
 export interface RunWith {
-  /** A shell command line (run by /bin/sh), or an argument vector (run directly, no shell). */
-  command: string | string[];
+  /**
+   * A shell command line (run by /bin/sh), or an argument vector (run directly, no shell). Values from
+   * `${{ ... }}` are data either way: one argv element, or quoted for the shell (src/workflow/shell.ts).
+   */
+  command: string | Array<string | number | boolean>;
   /** Extra environment variables. */
   env?: Record<string, string | number | boolean>;
   /** For a string command: false splits it on spaces and runs it without a shell. Default true. */
@@ -53,8 +56,9 @@ export const runStep: StepKind<RunWith> = {
     required: ['command'],
     properties: {
       command: {
-        description: 'A shell command line (run with /bin/sh -c), or an argument vector run without a shell.',
-        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }],
+        description:
+          'A shell command line (run with /bin/sh -c), or an argument vector run without a shell. Values placed by ${{ }} are data: quoted for the shell, or one argument each.',
+        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: ['string', 'number', 'boolean'] } }],
         examples: ['python3 train.py --out "$REPRO_OUT/model"', ['node', 'score.js']],
       },
       env: {
@@ -79,6 +83,12 @@ export const runStep: StepKind<RunWith> = {
   outputs: null,
   inputPaths(w) {
     return w.inputs ?? [];
+  },
+  commandLines(w) {
+    // A string command is a shell line unless `shell: false` (then it is split on spaces); an argv
+    // list needs nothing: each element reaches the program as it is.
+    if (typeof w.command !== 'string') return [];
+    return [{ path: '/command', syntax: w.shell === false ? 'words' : 'sh' }];
   },
   async run(ctx, w) {
     if (ctx.options.remote === true && ctx.options.trust !== true) {
@@ -139,7 +149,8 @@ async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
   let file: string;
   let args: string[] = [];
   let shell = false;
-  if (Array.isArray(w.command)) [file, ...args] = w.command as [string, ...string[]];
+  // A whole-element expression keeps its type (a number, or a step's JSON value): the program gets its text.
+  if (Array.isArray(w.command)) [file, ...args] = w.command.map((a) => (typeof a === 'object' && a !== null ? JSON.stringify(a) : String(a))) as [string, ...string[]];
   else if (w.shell === false) [file, ...args] = parseCommandString(w.command) as [string, ...string[]];
   else {
     file = w.command;

@@ -17,6 +17,7 @@ import {
   type TemplatePart,
 } from './expressions.js';
 import { validateWith, type SchemaProblem } from './schema.js';
+import { embeddingAt, quoteFor, type CommandLine } from './shell.js';
 import { didYouMean } from './suggest.js';
 import type { ConcreteStep, Gathered, OutputRef, Plan, Resources, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
@@ -407,7 +408,8 @@ class Planner {
         if (bound) addDeps(Array.isArray(bound) ? bound.map((g) => g.step) : [bound.$ref.step]);
       }
       const skip: string[] = [];
-      const ctx: EvalContext = { step, matrix, axes, deps: addDeps, skip };
+      const lines = this.kinds.get(step.uses)?.commandLines?.(step.with ?? {}) ?? [];
+      const ctx: EvalContext = { step, matrix, axes, deps: addDeps, skip, lines };
       const w = this.evaluate(step.with, `${base}/with`, '', ctx) as Record<string, unknown>;
       const resources = this.resources(step, { ...ctx, skip: [] });
       const concrete: ConcreteStep = { id, stepId: step.id, uses: step.uses, matrix, with: w, deps, resources, outputs };
@@ -551,6 +553,8 @@ class Planner {
       ctx.skip.push(rel);
       return undefined;
     }
+    const line = ctx.lines?.find((l) => l.path === rel);
+    if (line) return this.evaluateCommandLine(line, template, parts, path, rel, ctx);
     // A string that is exactly one expression keeps the value's type.
     if (parts.length === 1 && typeof parts[0] !== 'string') {
       const v = this.evaluateExpression(parts[0]!, path, template, ctx);
@@ -588,6 +592,60 @@ class Planner {
     }
     if (!pieces.some((p) => typeof p !== 'string')) return pieces.join('');
     // Adjacent literal pieces are merged, so the executor sees the fewest parts.
+    const merged: Array<string | OutputRef> = [];
+    for (const p of pieces) {
+      const last = merged[merged.length - 1];
+      if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+      else if (p !== '') merged.push(p);
+    }
+    ctx.skip.push(rel);
+    return { $concat: merged };
+  }
+
+  /**
+   * A command line (a kind's `commandLines`): every value is quoted for the place where it stands
+   * (src/workflow/shell.ts), so it reaches the program as data, never as shell syntax. A step output
+   * known only at run time carries its quoting (`$quote`) to the executor.
+   */
+  private evaluateCommandLine(line: CommandLine, template: string, parts: TemplatePart[], path: string, rel: string, ctx: EvalContext): unknown {
+    let literal = '';
+    const pieces: Array<string | OutputRef> = [];
+    let failed = false;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        literal += part;
+        pieces.push(part);
+        continue;
+      }
+      const e = this.evaluateExpression(part, path, template, ctx);
+      if (e === undefined) {
+        failed = true; // already reported
+        continue;
+      }
+      const v = e === OMIT ? null : e;
+      const embedding = embeddingAt(line.syntax, literal);
+      if (typeof embedding !== 'string') {
+        this.sink.error(path, `'${part.text}' cannot be placed here in a shell command: ${embedding.refuse}`, {
+          code: 'unsafe-embedding',
+          hint: 'values always reach commands as data; put it where a word or a "double-quoted" string stands, or use env:',
+          ...this.caret(path, template, part.offset, part.length),
+        });
+        failed = true;
+      } else if (isOutputRefValue(v)) pieces.push({ ...v, $quote: embedding });
+      else if (v !== null && typeof v === 'object') {
+        this.sink.error(path, `'${part.text}' is ${kindOf(v)}, which cannot be embedded in a command`, {
+          code: 'wrong-type',
+          hint: 'pass it through env: (a mapping or list arrives as JSON text), or refer to one field of it',
+          ...this.caret(path, template, part.offset, part.length),
+        });
+        failed = true;
+      } else pieces.push(quoteFor(embedding, v === null ? '' : String(v)));
+    }
+    if (failed) {
+      ctx.skip.push(rel);
+      return undefined;
+    }
+    if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
     const merged: Array<string | OutputRef> = [];
     for (const p of pieces) {
       const last = merged[merged.length - 1];
@@ -846,6 +904,8 @@ interface EvalContext {
   deps: (ids: string[]) => void;
   /** Paths (relative to the evaluated value) that hold references rather than final values. */
   skip: string[];
+  /** The kind's command lines in this `with` (values there are quoted, src/workflow/shell.ts). */
+  lines?: CommandLine[];
 }
 
 /** A compared or negated value that could not be used (the reason was reported). */

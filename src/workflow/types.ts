@@ -1,5 +1,6 @@
 // The workflow as the analyzer sees it, and the plan it hands to the executor.
 // Parse → validate → plan: each stage only adds information, so these types grow in that order.
+import type { Embedding } from './shell.js';
 
 /** A position in the workflow file; line and column are 1-based, as editors show them. */
 export interface SourcePos {
@@ -144,6 +145,8 @@ export interface Plan {
  */
 export interface OutputRef {
   $ref: { step: string; output: string };
+  /** Inside a command line's $concat: how the value is quoted when it is known (src/workflow/shell.ts). */
+  $quote?: Embedding;
 }
 
 /** A string with embedded references: `"${{ steps.fetch.outputs.path }}/train.csv"`. */
