@@ -590,16 +590,7 @@ class Planner {
         });
       } else pieces.push(String(v));
     }
-    if (!pieces.some((p) => typeof p !== 'string')) return pieces.join('');
-    // Adjacent literal pieces are merged, so the executor sees the fewest parts.
-    const merged: Array<string | OutputRef> = [];
-    for (const p of pieces) {
-      const last = merged[merged.length - 1];
-      if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
-      else if (p !== '') merged.push(p);
-    }
-    ctx.skip.push(rel);
-    return { $concat: merged };
+    return joinPieces(pieces, rel, ctx);
   }
 
   /**
@@ -645,15 +636,7 @@ class Planner {
       ctx.skip.push(rel);
       return undefined;
     }
-    if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
-    const merged: Array<string | OutputRef> = [];
-    for (const p of pieces) {
-      const last = merged[merged.length - 1];
-      if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
-      else if (p !== '') merged.push(p);
-    }
-    ctx.skip.push(rel);
-    return { $concat: merged };
+    return joinPieces(pieces, rel, ctx);
   }
 
   /**
@@ -906,6 +889,20 @@ interface EvalContext {
   skip: string[];
   /** The kind's command lines in this `with` (values there are quoted, src/workflow/shell.ts). */
   lines?: CommandLine[];
+}
+
+/** A string's pieces as one string, or a $concat when references remain (known only at run time). */
+function joinPieces(pieces: Array<string | OutputRef>, rel: string, ctx: EvalContext): string | { $concat: Array<string | OutputRef> } {
+  if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
+  // Adjacent literal pieces are merged, so the executor sees the fewest parts.
+  const merged: Array<string | OutputRef> = [];
+  for (const p of pieces) {
+    const last = merged[merged.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+    else if (p !== '') merged.push(p);
+  }
+  ctx.skip.push(rel);
+  return { $concat: merged };
 }
 
 /** A compared or negated value that could not be used (the reason was reported). */
