@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCompare } from '../../src/compare/claims-file.js';
 import { compareStep } from '../../src/steps/compare.js';
 import type { StepContext } from '../../src/steps/kind.js';
 import type { VerdictFile } from '../../src/formats/verdict.js';
+import { tempDir } from '../support/index.js';
 
 let dir: string;
 
@@ -45,7 +45,7 @@ function ctx(): StepContext {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-claims-file-'));
+  dir = tempDir('repro-claims-file-');
   writeFileSync(join(dir, 'claims.yaml'), claimsYaml);
   mkdirSync(join(dir, 'sub'));
 });

@@ -1,21 +1,14 @@
 // `repro compare` on run records written by hand (the engine's own runs are covered by e2e.test.ts):
 // the table, Markdown and JSON views, and the errors a user can meet. Spawns dist/ (built by `npm test`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildVerdictFile } from '../../src/compare/verdicts.js';
 import type { ObservationTable } from '../../src/compare/observations.js';
 import type { RunRecord, StepRecord } from '../../src/formats/run-record.js';
+import { repro, tempDir } from '../support/index.js';
 
-const bin = resolve('bin/repro.js');
 let dir: string;
-
-function repro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const table: ObservationTable = new Map([
   ['xe', new Map([['1', { accuracy: 0.5 }], ['2', { accuracy: 0.51 }], ['3', { accuracy: 0.49 }]])],
@@ -43,7 +36,7 @@ function compareStepRecord(storePath: string): StepRecord {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-compare-cli-'));
+  dir = tempDir('repro-compare-cli-');
   mkdirSync(join(dir, 'store', 'objects'), { recursive: true });
   const verdicts = buildVerdictFile(
     {
@@ -68,7 +61,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('repro compare RUN', () => {
   it('prints the verdict table with the scale on every line', () => {
-    const r = repro('compare', 'results/good/20260101-000000-aaaa');
+    const r = repro(['compare', 'results/good/20260101-000000-aaaa'], { cwd: dir, timeout: 60_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/scale: smoke \(2 epochs on CPU\)\nran on: engine=tfjs backend=wasm device=cpu\n/);
     expect(r.stdout).toMatch(/^smoke\s+R1\s+inconclusive\s+accuracy of xe vs paper 0\.507/m);
@@ -78,28 +71,28 @@ describe('repro compare RUN', () => {
   });
 
   it('finds the run by its directory, run.json or id; prints Markdown and JSON', () => {
-    expect(repro('compare', 'results/good/20260101-000000-aaaa/run.json').code).toBe(0);
-    expect(repro('compare', '20260101-000000-aaaa').stdout).toMatch(/C1\*/);
-    expect(repro('compare', 'good').stdout).toMatch(/C1\*/); // a workflow name: its latest run
-    const md = repro('compare', '20260101-000000-aaaa', '--markdown');
+    expect(repro(['compare', 'results/good/20260101-000000-aaaa/run.json'], { cwd: dir, timeout: 60_000 }).code).toBe(0);
+    expect(repro(['compare', '20260101-000000-aaaa'], { cwd: dir, timeout: 60_000 }).stdout).toMatch(/C1\*/);
+    expect(repro(['compare', 'good'], { cwd: dir, timeout: 60_000 }).stdout).toMatch(/C1\*/); // a workflow name: its latest run
+    const md = repro(['compare', '20260101-000000-aaaa', '--markdown'], { cwd: dir, timeout: 60_000 });
     expect(md.stdout).toMatch(/^\| smoke \| C1\* \| \*\*reproduced\*\* \|/m);
     expect(md.stdout).toMatch(/\*\*Scale: smoke\*\* — 2 epochs on CPU\. The paper's absolute numbers cannot be reproduced by this run/);
-    const json = JSON.parse(repro('compare', '20260101-000000-aaaa', '--json').stdout);
+    const json = JSON.parse(repro(['compare', '20260101-000000-aaaa', '--json'], { cwd: dir, timeout: 60_000 }).stdout);
     expect(json.verdicts[0].file.checks[1].stats.n).toBe(3);
   });
 
   it('explains what is wrong, with distinct exit codes and no stack trace', () => {
-    const missing = repro('compare', 'results/gone/20260101-000000-bbbb');
+    const missing = repro(['compare', 'results/gone/20260101-000000-bbbb'], { cwd: dir, timeout: 60_000 });
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/the verdicts output of compare is missing from the store/);
-    const none = repro('compare', 'results/none/20260101-000000-cccc');
+    const none = repro(['compare', 'results/none/20260101-000000-cccc'], { cwd: dir, timeout: 60_000 });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/has no compare step/);
-    const unknown = repro('compare', 'no-such-run');
+    const unknown = repro(['compare', 'no-such-run'], { cwd: dir, timeout: 60_000 });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no run 'no-such-run' found under results\//);
-    expect(repro('compare', 'a', 'b', 'c').code).toBe(2);
-    expect(repro('compare', '--json', '--markdown').code).toBe(2);
+    expect(repro(['compare', 'a', 'b', 'c'], { cwd: dir, timeout: 60_000 }).code).toBe(2);
+    expect(repro(['compare', '--json', '--markdown'], { cwd: dir, timeout: 60_000 }).code).toBe(2);
     for (const r of [missing, none, unknown]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,13 +1,11 @@
 // End to end: a tiny workflow whose "training" is a deterministic script (a `run` step writing
 // chosen metrics per variant and seed) feeding a compare step; `repro check` is spawned for real
 // (dist/ must be built: `npm test` does it first) and its verdicts and exit codes are asserted.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const bin = resolve('bin/repro.js');
+import { repro, scriptedTrainStep, tempDir } from '../support/index.js';
 let dir: string;
 
 // emd2's accuracy is xe's plus GAIN, with per-seed noise: GAIN 0.05 → EMD² clearly better,
@@ -28,28 +26,13 @@ writeFileSync('history.json', JSON.stringify({ loss: variant, best_epoch: 2, fac
   epochs: [1, 2, 3].map((epoch) => ({ epoch, train_loss: 1 / epoch, examples_per_second: 1000, seconds: 1, ms_per_step: epoch === 1 ? 500 : ms })) }));
 `;
 
-const workflow = (node: string) => `
+const workflow = `
 name: tiny-claims
 params:
   gain: {type: number, default: 0.05}
   scale: {type: string, default: full, enum: [full, proxy, smoke]}
 steps:
-  train:
-    uses: run
-    matrix:
-      variant: [xe, emd2]
-      seed: [1, 2, 3, 4]
-    with:
-      command: ['${node}', '\${{ workflow.dir }}/fake-train.mjs']
-      inputs: [fake-train.mjs]
-      env:
-        VARIANT: \${{ matrix.variant }}
-        SEED: \${{ matrix.seed }}
-        GAIN: \${{ params.gain }}
-    outputs:
-      metrics: metrics.json
-      history: history.json
-  compare:
+${scriptedTrainStep({ seeds: [1, 2, 3, 4], env: { GAIN: '${{ params.gain }}' } })}  compare:
     uses: compare
     with:
       results: \${{ steps.train.outputs.metrics }}
@@ -91,13 +74,8 @@ steps:
           required: false
 `;
 
-function repro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 function check(...set: string[]) {
-  const r = repro('check', 'wf.yaml', '--json', '-j', '2', ...set.flatMap((s) => ['--set', s]));
+  const r = repro(['check', 'wf.yaml', '--json', '-j', '2', ...set.flatMap((s) => ['--set', s])], { cwd: dir, timeout: 120_000 });
   const status = r.code;
   if (status !== 1 && status !== 2 && !r.stdout.trim()) throw new Error(`repro check printed nothing (exit ${status}): ${r.stderr}`);
   const out = r.stdout.trim() ? JSON.parse(r.stdout) : null;
@@ -107,13 +85,9 @@ function check(...set: string[]) {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-compare-e2e-'));
+  dir = tempDir('repro-compare-e2e-');
   writeFileSync(join(dir, 'fake-train.mjs'), fakeTrain);
-  writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
+  writeFileSync(join(dir, 'wf.yaml'), workflow);
 });
 
 describe('repro check on a workflow with chosen outcomes', () => {
@@ -128,7 +102,7 @@ describe('repro check on a workflow with chosen outcomes', () => {
   });
 
   it('a second check is served from the cache', () => {
-    const r = repro('check', 'wf.yaml');
+    const r = repro(['check', 'wf.yaml'], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(0);
     const record = JSON.parse(readFileSync(join(dir, 'results', 'tiny-claims', 'latest', 'run.json'), 'utf8'));
     expect(record.steps.map((s: { status: string }) => s.status)).toEqual(Array(9).fill('cached'));
@@ -154,7 +128,7 @@ describe('repro check on a workflow with chosen outcomes', () => {
     expect(r.verdicts.R1, r.stderr).toBe('inconclusive');
     expect(r.verdicts.C1).toBe('reproduced');
     expect(r.code).toBe(4);
-    const table = repro('compare');
+    const table = repro(['compare'], { cwd: dir, timeout: 120_000 });
     expect(table.code).toBe(0);
     // Every verdict row and every explanation line names the scale.
     const rows = table.stdout.split('\n').filter((l) => /^(proxy|full|smoke) /.test(l) || /^\[/.test(l));
@@ -179,8 +153,8 @@ describe('repro check on a workflow with chosen outcomes', () => {
   });
 
   it('exit 2 when the workflow is invalid, pointing at the line and column', () => {
-    writeFileSync(join(dir, 'bad.yaml'), workflow(process.execPath).replace('a: emd2, b: xe}', 'a: emd3, b: xe}'));
-    const bad = repro('check', 'bad.yaml');
+    writeFileSync(join(dir, 'bad.yaml'), workflow.replace('a: emd2, b: xe}', 'a: emd3, b: xe}'));
+    const bad = repro(['check', 'bad.yaml'], { cwd: dir, timeout: 120_000 });
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: error: .*no step produces variant 'emd3' \(did you mean 'emd2'\?\)/);
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -194,13 +168,13 @@ describe('repro check on a workflow with chosen outcomes', () => {
       .sort((a, b) => started(a).localeCompare(started(b)));
     expect(runs.length).toBeGreaterThanOrEqual(3);
     const first = join('results', 'tiny-claims', runs[0]!);
-    const r = repro('compare', first, join('results', 'tiny-claims', runs[2]!));
+    const r = repro(['compare', first, join('results', 'tiny-claims', runs[2]!)], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/param `gain`: 0\.05 → -0\.05/);
     expect(r.stdout).toMatch(/train variant=emd2\s+accuracy\s+0\.552 \(n=4\)\s+0\.452 \(n=4\)\s+−0\.1/);
     expect(r.stdout).toMatch(/train\[variant=xe,seed=1\]: changed\n\s+with key `env\.GAIN`: 0\.05 → -0\.05/);
     expect(r.stdout).toMatch(/C1: reproduced → not reproduced/);
-    const json = JSON.parse(repro('compare', first, '--json').stdout);
+    const json = JSON.parse(repro(['compare', first, '--json'], { cwd: dir, timeout: 120_000 }).stdout);
     expect(json.verdicts[0].file.summary.gate).toBe('pass');
   });
 });

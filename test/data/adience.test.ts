@@ -6,7 +6,8 @@ import { readAnyManifest } from '../../src/data/tensors.js';
 import { datasetStep } from '../../src/steps/dataset.js';
 import type { ImageListManifest } from '../../src/formats/dataset.js';
 import { makeAdienceFixture, FIXTURE_HEADER, type AdienceFixture } from '../fixtures/adience.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 let fx: AdienceFixture;
 let ctx: TestContext | undefined;
@@ -69,7 +70,7 @@ describe('Adience fold files', () => {
   });
 
   it('a subject in two folds is refused', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     cpSync(fx.folds, dir, { recursive: true });
     const f1 = readFileSync(join(dir, 'fold_1_data.txt'), 'utf8');
     const row = readFileSync(join(dir, 'fold_0_data.txt'), 'utf8').split('\n')[1];
@@ -100,7 +101,7 @@ describe('dataset step: adience', () => {
   });
 
   it('a missing image is an error by default, and counted with missing: skip', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     cpSync(fx.images, join(dir, 'images'), { recursive: true });
     const victim = fx.rows.find((r) => r.fold === 0 && r.age.startsWith('('))!;
     rmSync(join(dir, 'images', 'aligned', victim.userId, `landmark_aligned_face.${victim.faceId}.${victim.image}`));
@@ -119,7 +120,7 @@ describe('dataset step: adience', () => {
   });
 
   it('the faces variant finds coarse_tilt_aligned_face images', async () => {
-    const faces = await makeAdienceFixture(tempDir(), { subjectsPerFold: 2, facesPerSubject: 2, variant: 'faces' });
+    const faces = await makeAdienceFixture(tempDir('repro-data-'), { subjectsPerFold: 2, facesPerSubject: 2, variant: 'faces' });
     ctx = makeContext();
     const result = await datasetStep.run(ctx, { name: 'adience', folds: faces.folds, images: faces.images, test_fold: 4, variant: 'faces' });
     const m = readAnyManifest((result.outputs.dataset as { path: string }).path) as ImageListManifest;
@@ -148,7 +149,7 @@ describe('Adience pipeline: aligned.tar.gz → extract → dataset → preproces
     const { extractStep } = await import('../../src/steps/extract.js');
     const { preprocessStep } = await import('../../src/steps/preprocess.js');
     const { readDataset } = await import('../../src/data/tensors.js');
-    const archive = join(tempDir(), 'aligned.tar.gz');
+    const archive = join(tempDir('repro-data-'), 'aligned.tar.gz');
     await tar.c({ gzip: true, file: archive, cwd: fx.images }, ['aligned']);
     const c1 = makeContext();
     const c2 = makeContext();

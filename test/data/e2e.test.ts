@@ -2,15 +2,14 @@
 // with basic auth from a 127.0.0.1 server (after a refused mirror), extracts it, loads RetinaMNIST
 // from it and preprocesses it. Then the credentials must be absent from run.json, logs and store.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeTarGz } from './archives.js';
 import { startServer, refusedUrl, type TestServer } from './http-server.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/index.js';
+import { reproAsync } from '../support/index.js';
 
-const BIN = resolve('bin/repro.js');
 const NPZ = resolve('artifacts/retinamnist/retinamnist.npz');
 const USER = 'e2e-user-7f3a';
 const PASSWORD = 'e2e-Pa55word-c91d';
@@ -24,16 +23,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Async spawn: the HTTP server lives in this process, so it must not be blocked. */
-function repro(cwd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => done({ code, out }));
-  });
-}
-
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
@@ -66,7 +55,7 @@ describe('data steps under repro run', () => {
   it('fetch (auth, mirror) → extract → dataset → preprocess; credentials recorded nowhere', async () => {
     const sha = createHash('sha256').update(tgz).digest('hex');
     const dir = await workflow(sha);
-    const r = await repro(dir, ['run', 'wf.yaml', '--verbose'], { E2E_USER: USER, E2E_PASSWORD: PASSWORD });
+    const r = await reproAsync(['run', 'wf.yaml', '--verbose'], { cwd: dir, env: { E2E_USER: USER, E2E_PASSWORD: PASSWORD } });
     expect(r.out).not.toContain(PASSWORD);
     expect(r.code, r.out).toBe(0);
     const records = allFiles(join(dir, 'results')).filter((f) => f.endsWith('run.json'));
@@ -87,7 +76,7 @@ describe('data steps under repro run', () => {
     const wrong = 'f'.repeat(64);
     // Only the fetch step: the engine's handling of steps skipped after a failure is tested elsewhere.
     const dir = await workflow(wrong, true);
-    const r = await repro(dir, ['run', 'wf.yaml'], { E2E_USER: USER, E2E_PASSWORD: PASSWORD });
+    const r = await reproAsync(['run', 'wf.yaml'], { cwd: dir, env: { E2E_USER: USER, E2E_PASSWORD: PASSWORD } });
     expect(r.code, r.out).toBe(1);
     expect(r.out).toContain(`expected sha256 ${wrong}`);
     expect(r.out).toContain(createHash('sha256').update(tgz).digest('hex'));
@@ -99,7 +88,7 @@ describe('data steps under repro run', () => {
 
   it('a 401 fails with exit 1 and a hint naming the variables', async () => {
     const dir = await workflow(createHash('sha256').update(tgz).digest('hex'), true);
-    const r = await repro(dir, ['run', 'wf.yaml'], { E2E_USER: USER, E2E_PASSWORD: 'not-it-93k' });
+    const r = await reproAsync(['run', 'wf.yaml'], { cwd: dir, env: { E2E_USER: USER, E2E_PASSWORD: 'not-it-93k' } });
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/HTTP 401/);
     expect(r.out).toMatch(/E2E_USER.*E2E_PASSWORD/);

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { writeFileSync, readFileSync, existsSync, readlinkSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { extractStep } from '../../src/steps/extract.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 import { makeTar, makeTarGz, makeZip } from './archives.js';
 
 let ctx: TestContext | undefined;
@@ -15,7 +16,7 @@ afterEach(() => {
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function archiveFile(name: string, bytes: Buffer): string {
-  const dir = tempDir();
+  const dir = tempDir('repro-data-');
   writeFileSync(join(dir, name), bytes);
   return join(dir, name);
 }

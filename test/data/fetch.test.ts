@@ -3,7 +3,8 @@ import { randomBytes, createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fetchStep } from '../../src/steps/fetch.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 import { startServer, refusedUrl, type TestServer } from './http-server.js';
 
 const body = randomBytes(300_000);
@@ -67,7 +68,7 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   });
 
   it('an unknown host fails fast and falls through to the local copy', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     writeFileSync(join(dir, 'copy.bin'), body);
     ctx = makeContext({ workflowDir: dir });
     const t0 = Date.now();
@@ -88,7 +89,7 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   });
 
   it('a mismatching local file is not copied', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     writeFileSync(join(dir, 'copy.bin'), other);
     ctx = makeContext({ workflowDir: dir });
     const err = await stepError(() => fetchStep.run(ctx!, { sources: [`file://${join(dir, 'copy.bin')}`], sha256: sha }));
@@ -121,7 +122,7 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   });
 
   it('resumes a partial download left in scratchDir by a killed attempt', async () => {
-    const scratch = tempDir();
+    const scratch = tempDir('repro-data-');
     writeFileSync(join(scratch, `${sha}.part`), body.subarray(0, 123_456));
     ctx = makeContext({ scratchDir: scratch });
     const before = server.requests.length;
@@ -131,7 +132,7 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   });
 
   it('a corrupt partial from a killed attempt is detected and downloaded again', async () => {
-    const scratch = tempDir();
+    const scratch = tempDir('repro-data-');
     writeFileSync(join(scratch, `${sha}.part`), randomBytes(1000));
     ctx = makeContext({ scratchDir: scratch });
     await fetchStep.run(ctx, { sources: [`${server.url}/data.bin`], sha256: sha });
@@ -212,7 +213,7 @@ describe('fetch step over HTTP on 127.0.0.1', () => {
   });
 
   it('inputPaths lists the local sources so that editing them changes the fingerprint', () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     writeFileSync(join(dir, 'copy.bin'), body);
     expect(fetchStep.inputPaths!({ sources: ['https://example.org/x', 'copy.bin', 'absent.bin'], sha256: sha }, dir)).toEqual([join(dir, 'copy.bin')]);
   });

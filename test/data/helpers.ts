@@ -1,9 +1,9 @@
 // A StepContext for calling step kinds directly, as the engine would: workDir and scratchDir in a
 // temp dir, secret() reading process.env and remembering what it handed out (so tests can grep for it).
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepContext } from '../../src/steps/kind.js';
+import { tempDir } from '../support/index.js';
 
 export interface TestContext extends StepContext {
   logs: string[];
@@ -12,12 +12,8 @@ export interface TestContext extends StepContext {
   cleanup(): void;
 }
 
-export function tempDir(prefix = 'repro-data-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
 export function makeContext(opts: { workflowDir?: string; scratchDir?: string; options?: Record<string, unknown> } = {}): TestContext {
-  const base = tempDir();
+  const base = tempDir('repro-data-');
   const workDir = join(base, 'work');
   const scratchDir = opts.scratchDir ?? join(base, 'scratch');
   mkdirSync(workDir, { recursive: true });

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { readIdx } from '../../src/data/idx.js';
 import { readDataset } from '../../src/data/tensors.js';
 import { datasetStep, FASHION_MNIST_DIR } from '../../src/steps/dataset.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 let ctx: TestContext | undefined;
 afterEach(() => {
@@ -30,7 +31,7 @@ function writeIdxSet(dir: string, n: number, prefix: string) {
 
 describe('IDX datasets', () => {
   it('reads gzipped IDX and splits a seeded, stratified validation part off train', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     writeIdxSet(dir, 30, 'train');
     writeIdxSet(dir, 6, 't10k');
     ctx = makeContext({ workflowDir: dir });
@@ -60,7 +61,7 @@ describe('IDX datasets', () => {
   });
 
   it('a corrupt IDX header is a clear error', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     writeFileSync(join(dir, 'bad.gz'), gzipSync(Buffer.from([0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0])));
     expect((await stepError(() => readIdx(join(dir, 'bad.gz')))).message).toMatch(/IDX type 0xd is not supported/);
     writeFileSync(join(dir, 'short'), idx([10, 4, 4], new Uint8Array(5)));

@@ -6,7 +6,8 @@ import { preprocessStep } from '../../src/steps/preprocess.js';
 import { datasetStep } from '../../src/steps/dataset.js';
 import { readDataset, writeDataset } from '../../src/data/tensors.js';
 import { makeAdienceFixture, type AdienceFixture } from '../fixtures/adience.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 const NPZ = new URL('../../artifacts/retinamnist/retinamnist.npz', import.meta.url).pathname;
 
@@ -74,7 +75,7 @@ describe('preprocess: image list → tensors', () => {
   });
 
   it('a non-image file is a StepError naming it', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     cpSync(fx.images, dir, { recursive: true });
     const victim = fx.rows.find((r) => r.fold === 1 && r.age.startsWith('('))!;
     const file = join(dir, 'aligned', victim.userId, `landmark_aligned_face.${victim.faceId}.${victim.image}`);
@@ -122,7 +123,7 @@ describe('preprocess: tensors → tensors (RetinaMNIST)', () => {
   });
 
   it('resizes grey (1-channel) tensors, keeping one channel', async () => {
-    const dir = join(tempDir(), 'grey');
+    const dir = join(tempDir('repro-data-'), 'grey');
     const n = 6;
     const images = new Uint8Array(n * 8 * 8);
     images.forEach((_, i) => (images[i] = (i * 37) % 256));
@@ -136,7 +137,7 @@ describe('preprocess: tensors → tensors (RetinaMNIST)', () => {
   });
 
   it('an image-list directory passed where tensors are needed, or a missing dataset, is a clear error', async () => {
-    expect((await stepError(() => preprocessStep.run(ctx(), { dataset: tempDir() }))).message).toMatch(/manifest\.json is missing/);
+    expect((await stepError(() => preprocessStep.run(ctx(), { dataset: tempDir('repro-data-') }))).message).toMatch(/manifest\.json is missing/);
     expect(existsSync(NPZ)).toBe(true);
   });
 

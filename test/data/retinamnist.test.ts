@@ -6,7 +6,8 @@ import { readNpz } from '../../src/data/npz.js';
 import { parseNpy } from '../../src/data/npy.js';
 import { readDataset, readSplit } from '../../src/data/tensors.js';
 import { datasetStep } from '../../src/steps/dataset.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 const NPZ = new URL('../../artifacts/retinamnist/retinamnist.npz', import.meta.url).pathname;
 
@@ -54,7 +55,7 @@ describe('NPY reader', () => {
 
 describe('NPZ reader', () => {
   it('detects a corrupt member through its CRC', async () => {
-    const dir = tempDir();
+    const dir = tempDir('repro-data-');
     const npy = npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", new Uint8Array([9, 8, 7, 6]));
     const zip = storedZip('a.npy', Buffer.from(npy));
     writeFileSync(join(dir, 'ok.npz'), zip);

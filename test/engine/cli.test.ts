@@ -1,25 +1,9 @@
 // The engine through the real CLI (`node bin/repro.js`, which runs dist/: `npm test` builds it first).
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tempProject } from './helpers.js';
-
-const BIN = resolve('bin/repro.js');
-
-function repro(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function startRepro(cwd: string, args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const done = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? -1 : null))));
-  return { child, done, output: () => out };
-}
+import { repro, SEEDED_COPY_STEP, startRepro } from '../support/index.js';
 
 async function waitFor(path: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -40,14 +24,7 @@ steps:
       env: {EPOCHS: "\${{ params.epochs }}"}
       secrets: [H2_TOKEN]
     outputs: {out: out.txt}
-  train:
-    uses: run
-    matrix: {seed: [1, 2]}
-    with:
-      command: ["sh", "-c", "cat \\"$IN\\" > m.txt; echo seed $SEED >> m.txt"]
-      env: {IN: "\${{ steps.make.outputs.out }}", SEED: "\${{ matrix.seed }}"}
-    outputs: {model: m.txt}
-`;
+${SEEDED_COPY_STEP}`;
 const SECRET = 'h2-very-secret-token-42';
 
 function project(text = WF): string {
@@ -61,7 +38,7 @@ describe('repro run / why / verify / gc', { timeout: 180_000 }, () => {
   it('runs, re-runs from cache, explains a param change, and keeps secrets out of records and logs', () => {
     const p = project();
     const env = { H2_TOKEN: SECRET };
-    const first = repro(p, ['run', 'wf.yaml'], env);
+    const first = repro(['run', 'wf.yaml'], { cwd: p, env });
     expect(first.stderr).not.toContain('internal error');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/succeeded: 3 ran, 0 from cache/);
@@ -73,18 +50,18 @@ describe('repro run / why / verify / gc', { timeout: 180_000 }, () => {
     expect(record.environment.cores).toBeGreaterThan(0);
     expect(record.workflow.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const second = repro(p, ['run', 'wf.yaml'], env);
+    const second = repro(['run', 'wf.yaml'], { cwd: p, env });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/succeeded: 0 ran, 3 from cache/);
 
-    const why = repro(p, ['why', 'wf.yaml', 'make', '--set', 'epochs=5'], env);
+    const why = repro(['why', 'wf.yaml', 'make', '--set', 'epochs=5'], { cwd: p, env });
     expect(why.code).toBe(0);
     expect(why.stdout).toContain('with key `env.EPOCHS`: 3 → 5');
     expect(why.stdout).toContain('param `epochs`: 3 → 5');
-    const whyTrain = repro(p, ['why', 'wf.yaml', 'train', '--set', 'epochs=5'], env);
+    const whyTrain = repro(['why', 'wf.yaml', 'train', '--set', 'epochs=5'], { cwd: p, env });
     expect(whyTrain.stdout).toContain('train[seed=1]: upstream make would run');
 
-    const third = repro(p, ['run', 'wf.yaml', '--set', 'epochs=5', '--json'], env);
+    const third = repro(['run', 'wf.yaml', '--set', 'epochs=5', '--json'], { cwd: p, env });
     expect(third.code).toBe(0);
     const events = third.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.at(-1).type).toBe('run-finished');
@@ -109,23 +86,23 @@ steps:
     with: {command: "echo broken >&2; exit 4"}
     outputs: {f: f.txt}
 `);
-    const r = repro(p, ['run', 'wf.yaml']);
+    const r = repro(['run', 'wf.yaml'], { cwd: p });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('✗ bad failed: command `echo broken >&2; exit 4` exited with code 4');
     expect(r.stderr).toMatch(/log: results\/failing\/[^/]+\/logs\/bad\.log/);
     expect(r.stdout).toMatch(/failed: 1 ran, 0 from cache, 1 failed/);
-    expect(repro(p, ['run', 'wf.yaml', '--force', 'nope']).code).toBe(2);
+    expect(repro(['run', 'wf.yaml', '--force', 'nope'], { cwd: p }).code).toBe(2);
 
-    expect(repro(p, ['verify']).code).toBe(0);
+    expect(repro(['verify'], { cwd: p }).code).toBe(0);
     const objects = join(p, '.repro', 'objects');
     const sub = readdirSync(objects)[0]!;
     const obj = join(objects, sub, readdirSync(join(objects, sub))[0]!);
     chmodSync(obj, 0o644);
     appendFileSync(obj, 'bit rot');
-    const v = repro(p, ['verify']);
+    const v = repro(['verify'], { cwd: p });
     expect(v.code).toBe(5);
     expect(v.stdout).toContain(`corrupted: ${obj}`);
-    expect(repro(p, ['gc', '--dry-run']).code).toBe(0);
+    expect(repro(['gc', '--dry-run'], { cwd: p }).code).toBe(0);
   });
 
   it('kill -9 mid-step leaves a stale lock; the next run takes it over, resumes and marks the dead run interrupted', async () => {
@@ -142,7 +119,7 @@ steps:
       command: "if [ -f \\"$REPRO_SCRATCH/ck\\" ]; then echo resumed > b.txt; exit 0; fi; touch \\"$REPRO_SCRATCH/ck\\"; echo $$ > ../../../../started; sleep 30"
     outputs: {b: b.txt}
 `);
-    const run = startRepro(p, ['run', 'wf.yaml']);
+    const run = startRepro(['run', 'wf.yaml'], { cwd: p });
     const started = join(p, 'started');
     await waitFor(started);
     run.child.kill('SIGKILL');
@@ -157,7 +134,7 @@ steps:
     const dead = readdirSync(join(p, 'results', 'killme')).filter((d) => d !== 'latest')[0]!;
     expect(JSON.parse(readFileSync(join(p, 'results', 'killme', dead, 'run.json'), 'utf8')).status).toBe('running');
 
-    const again = repro(p, ['run', 'wf.yaml']);
+    const again = repro(['run', 'wf.yaml'], { cwd: p });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/succeeded: 1 ran, 1 from cache/);
     const rec = JSON.parse(readFileSync(join(p, 'results', 'killme', 'latest', 'run.json'), 'utf8'));
@@ -176,9 +153,9 @@ steps:
     with: {command: "touch ../../../../started; sleep 20; echo > x"}
     outputs: {x: x}
 `);
-    const run = startRepro(p, ['run', 'wf.yaml']);
+    const run = startRepro(['run', 'wf.yaml'], { cwd: p });
     await waitFor(join(p, 'started'));
-    const second = repro(p, ['run', 'wf.yaml']);
+    const second = repro(['run', 'wf.yaml'], { cwd: p });
     expect(second.code).toBe(6);
     expect(second.stderr).toMatch(/repro: the store .* is locked by another repro process: pid \d+/);
     expect(second.stderr).toContain('--wait-lock');
@@ -203,7 +180,7 @@ steps:
     with: {command: "cat $X", env: {X: "\${{ steps.a.outputs.o }}"}}
     outputs: {p: p.txt}
 `);
-    const r = repro(p, ['run', 'wf.yaml']);
+    const r = repro(['run', 'wf.yaml'], { cwd: p });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/b\s+skipped\s+-\s+needs a which failed/);
   });

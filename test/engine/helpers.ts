@@ -1,17 +1,9 @@
 // Plans built in code (the workflow loader is tested elsewhere): `run` steps running real
 // `node -e` / sh commands, in a fresh temporary project directory per test.
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import type { ConcreteStep, OutputRef, Plan, StepDecl } from '../../src/workflow/types.js';
-import { removeTree } from '../../src/engine/store.js';
-
-const created: string[] = [];
-// Stores hold read-only trees: removeTree makes them writable first.
-afterAll(() => {
-  for (const dir of created) removeTree(dir);
-});
+import { tempDir } from '../support/index.js';
 
 export interface StepSpec {
   id: string;
@@ -25,9 +17,9 @@ export interface StepSpec {
   matrix?: Record<string, unknown>;
 }
 
+/** A temporary project folder with an empty wf/ (where makePlan's workflow file would be). */
 export function tempProject(prefix = 'repro-engine-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  created.push(dir);
+  const dir = tempDir(prefix);
   mkdirSync(join(dir, 'wf'), { recursive: true });
   return dir;
 }

@@ -3,16 +3,16 @@
 // → train → evaluate → claims paired by fold) without the real images, which cannot be shipped.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeAdienceFixture } from '../fixtures/adience.js';
+import { tempDir } from '../support/index.js';
 
 const BIN = resolve('bin/repro.js');
 
 describe('workflows/paper.yaml --profile adience_smoke', { timeout: 300_000 }, () => {
   it('runs the Adience data path end to end on the fixture, pairing the claims by fold', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'repro-adience-smoke-'));
+    const dir = tempDir('repro-adience-smoke-');
     const fx = await makeAdienceFixture(join(dir, 'adience'), { subjectsPerFold: 2, facesPerSubject: 3 });
     const r = spawnSync(
       process.execPath,

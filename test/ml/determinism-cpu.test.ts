@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { initBackend, shutdownBackend } from '../../src/ml/backend/index.js';
 import { trainModel } from '../../src/ml/train.js';
 import type { TrainConfig, TrainIO } from '../../src/ml/types.js';
-import { syntheticDataset, tempDir } from './helpers.js';
+import { syntheticDataset } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 let dataset: string;
 beforeAll(async () => {
   await initBackend('cpu', 1);
-  dataset = syntheticDataset(tempDir(), { train: 48, val: 16, size: 8 });
+  dataset = syntheticDataset(tempDir('repro-ml-'), { train: 48, val: 16, size: 8 });
 });
 afterAll(async () => {
   await shutdownBackend();
@@ -21,7 +22,7 @@ afterAll(async () => {
 const io: TrainIO = { log: () => {}, progress: () => {}, signal: new AbortController().signal, threads: 1, options: { backend: 'cpu' } };
 
 function config(): TrainConfig {
-  const out = tempDir();
+  const out = tempDir('repro-ml-');
   return {
     dataset,
     splits: { train: 'train', val: 'val' },

@@ -1,14 +1,8 @@
 // Small real datasets for the ML tests, written in the repro-tensors/1 format by the data code.
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { writeDataset } from '../../src/data/tensors.js';
 import { loadRetinaMnist, RETINAMNIST_CLASSES } from '../../src/data/retinamnist.js';
 import { mulberry32 } from '../../src/ml/rng.js';
-
-export function tempDir(prefix = 'repro-ml-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 /**
  * n images of size×size×3 per split whose class is readable from the brightness of a centre blob

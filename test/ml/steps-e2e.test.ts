@@ -2,21 +2,14 @@
 // ordered IDX dataset, trains a small CNN per loss on the wasm backend, and evaluates each model with
 // mirror averaging. A second run is fully cached; a bad loss is rejected at plan time with a position.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
 import { mulberry32 } from '../../src/ml/rng.js';
-import { tempDir } from './helpers.js';
-
-const BIN = resolve('bin/repro.js');
-
-function repro(cwd: string, args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 240_000 });
-  return { code: r.status, out: r.stdout + r.stderr };
-}
+import { tempDir } from '../support/index.js';
+import { repro } from '../support/index.js';
 
 /** IDX files (MNIST layout) of n 8×8 grey images whose class is the brightness of a centre square. */
 function writeIdx(dir: string, prefix: string, n: number, seed: number): { images: string; labels: string } {
@@ -102,7 +95,7 @@ describe('train and evaluate steps under repro run', () => {
   it('trains one model per loss, evaluates them, records the backend, and is cached the second time', () => {
     const dir = tempDir('repro-ml-e2e-');
     workflow(dir, `{kind: '\${{ matrix.loss }}'}`);
-    const first = repro(dir, ['run', 'wf.yaml', '--backend', 'wasm']);
+    const first = repro(['run', 'wf.yaml', '--backend', 'wasm'], { cwd: dir, timeout: 240_000 });
     expect(first.code, first.out).toBe(0);
     const [record] = runRecords(dir);
     const trains = record.steps.filter((s) => s.uses === 'train');
@@ -123,7 +116,7 @@ describe('train and evaluate steps under repro run', () => {
       expect(s.summary).toMatch(/^test: acc /);
     }
 
-    const second = repro(dir, ['run', 'wf.yaml', '--backend', 'wasm']);
+    const second = repro(['run', 'wf.yaml', '--backend', 'wasm'], { cwd: dir, timeout: 240_000 });
     expect(second.code, second.out).toBe(0);
     const again = runRecords(dir)[1];
     expect(again.steps.filter((s) => s.uses === 'train' || s.uses === 'evaluate').every((s) => s.status === 'cached')).toBe(true);
@@ -132,7 +125,7 @@ describe('train and evaluate steps under repro run', () => {
   it('rejects a bad loss at plan time with the position of the field (exit 2)', () => {
     const dir = tempDir('repro-ml-e2e-');
     workflow(dir, `{kind: emd2, positions: [0, 1, 3, 2, 4]}`);
-    const r = repro(dir, ['validate', 'wf.yaml']);
+    const r = repro(['validate', 'wf.yaml'], { cwd: dir, timeout: 240_000 });
     expect(r.code, r.out).toBe(2);
     expect(r.out).toMatch(/wf\.yaml:21:\d+: error: .*class positions must be strictly increasing/);
     expect(r.out).not.toMatch(/\n\s+at /);

@@ -10,7 +10,8 @@ import { trainModel } from '../../src/ml/train.js';
 import { evaluateModel } from '../../src/ml/evaluate.js';
 import type { LossSpec, TrainConfig, TrainIO } from '../../src/ml/types.js';
 import type { PredictionsFile, TrainingHistory, EvaluationMetrics } from '../../src/formats/metrics.js';
-import { retinaMnistNpz, retinaMnistSubset, syntheticDataset, tempDir } from './helpers.js';
+import { retinaMnistNpz, retinaMnistSubset, syntheticDataset } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 // The wasm backend is what a fresh clone trains on; one thread keeps the tests off each other's core.
 const BACKEND = 'wasm';
@@ -22,14 +23,14 @@ function io(signal: AbortSignal = new AbortController().signal, lines: string[] 
 let dataset: string;
 beforeAll(async () => {
   await initBackend(BACKEND, 1);
-  dataset = syntheticDataset(tempDir(), { train: 64, val: 32, size: 8 });
+  dataset = syntheticDataset(tempDir('repro-ml-'), { train: 64, val: 32, size: 8 });
 });
 afterAll(async () => {
   await shutdownBackend();
 });
 
 function config(overrides: Partial<TrainConfig> = {}, loss: LossSpec = { kind: 'xe' }): TrainConfig {
-  const out = tempDir();
+  const out = tempDir('repro-ml-');
   return {
     dataset,
     splits: { train: 'train', val: 'val' },
@@ -102,7 +103,7 @@ describe('trainModel', () => {
 
   it('resumes a killed training at its last finished epoch, with the same result as an uninterrupted one', async () => {
     const base = config({ epochs: 3, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: { kind: 'cosine' } } });
-    const straight = await trainModel({ ...base, outDir: join(tempDir(), 'o'), checkpointDir: join(tempDir(), 'c') }, io());
+    const straight = await trainModel({ ...base, outDir: join(tempDir('repro-ml-'), 'o'), checkpointDir: join(tempDir('repro-ml-'), 'c') }, io());
 
     const controller = new AbortController();
     const lines: string[] = [];
@@ -134,7 +135,7 @@ describe('evaluateModel', () => {
   it('writes metrics.json and predictions.json, with and without mirror averaging', async () => {
     const trained = await trainModel(config(), io());
     for (const mirror of [false, true]) {
-      const outDir = tempDir();
+      const outDir = tempDir('repro-ml-');
       const result = await evaluateModel({ dataset, split: 'val', modelDir: trained.modelDir, outDir, mirror }, io());
       const metrics = readJson<EvaluationMetrics>(result.metricsFile);
       const predictions = readJson<PredictionsFile>(result.predictionsFile);
@@ -157,8 +158,8 @@ describe('evaluateModel', () => {
 
 describe('small CNN on real RetinaMNIST images', () => {
   it.skipIf(!retinaMnistNpz())('learns above the majority-class predictor within 3 epochs on 300 images', async () => {
-    const data = retinaMnistSubset(tempDir(), { train: 300, val: 120 });
-    const out = tempDir();
+    const data = retinaMnistSubset(tempDir('repro-ml-'), { train: 300, val: 120 });
+    const out = tempDir('repro-ml-');
     const outcome = await trainModel(
       {
         dataset: data,

@@ -2,12 +2,12 @@
 // screenshot, and checks the plots rendered: every figure holds a non-empty, visible SVG with marks,
 // and the page fetches nothing from the network. Skips, saying why, where Chromium is not installed.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeRunFixture } from './fixture.js';
 import { writeRunReport } from '../../src/report/index.js';
+import { tempDir } from '../support/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -32,7 +32,7 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
     const { files } = await writeRunReport(f.runDir);
     const { chromium } = await import('playwright-core');
     // A fresh profile each time (playwright passes it as --user-data-dir).
-    const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'repro-chromium-')), {
+    const context = await chromium.launchPersistentContext(tempDir('repro-chromium-'), {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,

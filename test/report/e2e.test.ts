@@ -1,15 +1,13 @@
 // End to end with the real engine: `repro run` on a tiny workflow (a script stands in for training,
 // then compare, then the report step), then `repro report` on the run it recorded. dist/ must be
 // built (`npm test` does it first).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkRunCrate } from '../../src/report/rocrate.js';
 import { REPORT_FILES } from '../../src/report/index.js';
 
-const bin = resolve(__dirname, '../../bin/repro.js');
+import { repro, scriptedTrainStep, tempDir } from '../support/index.js';
 let dir: string;
 
 const fakeTrain = `
@@ -25,7 +23,7 @@ writeFileSync('history.json', JSON.stringify({ loss: variant, best_epoch: 3, fac
   ...(variant === 'emd2' ? { ground_distance: [1, 2, 3].map((e) => [[0, 0.5, 1], [0.5, 0, 0.5 + e / 10], [1, 0.5 + e / 10, 0]]) } : {}) }));
 `;
 
-const workflow = (node: string) => `
+const workflow = `
 name: tiny-report
 title: Tiny report workflow
 paper:
@@ -34,21 +32,7 @@ paper:
   arxiv: '1611.05916'
   year: 2016
 steps:
-  train:
-    uses: run
-    matrix:
-      variant: [xe, emd2]
-      seed: [1, 2, 3]
-    with:
-      command: ['${node}', '\${{ workflow.dir }}/fake-train.mjs']
-      inputs: [fake-train.mjs]
-      env:
-        VARIANT: \${{ matrix.variant }}
-        SEED: \${{ matrix.seed }}
-    outputs:
-      metrics: metrics.json
-      history: history.json
-  compare:
+${scriptedTrainStep({ seeds: [1, 2, 3] })}  compare:
     uses: compare
     with:
       results: \${{ steps.train.outputs.metrics }}
@@ -71,24 +55,15 @@ steps:
       title: Tiny report workflow
 `;
 
-function repro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-report-e2e-'));
+  dir = tempDir('repro-report-e2e-');
   writeFileSync(join(dir, 'fake-train.mjs'), fakeTrain);
-  writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
+  writeFileSync(join(dir, 'wf.yaml'), workflow);
 });
 
 describe('report of a run recorded by the real engine', () => {
   it('the report step renders mid-run, and repro report writes all five files for the recorded run', () => {
-    const run = repro('run', 'wf.yaml', '-j', '2');
+    const run = repro(['run', 'wf.yaml', '-j', '2'], { cwd: dir, timeout: 120_000 });
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.code).toBe(0);
     const runDir = realpathSync(join(dir, 'results', 'tiny-report', 'latest'));
@@ -101,7 +76,7 @@ describe('report of a run recorded by the real engine', () => {
     expect(stepHtml).toContain('data-plot="per-seed"');
     expect(stepHtml).toContain('data-scale="proxy"');
 
-    const r = repro('report');
+    const r = repro(['report'], { cwd: dir, timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const name of REPORT_FILES) expect(existsSync(join(runDir, name)), name).toBe(true);

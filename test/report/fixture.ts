@@ -3,13 +3,13 @@
 // history and verdict files whose sha256 the run record carries. No engine involved.
 
 import { mulberry32 } from '../../src/ml/rng.js';
-import { mkdirSync, mkdtempSync, writeFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ArtifactRecord, RunRecord, StepRecord } from '../../src/formats/run-record.js';
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
 import type { VerdictFile } from '../../src/formats/verdict.js';
+import { tempDir } from '../support/index.js';
 
 export interface FixtureOptions {
   variants?: string[];
@@ -206,7 +206,7 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
   const epochs = opts.epochs ?? 8;
   const scale = opts.scale ?? 'proxy';
   const device = opts.device ?? 'cpu';
-  const root = mkdtempSync(join(tmpdir(), 'repro-report-'));
+  const root = tempDir('repro-report-');
   const store = join(root, '.repro');
   const runId = '20250101T120000Z-abc123';
   const runDir = join(root, 'results', 'paper', runId);

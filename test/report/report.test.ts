@@ -1,8 +1,7 @@
 // writeRunReport on a realistic finished run: the five files, their contents, and the links
 // from numbers to artifacts. Also the `report` step, which renders mid-run from gathered paths.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeRunFixture } from './fixture.js';
 import { writeRunReport, ReportError, REPORT_FILES } from '../../src/report/index.js';
@@ -10,6 +9,7 @@ import { reportStep } from '../../src/steps/report.js';
 import type { EvaluationMetrics } from '../../src/formats/metrics.js';
 import { summarize } from '../../src/report/stats.js';
 import { sha256 } from '../../src/core/hash.js';
+import { tempDir } from '../support/index.js';
 
 describe('writeRunReport', () => {
   it('writes the HTML, Markdown, checklist and RO-Crate into the run directory', async () => {
@@ -74,7 +74,7 @@ describe('writeRunReport', () => {
 
   it('writes to --out and copies run.json and the workflow there, so the crate stands alone', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1, 2] });
-    const outDir = mkdtempSync(join(tmpdir(), 'repro-out-'));
+    const outDir = tempDir('repro-out-');
     await writeRunReport(join(f.runDir, 'run.json'), { outDir });
     for (const name of [...REPORT_FILES, 'run.json', 'workflow/paper.yaml']) expect(existsSync(join(outDir, name)), name).toBe(true);
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
@@ -121,7 +121,7 @@ describe('writeRunReport', () => {
   });
 
   it('rejects something that is not a run record', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'repro-bad-'));
+    const dir = tempDir('repro-bad-');
     writeFileSync(join(dir, 'run.json'), '{"format": "something-else"}');
     await expect(writeRunReport(dir)).rejects.toThrow(/not a repro run record/);
     await expect(writeRunReport(join(dir, 'nope'))).rejects.toThrow(/no run record here/);
@@ -131,7 +131,7 @@ describe('writeRunReport', () => {
 describe('report step', () => {
   it('renders the same report mid-run from gathered metrics and histories, citing artifacts by sha256', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2] });
-    const workDir = mkdtempSync(join(tmpdir(), 'repro-step-'));
+    const workDir = tempDir('repro-step-');
     const w = {
       verdicts: f.verdictsFile,
       metrics: f.metricsFiles.map((m) => ({ matrix: m.matrix, step: m.step, value: m.path })),
@@ -156,7 +156,7 @@ describe('report step', () => {
   });
 
   it('fails with a StepError naming the unreadable input', async () => {
-    const workDir = mkdtempSync(join(tmpdir(), 'repro-step-'));
+    const workDir = tempDir('repro-step-');
     const ctx = {
       id: 'report', workflowDir: workDir, workDir, scratchDir: workDir, matrix: {}, params: {},
       secret: () => undefined, signal: new AbortController().signal, log: () => {}, progress: () => {}, threads: 1, options: {},

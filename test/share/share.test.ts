@@ -2,21 +2,14 @@
 // `repro export RUN` and `repro verify ARCHIVE` — through the real CLI and a real git repository.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, appendFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync, appendFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-
-const BIN = resolve('bin/repro.js');
+import { repro, tempDir } from '../support/index.js';
 
 function sh(cwd: string, cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
-}
-
-function repro(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
 
 const WF = (word: string) => `name: shared-demo
@@ -29,7 +22,7 @@ steps:
 `;
 
 function gitRepo(): { dir: string; first: string; second: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'repro-share-repo-'));
+  const dir = tempDir('repro-share-repo-');
   sh(dir, 'git', ['init', '-q', '-b', 'main']);
   sh(dir, 'git', ['config', 'user.email', 't@example.org']);
   sh(dir, 'git', ['config', 'user.name', 'test']);
@@ -46,20 +39,20 @@ function gitRepo(): { dir: string; first: string; second: string } {
 
 describe('sharing workflows and runs', { timeout: 180_000 }, () => {
   const repo = gitRepo();
-  const work = mkdtempSync(join(tmpdir(), 'repro-share-work-'));
+  const work = tempDir('repro-share-work-');
   const env = { REPRO_CACHE: join(work, 'cache') };
   const url = `file://${repo.dir}#workflows/demo.yaml@${repo.first.slice(0, 10)}`;
 
   it('refuses shell steps from a remote workflow without --trust, and shows them', () => {
-    const r = repro(work, ['run', url], env);
+    const r = repro(['run', url], { cwd: work, env });
     expect(r.code).toBe(2);
-    expect(r.all).toMatch(/remote repository.*`run` steps.*hello/s);
-    expect(r.all).toMatch(/--trust/);
+    expect(r.out).toMatch(/remote repository.*`run` steps.*hello/s);
+    expect(r.out).toMatch(/--trust/);
   });
 
   it('runs the pinned revision with --trust and records the resolved commit', () => {
-    const r = repro(work, ['run', url, '--trust'], env);
-    expect(r.code, r.all).toBe(0);
+    const r = repro(['run', url, '--trust'], { cwd: work, env });
+    expect(r.code, r.out).toBe(0);
     const runs = join(work, 'results', 'shared-demo');
     const record = JSON.parse(readFileSync(join(runs, 'latest', 'run.json'), 'utf8'));
     expect(record.workflow.source).toEqual({ url: `file://${repo.dir}`, path: 'workflows/demo.yaml', rev: repo.first.slice(0, 10), commit: repo.first });
@@ -69,30 +62,30 @@ describe('sharing workflows and runs', { timeout: 180_000 }, () => {
   });
 
   it('names a missing revision or path clearly', () => {
-    const bad = repro(work, ['run', `file://${repo.dir}#workflows/demo.yaml@no-such-tag`, '--trust'], env);
+    const bad = repro(['run', `file://${repo.dir}#workflows/demo.yaml@no-such-tag`, '--trust'], { cwd: work, env });
     expect(bad.code).toBe(2);
-    expect(bad.all).toMatch(/no revision 'no-such-tag'/);
-    const missing = repro(work, ['run', `file://${repo.dir}#workflows/nope.yaml@main`, '--trust'], env);
+    expect(bad.out).toMatch(/no revision 'no-such-tag'/);
+    const missing = repro(['run', `file://${repo.dir}#workflows/nope.yaml@main`, '--trust'], { cwd: work, env });
     expect(missing.code).toBe(2);
-    expect(missing.all).toMatch(/has no file workflows\/nope\.yaml/);
+    expect(missing.out).toMatch(/has no file workflows\/nope\.yaml/);
   });
 
   it('exports a run to one archive that verify accepts, and detects a tampered one', async () => {
     const archive = join(work, 'run.repro.tar.gz');
-    const ex = repro(work, ['export', '--out', archive]);
-    expect(ex.code, ex.all).toBe(0);
-    const ok = repro(work, ['verify', archive]);
-    expect(ok.code, ok.all).toBe(0);
+    const ex = repro(['export', '--out', archive], { cwd: work });
+    expect(ex.code, ex.out).toBe(0);
+    const ok = repro(['verify', archive], { cwd: work });
+    expect(ok.code, ok.out).toBe(0);
     expect(ok.stdout).toMatch(/^ok: .*run \S+ of shared-demo \(succeeded\)/m);
 
     // Tamper with the artifact inside the archive: unpack, edit, repack.
-    const unpacked = mkdtempSync(join(tmpdir(), 'repro-share-unpack-'));
+    const unpacked = tempDir('repro-share-unpack-');
     sh(unpacked, 'tar', ['-xzf', archive]);
     const stepDir = readdirSync(join(unpacked, 'artifacts'))[0]!;
     appendFileSync(join(unpacked, 'artifacts', stepDir, 'greeting'), 'tampered\n');
     const tampered = join(work, 'tampered.repro.tar.gz');
     sh(unpacked, 'tar', ['-czf', tampered, '.']);
-    const bad = repro(work, ['verify', tampered]);
+    const bad = repro(['verify', tampered], { cwd: work });
     expect(bad.code).toBe(5);
     expect(bad.stdout).toMatch(/corrupted: artifacts\/.*greeting/);
   });
@@ -105,8 +98,8 @@ describe('sharing workflows and runs', { timeout: 180_000 }, () => {
     }
     const commit = head.stdout.trim();
     const self = `file://${resolve('.')}#workflows/paper.yaml@${commit}`;
-    const r = repro(work, ['run', self, '--profile', 'smoke', '--no-report'], env);
-    expect(r.code, r.all).toBe(0);
+    const r = repro(['run', self, '--profile', 'smoke', '--no-report'], { cwd: work, env });
+    expect(r.code, r.out).toBe(0);
     const record = JSON.parse(readFileSync(join(work, 'results', 'hou2016-emd2', 'latest', 'run.json'), 'utf8'));
     expect(record.workflow.source.commit).toBe(commit);
     expect(record.workflow.file).toContain(join('checkouts'));

@@ -4,14 +4,13 @@
 // test run. Without `sbatch`, or when no controller can be had, the suite is skipped and says why.
 // Needs dist/ (npm test builds it first): the jobs run `node bin/repro.js exec-step`.
 import { describe, expect, it, afterAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import { tempProject } from '../engine/helpers.js';
-
-const BIN = resolve('bin/repro.js');
+import { reproAsync, SEEDED_COPY_STEP, startRepro } from '../support/index.js';
 
 function sh(cmd: string, args: string[], timeoutMs = 30_000) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
@@ -38,21 +37,6 @@ if (skipReason) console.log(`test/slurm/cluster.test.ts: skipped: ${skipReason}`
 const config = skipReason ? {} : Object.fromEntries(sh('scontrol', ['show', 'config']).stdout.split('\n').map((l) => l.split(/\s+=\s+/).map((x) => x.trim())).filter((kv) => kv.length === 2));
 /** Only the cluster our script made is ours to take a node down. */
 const ownCluster = config.ClusterName === 'repro-local' && process.getuid?.() === 0;
-
-function startRepro(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  return { child, done, output: () => out };
-}
-
-async function repro(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = startRepro(cwd, args, env);
-  const code = await r.done;
-  return { code, out: r.output() };
-}
 
 const record = (p: string, wf: string): RunRecord => JSON.parse(readFileSync(join(p, 'results', wf, 'latest', 'run.json'), 'utf8'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,14 +86,7 @@ steps:
       command: 'sleep 2; echo made > out.txt; printf %s "$SL_TEST_TOKEN" | wc -c >> out.txt; echo ::progress 1 made'
       secrets: [SL_TEST_TOKEN]
     outputs: {out: out.txt}
-  train:
-    uses: run
-    matrix: {seed: [1, 2]}
-    with:
-      command: ["sh", "-c", "cat \\"$IN\\" > m.txt; echo seed $SEED >> m.txt"]
-      env: {IN: "\${{ steps.make.outputs.out }}", SEED: "\${{ matrix.seed }}"}
-    outputs: {model: m.txt}
-  gather:
+${SEEDED_COPY_STEP}  gather:
     uses: run
     needs: [train]
     with:
@@ -120,7 +97,7 @@ steps:
     const p = tempProject('repro-slurm-');
     writeFileSync(join(p, 'wf.yaml'), text);
     const token = { SL_TEST_TOKEN: 'sl-secret-token-8817' };
-    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report', '--json'], token);
+    const run = startRepro(['run', 'wf.yaml', '--executor', 'slurm', '--no-report', '--json'], { cwd: p, env: token });
     // While make runs, its dependents wait in Slurm's queue on it.
     const pending = await until('the train jobs pending on make', () => {
       const jobs = jobsOf(wf);
@@ -175,7 +152,7 @@ steps:
     // The same workflow on this machine: identical fingerprints and outputs.
     const q = tempProject('repro-slurm-local-');
     writeFileSync(join(q, 'wf.yaml'), text);
-    expect((await repro(q, ['run', 'wf.yaml', '--no-report'], token)).code).toBe(0);
+    expect((await reproAsync(['run', 'wf.yaml', '--no-report'], { cwd: q, env: token })).code).toBe(0);
     const local = record(q, wf);
     expect(local.executor).toBeUndefined();
     for (const s of local.steps) {
@@ -184,7 +161,7 @@ steps:
     }
 
     // Cache hits are resolved by the runner: nothing is submitted again.
-    const again = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], token);
+    const again = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p, env: token });
     expect(again.code).toBe(0);
     expect(record(p, wf).steps.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'cached']);
     expect(jobsOf(wf).size).toBe(4);
@@ -216,7 +193,7 @@ steps:
     outputs: {out: c.txt}
 `,
     );
-    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const run = startRepro(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p });
     const b = await until('b running', () => {
       const j = jobsOf(wf).get('b');
       return j?.state === 'RUNNING' ? j : null;
@@ -237,7 +214,7 @@ steps:
     expect(jobsOf(wf).get('c')!.state).toBe('CANCELLED');
 
     writeFileSync(go, '');
-    const again = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const again = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p });
     expect(again.code).toBe(0);
     expect(record(p, wf).steps.map((s) => [s.id, s.status])).toEqual([
       ['a', 'cached'],
@@ -265,7 +242,7 @@ steps:
     outputs: {out: b.txt}
 `,
     );
-    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const run = startRepro(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p });
     await until('a running and b queued', () => {
       const j = jobsOf(wf);
       return j.get('a')?.state === 'RUNNING' && j.get('b')?.state === 'PENDING';
@@ -300,7 +277,7 @@ steps:
     outputs: {out: b.txt}
 `,
     );
-    const run = startRepro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const run = startRepro(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p });
     const first = await until('a running', () => {
       const j = jobsOf(wf).get('a');
       return j?.state === 'RUNNING' ? j : null;
@@ -350,17 +327,17 @@ steps:
       .join('\n');
     const dead = join(p, 'dead.conf');
     writeFileSync(dead, `${conf}\nSlurmctldPort=1\nMessageTimeout=1\n`);
-    const down = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { SLURM_CONF: dead });
+    const down = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p, env: { SLURM_CONF: dead } });
     expect(down.code).toBe(7);
     expect(down.out).toContain('repro: the Slurm controller did not answer');
     expect(down.out).not.toContain('    at ');
 
-    const part = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--partition', 'no-such-partition', '--no-report']);
+    const part = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--partition', 'no-such-partition', '--no-report'], { cwd: p });
     expect(part.code).toBe(2);
     expect(part.out).toContain("repro: partition 'no-such-partition' does not exist on this Slurm cluster");
     expect(part.out).toMatch(/hint: partitions: \S+/);
 
-    const big = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report']);
+    const big = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p });
     expect(big.code).toBe(2);
     // Slurm's own words, and where the request is in the workflow.
     expect(big.out).toMatch(/repro: wf\.yaml:9:16: submitting big: Slurm says: .*Batch job submission failed: \S+/);
@@ -380,7 +357,7 @@ describe('repro run --executor slurm without Slurm', () => {
     const bin = join(p, 'bin');
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, 'node'));
-    const r = await repro(p, ['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { PATH: bin });
+    const r = await reproAsync(['run', 'wf.yaml', '--executor', 'slurm', '--no-report'], { cwd: p, env: { PATH: bin } });
     expect(r.code).toBe(7);
     expect(r.out).toContain('repro: sbatch not found: the Slurm client commands are not on PATH');
     expect(r.out).toContain('hint:');

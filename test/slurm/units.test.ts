@@ -3,13 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseConfig, parseJobComp, parseSqueue, slurmSays, commandFailure, SlurmCommandError } from '../../src/engine/executors/slurm-commands.js';
 import { restorePlan, serializablePlan } from '../../src/engine/executors/job-files.js';
 import { executorSettings, readExecutorConfig } from '../../src/engine/executors/config.js';
 import { ExitCode, exitCodeOf } from '../../src/cli/exit-codes.js';
 import { makePlan, tempProject } from '../engine/helpers.js';
 import { ReproError } from '../../src/core/errors.js';
+import { repro } from '../support/index.js';
 
 describe('Slurm output parsing', () => {
   it('reads squeue lines, jobcomp records and scontrol config', () => {
@@ -103,14 +103,14 @@ describe('executor settings', () => {
 describe('repro exec-step', () => {
   it('refuses a directory that is not a run with jobs (exit 2, no stack trace)', () => {
     const p = tempProject('repro-slurm-');
-    const r = spawnSync(process.execPath, ['bin/repro.js', 'exec-step', p, 'a'], { encoding: 'utf8' });
-    expect(r.status).toBe(ExitCode.INVALID);
+    const r = repro(['exec-step', p, 'a']);
+    expect(r.code).toBe(ExitCode.INVALID);
     expect(r.stderr).toContain('is not a run with jobs');
     expect(r.stderr).not.toContain('    at ');
   });
 
   it('is hidden from --help', () => {
-    const r = spawnSync(process.execPath, ['bin/repro.js', '--help'], { encoding: 'utf8' });
+    const r = repro(['--help']);
     expect(r.stdout).toContain('run');
     expect(r.stdout).not.toContain('exec-step');
   });

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { evaluateWithTorch, trainWithTorch } from '../../src/ml/torch.js';
 import type { ModelFile, TrainConfig } from '../../src/ml/types.js';
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
-import { recordingIO, tempDir, torch, writeTinyDataset } from './helpers.js';
+import { recordingIO, torch, writeTinyDataset } from './helpers.js';
 import { StepError } from '../../src/core/errors.js';
+import { tempDir } from '../support/index.js';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
@@ -29,10 +30,10 @@ function config(dataset: string, root: string, over: Partial<TrainConfig> = {}):
 }
 
 describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { timeout: 180_000 }, () => {
-  const dataset = writeTinyDataset(join(tempDir('data'), 'tiny'));
+  const dataset = writeTinyDataset(join(tempDir('repro-torch-data-'), 'tiny'));
 
   it('trains, writing model.json, weights and history.json as the contract says', async () => {
-    const root = tempDir('train');
+    const root = tempDir('repro-torch-train-');
     const io = recordingIO();
     const outcome = await trainWithTorch(config(dataset, root), io);
 
@@ -90,7 +91,7 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
   it('is deterministic: the same seed gives bit-identical weights', async () => {
     const hashes: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const root = tempDir(`det${i}`);
+      const root = tempDir(`repro-torch-det${i}-`);
       const out = await trainWithTorch(config(dataset, root, { epochs: 1, loss: { kind: 'learned', warmupEpochs: 0 } }), recordingIO());
       hashes.push(createHash('sha256').update(readFileSync(join(out.modelDir, 'weights.bin'))).digest('hex'));
       const history = readJson<TrainingHistory>(out.historyFile);
@@ -103,7 +104,7 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
   });
 
   it('stops the Python process on abort; a rerun resumes after the last finished epoch, bit-identically', async () => {
-    const root = tempDir('abort');
+    const root = tempDir('repro-torch-abort-');
     const controller = new AbortController();
     const io = recordingIO({}, controller.signal);
     // Abort once the first epoch has finished (its checkpoint is written before its progress line).
@@ -121,13 +122,13 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
     expect(resumed.logs.some((l) => /^resuming after epoch 1 of 3/.test(l))).toBe(true);
     expect(readJson<TrainingHistory>(done.historyFile).epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
 
-    const fresh = await trainWithTorch(config(dataset, tempDir('fresh'), { epochs: 3 }), recordingIO());
+    const fresh = await trainWithTorch(config(dataset, tempDir('repro-torch-fresh-'), { epochs: 3 }), recordingIO());
     const weights = (dir: string) => createHash('sha256').update(readFileSync(join(dir, 'weights.bin'))).digest('hex');
     expect(weights(done.modelDir)).toBe(weights(fresh.modelDir));
   });
 
   it('reports a bad dataset as a StepError naming the file', async () => {
-    const root = tempDir('bad');
+    const root = tempDir('repro-torch-bad-');
     const bad = join(root, 'data');
     writeTinyDataset(bad);
     writeFileSync(join(bad, 'train.labels.bin'), Buffer.alloc(3));

@@ -1,8 +1,5 @@
 // Shared by the torch tests: whether torch is here (else the tests skip, saying why), a tiny
 // repro-tensors dataset, and a TrainIO that records what the engine said.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { writeDataset } from '../../src/data/tensors.js';
 import { findTorch, pythonCandidates, type TorchInfo } from '../../src/ml/torch.js';
 import type { TrainIO } from '../../src/ml/types.js';
@@ -13,10 +10,6 @@ if (!torch) {
     `torch tests skipped: no Python with PyTorch (tried ${pythonCandidates(process.env.REPRO_PYTHON).join(', ')}); ` +
       'install python3-torch libopenblas0-pthread to run them',
   );
-}
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `repro-torch-${prefix}-`));
 }
 
 /**

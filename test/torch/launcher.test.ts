@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseEngine, findTorch, requireTorch, trainWithTorch } from '../../src/ml/torch.js';
-import { recordingIO, tempDir } from './helpers.js';
+import { recordingIO } from './helpers.js';
 import { StepError } from '../../src/core/errors.js';
+import { tempDir } from '../support/index.js';
 
 describe('torch launcher without torch', () => {
   it('names the interpreter tried and the Debian packages when --python does not exist', async () => {
@@ -31,7 +32,7 @@ describe('torch launcher without torch', () => {
 
   // A real Python whose site-packages are switched off (-S): it runs, but cannot import torch.
   it.skipIf(!existsSync('/usr/bin/python3'))('reports a Python without the torch module as such', async () => {
-    const wrapper = join(tempDir('nosite'), 'python-without-torch');
+    const wrapper = join(tempDir('repro-torch-nosite-'), 'python-without-torch');
     writeFileSync(wrapper, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
     chmodSync(wrapper, 0o755);
     const err = await requireTorch(wrapper).catch((e: unknown) => e);

@@ -16,7 +16,8 @@ import { evaluationMetrics } from '../../src/ml/metrics.js';
 import { mulberry32 } from '../../src/ml/rng.js';
 import { TORCH_ENGINE_MAIN } from '../../src/ml/torch.js';
 import type { LossSpec, ModelSpec } from '../../src/ml/types.js';
-import { tempDir, torch } from './helpers.js';
+import { torch } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 /** Agreement to 1e-5 relative: |a − b| ≤ 1e-5 · max(|b|, scale); `scale` is the largest |entry| of
  * the matrix a gradient belongs to, since tfjs computes in float32 (ε ≈ 6e-8) and near-zero entries
@@ -108,7 +109,7 @@ describe.skipIf(!torch)('parity of the tfjs and torch engines (PyTorch found)', 
 
   beforeAll(async () => {
     await initTfjs('cpu');
-    const input = join(tempDir('parity'), 'batch.json');
+    const input = join(tempDir('repro-torch-parity-'), 'batch.json');
     writeFileSync(
       input,
       JSON.stringify({

@@ -8,12 +8,13 @@ import { trainModel } from '../../src/ml/train.js';
 import { trainWithTorch } from '../../src/ml/torch.js';
 import type { LossSpec, ModelFile, OptimizerSpec, TrainConfig } from '../../src/ml/types.js';
 import type { TrainingHistory } from '../../src/formats/metrics.js';
-import { recordingIO, tempDir, torch, writeTinyDataset } from './helpers.js';
+import { recordingIO, torch, writeTinyDataset } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
 describe.skipIf(!torch)('replication: tfjs and torch train the same model the same way (PyTorch found)', { timeout: 180_000 }, () => {
-  const dataset = writeTinyDataset(join(tempDir('repl-data'), 'tiny'));
+  const dataset = writeTinyDataset(join(tempDir('repro-torch-repl-data-'), 'tiny'));
 
   const variants: Array<[string, LossSpec, OptimizerSpec, TrainConfig['augment']?]> = [
     ['xemd; sgd, nesterov, weight decay, step schedule', { kind: 'xemd', omega: 2, mu: 0.25 },
@@ -34,8 +35,8 @@ describe.skipIf(!torch)('replication: tfjs and torch train the same model the sa
       epochs: 2,
       batchSize: 16,
       seed: 3,
-      outDir: join(tempDir(`repl-${engine}`), 'out'),
-      checkpointDir: join(tempDir(`repl-${engine}-ckpt`), 'ckpt'),
+      outDir: join(tempDir(`repro-torch-repl-${engine}-`), 'out'),
+      checkpointDir: join(tempDir(`repro-torch-repl-${engine}-ckpt-`), 'ckpt'),
     });
     const tfjsOut = await trainModel(config('tfjs'), recordingIO({ backend: 'cpu' }));
     const torchOut = await trainWithTorch(config('torch'), recordingIO());

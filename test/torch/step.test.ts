@@ -8,15 +8,16 @@ import { trainStep, type TrainWith } from '../../src/steps/train.js';
 import { evaluateStep } from '../../src/steps/evaluate.js';
 import type { StepContext, StepOutput } from '../../src/steps/kind.js';
 import type { ModelFile } from '../../src/ml/types.js';
-import { tempDir, torch, writeTinyDataset } from './helpers.js';
+import { torch, writeTinyDataset } from './helpers.js';
+import { tempDir } from '../support/index.js';
 
 function context(id: string, options: Record<string, unknown>): StepContext & { lines: string[] } {
   const lines: string[] = [];
   return {
     id,
-    workflowDir: tempDir('wf'),
-    workDir: tempDir('work'),
-    scratchDir: tempDir('scratch'),
+    workflowDir: tempDir('repro-torch-wf-'),
+    workDir: tempDir('repro-torch-work-'),
+    scratchDir: tempDir('repro-torch-scratch-'),
     matrix: {},
     params: {},
     secret: () => undefined,
@@ -32,7 +33,7 @@ function context(id: string, options: Record<string, unknown>): StepContext & { 
 const path = (o: StepOutput | undefined): string => (o && o.type !== 'value' ? o.path : '');
 
 describe.skipIf(!torch)('train/evaluate steps on the torch engine (PyTorch found)', { timeout: 180_000 }, () => {
-  const dataset = writeTinyDataset(join(tempDir('step-data'), 'tiny'));
+  const dataset = writeTinyDataset(join(tempDir('repro-torch-step-data-'), 'tiny'));
   const w: TrainWith = {
     dataset,
     engine: 'torch',

@@ -2,12 +2,12 @@
 // right line:column, exit code 2, and no stack trace. Most cases call loadPlan directly (fast); the
 // CLI cases at the bottom spawn `node bin/repro.js validate` for real.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GOOD, load, tmpDir, writeWorkflow } from './helpers.js';
 import { formatDiagnostics, loadPlan } from '../../src/workflow/index.js';
 import { MAX_WORKFLOW_BYTES } from '../../src/workflow/source.js';
+import { repro } from '../support/index.js';
 
 interface Case {
   name: string;
@@ -169,49 +169,47 @@ describe('bad workflow inputs give a clear diagnostic at the right place', () =>
 });
 
 describe('repro validate on bad input (the real CLI)', () => {
-  const repro = (...args: string[]) => spawnSync(process.execPath, ['bin/repro.js', ...args], { encoding: 'utf8' });
-
   it.each([
     { name: 'tab indent', text: 'name: demo\nsteps:\n\tfetch:\n    uses: fetch\n', expect: /:3:1: error: tab character in indentation/ },
     { name: 'unknown step kind', text: 'name: demo\nsteps:\n  fetch:\n    uses: fethc\n', expect: /:4:11: error: unknown step kind 'fethc' \(did you mean 'fetch'\?\)\n  4 \|     uses: fethc\n    \|           \^\^\^\^\^/ },
     { name: 'cycle', text: 'name: demo\nsteps:\n  a: {uses: fetch, needs: b}\n  b: {uses: fetch, needs: a}\n', expect: /error: dependency cycle: (a → b → a|b → a → b)/ },
   ])('$name: exit 2, file:line:col, source line, no stack trace', (c) => {
     const file = writeWorkflow(c.text);
-    const r = repro('validate', file);
-    expect(r.status).toBe(2);
+    const r = repro(['validate', file]);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(c.expect);
     expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
     expect(r.stdout).toBe('');
   });
 
   it('a missing file and a directory: exit 2 with a clear message', () => {
-    const missing = repro('validate', 'workflows/nope.yaml');
-    expect(missing.status).toBe(2);
+    const missing = repro(['validate', 'workflows/nope.yaml']);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^workflows\/nope\.yaml: error: cannot read workflow 'workflows\/nope\.yaml': no such file/);
-    const dir = repro('validate', 'workflows');
-    expect(dir.status).toBe(2);
+    const dir = repro(['validate', 'workflows']);
+    expect(dir.code).toBe(2);
     expect(dir.stderr).toMatch(/^workflows: error: 'workflows' is a directory, expected a workflow YAML file/);
   });
 
   it('bad --set syntax: exit 2, names the argument', () => {
     const file = writeWorkflow('name: demo\nsteps:\n  fetch: {uses: fetch}\n');
-    const r = repro('validate', file, '--set', 'noequals');
-    expect(r.status).toBe(2);
+    const r = repro(['validate', file, '--set', 'noequals']);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^repro: error: --set noequals: expected NAME=VALUE/);
   });
 
   it('--json prints the diagnostics for machines', () => {
     const file = writeWorkflow('name: demo\nsteps:\n  fetch: {uses: fethc}\n');
-    const r = repro('validate', file, '--json');
-    expect(r.status).toBe(2);
+    const r = repro(['validate', file, '--json']);
+    expect(r.code).toBe(2);
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(false);
     expect(out.diagnostics[0]).toMatchObject({ severity: 'error', line: 3, column: 17, code: 'unknown-kind' });
   });
 
   it('an unknown command-line option is a usage error (exit 2)', () => {
-    const r = repro('validate', '--frobnicate', 'x.yaml');
-    expect(r.status).toBe(2);
+    const r = repro(['validate', '--frobnicate', 'x.yaml']);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
   });
 });

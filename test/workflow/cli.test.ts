@@ -1,9 +1,7 @@
 // `repro validate` and `repro plan` end to end, through bin/repro.js (needs a built dist/).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { writeWorkflow } from './helpers.js';
-
-const repro = (...args: string[]) => spawnSync(process.execPath, ['bin/repro.js', ...args], { encoding: 'utf8' });
+import { repro } from '../support/index.js';
 
 // Real kinds that take plain values: this test does not depend on the training kinds being finished.
 const CHAIN = `name: chain
@@ -29,15 +27,15 @@ describe('repro validate / plan', () => {
   const file = writeWorkflow(CHAIN);
 
   it('validate prints a one-line summary and exits 0', () => {
-    const r = repro('validate', file);
+    const r = repro(['validate', file]);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toBe('ok: 3 steps (4 concrete)\n');
   });
 
   it('plan prints one line per concrete step with kind, status and compact needs', () => {
-    const r = repro('plan', file, '--store', `${file}.store`);
-    expect(r.status, r.stderr).toBe(0);
+    const r = repro(['plan', file, '--store', `${file}.store`]);
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^chain \(.*\) · 3 steps, 4 concrete: 4 would run, 0 cached$/);
     expect(lines[1]).toMatch(/^STEP\s+KIND\s+FINGERPRINT\s+STATUS\s+NEEDS\s+REASON$/);
@@ -46,11 +44,8 @@ describe('repro validate / plan', () => {
   });
 
   it('plan --json is machine-readable and masks secrets', () => {
-    const r = spawnSync(process.execPath, ['bin/repro.js', 'plan', file, '--json', '--profile', 'local', '--store', `${file}.store`], {
-      encoding: 'utf8',
-      env: { ...process.env, CHAIN_TOKEN: 'hunter2' },
-    });
-    expect(r.status, r.stderr).toBe(0);
+    const r = repro(['plan', file, '--json', '--profile', 'local', '--store', `${file}.store`], { env: { CHAIN_TOKEN: 'hunter2' } });
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('hunter2');
     const plan = JSON.parse(r.stdout);
     expect(plan.profile).toBe('local');
@@ -69,8 +64,8 @@ describe('repro validate / plan', () => {
   });
 
   it('plan of an invalid workflow exits 2 with the diagnostics', () => {
-    const r = repro('plan', writeWorkflow(CHAIN.replace('uses: dataset', 'uses: datset')));
-    expect(r.status).toBe(2);
+    const r = repro(['plan', writeWorkflow(CHAIN.replace('uses: dataset', 'uses: datset'))]);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/:12:11: error: unknown step kind 'datset' \(did you mean 'dataset'\?\)/);
     expect(r.stdout).toBe('');
   });

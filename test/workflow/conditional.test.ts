@@ -1,10 +1,10 @@
 // Conditional steps (`if:`) and the comparison operators (==, !=, !): which steps a profile or
 // --set enables, how references to a disabled step fall through `||`, and every mistake's position.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { load, writeWorkflow } from './helpers.js';
 import { parseTemplate } from '../../src/workflow/expressions.js';
 import type { ConcreteStep, Plan } from '../../src/workflow/types.js';
+import { repro } from '../support/index.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -412,7 +412,6 @@ steps:
 });
 
 describe('repro validate / plan with disabled steps', () => {
-  const repro = (...args: string[]) => spawnSync(process.execPath, ['bin/repro.js', ...args], { encoding: 'utf8' });
   // Real kinds: fetch and dataset take plain values.
   const file = writeWorkflow(`name: cli
 params:
@@ -435,19 +434,19 @@ steps:
 `);
 
   it('validate counts the disabled steps', () => {
-    const r = repro('validate', file);
+    const r = repro(['validate', file]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('ok: 3 steps (2 concrete, 1 disabled, profile retinamnist)\n');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
   });
 
   it('plan lists them after the table, and in --json', () => {
-    const r = repro('plan', file, '--profile', 'adience', '--store', `${file}.store`);
-    expect(r.status, r.stderr).toBe(0);
+    const r = repro(['plan', file, '--profile', 'adience', '--store', `${file}.store`]);
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[lines.length - 1]).toBe('disabled: fetch_retina (if: false)');
     expect(lines.some((l) => /^fetch_adience\s+fetch/.test(l))).toBe(true);
-    const j = JSON.parse(repro('plan', file, '--json', '--store', `${file}.store`).stdout);
+    const j = JSON.parse(repro(['plan', file, '--json', '--store', `${file}.store`]).stdout);
     expect(j.disabled).toEqual(['fetch_adience']);
     expect(j.steps.map((s: { id: string }) => s.id)).toEqual(['fetch_retina', 'dataset']);
     expect(j.steps[1].deps).toEqual(['fetch_retina']);

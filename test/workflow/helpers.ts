@@ -1,11 +1,10 @@
 // Fixtures for the workflow tests: a fixed set of step kinds (so these tests do not change when the
 // real kinds evolve) and a helper that writes workflow text to a real file and loads it.
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import type { StepKind } from '../../src/steps/kind.js';
 import { loadPlan, type LoadOptions, type LoadResult } from '../../src/workflow/index.js';
+import { tempDir } from '../support/index.js';
 
 const notRun = async (): Promise<never> => {
   throw new Error('workflow tests never run steps');
@@ -60,8 +59,7 @@ export const testKinds: ReadonlyMap<string, StepKind<any>> = new Map(
   ].map((k) => [k.name, k]),
 );
 
-const dir = mkdtempSync(join(tmpdir(), 'repro-workflow-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('repro-workflow-test-');
 let n = 0;
 
 /** Writes `text` to a fresh .yaml file and returns its absolute path. */
