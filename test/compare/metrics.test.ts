@@ -1,15 +1,13 @@
 // Metrics are data: a `run` step writes its own metric (log_loss), the compare step declares it once
 // (direction, unit), and claims and reported numbers use it. A typo is caught at plan time with a
 // did-you-mean (exit 2, line:column); a non-number under a declared key fails the step (exit 1).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkCompareWith } from '../../src/compare/spec.js';
 import { formatMetric, metricCatalog, metricTitle } from '../../src/formats/metrics.js';
+import { repro, tempDir } from '../support/index.js';
 
-const bin = resolve('bin/repro.js');
 let dir: string;
 
 // log_loss of 'small' is lower than of 'big' by 0.05 (noise ±0.003); BROKEN=1 writes a string.
@@ -52,23 +50,17 @@ steps:
           relation: {type: better, a: small, b: big}
 `;
 
-function repro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-metrics-'));
+  dir = tempDir('repro-metrics-');
   writeFileSync(join(dir, 'score.mjs'), script);
   writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
   writeFileSync(join(dir, 'typo.yaml'), workflow(process.execPath, 'log_los'));
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('metrics are data', () => {
   it('a declared metric of a run step is the subject of a claim; verdicts.json carries its declaration', () => {
-    const r = repro('check', 'wf.yaml', '--json', '-j', '2');
+    const r = repro(['check', 'wf.yaml', '--json', '-j', '2'], { cwd: dir, timeout: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     const file = out.verdicts[0].file;
@@ -80,14 +72,14 @@ describe('metrics are data', () => {
   });
 
   it('a typo in a metric name: exit 2 at line:column with a did-you-mean over the declared metrics', () => {
-    const r = repro('validate', 'typo.yaml');
+    const r = repro(['validate', 'typo.yaml'], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/typo\.yaml:\d+:\d+: error: .*no step produces metric 'log_los' \(did you mean 'log_loss'\?\)/);
     expect(r.stderr).toMatch(/declared once under metrics:/);
   });
 
   it('a non-number under a declared metric fails the step, naming the file and the key', () => {
-    const r = repro('check', 'wf.yaml', '--json', '-j', '2', '--set', 'broken=1');
+    const r = repro(['check', 'wf.yaml', '--json', '-j', '2', '--set', 'broken=1'], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/scores\.json: metric 'log_loss' is "n\/a", not a finite number/);
   });
