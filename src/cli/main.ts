@@ -13,6 +13,7 @@ import { compareCommand } from './commands/compare.js';
 import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { execStepCommand } from './commands/exec-step.js';
 import { ReproError } from '../core/errors.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     gcCommand,
     fetchCommand,
     exportCommand,
+    reproduceCommand,
     execStepCommand,
   ]) {
     register(program);

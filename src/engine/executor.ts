@@ -247,7 +247,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       }
       st.resolved = prepared.resolved;
       if (prepared.cached) {
-        settle(st, cachedOutcome(prepared.resolved, prepared.cached));
+        settle(st, cachedOutcome(run, st.step, prepared.resolved, prepared.cached));
         return;
       }
       st.reason = prepared.reason;
@@ -263,7 +263,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
       const where = o.executor ? { executor: o.executor } : {};
       switch (o.status) {
         case 'cached':
-          finish(st, 'cached', { facts: o.facts, summary: o.summary, durationMs: 0, ...where });
+          finish(st, 'cached', { facts: o.facts, summary: o.summary, durationMs: 0, ...(logFile ? { logFile } : {}), ...where });
           emit({ type: 'step-cached', step: st.step.id, fingerprint: st.resolved!.fingerprint, time: now() });
           return;
         case 'succeeded': {

@@ -110,11 +110,14 @@ export function projectRoot(workflowDir: string): string {
   return root;
 }
 
+/** Whether absolute path `p` is `dir` or lies under it. */
+export function isInside(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
 /** A local input's key in `inputs`: relative to the workflow's folder when inside the project, else absolute. */
 export function inputKey(abs: string, workflowDir: string): string {
-  const root = projectRoot(workflowDir);
-  const inside = abs === root || abs.startsWith(root.endsWith(sep) ? root : root + sep);
-  return inside ? relative(workflowDir, abs) || '.' : abs;
+  return isInside(abs, projectRoot(workflowDir)) ? relative(workflowDir, abs) || '.' : abs;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -135,7 +138,7 @@ export function relocate(s: string, workflowDir: string): { text: string; files:
     const rest = s.slice(m.index! + workflowDir.length);
     const end = rest.search(PATH_END);
     const abs = resolve(workflowDir + (end < 0 ? rest : rest.slice(0, end)));
-    if (abs !== root && !abs.startsWith(root + sep)) continue;
+    if (!isInside(abs, root)) continue;
     try {
       if (statSync(abs).isFile()) files.push(abs);
     } catch {

@@ -149,7 +149,11 @@ export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?
       }
     }
   };
-  for (const { entry } of store.cacheEntries()) if (entry) for (const rec of Object.values(entry.outputs)) mark(rec);
+  for (const { entry } of store.cacheEntries()) {
+    if (!entry) continue;
+    for (const rec of Object.values(entry.outputs)) mark(rec);
+    if (entry.log) mark(entry.log);
+  }
   for (const rec of runRecordsFor(store, options.resultsRoots)) {
     for (const s of rec.steps) for (const a of [...Object.values(s.outputs ?? {}), ...Object.values(s.inputs ?? {})]) if (a.storePath) mark(a);
   }

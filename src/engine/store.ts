@@ -64,6 +64,9 @@ export interface CacheEntry {
   summary?: string;
   durationMs: number;
   createdAt: string;
+  /** The run that produced it, and that run's log of the step (stored, so a cached step still has its log). */
+  runId?: string;
+  log?: ArtifactRecord;
 }
 
 /** Raised when a stored object's bytes no longer match its name. */

@@ -6,11 +6,15 @@
 //   repro.lock.json          the lock (ExportLock): every file's sha256, every step's fingerprint and outputs
 //   run.json                 the run record, unchanged
 //   workflow/<file>.yaml     the workflow file the run used
-//   artifacts/<step>/<name>  the step outputs (files and directories) from the store
+//   project/…                what `repro reproduce` needs to run it again: the workflow file, its claims
+//                            files and every local file a step read (scripts, data), at their places
+//                            relative to each other
+//   artifacts/<step>/<name>.<ext>  the step outputs (files and directories) from the store
 //   report/…                 report.html, report.md, checklist, RO-Crate, when the run has them
-//   logs/…                   the per-step logs
+//   logs/…                   the per-step logs (a cached step's log is the one of the run that produced it)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isInside } from '../engine/fingerprint.js';
 import { tmpdir } from 'node:os';
 import { sha256File } from '../core/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
@@ -25,6 +29,14 @@ export interface ExportLock {
   createdAt: string;
   run: { id: string; status: RunRecord['status']; workflow: string; git: RunRecord['git'] };
   workflow: { path: string; sha256: string };
+  /**
+   * What re-runs it: the workflow at `workflow` inside the `project/` folder, with the profile and
+   * command-line settings of the run. `outside`: inputs the run read from outside its project
+   * (absolute paths), not shipped; the receiver needs them at the same place.
+   */
+  project?: { workflow: string; profile: string | null; set: string[]; options: string[]; outside: string[] };
+  /** Differences the exporter declares acceptable when the run is reproduced (`accuracy=0.01`, `ms_per_step=50%`). */
+  tolerances?: string[];
   /** Every plain file in the archive but the lock itself: path → sha256. */
   files: Record<string, string>;
   steps: Record<
@@ -44,10 +56,60 @@ function stepDirName(id: string): string {
   return id.replace(/[^A-Za-z0-9=,._-]/g, '_');
 }
 
+/** An output's name in the archive: its name plus the extension of the file the step wrote (`metrics` → `metrics.json`). */
+function artifactFileName(name: string, storePath: string): string {
+  const ext = extname(basename(storePath));
+  return ext && !name.endsWith(ext) ? `${name}${ext}` : name;
+}
+
+/** The settings of the original command that change what runs: --profile, --set, --backend, --engine. */
+export function rerunSettings(command: string[]): { set: string[]; options: string[] } {
+  const set: string[] = [];
+  const options: string[] = [];
+  for (let i = 0; i < command.length; i++) {
+    const arg = command[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : command[++i]);
+    if (name === '--set' || name === '-s') {
+      const v = value();
+      if (v !== undefined) set.push(v);
+    } else if (name === '--backend' || name === '--engine') {
+      const v = value();
+      if (v !== undefined) options.push(name, v);
+    }
+  }
+  return { set, options };
+}
+
+/**
+ * The local files the run read (the workflow, its claims files, scripts, data: every relative key of
+ * a step's fingerprinted inputs), as paths relative to their common folder, and the absolute ones
+ * that lie outside the project.
+ */
+function projectFiles(record: RunRecord): { base: string; files: string[]; outside: string[] } {
+  const wfFile = resolve(record.workflow.file);
+  const wfDir = dirname(wfFile);
+  const abs = new Set<string>([wfFile]);
+  const outside = new Set<string>();
+  for (const step of record.steps) {
+    const inputs = (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+    for (const key of Object.keys(inputs)) {
+      if (isAbsolute(key)) outside.add(key);
+      else abs.add(resolve(wfDir, key));
+    }
+  }
+  let base = wfDir;
+  for (const p of abs) while (!isInside(p, base)) base = dirname(base);
+  return { base, files: [...abs].map((p) => relative(base, p)).sort(), outside: [...outside].sort() };
+}
+
 export interface ExportOptions {
   out?: string;
   /** Outputs larger than this are listed in the lock with their hash but not copied. */
   maxArtifactBytes?: number;
+  /** Tolerances for `repro reproduce`, already checked (parseTolerance). */
+  tolerances?: string[];
 }
 
 export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Promise<{ archive: string; lock: ExportLock }> {
@@ -63,6 +125,14 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
     mkdirSync(join(stage, 'workflow'));
     cpSync(wfFile, join(stage, wfRel));
 
+    const project = projectFiles(record);
+    for (const rel of project.files) {
+      const src = join(project.base, rel);
+      if (!existsSync(src)) throw new Error(`${src}, which the run read, is gone; cannot export a run that re-runs`);
+      mkdirSync(dirname(join(stage, 'project', rel)), { recursive: true });
+      cpSync(src, join(stage, 'project', rel), { recursive: true, dereference: true });
+    }
+
     const steps: ExportLock['steps'] = {};
     for (const step of record.steps) {
       const outputs: ExportLock['steps'][string]['outputs'] = {};
@@ -72,7 +142,7 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
           continue;
         }
         const src = join(record.store, art.storePath);
-        const rel = join('artifacts', stepDirName(step.id), name);
+        const rel = join('artifacts', stepDirName(step.id), artifactFileName(name, art.storePath));
         if (!existsSync(src)) {
           outputs[name] = { type: art.type, sha256: art.sha256, omitted: 'missing from the store' };
         } else if ((art.size ?? 0) > maxBytes) {
@@ -100,6 +170,13 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
       createdAt: new Date().toISOString(),
       run: { id: record.runId, status: record.status, workflow: record.workflow.name, git: record.git },
       workflow: { path: wfRel, sha256: record.workflow.sha256 },
+      project: {
+        workflow: relative(project.base, resolve(wfFile)),
+        profile: record.profile,
+        ...rerunSettings(record.command ?? []),
+        outside: project.outside,
+      },
+      ...(options.tolerances?.length ? { tolerances: options.tolerances } : {}),
       files,
       steps,
     };
@@ -126,11 +203,26 @@ export interface ArchiveProblem {
   detail: string;
 }
 
+export interface ArchiveCheck {
+  lock: ExportLock;
+  problems: ArchiveProblem[];
+  checked: number;
+}
+
 /** Checks an archive written by exportRun: every hash in the lock against the bytes, and the record against the lock. */
-export async function verifyArchive(archive: string): Promise<{ lock: ExportLock; problems: ArchiveProblem[]; checked: number }> {
-  const { extractArchive } = await import('../data/archive.js');
+export async function verifyArchive(archive: string): Promise<ArchiveCheck> {
   const dir = mkdtempSync(join(tmpdir(), 'repro-verify-'));
   try {
+    return await openArchive(archive, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Extracts the archive into `dir` and checks it (as verifyArchive); the caller removes `dir`. */
+export async function openArchive(archive: string, dir: string): Promise<ArchiveCheck> {
+  const { extractArchive } = await import('../data/archive.js');
+  {
     await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
     const lockPath = join(dir, 'repro.lock.json');
     if (!existsSync(lockPath)) throw new Error(`${archive} has no repro.lock.json: not an archive written by \`repro export\``);
@@ -161,6 +253,7 @@ export async function verifyArchive(archive: string): Promise<{ lock: ExportLock
       }
     }
     // Artifacts hash to what the run recorded (a directory as its tree manifest, like the store).
+    if (!existsSync(join(dir, 'run.json'))) throw new Error(`${archive} has no run.json`);
     const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
     for (const step of record.steps) {
       const locked = lock.steps[step.id];
@@ -177,8 +270,25 @@ export async function verifyArchive(archive: string): Promise<{ lock: ExportLock
         if (actual.sha256 !== art.sha256) problems.push({ kind: 'corrupted', path: l.path, detail: `${label}: content does not hash to the recorded ${art.sha256.slice(0, 12)}…` });
       }
     }
+    // The shipped project files are the ones the steps read (their hashes are in the fingerprints).
+    if (lock.project) {
+      const wfDir = dirname(join(dir, 'project', lock.project.workflow));
+      const seen = new Set<string>();
+      for (const step of record.steps) {
+        const inputs = (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+        for (const [key, sha] of Object.entries(inputs)) {
+          if (isAbsolute(key) || seen.has(key)) continue;
+          seen.add(key);
+          const p = join(wfDir, key);
+          if (!existsSync(p)) {
+            problems.push({ kind: 'missing', path: `project input ${key}`, detail: `read by ${step.id}, absent from project/` });
+            continue;
+          }
+          checked++;
+          if ((await hashInputPath(p)).sha256 !== sha) problems.push({ kind: 'mismatch', path: `project input ${key}`, detail: `differs from what ${step.id} read` });
+        }
+      }
+    }
     return { lock, problems, checked };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }

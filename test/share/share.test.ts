@@ -82,7 +82,7 @@ describe('sharing workflows and runs', { timeout: 180_000 }, () => {
     const unpacked = tempDir('repro-share-unpack-');
     sh(unpacked, 'tar', ['-xzf', archive]);
     const stepDir = readdirSync(join(unpacked, 'artifacts'))[0]!;
-    appendFileSync(join(unpacked, 'artifacts', stepDir, 'greeting'), 'tampered\n');
+    appendFileSync(join(unpacked, 'artifacts', stepDir, 'greeting.txt'), 'tampered\n');
     const tampered = join(work, 'tampered.repro.tar.gz');
     sh(unpacked, 'tar', ['-czf', tampered, '.']);
     const bad = repro(['verify', tampered], { cwd: work });

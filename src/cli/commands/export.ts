@@ -7,21 +7,27 @@ import { ReproError } from '../../core/errors.js';
 export function exportCommand(program: Command): void {
   program
     .command('export')
-    .description('write one archive of a run (workflow, run record, lock of all hashes, artifacts, report) that `repro verify ARCHIVE` checks elsewhere')
+    .description('write one archive of a run (workflow and every file it read, run record, lock of all hashes, artifacts, logs, report) that `repro verify ARCHIVE` checks and `repro reproduce ARCHIVE` re-runs elsewhere')
     .argument('[run]', 'a run directory, its run.json, a run id, a workflow file or name (its latest run); default: the latest run')
     .option('-o, --out <file>', 'the archive to write (default: <workflow>-<run-id>.repro.tar.gz)')
     .option('--results <dir>', 'where run records are (default: results)')
     .option('--max-artifact-mb <n>', 'outputs larger than this are listed in the lock by hash but not copied', '512')
-    .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string }) => {
+    .option('-t, --tolerance <spec>', 'declare how much a number in a JSON output may differ when `repro reproduce` re-runs it: KEY=0.01, KEY=5% or a bare number for all; repeatable', (v: string, p: string[]) => [...p, v], [] as string[])
+    .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string; tolerance: string[] }) => {
       const maxMb = Number(opts.maxArtifactMb);
       if (!(maxMb >= 0)) throw new ReproError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, 'invalid');
+      const { parseTolerance } = await import('../../share/reproduce.js');
+      for (const t of opts.tolerance) {
+        if (!parseTolerance(t)) throw new ReproError(`--tolerance ${t}: expected KEY=NUMBER, KEY=NUMBER% or NUMBER (≥ 0)`, 'invalid');
+      }
       const { resolveRun } = await import('../../engine/runs.js');
       const loaded = await resolveRun(run, opts.results);
       const { exportRun } = await import('../../share/archive.js');
-      const { archive, lock } = await exportRun(loaded, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20 });
+      const { archive, lock } = await exportRun(loaded, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20, tolerances: opts.tolerance });
       const omitted = Object.values(lock.steps).flatMap((s) => Object.values(s.outputs)).filter((o) => o.omitted).length;
       process.stdout.write(`exported run ${lock.run.id} (${lock.run.status}): ${relative(process.cwd(), archive)}\n`);
       process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
       process.stdout.write(`  check it anywhere with: repro verify ${relative(process.cwd(), archive)}\n`);
+      process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}\n`);
     });
 }

@@ -2,7 +2,7 @@
 // cache up, run the kind in a fresh work directory, move the outputs into the store, write the
 // cache entry. The local executor calls this in the engine's process; `repro exec-step` calls it
 // in a Slurm job. Sharing it is what keeps results and fingerprints identical on both.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteStep } from '../../workflow/types.js';
 import { type StepContext, type StepKind, type StepResult } from '../../steps/kind.js';
@@ -60,9 +60,20 @@ export async function prepareStep(
   return { resolved, cached: null, reason: forced ? 'forced (--force)' : (problem ?? whyRun(run.history, { step, resolved })) };
 }
 
-/** A cache hit as an outcome. */
-export function cachedOutcome(resolved: ResolvedStep, entry: CacheEntry): StepOutcome {
-  return { status: 'cached', resolved, outputs: entry.outputs, facts: entry.facts, summary: entry.summary, durationMs: 0 };
+/**
+ * A cache hit as an outcome. The log of the run that produced the outputs (kept in the store with
+ * the cache entry) is copied into this run's logs/, so every step of every run has its log.
+ */
+export function cachedOutcome(run: Pick<ExecutorRun, 'runDir' | 'store'>, step: ConcreteStep, resolved: ResolvedStep, entry: CacheEntry): StepOutcome {
+  const stored = entry.log ? run.store.artifactPath(entry.log) : null;
+  let logFile: string | undefined;
+  if (stored && existsSync(stored)) {
+    logFile = logFileOf(run.runDir, step.id);
+    mkdirSync(join(run.runDir, 'logs'), { recursive: true });
+    const from = entry.runId ? `run ${entry.runId}` : 'an earlier run';
+    writeFileSync(logFile, `# cached: outputs and log from ${from}\n${readFileSync(stored, 'utf8')}`);
+  }
+  return { status: 'cached', resolved, outputs: entry.outputs, facts: entry.facts, summary: entry.summary, durationMs: 0, ...(logFile ? { logFile } : {}) };
 }
 
 export interface InProcessStep {
@@ -92,6 +103,8 @@ export async function runStepInProcess(run: ExecutorRun, s: InProcessStep): Prom
   const logFile = logFileOf(run.runDir, step.id);
   mkdirSync(join(run.runDir, 'logs'), { recursive: true });
   const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
+  let logOpen = true;
+  const closeLog = () => (logOpen ? ((logOpen = false), new Promise<void>((r) => log.end(() => r()))) : Promise.resolve());
   const writeLog = (line: string) => {
     const masked = secrets.mask(line);
     log.write(masked + '\n');
@@ -152,6 +165,12 @@ export async function runStepInProcess(run: ExecutorRun, s: InProcessStep): Prom
   let outcome: StepOutcome;
   if (error === undefined && result && outputs) {
     const summary = result.summary ? secrets.mask(result.summary) : undefined;
+    writeLog(`# succeeded in ${(durationMs / 1000).toFixed(1)} s`);
+    await closeLog();
+    // The log goes into the store beside the outputs (a copy: this run's logs/ keeps its own).
+    const logCopy = join(workDir, '.repro-step.log');
+    copyFileSync(logFile, logCopy);
+    const storedLog = await store.putFile(logCopy, `${safeName(step.id)}.log`);
     // The cache entry is written last: an entry always points at complete, stored outputs.
     store.writeCacheEntry({
       format: 'repro-cache/1',
@@ -163,9 +182,10 @@ export async function runStepInProcess(run: ExecutorRun, s: InProcessStep): Prom
       ...(summary ? { summary } : {}),
       durationMs,
       createdAt: now(),
+      runId: run.runId,
+      log: storedLog,
     });
     removeTree(scratchDir);
-    writeLog(`# succeeded in ${(durationMs / 1000).toFixed(1)} s`);
     outcome = { status: 'succeeded', outputs, ...(result.facts ? { facts: result.facts } : {}), ...(summary ? { summary } : {}), ...timing };
   } else if (signal.aborted) {
     writeLog('# interrupted');
@@ -176,7 +196,7 @@ export async function runStepInProcess(run: ExecutorRun, s: InProcessStep): Prom
     const d = describeError(error);
     outcome = { status: 'failed', error: secrets.mask(d.error), ...(d.hint ? { hint: secrets.mask(d.hint) } : {}), ...timing };
   }
-  await new Promise<void>((r) => log.end(() => r()));
+  await closeLog();
   removeTree(workDir);
   return outcome;
 }
