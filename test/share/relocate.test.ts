@@ -6,36 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repro, tempDir } from '../support/index.js';
+import { repro, scriptProject, tempDir } from '../support/index.js';
 
 function git(cwd: string, ...args: string[]): void {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 }
 
-const WF = `name: moved
-steps:
-  gen:
-    uses: run
-    with:
-      command: [node, '\${{ workflow.dir }}/gen.mjs']
-    outputs: {data: data.json}
-  score:
-    uses: run
-    with:
-      command: 'node \${{ workflow.dir }}/score.mjs "$DATA"'
-      env: {DATA: '\${{ steps.gen.outputs.data }}'}
-    outputs: {metrics: metrics.json}
-`;
-
 function project(): string {
-  const dir = tempDir('repro-moved-a-');
-  writeFileSync(join(dir, 'wf.yaml'), WF);
-  writeFileSync(join(dir, 'gen.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.REPRO_OUT + '/data.json', '{"n": 3}');\n`);
-  writeFileSync(
-    join(dir, 'score.mjs'),
-    `import { readFileSync, writeFileSync } from 'node:fs';\nconst d = JSON.parse(readFileSync(process.argv[2], 'utf8'));\nwriteFileSync('metrics.json', JSON.stringify({ accuracy: d.n / 4 }));\n`,
-  );
+  const dir = scriptProject(tempDir('repro-moved-a-'), { name: 'moved' });
   writeFileSync(join(dir, '.gitignore'), '.repro/\nresults/\n');
   return dir;
 }

@@ -2,16 +2,11 @@
 // and store; per-artifact verdicts, declared tolerances, and damaged archives refused (exit 5).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repro as run, scriptProject, tempDir } from '../support/index.js';
 
-const BIN = resolve('bin/repro.js');
-
-function repro(cwd: string, args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, all: r.stdout + r.stderr };
-}
+const repro = (cwd: string, args: string[]) => run(args, { cwd });
 
 function tar(cwd: string, ...args: string[]): string {
   const r = spawnSync('tar', args, { cwd, encoding: 'utf8' });
@@ -20,33 +15,8 @@ function tar(cwd: string, ...args: string[]): string {
 }
 
 // `score` also writes a wall-clock time: it never repeats, so only a declared tolerance lets it pass.
-const WF = `name: exported
-steps:
-  gen:
-    uses: run
-    with:
-      command: [node, '\${{ workflow.dir }}/scripts/gen.mjs']
-    outputs: {data: data.json}
-  score:
-    uses: run
-    with:
-      command: 'node \${{ workflow.dir }}/scripts/score.mjs "$DATA"'
-      env: {DATA: '\${{ steps.gen.outputs.data }}'}
-    outputs: {metrics: metrics.json}
-`;
-
-function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'repro-export-a-'));
-  writeFileSync(join(dir, 'wf.yaml'), WF);
-  spawnSync('mkdir', [join(dir, 'scripts')]);
-  writeFileSync(join(dir, 'scripts', 'gen.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.REPRO_OUT + '/data.json', '{"n": 3}');\n`);
-  writeFileSync(
-    join(dir, 'scripts', 'score.mjs'),
-    `import { readFileSync, writeFileSync } from 'node:fs';\nconst d = JSON.parse(readFileSync(process.argv[2], 'utf8'));\n` +
-      `writeFileSync('metrics.json', JSON.stringify({ accuracy: d.n / 4, ms: 1 + (process.hrtime.bigint() % 1000000n).toString() / 1 }));\n`,
-  );
-  return dir;
-}
+const project = () =>
+  scriptProject(tempDir('repro-export-a-'), { name: 'exported', scripts: 'scripts', extra: 'ms: 1 + Number(process.hrtime.bigint() % 1000000n)' });
 
 describe('export → reproduce', { timeout: 180_000 }, () => {
   const a = project();
@@ -55,7 +25,7 @@ describe('export → reproduce', { timeout: 180_000 }, () => {
   it('exports the scripts, artifacts with their extensions, and the logs of a cached run', () => {
     expect(repro(a, ['run', 'wf.yaml']).code).toBe(0);
     const again = repro(a, ['run', 'wf.yaml']);
-    expect(again.all).toMatch(/0 ran, 2 from cache/);
+    expect(again.out).toMatch(/0 ran, 2 from cache/);
     const ex = repro(a, ['export', '-o', archive, '--tolerance', 'ms=1e9']);
     expect(ex.code).toBe(0);
     const files = tar(a, '-tzf', archive).split('\n');
@@ -66,10 +36,10 @@ describe('export → reproduce', { timeout: 180_000 }, () => {
   });
 
   it('re-runs in another folder and store: bit-identical data, metrics within the declared tolerance', () => {
-    const b = mkdtempSync(join(tmpdir(), 'repro-export-b-'));
+    const b = tempDir('repro-export-b-');
     const refused = repro(b, ['reproduce', archive, '--dir', 'again']);
     expect(refused.code).toBe(2);
-    expect(refused.all).toMatch(/--trust/);
+    expect(refused.out).toMatch(/--trust/);
     expect(existsSync(join(b, 'again'))).toBe(false);
 
     const r = repro(b, ['reproduce', archive, '--dir', 'again', '--trust', '--json']);
@@ -89,19 +59,19 @@ describe('export → reproduce', { timeout: 180_000 }, () => {
     // A stricter tolerance on the command line wins: the timing differs, exit 3.
     const strict = repro(b, ['reproduce', archive, '--dir', 'strict', '--trust', '--tolerance', 'ms=0']);
     expect(strict.code).toBe(3);
-    expect(strict.all).toMatch(/differs +score → metrics/);
-    expect(strict.all).toMatch(/verdict: differs: 1 bit-identical, 0 within tolerance, 1 differ/);
+    expect(strict.out).toMatch(/differs +score → metrics/);
+    expect(strict.out).toMatch(/verdict: differs: 1 bit-identical, 0 within tolerance, 1 differ/);
   });
 
   it('refuses a tampered or truncated archive with exit 5 and runs nothing', () => {
-    const c = mkdtempSync(join(tmpdir(), 'repro-export-c-'));
+    const c = tempDir('repro-export-c-');
     tar(c, '-xzf', archive);
     writeFileSync(join(c, 'project', 'scripts', 'score.mjs'), 'console.log("not what was run")\n');
     const tampered = join(c, 'tampered.tar.gz');
     tar(c, '-czf', tampered, 'repro.lock.json', 'run.json', 'workflow', 'project', 'artifacts', 'logs', 'report');
     const t = repro(c, ['reproduce', tampered, '--dir', 'x', '--trust']);
     expect(t.code).toBe(5);
-    expect(t.all).toMatch(/project\/scripts\/score\.mjs/);
+    expect(t.out).toMatch(/project\/scripts\/score\.mjs/);
     expect(existsSync(join(c, 'x'))).toBe(false);
 
     const bytes = readFileSync(archive);

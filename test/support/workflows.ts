@@ -1,4 +1,6 @@
 // Fixture workflow steps that several test folders run, as YAML text to splice under `steps:`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * A `train` step whose "training" is a script (`fake-train.mjs` in the workflow's folder) run once per
@@ -34,3 +36,40 @@ export const SEEDED_COPY_STEP = `  train:
       env: {IN: "\${{ steps.make.outputs.out }}", SEED: "\${{ matrix.seed }}"}
     outputs: {model: m.txt}
 `;
+
+/**
+ * A user's two-step project of `run` steps with Node scripts, as the README's newcomer writes one:
+ * wf.yaml, `${scripts}/gen.mjs` (writes data.json) and `${scripts}/score.mjs` (writes metrics.json:
+ * accuracy, plus `extra`, more members of the JS object literal).
+ */
+export function scriptProject(dir: string, opts: { name: string; scripts?: string; extra?: string }): string {
+  const s = opts.scripts ? `${opts.scripts}/` : '';
+  const file = (name: string, text: string) => {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  };
+  file(
+    'wf.yaml',
+    `name: ${opts.name}
+steps:
+  gen:
+    uses: run
+    with:
+      command: [node, '\${{ workflow.dir }}/${s}gen.mjs']
+    outputs: {data: data.json}
+  score:
+    uses: run
+    with:
+      command: 'node \${{ workflow.dir }}/${s}score.mjs "$DATA"'
+      env: {DATA: '\${{ steps.gen.outputs.data }}'}
+    outputs: {metrics: metrics.json}
+`,
+  );
+  file(`${s}gen.mjs`, `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.REPRO_OUT + '/data.json', '{"n": 3}');\n`);
+  file(
+    `${s}score.mjs`,
+    `import { readFileSync, writeFileSync } from 'node:fs';\nconst d = JSON.parse(readFileSync(process.argv[2], 'utf8'));\n` +
+      `writeFileSync('metrics.json', JSON.stringify({ accuracy: d.n / 4${opts.extra ? `, ${opts.extra}` : ''} }));\n`,
+  );
+  return dir;
+}
