@@ -1,6 +1,7 @@
 // Exit codes of every repro command. Documented in the README; tests assert them. Errors below the
 // CLI carry a category (src/core/errors.ts); exitCodeOf turns it into the number.
 import type { ErrorCategory } from '../core/errors.js';
+import type { VerdictSummary } from '../formats/verdict.js';
 
 export const ExitCode = {
   OK: 0,
@@ -40,4 +41,9 @@ const EXIT_CODE_OF: Record<ErrorCategory, ExitCodeValue> = {
 
 export function exitCodeOf(category: ErrorCategory): ExitCodeValue {
   return EXIT_CODE_OF[category];
+}
+
+/** `repro check`'s exit code: 0 pass, 3 a required claim not reproduced, 4 a required claim inconclusive. */
+export function exitCodeOfGate(gate: VerdictSummary['gate']): ExitCodeValue {
+  return gate === 'not reproduced' ? ExitCode.NOT_REPRODUCED : gate === 'inconclusive' ? ExitCode.INCONCLUSIVE : ExitCode.OK;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildVerdictFile, checkClaim, checkReported, summarizeVerdicts } from '../../src/compare/verdicts.js';
-import { gateExitCode } from '../../src/compare/gate.js';
+import { combinedGate } from '../../src/compare/gate.js';
+import { exitCodeOfGate } from '../../src/cli/exit-codes.js';
 import type { ObservationTable } from '../../src/compare/observations.js';
 import type { ClaimEntry, ReportedEntry } from '../../src/compare/spec.js';
 import type { ClaimCheck } from '../../src/formats/verdict.js';
@@ -204,7 +205,7 @@ describe('summary and gate', () => {
     expect(file.checks.map((c) => c.verdict)).toEqual(['inconclusive', 'not recorded', 'reproduced', 'inconclusive']);
     expect(file.summary!.counts).toEqual({ reproduced: 1, 'not reproduced': 0, inconclusive: 2, 'not recorded': 1 });
     expect(file.summary!.gate).toBe('pass');
-    expect(gateExitCode([file])).toBe(0);
+    expect(exitCodeOfGate(combinedGate([file]))).toBe(0);
   });
 
   it('3 for a required claim not reproduced, 4 for a required inconclusive, 3 outranks 4', () => {
@@ -212,9 +213,9 @@ describe('summary and gate', () => {
       kind: 'claim', id: verdict, text: '', required, relation: '', metric: 'accuracy', variants: [], stats: null, perVariant: {}, verdict, explanation: '',
     });
     const file = (...checks: ClaimCheck[]) => ({ scale: 'full' as const, scaleNote: '', checks, summary: summarizeVerdicts(checks, 'full') });
-    expect(gateExitCode([file(check('reproduced'), check('not reproduced', false))])).toBe(0);
-    expect(gateExitCode([file(check('reproduced'), check('inconclusive'))])).toBe(4);
-    expect(gateExitCode([file(check('inconclusive'), check('not reproduced'))])).toBe(3);
-    expect(gateExitCode([file(check('inconclusive')), file(check('not reproduced'))])).toBe(3);
+    expect(exitCodeOfGate(combinedGate([file(check('reproduced'), check('not reproduced', false))]))).toBe(0);
+    expect(exitCodeOfGate(combinedGate([file(check('reproduced'), check('inconclusive'))]))).toBe(4);
+    expect(exitCodeOfGate(combinedGate([file(check('inconclusive'), check('not reproduced'))]))).toBe(3);
+    expect(exitCodeOfGate(combinedGate([file(check('inconclusive')), file(check('not reproduced'))]))).toBe(3);
   });
 });

@@ -2,7 +2,7 @@
 // its compare step(s): 0 every required check reproduced, 3 one not reproduced, 4 one inconclusive;
 // 2 an invalid workflow, 1 a failed step, 130 interrupted (src/cli/exit-codes.ts).
 import type { Command } from 'commander';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeOfGate } from '../exit-codes.js';
 import { loadPlanOrFail } from './validate.js';
 import { runExitCode, runPlan, withRunOptions, type RunOptions } from './run.js';
 import type { RunEvent } from '../../engine/events.js';
@@ -60,13 +60,13 @@ export function checkCommand(program: Command): void {
 
       const { runVerdicts, missingVerdicts, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown } = await import('../../compare/render.js');
-      const { gateExitCode } = await import('../../compare/gate.js');
+      const { combinedGate } = await import('../../compare/gate.js');
       const run = { path: recordPath, record };
       const verdicts = runVerdicts(run);
       if (verdicts.length === 0) {
         throw new ReproError(`no verdicts: ${missingVerdicts(run).join('; ') || 'no compare step ran'}`, 'step-failed');
       }
-      const code = gateExitCode(verdicts.map((v) => v.file));
+      const code = exitCodeOfGate(combinedGate(verdicts.map((v) => v.file)));
       if (opts.json) {
         process.stdout.write(JSON.stringify({ run: record.runId, record: recordPath, exitCode: code, verdicts }, null, 2) + '\n');
       } else {
