@@ -3,16 +3,20 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LoadedRun } from '../engine/runs.js';
 import { METRIC_NAMES } from '../formats/metrics.js';
-import type { StepRecord } from '../formats/run-record.js';
+import type { LoadedRun, StepRecord } from '../formats/run-record.js';
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { variantName } from './spec.js';
 import { ReproError } from '../core/errors.js';
 
-// Which run RUN means (a directory, run.json, id, workflow file or name, or the newest) is shared
-// with report and export: src/engine/runs.ts.
-export { resolveRun, type LoadedRun } from '../engine/runs.js';
+/**
+ * How two runs' fingerprints differ, handed in by the caller (the engine's diffComponents and
+ * diffParams): the engine computes fingerprints, compare only reports what changed.
+ */
+export interface FingerprintDiff {
+  components(a: Record<string, unknown>, b: Record<string, unknown>): string[];
+  params(a: Record<string, unknown>, b: Record<string, unknown>): string[];
+}
 
 function storeFile(run: LoadedRun, step: StepRecord, output: string): string | null {
   const art = step.outputs?.[output];
@@ -140,8 +144,7 @@ function metricOrder(name: string): number {
   return i < 0 ? METRIC_NAMES.length : i;
 }
 
-export async function diffRuns(a: LoadedRun, b: LoadedRun): Promise<RunDiff> {
-  const { diffComponents, diffParams } = await import('../engine/fingerprint.js');
+export function diffRuns(a: LoadedRun, b: LoadedRun, fingerprints: FingerprintDiff): RunDiff {
   const ma = runMetrics(a);
   const mb = runMetrics(b);
   const metrics: MetricDelta[] = [];
@@ -170,7 +173,7 @@ export async function diffRuns(a: LoadedRun, b: LoadedRun): Promise<RunDiff> {
     else {
       let changes: string[];
       try {
-        changes = diffComponents(sa.fingerprintComponents as never, sb.fingerprintComponents as never);
+        changes = fingerprints.components(sa.fingerprintComponents, sb.fingerprintComponents);
       } catch {
         changes = ['fingerprint components differ'];
       }
@@ -190,7 +193,7 @@ export async function diffRuns(a: LoadedRun, b: LoadedRun): Promise<RunDiff> {
   return {
     a: { runId: a.record.runId, path: a.path, ...(scaleOf(a) ? { scale: scaleOf(a) } : {}) },
     b: { runId: b.record.runId, path: b.path, ...(scaleOf(b) ? { scale: scaleOf(b) } : {}) },
-    params: diffParams(a.record.params ?? {}, b.record.params ?? {}),
+    params: fingerprints.params(a.record.params ?? {}, b.record.params ?? {}),
     metrics,
     steps,
     verdicts,

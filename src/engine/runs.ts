@@ -1,14 +1,8 @@
 // Finding a run's record: what `repro compare`, `report` and `export` mean by RUN.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { RunRecord } from '../formats/run-record.js';
+import type { LoadedRun, RunRecord } from '../formats/run-record.js';
 import { ReproError } from '../core/errors.js';
-
-export interface LoadedRun {
-  /** Absolute path of run.json. */
-  path: string;
-  record: RunRecord;
-}
 
 function readRecord(path: string): LoadedRun {
   let record: RunRecord;

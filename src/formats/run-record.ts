@@ -92,3 +92,10 @@ export interface RunRecord {
   /** 'full' only for the paper's own protocol on its own data; 'proxy' for stand-ins, 'smoke' for tiny runs. */
   scale?: 'full' | 'proxy' | 'smoke';
 }
+
+/** A run record as read from disk, with where it was found. */
+export interface LoadedRun {
+  /** Absolute path of run.json. */
+  path: string;
+  record: RunRecord;
+}

@@ -20,7 +20,7 @@ import { sha256File } from '../core/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
 import { writeJsonAtomic } from '../core/atomic.js';
 import type { RunRecord } from '../formats/run-record.js';
-import type { LoadedRun } from '../engine/runs.js';
+import type { LoadedRun } from '../formats/run-record.js';
 
 export const LOCK_FORMAT = 'repro-lock/1';
 

@@ -3,6 +3,7 @@
 // step, and which verdicts changed.
 import type { Command } from 'commander';
 import { ReproError } from '../../core/errors.js';
+import type { FingerprintComponents } from '../../engine/fingerprint.js';
 
 interface CompareOptions {
   json?: boolean;
@@ -25,11 +26,17 @@ export function compareCommand(program: Command): void {
     .action(async (runs: string[], opts: CompareOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
       if (runs.length > 2) throw new ReproError(`expected at most two runs, got ${runs.length}`, 'invalid');
-      const { resolveRun, runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
+      const { resolveRun } = await import('../../engine/runs.js');
+      const { runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown, renderDiff } = await import('../../compare/render.js');
 
       if (runs.length === 2) {
-        const diff = await diffRuns(await resolveRun(runs[0], opts.results), await resolveRun(runs[1], opts.results));
+        const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
+        const diff = diffRuns(await resolveRun(runs[0], opts.results), await resolveRun(runs[1], opts.results), {
+          // run.json keeps the components as plain JSON; they are the engine's FingerprintComponents.
+          components: (a, b) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
+          params: diffParams,
+        });
         process.stdout.write(opts.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff, { markdown: opts.markdown }));
         return;
       }
