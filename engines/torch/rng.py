@@ -1,4 +1,4 @@
-"""src/ml/rng.ts in Python, bit for bit: the same seeds give the same shuffles, augmentation draws
+"""src/core/rng.ts in Python, bit for bit: the same seeds give the same shuffles, augmentation draws
 and initial weights as the tfjs engine, so the two engines start from the same point."""
 import numpy as np
 

@@ -1,7 +1,7 @@
 // Seeded randomness for data splits and augmentation: the same seed gives the same split on
 // every machine, so a split is part of what a workflow pins, not an accident of the run.
-// The generator is the training code's (src/ml/rng.ts), on a seed of its own stream.
-import { mulberry32 } from '../ml/rng.js';
+// The generator is the one training uses (src/core/rng.ts), on a seed of its own stream.
+import { mulberry32 } from '../core/rng.js';
 
 export function seededRandom(seed: number): () => number {
   return mulberry32((Math.trunc(seed) ^ 0x9e3779b9) >>> 0);

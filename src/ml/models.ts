@@ -3,7 +3,7 @@
 // PRNG, so they are identical on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, ModelSpec } from './types.js';
-import { deriveSeed, mulberry32, normal } from './rng.js';
+import { deriveSeed, mulberry32, normal } from '../core/rng.js';
 
 export const ARCHS: ReadonlyArray<ModelSpec['arch']> = ['small-cnn', 'alxs'];
 

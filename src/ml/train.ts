@@ -18,7 +18,7 @@ import { evaluationMetrics } from './metrics.js';
 import { buildModel, type Network } from './models.js';
 import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './modelFile.js';
 import { learningRate, makeOptimizer } from './optimizers.js';
-import { deriveSeed, mulberry32, permutation } from './rng.js';
+import { deriveSeed, mulberry32, permutation } from '../core/rng.js';
 import type { LossSpec, TrainConfig, TrainIO, TrainOutcome } from './types.js';
 import { StepError } from '../core/errors.js';
 

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/ml/backend/index.js';
 import { batchRanges, imageBatch } from '../../src/ml/data.js';
-import { mulberry32 } from '../../src/ml/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 import type { LoadedSplit } from '../../src/data/tensors.js';
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { writeDataset } from '../../src/data/tensors.js';
 import { loadRetinaMnist, RETINAMNIST_CLASSES } from '../../src/data/retinamnist.js';
-import { mulberry32 } from '../../src/ml/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 /**
  * n images of size×size×3 per split whose class is readable from the brightness of a centre blob

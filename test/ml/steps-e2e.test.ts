@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
-import { mulberry32 } from '../../src/ml/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 import { tempDir } from '../support/index.js';
 import { repro } from '../support/index.js';
 

@@ -2,7 +2,7 @@
 // <root>/.repro (store) and <root>/results/<workflow>/<run-id>/run.json, with real metrics,
 // history and verdict files whose sha256 the run record carries. No engine involved.
 
-import { mulberry32 } from '../../src/ml/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';

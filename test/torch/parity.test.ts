@@ -13,7 +13,7 @@ import { learnGroundDistance } from '../../src/ml/groundDistance.js';
 import { emdWeights } from '../../src/ml/groundDistance.js';
 import { buildModel } from '../../src/ml/models.js';
 import { evaluationMetrics } from '../../src/ml/metrics.js';
-import { mulberry32 } from '../../src/ml/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 import { TORCH_ENGINE_MAIN } from '../../src/ml/torch.js';
 import type { LossSpec, ModelSpec } from '../../src/ml/types.js';
 import { torch } from './helpers.js';
