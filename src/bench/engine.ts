@@ -14,6 +14,7 @@ import { sha256File } from '../core/hash.js';
 import { execute } from '../engine/executor.js';
 import { removeTree } from '../engine/store.js';
 import { loadPlan } from '../workflow/index.js';
+import { getStepKind, stepKinds } from '../steps/registry.js';
 
 const BIN = fileURLToPath(new URL('../../bin/repro.js', import.meta.url));
 
@@ -38,8 +39,8 @@ steps:
 async function noopRerun(dir: string): Promise<void> {
   const file = join(dir, 'chains.yaml');
   writeFileSync(file, CHAINS_YAML);
-  const opts = { store: join(dir, '.repro'), results: join(dir, 'results') };
-  const first = await loadPlan(file);
+  const opts = { kinds: getStepKind, store: join(dir, '.repro'), results: join(dir, 'results') };
+  const first = await loadPlan(file, { kinds: stepKinds });
   if (!first.plan) throw new Error(`bench workflow invalid: ${JSON.stringify(first.diagnostics[0])}`);
   if (first.plan.steps.length !== 200) throw new Error(`expected 200 steps, got ${first.plan.steps.length}`);
   const t0 = performance.now();
@@ -52,7 +53,7 @@ async function noopRerun(dir: string): Promise<void> {
   const withLoad: number[] = [];
   for (let i = 0; i < 5; i++) {
     const l0 = performance.now();
-    const { plan } = await loadPlan(file);
+    const { plan } = await loadPlan(file, { kinds: stepKinds });
     const e0 = performance.now();
     const r = await execute(plan!, opts);
     const e1 = performance.now();
@@ -116,12 +117,12 @@ steps:
 `;
   const file = join(dir, 'parallel.yaml');
   writeFileSync(file, yaml);
-  const { plan } = await loadPlan(file);
+  const { plan } = await loadPlan(file, { kinds: stepKinds });
   const timed = async (jobs: number) => {
     const t0 = performance.now();
     // A fresh store each time: nothing cached.
     const store = join(dir, `.repro-par-${jobs}-${randomBytes(3).toString('hex')}`);
-    const r = await execute(plan!, { jobs, store, results: join(dir, 'results'), force: ['busy'] });
+    const r = await execute(plan!, { kinds: getStepKind, jobs, store, results: join(dir, 'results'), force: ['busy'] });
     if (r.status !== 'succeeded') throw new Error('parallel bench failed');
     removeTree(store);
     return performance.now() - t0;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../workflow/index.js';
+import { stepKinds } from '../steps/registry.js';
 
 const BIN = fileURLToPath(new URL('../../bin/repro.js', import.meta.url));
 const PAPER = fileURLToPath(new URL('../../workflows/paper.yaml', import.meta.url));
@@ -49,7 +50,7 @@ export async function bench(): Promise<void> {
     const file = join(dir, 'bench-1000.yaml');
     writeFileSync(file, generateWorkflow());
     const c0 = performance.now();
-    const first = await loadPlan(file);
+    const first = await loadPlan(file, { kinds: stepKinds });
     const cold = performance.now() - c0;
     if (!first.plan) throw new Error(`bench workflow invalid: ${first.diagnostics.slice(0, 3).map((d) => `${d.line}:${d.column} ${d.message}`).join('; ')}`);
     const times: number[] = [];
@@ -57,7 +58,7 @@ export async function bench(): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = await loadPlan(file);
+      const r = await loadPlan(file, { kinds: stepKinds });
       times.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);

@@ -41,8 +41,8 @@ export interface ExecuteOptions {
   command?: string[];
   /** Wait for another process's store lock instead of failing with LOCKED. */
   waitLock?: boolean;
-  /** Step kinds by name (default: the registry). */
-  kinds?: (name: string) => StepKind<any> | undefined;
+  /** Step kinds by name: handed in by the CLI (the registry, src/steps/registry.ts) or a test. */
+  kinds: (name: string) => StepKind<any> | undefined;
   /** GPUs to schedule on (default: what nvidia-smi reports). */
   gpus?: GpuInfo[];
   /** Where steps run (default: a LocalExecutor with `jobs` and `gpus`). */
@@ -66,7 +66,7 @@ export function newRunId(now = new Date()): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
 }
 
-export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise<RunRecord> {
+export async function execute(plan: Plan, options: ExecuteOptions): Promise<RunRecord> {
   const t0 = Date.now();
   const cwd = process.cwd();
   const store = new Store(options.store ?? resolve(cwd, '.repro'));
@@ -74,7 +74,7 @@ export async function execute(plan: Plan, options: ExecuteOptions = {}): Promise
   const executor: StepExecutor = options.executor ?? new LocalExecutor({ jobs: options.jobs, gpus: options.gpus });
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const now = () => new Date().toISOString();
-  const lookupKind = options.kinds ?? (await import('../steps/registry.js')).getStepKind;
+  const lookupKind = options.kinds;
   const wfName = plan.workflow.name;
 
   const runId = newRunId();

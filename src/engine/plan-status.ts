@@ -23,7 +23,8 @@ export interface PlanStatusOptions {
   store?: string;
   force?: string[];
   stepOptions?: Record<string, unknown>;
-  kinds?: (name: string) => StepKind<any> | undefined;
+  /** Step kinds by name: handed in by the CLI (the registry, src/steps/registry.ts) or a test. */
+  kinds: (name: string) => StepKind<any> | undefined;
 }
 
 /** Everything known about one step before running: planStatus' line plus the detail `why` prints. */
@@ -34,9 +35,9 @@ export interface StepAssessment extends StepPlanStatus {
   pendingUpstream?: string;
 }
 
-export async function assessPlan(plan: Plan, options: PlanStatusOptions = {}): Promise<StepAssessment[]> {
+export async function assessPlan(plan: Plan, options: PlanStatusOptions): Promise<StepAssessment[]> {
   const store = new Store(options.store ?? resolve(process.cwd(), '.repro'));
-  const lookupKind = options.kinds ?? (await import('../steps/registry.js')).getStepKind;
+  const lookupKind = options.kinds;
   const history = readHistory(store, plan.workflow.name);
   const secrets = new SecretMask();
   for (const name of plan.secretParams) secrets.add(plan.params[name]);
@@ -91,7 +92,7 @@ export async function assessPlan(plan: Plan, options: PlanStatusOptions = {}): P
   return out;
 }
 
-export async function planStatus(plan: Plan, options: PlanStatusOptions = {}): Promise<StepPlanStatus[]> {
+export async function planStatus(plan: Plan, options: PlanStatusOptions): Promise<StepPlanStatus[]> {
   return (await assessPlan(plan, options)).map(({ step, fingerprint, status, reason }) => ({ step, fingerprint, status, reason }));
 }
 
@@ -99,7 +100,7 @@ export async function planStatus(plan: Plan, options: PlanStatusOptions = {}): P
  * `repro why`: for each matching concrete step, the lines that explain what changed since the
  * last run of that step id. `stepId` may be a concrete id or a declared id (all its instances).
  */
-export async function explainSteps(plan: Plan, stepId: string, options: PlanStatusOptions = {}): Promise<Array<{ step: string; lines: string[] }> | null> {
+export async function explainSteps(plan: Plan, stepId: string, options: PlanStatusOptions): Promise<Array<{ step: string; lines: string[] }> | null> {
   const all = await assessPlan(plan, options);
   const wanted = plan.steps.filter((s) => s.id === stepId || s.stepId === stepId).map((s) => s.id);
   if (wanted.length === 0) return null;

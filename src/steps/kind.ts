@@ -2,10 +2,8 @@
 // evaluate, compare, report, run). The engine knows steps only through it: it never imports
 // TensorFlow, undici or sharp; the kinds do.
 
-import type { JSONSchemaType } from 'ajv';
-import type { ConcreteStep } from '../workflow/types.js';
+import type { KindDescriptor } from '../workflow/types.js';
 import type { ExecutionFacts } from '../core/facts.js';
-import type { CommandLine } from '../workflow/shell.js';
 
 export interface StepContext {
   /** Concrete step id, e.g. 'train[loss=emd2,seed=1]'. */
@@ -66,21 +64,17 @@ export interface StepResult {
   summary?: string;
 }
 
-export interface StepKind<W = Record<string, unknown>> {
-  /** The name used in `uses:`. */
-  name: string;
+/**
+ * A step kind: what the planner knows of it (KindDescriptor: name, `with` schema, outputs, checks)
+ * and how it runs.
+ */
+export interface StepKind<W = Record<string, unknown>> extends KindDescriptor<W> {
   /**
    * Bumped whenever the kind's behaviour changes in a way that changes its outputs: it is part
    * of every fingerprint, so old cache entries stop matching.
    */
   version: string;
   description: string;
-  /** JSON Schema of `with`, checked after expressions are evaluated. Also merged into the workflow schema docs. */
-  withSchema: JSONSchemaType<W> | Record<string, unknown>;
-  /**
-   * Output names this kind produces. `null` means "declared by the step's `outputs:`" (the `run` kind).
-   */
-  outputs: string[] | null;
   /**
    * Local files or directories named by `with` that the result depends on (paths relative to the
    * workflow); their content hashes enter the fingerprint. Optional: most kinds take inputs only
@@ -92,25 +86,5 @@ export interface StepKind<W = Record<string, unknown>> {
    * they enter the fingerprint, so a run on another backend is a cache miss, not a false hit.
    */
   plannedFacts?(w: W, options: Record<string, unknown>): Promise<ExecutionFacts> | ExecutionFacts;
-  /**
-   * Semantic checks beyond the schema, run at plan time on the concrete `with` (references to
-   * other steps are still OutputRef / Gathered entries, whose `matrix` values say which variants and
-   * seeds exist). `path` is a slash path inside `with` ('claims/0/variants/1'): the diagnostic points
-   * at that node's line and column.
-   */
-  check?(
-    w: W,
-    context: {
-      steps: ConcreteStep[];
-      /** The workflow file's directory, when the caller knows it: relative paths in `with` resolve against it. */
-      workflowDir?: string;
-    },
-  ): Array<{ path: string; message: string }>;
-  /**
-   * Strings in `with` that are command lines ('/command' of a `run` step): a value embedded there by
-   * `${{ ... }}` is quoted for its place (src/workflow/shell.ts), so it reaches the program as data.
-   * Called on the step's `with` as written (before expressions are evaluated).
-   */
-  commandLines?(w: Record<string, unknown>): CommandLine[];
   run(ctx: StepContext, w: W): Promise<StepResult>;
 }

@@ -1,13 +1,12 @@
 // The workflow analyzer's entry point: load → parse → validate (schema, then meaning) → plan.
-//   const { plan, diagnostics } = await loadPlan('workflows/paper.yaml', { profile, set });
+//   const { plan, diagnostics } = await loadPlan('workflows/paper.yaml', { kinds: stepKinds, profile, set });
 // `plan` is null when any error was found; `diagnostics` then holds every error, with positions.
-import type { StepKind } from '../steps/kind.js';
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
 import { resolveParams } from './params.js';
 import { planWorkflow } from './planner.js';
 import { validateWorkflowShape } from './schema.js';
 import { readWorkflowSource, type ParsedSource } from './source.js';
-import type { ExecutorDecl, ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
+import type { ExecutorDecl, KindDescriptor, ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
 
 export type { Diagnostic } from './diagnostics.js';
 export { formatDiagnostic, formatDiagnostics, displayLocation, displayPath, COMMAND_LINE } from './diagnostics.js';
@@ -17,8 +16,8 @@ export interface LoadOptions {
   profile?: string;
   /** `--set key=value` strings, in order. */
   set?: string[];
-  /** Step kinds by name (default: the registry, src/steps/registry.ts). Tests pass their own. */
-  kinds?: ReadonlyMap<string, StepKind<any>>;
+  /** Step kinds by name: the CLI passes the registry (src/steps/registry.ts), tests their own. */
+  kinds: ReadonlyMap<string, KindDescriptor<any>>;
   /** Where `env:` params read their values (default: process.env). */
   env?: Record<string, string | undefined>;
 }
@@ -30,15 +29,13 @@ export interface LoadResult {
   workflow?: Workflow;
 }
 
-export async function loadPlan(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadPlan(file: string, options: LoadOptions): Promise<LoadResult> {
   const { parsed, sink } = readWorkflowSource(file);
   if (!parsed) return { plan: null, diagnostics: sink.diagnostics };
   if (!validateWorkflowShape(parsed.value, sink)) return { plan: null, diagnostics: inSourceOrder(sink.diagnostics) };
   const workflow = toWorkflow(parsed);
-  // The registry imports every kind: loaded only when needed, so a test with its own kinds stays independent.
-  const kinds = options.kinds ?? (await import('../steps/registry.js')).stepKinds;
   const resolved = resolveParams(workflow, options, sink);
-  const plan = planWorkflow({ wf: workflow, resolved, kinds, sink });
+  const plan = planWorkflow({ wf: workflow, resolved, kinds: options.kinds, sink });
   return { plan: sink.errorCount ? null : plan, diagnostics: inSourceOrder(sink.diagnostics), workflow };
 }
 

@@ -2,7 +2,6 @@
 // expand matrices, evaluate expressions, bind step-output references, then let each step kind
 // check its concrete `with`. Every problem is reported; nothing stops at the first one.
 import { canonicalJson } from '../core/hash.js';
-import type { StepKind } from '../steps/kind.js';
 import { pointer, type DiagnosticSink } from './diagnostics.js';
 import {
   EXPRESSION_ROOTS,
@@ -19,7 +18,7 @@ import {
 import { validateWith, type SchemaProblem } from './schema.js';
 import { embeddingAt, quoteFor, type CommandLine } from './shell.js';
 import { didYouMean } from './suggest.js';
-import type { ConcreteStep, Gathered, OutputRef, Plan, Resources, StepDecl, Workflow } from './types.js';
+import type { ConcreteStep, Gathered, KindDescriptor, OutputRef, Plan, Resources, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
 
 /** One step's matrix may not expand beyond this: a typo in a generated list should not plan a million runs. */
@@ -46,7 +45,7 @@ interface Edge {
 export interface PlanInput {
   wf: Workflow;
   resolved: ResolvedParams;
-  kinds: ReadonlyMap<string, StepKind<any>>;
+  kinds: ReadonlyMap<string, KindDescriptor<any>>;
   sink: DiagnosticSink;
 }
 
@@ -69,7 +68,7 @@ class Planner {
   constructor(
     private readonly wf: Workflow,
     private readonly resolved: ResolvedParams,
-    private readonly kinds: ReadonlyMap<string, StepKind<any>>,
+    private readonly kinds: ReadonlyMap<string, KindDescriptor<any>>,
     private readonly sink: DiagnosticSink,
   ) {
     this.stepIds = Object.keys(wf.steps);

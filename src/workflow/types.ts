@@ -1,6 +1,7 @@
 // The workflow as the analyzer sees it, and the plan it hands to the executor.
 // Parse → validate → plan: each stage only adds information, so these types grow in that order.
-import type { Embedding } from './shell.js';
+import type { JSONSchemaType } from 'ajv';
+import type { CommandLine, Embedding } from './shell.js';
 
 /** A position in the workflow file; line and column are 1-based, as editors show them. */
 export interface SourcePos {
@@ -170,4 +171,40 @@ export function isOutputRef(v: unknown): v is OutputRef {
 
 export function isConcat(v: unknown): v is Concat {
   return typeof v === 'object' && v !== null && '$concat' in v;
+}
+
+/**
+ * What the workflow language knows of a step kind: enough to plan and check a step that uses it.
+ * The kinds themselves (src/steps/) add how to run; the CLI hands them to the planner
+ * (LoadOptions.kinds), so this layer never imports them.
+ */
+export interface KindDescriptor<W = Record<string, unknown>> {
+  /** The name used in `uses:`. */
+  name: string;
+  /** JSON Schema of `with`, checked after expressions are evaluated. Also merged into the workflow schema docs. */
+  withSchema: JSONSchemaType<W> | Record<string, unknown>;
+  /**
+   * Output names this kind produces. `null` means "declared by the step's `outputs:`" (the `run` kind).
+   */
+  outputs: string[] | null;
+  /**
+   * Semantic checks beyond the schema, run at plan time on the concrete `with` (references to
+   * other steps are still OutputRef / Gathered entries, whose `matrix` values say which variants and
+   * seeds exist). `path` is a slash path inside `with` ('claims/0/variants/1'): the diagnostic points
+   * at that node's line and column.
+   */
+  check?(
+    w: W,
+    context: {
+      steps: ConcreteStep[];
+      /** The workflow file's directory, when the caller knows it: relative paths in `with` resolve against it. */
+      workflowDir?: string;
+    },
+  ): Array<{ path: string; message: string }>;
+  /**
+   * Strings in `with` that are command lines ('/command' of a `run` step): a value embedded there by
+   * `${{ ... }}` is quoted for its place (src/workflow/shell.ts), so it reaches the program as data.
+   * Called on the step's `with` as written (before expressions are evaluated).
+   */
+  commandLines?(w: Record<string, unknown>): CommandLine[];
 }

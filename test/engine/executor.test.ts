@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync, statSync, chmodSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execute } from '../../src/engine/executor.js';
+import { getStepKind } from '../../src/steps/registry.js';
 import { Store } from '../../src/engine/store.js';
 import { verifyStore, gcStore } from '../../src/engine/maintenance.js';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -16,7 +17,7 @@ const writeOut = (expr: string) => `fs.writeFileSync('out.txt', String(${expr}))
 const ran = (project: string) => (existsSync(join(project, 'ran.log')) ? readFileSync(join(project, 'ran.log'), 'utf8').trim().split('\n') : []);
 
 function opts(project: string, events?: RunEvent[]) {
-  return { store: join(project, '.repro'), results: join(project, 'results'), jobs: 2, onEvent: events ? (e: RunEvent) => events.push(e) : undefined };
+  return { kinds: getStepKind, store: join(project, '.repro'), results: join(project, 'results'), jobs: 2, onEvent: events ? (e: RunEvent) => events.push(e) : undefined };
 }
 
 describe('execute', () => {

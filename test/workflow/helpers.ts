@@ -74,7 +74,7 @@ export function tmpDir(): string {
 }
 
 /** Writes and loads a workflow with the test kinds and an empty environment (unless given). */
-export async function load(text: string, options: LoadOptions = {}): Promise<LoadResult & { file: string }> {
+export async function load(text: string, options: Partial<LoadOptions> = {}): Promise<LoadResult & { file: string }> {
   const file = writeWorkflow(text);
   const result = await loadPlan(file, { kinds: testKinds, env: {}, ...options });
   return { ...result, file };

@@ -2,11 +2,12 @@
 // belongs to the flagship issue; this only checks the shape the rest of the project relies on.
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostics, loadPlan } from '../../src/workflow/index.js';
+import { stepKinds } from '../../src/steps/registry.js';
 
 describe('workflows/paper.yaml', () => {
   for (const profile of [undefined, 'orderless']) {
     it(`validates and plans${profile ? ` with --profile ${profile}` : ''}`, async () => {
-      const r = await loadPlan('workflows/paper.yaml', { profile, env: {} });
+      const r = await loadPlan('workflows/paper.yaml', { kinds: stepKinds, profile, env: {} });
       expect(r.diagnostics, formatDiagnostics(r.diagnostics)).toEqual([]);
       const plan = r.plan!;
       expect(plan.workflow.name).toBe('hou2016-emd2');

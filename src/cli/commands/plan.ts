@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { displayPath } from '../../workflow/diagnostics.js';
 import type { ConcreteStep, Plan } from '../../workflow/types.js';
 import type { StepPlanStatus } from '../../engine/plan-status.js';
-import { printDiagnostics, withWorkflowOptions, type WorkflowOptions } from './validate.js';
+import { loadWorkflow, printDiagnostics, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 
 /** Shown instead of a secret param's value. */
 const MASK = '***';
@@ -18,8 +18,7 @@ export function planCommand(program: Command): void {
     .option('--store <dir>', 'artifact store to look up cached results in (default: ./.repro)')
     .option('--json', 'print the plan as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions & { store?: string }) => {
-      const { loadPlan } = await import('../../workflow/index.js');
-      const result = await loadPlan(file, { profile: opts.profile, set: opts.set });
+      const result = await loadWorkflow(file, { profile: opts.profile, set: opts.set });
       if (!result.plan) {
         if (opts.json) process.stdout.write(JSON.stringify({ ok: false, file, diagnostics: result.diagnostics }, null, 2) + '\n');
         else printDiagnostics(result.diagnostics);
@@ -28,7 +27,8 @@ export function planCommand(program: Command): void {
       }
       const plan = result.plan;
       const { planStatus } = await import('../../engine/plan-status.js');
-      const statuses = await planStatus(plan, { store: opts.store });
+      const { getStepKind } = await import('../../steps/registry.js');
+      const statuses = await planStatus(plan, { kinds: getStepKind, store: opts.store });
       if (opts.json) {
         process.stdout.write(JSON.stringify(planJson(plan, statuses, result.diagnostics), null, 2) + '\n');
         return;

@@ -118,6 +118,7 @@ export async function runPlan(
   const { createExecutor } = await import('../../engine/executors/config.js');
   const executor = await createExecutor(opts, plan.workflow.executor);
   const { execute } = await import('../../engine/executor.js');
+  const { getStepKind } = await import('../../steps/registry.js');
   const { TerminalRenderer, renderSummary } = await import('../render/terminal.js');
   const { jsonRenderer } = await import('../render/json.js');
   const quietStdout = opts.json === true || hooks.onEvent !== undefined;
@@ -140,6 +141,7 @@ export async function runPlan(
   let recordPath = '';
   try {
     record = await execute(plan, {
+      kinds: getStepKind,
       jobs,
       force: opts.force,
       store: opts.store,

@@ -33,13 +33,18 @@ export function printDiagnostics(diagnostics: Diagnostic[]): void {
  * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
  * ends the command with exit code 2 when the workflow is invalid.
  */
-export async function loadPlanOrFail(file: string, options: LoadOptions): Promise<Plan> {
-  const { loadPlan } = await import('../../workflow/index.js');
+/** loadPlan with the registry's step kinds: the CLI is where the kinds meet the planner and the engine. */
+export async function loadWorkflow(file: string, options: Omit<LoadOptions, 'kinds'>): Promise<LoadResult> {
+  const [{ loadPlan }, { stepKinds }] = await Promise.all([import('../../workflow/index.js'), import('../../steps/registry.js')]);
+  return loadPlan(file, { ...options, kinds: stepKinds });
+}
+
+export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds'>): Promise<Plan> {
   // `URL#path@rev`: check out the pinned revision first, then load it like a local file.
   const { parseRemoteWorkflow, checkoutRemoteWorkflow } = await import('../../share/remote.js');
   const remote = parseRemoteWorkflow(file);
   const checkout = remote ? await checkoutRemoteWorkflow(remote) : null;
-  const result = await loadPlan(checkout?.file ?? file, options);
+  const result = await loadWorkflow(checkout?.file ?? file, options);
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
@@ -67,8 +72,7 @@ export function validateCommand(program: Command): void {
     .option('--json', 'print {ok, steps, concrete, disabled, diagnostics} as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions) => {
       // The analyzer (yaml, ajv) loads only when a command needs it, so `repro --help` stays instant.
-      const { loadPlan } = await import('../../workflow/index.js');
-      const result = await loadPlan(file, { profile: opts.profile, set: opts.set });
+      const result = await loadWorkflow(file, { profile: opts.profile, set: opts.set });
       const counts = summarize(result);
       const ok = result.plan !== null;
       if (opts.json) {

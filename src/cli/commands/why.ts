@@ -20,7 +20,8 @@ export function whyCommand(program: Command): void {
     .action(async (file: string, stepId: string, opts: WorkflowOptions & RunOptions) => {
       const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set });
       const { explainSteps } = await import('../../engine/plan-status.js');
-      const explained = await explainSteps(plan, stepId, { store: opts.store, stepOptions: stepOptionsFrom(opts) });
+      const { getStepKind } = await import('../../steps/registry.js');
+      const explained = await explainSteps(plan, stepId, { kinds: getStepKind, store: opts.store, stepOptions: stepOptionsFrom(opts) });
       if (!explained) {
         const declared = [...new Set(plan.steps.map((s) => s.stepId))];
         const near = plan.steps.map((s) => s.id).filter((id) => id.startsWith(stepId.split('[')[0]!)).slice(0, 3);
