@@ -4,13 +4,8 @@
 // across them (src/ml/parallel/pool.ts); otherwise it is computed here, on the current backend.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Loss, Model } from './types.js';
-import type { Gradients } from './optimizers.js';
+import type { BatchGradients, Gradients } from './optimizers.js';
 import { parallelGradients } from './parallel/pool.js';
-
-export interface BatchGradients {
-  loss: number;
-  grads: Gradients;
-}
 
 /**
  * The batch's mean loss and d(loss)/d(weight) for every weight of the model. With workers, the model

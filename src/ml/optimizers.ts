@@ -8,6 +8,12 @@ import { tensorView } from './kernels/index.js';
 /** A batch's gradient of every weight, keyed by the tf.Variable's name (model.weights), as plain arrays. */
 export type Gradients = Record<string, Float32Array>;
 
+/** A batch's mean loss and its gradients, as computeGradients (src/ml/gradients.ts) returns them. */
+export interface BatchGradients {
+  loss: number;
+  grads: Gradients;
+}
+
 export interface Optimizer {
   /** One update of every weight from its gradient at learning rate lr. */
   step(grads: Gradients, lr: number): void;

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_WORKER } from './channel.js';
 import { tensorView } from '../kernels/index.js';
-import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './worker.js';
+import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './messages.js';
 import type { Loss, Model } from '../types.js';
-import type { BatchGradients } from '../gradients.js';
+import type { BatchGradients } from '../optimizers.js';
 
 interface PoolWorker {
   thread: Worker;

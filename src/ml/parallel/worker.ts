@@ -3,46 +3,13 @@
 // per-epoch state: warm-up, α, D) with lossFromState whenever main sends a new one. Per step:
 //   job {x, labels, dropoutSeed}, weights in shared memory → forward, loss and backward on its shard
 //   → gradients into shared memory → {grads, loss} (or {error}: exactly one answer per job).
-import { workerData, parentPort, type MessagePort } from 'node:worker_threads';
+import { workerData, parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { SyncChannel, TO_MAIN } from './channel.js';
 import { tensorView } from '../kernels/index.js';
 import { lossFromState } from '../losses.js';
 import type { Loss, LossRecipe, Model, ModelSpec } from '../types.js';
-import type { BackendPreference } from '../backend/index.js';
-
-export interface WorkerSetup {
-  backend: Extract<BackendPreference, 'wasm' | 'cpu'>;
-  port: MessagePort;
-  flags: SharedArrayBuffer;
-  /** Module exporting buildModel(spec, seed) (default: ../models.js). */
-  modelModule: string;
-}
-
-/**
- * Weights (written by main, read by every worker) and this worker's gradients (written by it, read by
- * main), all weights concatenated in model.weights order. Sent again only when reallocated.
- */
-export interface SharedBuffers {
-  weights: SharedArrayBuffer;
-  grads: SharedArrayBuffer;
-}
-
-export type ToWorker =
-  | {
-      kind: 'step';
-      spec: ModelSpec;
-      /** Sent when new, as are `loss` (a LossRecipe as JSON) and the buffers. */
-      buffers?: SharedBuffers;
-      loss?: string;
-      x: Float32Array;
-      xShape: [number, number, number, number];
-      labels: Int32Array;
-      dropoutSeed: number | null;
-    }
-  | { kind: 'stop' };
-
-export type ToMain = { kind: 'grads'; loss: number } | { kind: 'error'; message: string };
+import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './messages.js';
 
 type Replica = Model & { dropoutSeed?: number; dispose?: () => void };
 
