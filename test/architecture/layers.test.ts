@@ -1,0 +1,72 @@
+// The layers of src/ (docs/ARCHITECTURE.md): every import between folders points down, and no
+// files import each other in a circle. `npx vitest run test/architecture/layers.test.ts` prints the
+// counts (arrows, backward, cycles).
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { folderArrows, importCycles, importSpecifiers, layerSummary, sourceImports } from './imports.js';
+
+const root = process.cwd();
+
+/**
+ * Cycles that another change removes. types → losses → lossSpec → types in src/ml goes with the
+ * one loss table (issue 18, the `ml` part); delete the entry when it is gone.
+ */
+const KNOWN_CYCLES: string[][] = [['src/ml/lossSpec.ts', 'src/ml/losses.ts', 'src/ml/types.ts']];
+
+describe('layers', () => {
+  const edges = sourceImports(root);
+
+  it('prints the counts', () => {
+    process.stdout.write(layerSummary(root) + '\n');
+    expect(edges.length).toBeGreaterThan(100);
+  });
+
+  it('every import between folders points down the layers', () => {
+    const backward = folderArrows(edges).filter((a) => a.backward);
+    expect(backward.map((a) => `${a.from} → ${a.to}: ${a.imports.map((e) => `${e.from} imports ${e.to}`).join('; ')}`)).toEqual([]);
+  });
+
+  it('no import cycles between files', () => {
+    const known = new Set(KNOWN_CYCLES.map((c) => c.join(' ')));
+    const cycles = importCycles(edges).map((c) => c.join(' '));
+    expect(cycles.filter((c) => !known.has(c))).toEqual([]);
+    // A known cycle that is gone must leave the list, so the list never hides a new one.
+    expect([...known].filter((c) => !cycles.includes(c))).toEqual([]);
+  });
+
+  it('every import names a file that exists', () => {
+    // A specifier the reader misparsed would hide an arrow: each must resolve to a file of src/.
+    expect(edges.filter((e) => !existsSync(join(root, e.to))).map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+  });
+});
+
+describe('the import reader', () => {
+  it('finds static, type-only, re-exported and dynamic imports, and skips comments', () => {
+    const text = [
+      "import { a } from './a.js';",
+      "import type { B } from '../b.js';",
+      "export { c } from './c.js';",
+      "import './side-effect.js';",
+      "const { d } = await import('./d.js');",
+      "// import { e } from './e.js';",
+      "/* const f = await import('./f.js'); */",
+      "const url = 'http://example.org/x'; import { g } from './g.js';",
+      "import { tf } from '@tensorflow/tfjs-core';",
+    ].join('\n');
+    expect(importSpecifiers(text).sort()).toEqual(['../b.js', './a.js', './c.js', './d.js', './g.js', './side-effect.js']);
+  });
+
+  it('finds a cycle and a backward arrow', () => {
+    const edges = [
+      { from: 'src/core/a.ts', to: 'src/engine/b.ts' },
+      { from: 'src/engine/b.ts', to: 'src/core/a.ts' },
+      { from: 'src/engine/b.ts', to: 'src/engine/c.ts' },
+    ];
+    expect(importCycles(edges)).toEqual([['src/core/a.ts', 'src/engine/b.ts']]);
+    expect(folderArrows(edges).map((a) => [a.from, a.to, a.backward])).toEqual([
+      ['core', 'engine', true],
+      ['engine', 'core', false],
+    ]);
+  });
+});
