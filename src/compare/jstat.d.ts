@@ -11,6 +11,7 @@ declare module 'jstat' {
   const jStat: {
     studentt: Distribution2;
     normal: Distribution3;
+    noncentralt: { cdf(x: number, dof: number, ncp: number): number };
     gammaln(x: number): number;
   };
   export default jStat;

@@ -9,6 +9,32 @@ import { StepError } from '../core/errors.js';
 
 export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
 
+/**
+ * What the results say about each run besides its metrics: why a training is flagged as collapsed
+ * (evaluate's and train's `health`), and how long it trained (the sum of its epochs' seconds, from the
+ * histories), for the cost of more seeds. variant → pairing key → …
+ */
+export interface RunNotes {
+  collapsed: Map<string, Map<string, string[]>>;
+  trainingSeconds: Map<string, Map<string, number>>;
+}
+
+export function emptyNotes(): RunNotes {
+  return { collapsed: new Map(), trainingSeconds: new Map() };
+}
+
+function note<T>(m: Map<string, Map<string, T>>, variant: string): Map<string, T> {
+  let byKey = m.get(variant);
+  if (!byKey) m.set(variant, (byKey = new Map()));
+  return byKey;
+}
+
+function healthReasons(file: Record<string, unknown>): string[] {
+  const h = file.health as { collapsed?: unknown; reasons?: unknown } | undefined;
+  if (!h || typeof h !== 'object' || h.collapsed !== true) return [];
+  return Array.isArray(h.reasons) ? h.reasons.filter((r): r is string => typeof r === 'string') : ['flagged as collapsed'];
+}
+
 async function readJson(where: string, value: unknown): Promise<Record<string, unknown>> {
   // A value output arrives as the JSON itself; a file output as its absolute path in the store.
   if (value && typeof value === 'object') return value as Record<string, unknown>;
@@ -57,11 +83,20 @@ export async function loadObservations(
   pairBy: string,
   /** Declared metrics (built-in and the workflow's): a declared key holding a non-number fails the step. */
   declared: ReadonlySet<string> = new Set(),
+  /** Filled with the collapse flags and training times of the runs, when given. */
+  notes: RunNotes = emptyNotes(),
 ): Promise<ObservationTable> {
   const table: ObservationTable = new Map();
+  const flag = (variant: string, key: string, reasons: string[]) => {
+    if (!reasons.length) return;
+    const byKey = note(notes.collapsed, variant);
+    byKey.set(key, [...new Set([...(byKey.get(key) ?? []), ...reasons])]);
+  };
   for (const g of results) {
     const metrics = await readJson(g.step, g.value);
-    const target = cell(table, variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy]));
+    const [variant, key] = [variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy])];
+    flag(variant, key, healthReasons(metrics));
+    const target = cell(table, variant, key);
     for (const [name, v] of Object.entries(metrics)) {
       if (typeof v === 'number' && Number.isFinite(v)) target[name] = v;
       else if (declared.has(name)) {
@@ -75,7 +110,11 @@ export async function loadObservations(
   }
   for (const g of timings ?? []) {
     const history = (await readJson(g.step, g.value)) as Partial<TrainingHistory>;
-    const target = cell(table, variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy]));
+    const [variant, key] = [variantName(g.matrix[variantKey]), pairKey(g.matrix[pairBy])];
+    flag(variant, key, healthReasons(history as Record<string, unknown>));
+    const seconds = (Array.isArray(history.epochs) ? history.epochs : []).reduce((a, e) => a + (Number.isFinite(e?.seconds) ? e.seconds : 0), 0);
+    if (seconds > 0) note(notes.trainingSeconds, variant).set(key, seconds);
+    const target = cell(table, variant, key);
     for (const metric of TIMING_METRICS) {
       const v = timingFromHistory(history, metric);
       if (v !== undefined) target[metric] = v;

@@ -373,6 +373,10 @@ function checkSmallestEffect(c: Partial<ClaimEntry>, at: string, issues: Issue[]
     issues.push({ path, message: "an 'equivalent' claim has its margin already (delta); smallest_effect belongs to 'better' and 'ranking' claims" });
     return;
   }
+  if (c.relation && typeof c.relation === 'object' && isNum(c.relation.min_gain) && c.relation.min_gain < 0) {
+    issues.push({ path, message: 'a non-inferiority claim (min_gain < 0) has its margin already; smallest_effect belongs to claims of a gain' });
+    return;
+  }
   if (se !== null && typeof se === 'object' && !Array.isArray(se)) {
     for (const [metric, v] of Object.entries(se)) {
       if (metric !== c.metric) {

@@ -279,3 +279,34 @@ export function pairedTest(test: TestName, d: readonly number[], alternative: Al
       return signTest(d, alternative);
   }
 }
+
+/**
+ * Power of the one-sided paired t-test at level α with n pairs, when the true mean of the
+ * differences is `effect` (> 0, beyond the line tested) and their sd is `sd`: 1 − F_nct(t_{1−α, n−1}; n − 1, effect·√n/sd),
+ * the noncentral t as G*Power and statsmodels' TTestPower compute it.
+ */
+export function pairedTPower(n: number, effect: number, sdOfDiffs: number, alpha: number): number {
+  if (n < 2 || !(sdOfDiffs > 0)) return NaN;
+  const df = n - 1;
+  const crit = tQuantile(1 - alpha, df);
+  return 1 - jStat.noncentralt.cdf(crit, df, (effect * Math.sqrt(n)) / sdOfDiffs);
+}
+
+/**
+ * The fewest pairs (seeds, folds) for which the one-sided paired t-test at α reaches `power` against
+ * a true difference `effect` with sd `sd`; null beyond `max` (the effect is hopeless at this sd).
+ */
+export function pairsForPower(effect: number, sdOfDiffs: number, alpha: number, power = 0.8, max = 100_000): number | null {
+  if (!(effect > 0) || !(sdOfDiffs > 0)) return null;
+  // The normal approximation gives a start a little below the answer; step up from there.
+  const z = normalQuantile(1 - alpha) + normalQuantile(power);
+  let n = Math.max(2, Math.floor((z * sdOfDiffs / effect) ** 2));
+  if (n > max) return null;
+  while (pairedTPower(n, effect, sdOfDiffs, alpha) < power) {
+    n++;
+    if (n > max) return null;
+  }
+  // The approximation can overshoot for tiny n: walk back while the smaller n still has the power.
+  while (n > 2 && pairedTPower(n - 1, effect, sdOfDiffs, alpha) >= power) n--;
+  return n;
+}

@@ -16,11 +16,11 @@
 //   reversed at α/(k − 1) (Bonferroni: any one of k − 1 pairs may refute it).
 // - reported value: TOST of the mean over runs against the band value ± tolerance (one-sample t).
 
-import type { ClaimCheck, ReportedCheck, RunScale, Stats, Verdict, VerdictFile, VerdictSummary } from '../formats/verdict.js';
+import type { ClaimCheck, CollapsedRun, PowerNote, Refutation, ReportedCheck, RunScale, Stats, Verdict, VerdictFile, VerdictSummary } from '../formats/verdict.js';
 import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
-import { cohensDz, meanCI, pairedTTest, pairedTest, summarize, type TestName, type TestResult } from './stats.js';
-import { DEFAULTS, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
-import { metricValues, type ObservationTable } from './observations.js';
+import { cohensDz, meanCI, pairedTTest, pairedTest, pairsForPower, summarize, type TestName, type TestResult } from './stats.js';
+import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
+import { emptyNotes, metricValues, type ObservationTable, type RunNotes } from './observations.js';
 
 /** Numbers in explanations: 3 significant digits, signs where a gain is meant. */
 export function fmt(x: number, signed = false): string {
@@ -185,24 +185,85 @@ interface Directional {
   pAgainst: number;
   tooFew: string | null;
   text: string;
+  refutation?: Refutation;
+  power?: PowerNote;
 }
 
-/** "a is better than b by more than minGain" on paired runs. `refuteAlpha` may be stricter than α (ranking). */
-function directional(
-  p: Paired,
-  names: [string, string],
-  sign: 1 | -1,
-  minGain: number,
-  test: TestName,
-  alpha: number,
-  refuteAlpha: number,
-  metric: string,
-  pairBy: string,
-): Directional {
+/** Facts about the run that a verdict's power figure needs. */
+export interface PowerContext {
+  /** Training seconds one more seed costs (every variant of the matrix trains once per seed), when measured. */
+  secondsPerSeed?: number;
+}
+
+const POWER_TARGET = 0.8;
+
+/**
+ * Seeds (pairs) a paired t-test would need for 80 % power, from the observed sd of the gains, at the
+ * smallest effect of interest (or, without one, at the observed gain), and what they would cost.
+ */
+function powerNote(gain: readonly number[], effect: number | undefined, basis: PowerNote['basis'], alpha: number, ctx: PowerContext, tostSides = false): PowerNote | undefined {
+  const n = gain.length;
+  const s = summarize(gain);
+  if (!s || !(s.sd > 0)) return undefined;
+  if (effect === undefined || !(effect > 0)) {
+    return { target: POWER_TARGET, basis, sd: s.sd, n, seedsNeeded: null, note: 'no power figure: declare a smallest_effect (the gain worth having) for one' };
+  }
+  // TOST at a true difference of 0 needs each one-sided test at power ≈ 0.9 for 0.8 together.
+  const needed = pairsForPower(effect, s.sd, alpha, tostSides ? 0.9 : POWER_TARGET);
+  const more = needed === null ? null : Math.max(0, needed - n);
+  const seconds = more !== null && ctx.secondsPerSeed !== undefined ? more * ctx.secondsPerSeed : undefined;
+  return {
+    target: POWER_TARGET,
+    basis,
+    effect,
+    sd: s.sd,
+    n,
+    seedsNeeded: needed,
+    ...(more !== null ? { more } : {}),
+    ...(ctx.secondsPerSeed !== undefined ? { secondsPerSeed: ctx.secondsPerSeed } : {}),
+    ...(seconds !== undefined ? { seconds } : {}),
+  };
+}
+
+export function describePower(p: PowerNote, pairBy: string): string {
+  if (p.seedsNeeded === null) {
+    return p.note ?? `no ${pairBy} count within reach gives 80 % power at sd ${fmt(p.sd)}`;
+  }
+  const at = p.basis === 'smallest effect of interest' ? `the smallest effect of interest ${fmt(p.effect!)}` : `the observed gain ${fmt(p.effect!)}`;
+  const cost = p.seconds !== undefined ? `, about ${fmtSeconds(p.seconds)} of training at this run's measured ${fmtSeconds(p.secondsPerSeed!)} per ${pairBy}` : '';
+  return `power: ${p.seedsNeeded} ${pairBy}s would give ${Math.round(p.target * 100)} % power at ${at} (sd of the gains ${fmt(p.sd)}, paired t); ${p.more ?? 0} more than the ${p.n} here${cost}`;
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+interface DirectionalOptions {
+  names: [string, string];
+  sign: 1 | -1;
+  minGain: number;
+  test: TestName;
+  alpha: number;
+  /** May be stricter than α (ranking: any one of k − 1 pairs may refute it). */
+  refuteAlpha: number;
+  metric: string;
+  pairBy: string;
+  /** The smallest gain worth having: the claim is refuted when the gain is shown smaller than max(min_gain, this). */
+  smallestEffect?: number;
+  power: PowerContext;
+}
+
+/** "a is better than b by more than minGain" on paired runs. */
+function directional(p: Paired, o: DirectionalOptions): Directional {
+  const { names, sign, minGain, test, alpha, refuteAlpha, metric, pairBy, smallestEffect } = o;
   const gain = p.a.map((x, i) => sign * (x - p.b[i]!));
   const shifted = gain.map((g) => g - minGain);
   const forT = pairedTest(test, shifted, 'greater');
-  const againstT = pairedTest(test, shifted, 'less');
+  // The line below which the claimed benefit is ruled out: min_gain, or the smallest effect of interest above it.
+  const refuteLine = smallestEffect !== undefined ? Math.max(minGain, smallestEffect) : minGain;
+  const againstT = pairedTest(test, gain.map((g) => g - refuteLine), 'less');
   const stats = statsOf(gain, {
     effectSize: finite(cohensDz(gain)),
     effectSizeKind: "Cohen's d_z",
@@ -216,11 +277,54 @@ function directional(
   const gainText = stats
     ? `gain of ${a} over ${b} in ${metric} ${fmt(stats.mean, true)} ± ${fmt(stats.sd)} (95% CI ${fmt(stats.ci95[0], true)} … ${fmt(stats.ci95[1], true)})${line}`
     : `${gain.length} ${pairBy} pair${gain.length === 1 ? '' : 's'}`;
+  const level = 1 - 2 * refuteAlpha;
+  const ci = meanCI(gain, level);
+  const refutation: Refutation | undefined =
+    smallestEffect !== undefined && ci
+      ? {
+          test: `one-sided ${test}, H1: gain < ${fmt(refuteLine, true)} (non-inferiority bound at the smallest effect of interest; the upper half of a TOST)`,
+          bound: refuteLine,
+          pValue: againstT.pValue,
+          level,
+          interval: ci,
+        }
+      : undefined;
   const few = tooFew(forT, alpha, pairBy);
+  const basis: PowerNote['basis'] = smallestEffect !== undefined ? 'smallest effect of interest' : 'observed gain';
+  const effect = smallestEffect !== undefined ? smallestEffect : stats ? stats.mean - minGain : undefined;
+  const undecided = (text: string): Directional => {
+    const power = powerNote(shifted, effect, basis, alpha, o.power);
+    return {
+      verdict: 'inconclusive',
+      stats,
+      pFor: forT.pValue,
+      pAgainst: againstT.pValue,
+      tooFew: few,
+      text: power ? `${text}; ${describePower(power, pairBy)}` : text,
+      ...(refutation ? { refutation } : {}),
+      ...(power ? { power } : {}),
+    };
+  };
   if (p.keys.length === 0) {
     return { verdict: 'inconclusive', stats, pFor: 1, pAgainst: 1, tooFew: 'no paired runs', text: `no ${pairBy} has runs of both ${a} and ${b}` };
   }
-  if (few) return { verdict: 'inconclusive', stats, pFor: forT.pValue, pAgainst: againstT.pValue, tooFew: few, text: `${gainText}; ${few}` };
+  if (few) return undecided(`${gainText}; ${few}`);
+  const interval = ci ? `the ${Math.round(level * 100)}% CI of the gain ${fmt(ci[0], true)} … ${fmt(ci[1], true)}` : '';
+  // Shown smaller than the gain worth having: refuted even when a smaller gain is significant.
+  if (refutation && refuteLine > minGain && againstT.pValue < refuteAlpha) {
+    const significant = forT.pValue < alpha ? ` (a gain above ${fmt(minGain, true)} is significant, ${fmtP(forT.pValue)}, but smaller than what the claim is worth)` : '';
+    return {
+      verdict: 'not reproduced',
+      stats,
+      pFor: forT.pValue,
+      pAgainst: againstT.pValue,
+      tooFew: null,
+      refutation,
+      text:
+        `${gainText}; the gain is smaller than the smallest effect of interest ${fmt(refuteLine, true)}: ` +
+        `one-sided ${test} ${fmtP(againstT.pValue)} for gain < ${fmt(refuteLine, true)}, below α = ${fmt(refuteAlpha)}; ${interval} lies below it${significant}`,
+    };
+  }
   if (forT.pValue < alpha) {
     return {
       verdict: 'reproduced',
@@ -228,6 +332,7 @@ function directional(
       pFor: forT.pValue,
       pAgainst: againstT.pValue,
       tooFew: null,
+      ...(refutation ? { refutation } : {}),
       text: `${gainText}; one-sided ${test} ${fmtP(forT.pValue)}, below α = ${alpha}`,
     };
   }
@@ -238,32 +343,53 @@ function directional(
       pFor: forT.pValue,
       pAgainst: againstT.pValue,
       tooFew: null,
+      ...(refutation ? { refutation } : {}),
       text: `${gainText}; the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`,
     };
   }
-  return {
-    verdict: 'inconclusive',
-    stats,
-    pFor: forT.pValue,
-    pAgainst: againstT.pValue,
-    tooFew: null,
-    text: `${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${alpha}`,
-  };
+  const against = refutation ? `; gain < ${fmt(refuteLine, true)} not shown either (${fmtP(againstT.pValue)})` : '';
+  return undecided(`${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${alpha}${against}`);
 }
 
-export function checkClaim(
-  claim: ClaimEntry,
+/** The claim's runs of a collapsed training, and the table its tests use under the workflow's policy. */
+function collapsedRuns(
   table: ObservationTable,
+  notes: RunNotes,
+  variants: string[],
+  policy: 'count' | 'exclude',
   pairBy: string,
-  scale: RunScale,
-  catalog: ReadonlyMap<string, MetricDecl> = metricCatalog(),
-): ClaimCheck {
+): { table: ObservationTable; runs: CollapsedRun[]; text: string } {
+  const runs: CollapsedRun[] = [];
+  for (const v of variants) for (const [key, reasons] of notes.collapsed.get(v) ?? []) runs.push({ variant: v, key, reasons });
+  if (!runs.length) return { table, runs, text: '' };
+  const list = runs.map((r) => `${r.variant} ${pairBy} ${r.key} (${r.reasons.join('; ')})`).join(', ');
+  if (policy === 'count') return { table, runs, text: `WARNING collapsed training counted: ${list}` };
+  const drop = new Set(runs.map((r) => r.key));
+  const filtered: ObservationTable = new Map();
+  for (const [v, byKey] of table) filtered.set(v, new Map([...byKey].filter(([k]) => !variants.includes(v) || !drop.has(k))));
+  return { table: filtered, runs, text: `collapsed training excluded with its ${pairBy} pair (collapsed: exclude): ${list}` };
+}
+
+export interface ClaimContext {
+  catalog?: ReadonlyMap<string, MetricDecl>;
+  notes?: RunNotes;
+  collapsed?: 'count' | 'exclude';
+  power?: PowerContext;
+}
+
+export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy: string, scale: RunScale, cx: ClaimContext = {}): ClaimCheck {
+  const catalog = cx.catalog ?? metricCatalog();
+  const powerCx = cx.power ?? {};
   const test = claim.test ?? DEFAULTS.test;
   const alpha = claim.alpha ?? DEFAULTS.alpha;
   const direction = claim.direction ?? catalog.get(claim.metric)?.direction ?? 'higher';
   const sign: 1 | -1 = direction === 'lower' ? -1 : 1;
   const rel = claim.relation;
   const variants = rel.type === 'ranking' ? rel.order ?? [] : [rel.a!, rel.b!];
+  const smallestEffect = smallestEffectOf(claim, catalog);
+  const flagged = collapsedRuns(allRuns, cx.notes ?? emptyNotes(), variants, cx.collapsed ?? 'count', pairBy);
+  const table = flagged.table;
+  const withFlags = (explanation: string) => (flagged.text ? `${explanation}. ${flagged.text}` : explanation);
 
   const perVariant: Record<string, Stats> = {};
   for (const v of variants) {
@@ -282,17 +408,38 @@ export function checkClaim(
     alpha,
     direction,
     pairedBy: pairBy,
+    ...(smallestEffect !== undefined ? { smallestEffect } : {}),
+    ...(flagged.runs.length ? { collapsed: flagged.runs, collapsedPolicy: cx.collapsed ?? 'count' } : {}),
   };
 
   if (rel.type === 'better') {
     const minGain = rel.min_gain ?? 0;
-    const d = directional(inUnitsOfB(paired(table, claim.metric, rel.a!, rel.b!), rel.relative), [rel.a!, rel.b!], sign, minGain, test, alpha, alpha, claim.metric, pairBy);
+    const d = directional(inUnitsOfB(paired(table, claim.metric, rel.a!, rel.b!), rel.relative), {
+      names: [rel.a!, rel.b!],
+      sign,
+      minGain,
+      test,
+      alpha,
+      refuteAlpha: alpha,
+      metric: claim.metric,
+      pairBy,
+      smallestEffect,
+      power: powerCx,
+    });
     const margin = rel.relative ? `${fmt(Math.abs(minGain) * 100)} % of ${rel.b}` : fmt(Math.abs(minGain));
     const relation =
       minGain < 0
         ? `${rel.a} no worse than ${rel.b} by more than ${margin}`
         : `${rel.a} better than ${rel.b}${minGain > 0 ? ` by more than ${margin}` : ''}${rel.relative ? ' (relative)' : ''}`;
-    return { ...base, relation, stats: d.stats, verdict: d.verdict, explanation: d.text };
+    return {
+      ...base,
+      relation,
+      stats: d.stats,
+      verdict: d.verdict,
+      explanation: withFlags(d.text),
+      ...(d.refutation ? { refutation: d.refutation } : {}),
+      ...(d.power ? { power: d.power } : {}),
+    };
   }
 
   if (rel.type === 'equivalent') {
@@ -323,7 +470,17 @@ export function checkClaim(
     else if (beyondHigh.pValue < alpha || beyondLow.pValue < alpha)
       [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${alpha}`];
     else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${alpha}`];
-    return { ...base, relation: `${rel.a} equivalent to ${rel.b} within ±${fmt(delta)}`, stats, verdict, explanation: `${diffText}; ${why}` };
+    // Power of the TOST at a true difference of 0, from the observed sd.
+    const power = verdict === 'inconclusive' && p.keys.length ? powerNote(diff, delta, 'equivalence margin', alpha, powerCx, true) : undefined;
+    if (power) why += `; ${describePower(power, pairBy)}`;
+    return {
+      ...base,
+      relation: `${rel.a} equivalent to ${rel.b} within ±${fmt(delta)}`,
+      stats,
+      verdict,
+      explanation: withFlags(`${diffText}; ${why}`),
+      ...(power ? { power } : {}),
+    };
   }
 
   // ranking
@@ -332,7 +489,19 @@ export function checkClaim(
   const refuteAlpha = alpha / Math.max(1, order.length - 1);
   const results = order.slice(0, -1).map((a, j) => {
     const b = order[j + 1]!;
-    return { a, b, d: directional(paired(table, claim.metric, a, b), [a, b], sign, minGain, test, alpha, refuteAlpha, claim.metric, pairBy) };
+    const d = directional(paired(table, claim.metric, a, b), {
+      names: [a, b],
+      sign,
+      minGain,
+      test,
+      alpha,
+      refuteAlpha,
+      metric: claim.metric,
+      pairBy,
+      smallestEffect,
+      power: powerCx,
+    });
+    return { a, b, d };
   });
   const weakest = results.reduce((w, r) => (r.d.pFor > w.d.pFor ? r : w), results[0]!);
   const failed = results.find((r) => r.d.verdict === 'not reproduced');
@@ -349,7 +518,9 @@ export function checkClaim(
     relation: `ranking ${order.join(' > ')}`,
     stats: weakest.d.stats,
     verdict,
-    explanation: `${lead}. Pairs: ${pairText}`,
+    explanation: withFlags(`${lead}. Pairs: ${pairText}`),
+    ...(failed?.d.refutation ? { refutation: failed.d.refutation } : {}),
+    ...(!failed && unclear?.d.power ? { power: unclear.d.power } : {}),
     pairwise: results.map((r) => ({ a: r.a, b: r.b, stats: r.d.stats, verdict: r.d.verdict })),
   };
 }
@@ -391,7 +562,20 @@ function metricsInUse(catalog: ReadonlyMap<string, MetricDecl>, table: Observati
   return out;
 }
 
-export function buildVerdictFile(w: CompareWith, table: ObservationTable): VerdictFile {
+/**
+ * Training seconds one more seed costs: every variant trains once per seed, so the sum over variants
+ * of each one's mean training time per seed (from the histories' epoch seconds). Undefined unmeasured.
+ */
+export function secondsPerSeed(notes: RunNotes): number | undefined {
+  let total = 0;
+  for (const byKey of notes.trainingSeconds.values()) {
+    const xs = [...byKey.values()];
+    if (xs.length) total += xs.reduce((a, b) => a + b, 0) / xs.length;
+  }
+  return total > 0 ? total : undefined;
+}
+
+export function buildVerdictFile(w: CompareWith, table: ObservationTable, notes: RunNotes = emptyNotes()): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
     w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
@@ -399,7 +583,9 @@ export function buildVerdictFile(w: CompareWith, table: ObservationTable): Verdi
   const catalog = metricCatalog(w.metrics);
   const checks: VerdictFile['checks'] = [
     ...(w.reported ?? []).map((r) => checkReported(r, table, scale, scaleNote)),
-    ...(w.claims ?? []).map((c) => checkClaim(c, table, pairBy, scale, catalog)),
+    ...(w.claims ?? []).map((c) =>
+      checkClaim(c, table, pairBy, scale, { catalog, notes, collapsed: w.collapsed ?? 'count', power: { secondsPerSeed: secondsPerSeed(notes) } }),
+    ),
   ];
   return { scale, scaleNote, metrics: metricsInUse(catalog, table, checks), checks, summary: summarizeVerdicts(checks, scale) };
 }

@@ -118,6 +118,8 @@ export interface EvaluationMetrics {
   n: number;
   split: string;
   classes: string[];
+  /** Constant predictions on this split (src/ml/health.ts); absent in files written before evaluate v2. */
+  health?: { collapsed: boolean; reasons: string[] };
   /** Any further metric (e.g. timing) by name. */
   [extra: string]: unknown;
 }
@@ -139,6 +141,8 @@ export interface TrainingHistory {
   /** Ground-distance matrix per epoch, for the learned-D variant. */
   ground_distance?: number[][][];
   facts: Record<string, string | number | boolean | null>;
+  /** Non-finite loss, never above the majority class on validation (src/ml/health.ts); absent before train v3. */
+  health?: { collapsed: boolean; reasons: string[] };
 }
 
 /** predictions.json of an `evaluate` step (either engine), one entry per image of the split, in order. */

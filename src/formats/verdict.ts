@@ -55,8 +55,69 @@ export interface ClaimCheck {
   direction?: 'higher' | 'lower';
   /** The matrix axis pairs were formed on ('seed' or 'fold'). */
   pairedBy?: string;
+  /** The smallest gain worth having, in the metric's units (the claim's own, or its metric's declared one). */
+  smallestEffect?: number;
+  /** The test against the smallest effect of interest that can refute the claim (better, ranking). */
+  refutation?: Refutation;
+  /** For an undecided claim: the seeds a paired test would need for 80 % power, and their cost. */
+  power?: PowerNote;
+  /** Trainings of the claim's variants flagged as collapsed, and what the tests did with them. */
+  collapsed?: CollapsedRun[];
+  collapsedPolicy?: 'count' | 'exclude';
+  /** Set by `repro check --until-decided`: the look this verdict comes from and the α it spent. */
+  sequential?: SequentialLook;
   /** For a ranking: each adjacent pair of the order, checked as "a better than b". */
   pairwise?: Array<{ a: string; b: string; stats: Stats | null; verdict: Verdict }>;
+}
+
+export interface Refutation {
+  /** In words: 'one-sided paired-t, H1: gain < +0.02 (non-inferiority bound …)'. */
+  test: string;
+  /** The line the gain is tested against: max(min_gain, smallest effect of interest). */
+  bound: number;
+  pValue: number;
+  /** The (1 − 2α) t-interval of the gain, and its level. */
+  interval: [number, number];
+  level: number;
+}
+
+export interface PowerNote {
+  /** 0.8 */
+  target: number;
+  basis: 'smallest effect of interest' | 'observed gain' | 'equivalence margin';
+  /** The true gain (beyond the tested line) the power is computed at, in metric units. */
+  effect?: number;
+  /** The sd of the paired gains observed here. */
+  sd: number;
+  /** Pairs (seeds or folds) in this run. */
+  n: number;
+  /** Pairs a paired t-test needs for the target power; null when none within reach (or no effect to aim at). */
+  seedsNeeded: number | null;
+  more?: number;
+  secondsPerSeed?: number;
+  /** Training time of the additional seeds at this run's measured times (every variant, one at a time). */
+  seconds?: number;
+  note?: string;
+}
+
+export interface CollapsedRun {
+  variant: string;
+  /** The pairing key (seed or fold). */
+  key: string;
+  reasons: string[];
+}
+
+export interface SequentialLook {
+  /** 'O'Brien–Fleming-type alpha spending (Lan–DeMets), union bound over looks'. */
+  design: string;
+  look: number;
+  /** Pairs at this look, and at most. */
+  n: number;
+  nMax: number;
+  /** α this look tests at (the spending function's increment), and the α spent so far. */
+  alphaLook: number;
+  alphaSpent: number;
+  alpha: number;
 }
 
 /** Counts of verdicts, and what `repro check` concludes from the required ones. */

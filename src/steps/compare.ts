@@ -34,8 +34,13 @@ export const compareStep: StepKind<CompareWith> = {
     const variantKey = w.variant_key ?? DEFAULTS.variant_key;
     const pairBy = w.pair_by ?? DEFAULTS.pair_by;
     const { knownMetricNames } = await import('../compare/spec.js');
-    const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)));
-    const file = buildVerdictFile(spec, table);
+    const { emptyNotes } = await import('../compare/observations.js');
+    const notes = emptyNotes();
+    const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)), notes);
+    for (const [variant, byKey] of notes.collapsed) {
+      for (const [key, reasons] of byKey) ctx.log(`WARNING collapsed training: ${variant} ${pairBy} ${key}: ${reasons.join('; ')} (claims: ${w.collapsed ?? 'count'})`);
+    }
+    const file = buildVerdictFile(spec, table, notes);
     const path = join(ctx.workDir, 'verdicts.json');
     writeJsonAtomic(path, file);
     const s = file.summary!;

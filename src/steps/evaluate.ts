@@ -26,7 +26,8 @@ const withSchema = {
 
 export const evaluateStep: StepKind<EvaluateWith> = {
   name: 'evaluate',
-  version: '1',
+  // 2: metrics.json says whether the predictions are constant (health).
+  version: '2',
   description: 'Evaluate a trained model on a split: accuracy, one-off accuracy, MAE, quadratic-weighted kappa, confusion matrix, per-class recall.',
   withSchema,
   outputs: ['metrics', 'predictions'],
@@ -60,13 +61,20 @@ export const evaluateStep: StepKind<EvaluateWith> = {
     }
     const { readFileSync } = await import('node:fs');
     const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as import('../formats/metrics.js').EvaluationMetrics;
+    // Whichever engine evaluated: constant predictions are flagged in metrics.json, the log and the summary (src/ml/health.ts).
+    const { predictionHealth } = await import('../ml/health.js');
+    const predictions = JSON.parse(readFileSync(result.predictionsFile ?? join(ctx.workDir, 'predictions.json'), 'utf8')) as import('../formats/metrics.js').PredictionsFile;
+    m.health = predictionHealth(predictions.predicted, predictions.classes);
+    const { writeJsonAtomic } = await import('../core/atomic.js');
+    writeJsonAtomic(result.metricsFile, m);
+    for (const reason of m.health.reasons) ctx.log(`WARNING collapsed training: ${reason}`);
     return {
       outputs: {
         metrics: { type: 'file', path: result.metricsFile },
         predictions: { type: 'file', path: result.predictionsFile ?? join(ctx.workDir, 'predictions.json') },
       },
       facts: { ...result.facts, engine: file.engine },
-      summary: `${config.split}: acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} (n=${m.n})`,
+      summary: `${m.health.collapsed ? 'COLLAPSED (constant predictions) · ' : ''}${config.split}: acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} (n=${m.n})`,
     };
   },
 };

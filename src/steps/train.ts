@@ -127,7 +127,8 @@ function pythonOption(options: Record<string, unknown>): string | undefined {
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
   // 2: SIMD gradient kernels and optimiser (same rules, other float rounding than version 1).
-  version: '2',
+  // 3: history.json says whether the training collapsed (health: non-finite loss, never above the majority class).
+  version: '3',
   description: 'Train one model with one loss (tfjs in-process or PyTorch), picking the best epoch on the validation split.',
   withSchema,
   outputs: ['model', 'history', 'ground_distance'],
@@ -219,6 +220,12 @@ export const trainStep: StepKind<TrainWith> = {
     }
     const { readFileSync } = await import('node:fs');
     const history = JSON.parse(readFileSync(outcome.historyFile, 'utf8')) as import('../formats/metrics.js').TrainingHistory;
+    // Whichever engine trained: a collapse is flagged in history.json, the log and the summary (src/ml/health.ts).
+    const { historyHealth } = await import('../ml/health.js');
+    history.health = historyHealth(history.epochs, manifest.splits[config.splits.val]?.classCounts);
+    const { writeJsonAtomic: writeHistory } = await import('../core/atomic.js');
+    writeHistory(outcome.historyFile, history);
+    for (const reason of history.health.reasons) ctx.log(`WARNING collapsed training: ${reason}`);
     const best = history.epochs.find((e) => e.epoch === history.best_epoch);
     const rate = history.epochs.length ? history.epochs.reduce((a, e) => a + e.examples_per_second, 0) / history.epochs.length : 0;
     return {
@@ -228,9 +235,9 @@ export const trainStep: StepKind<TrainWith> = {
         ground_distance: { type: 'file', path: groundDistanceFile },
       },
       facts: { ...outcome.facts, engine },
-      summary: best?.val
+      summary: (history.health.collapsed ? `COLLAPSED (${history.health.reasons.join('; ')}) · ` : '') + (best?.val
         ? `best epoch ${history.best_epoch + 1}/${history.epochs.length}: val acc ${best.val.accuracy?.toFixed(3)} qwk ${best.val.qwk?.toFixed(3)} · ${rate.toFixed(0)} ex/s`
-        : `${history.epochs.length} epochs`,
+        : `${history.epochs.length} epochs`),
     };
   },
 };

@@ -154,3 +154,14 @@ describe('sign test', () => {
     expect(signTest(many, 'less').pValue).toBeCloseTo(1, 8);
   });
 });
+
+describe('power of the paired t-test (G*Power 3.1, one-sided, α = 0.05, power 0.8)', () => {
+  it('pairs needed for d_z = 0.2, 0.5, 1', async () => {
+    const { pairsForPower, pairedTPower } = await import('../../src/compare/stats.js');
+    expect(pairsForPower(0.2, 1, 0.05)).toBe(156);
+    expect(pairsForPower(0.5, 1, 0.05)).toBe(27);
+    expect(pairsForPower(1, 1, 0.05)).toBe(8);
+    expect(pairedTPower(27, 0.5, 1, 0.05)).toBeCloseTo(0.8118, 3);
+    expect(pairsForPower(0, 1, 0.05)).toBeNull();
+  });
+});

@@ -1,0 +1,242 @@
+// `repro check --until-decided`: seeds are added in rounds until every required claim is decided or
+// the budget runs out. Looking at the data after every round and stopping when a test rejects would
+// inflate the error rate (with four looks at α = 0.05 each, a true null is "reproduced" about 1 time in
+// 8 rather than 1 in 20), so the looks follow a group-sequential design:
+//
+//   O'Brien–Fleming-type alpha spending (Lan & DeMets 1983). With n_max pairs at most and n_k at look k,
+//   the information fraction is t_k = n_k / n_max and the α spent by then is
+//       α(t) = 2 − 2 Φ(z_{1−α/2} / √t)        (α(1) = α; almost nothing early, most at the end).
+//   Look k tests at the increment α(t_k) − α(t_{k−1}). By the union bound the chance of any false
+//   rejection over all looks is at most Σ increments = α, whatever the correlation between looks and
+//   whatever test a claim names: the exact O'Brien–Fleming boundaries (which use that correlation) would
+//   be a little less strict at the last look; this is the conservative form, and it needs no numerical
+//   integration to be valid. Refutations (against the claim, or against the smallest effect of interest)
+//   spend their own α the same way. The max is fixed before the first look, from --max-seeds or from the
+//   time budget and measured step times, never from the outcomes.
+//
+// test/compare/sequential.test.ts simulates the type-I error of this procedure under a true null.
+
+import { join } from 'node:path';
+import { normalCdf, normalQuantile, pairedTTest } from './stats.js';
+import { ReproError } from '../core/errors.js';
+import type { RunRecord } from '../formats/run-record.js';
+import type { VerdictFile } from '../formats/verdict.js';
+import { isOutputRef, type ConcreteStep, type Gathered, type Plan } from '../workflow/types.js';
+import { DEFAULTS, knownMetricNames, type CompareWith } from './spec.js';
+import { claimsFilePath, mergeClaims, readClaimsFile } from './claims-file.js';
+import { emptyNotes, loadObservations } from './observations.js';
+import { buildVerdictFile, secondsPerSeed } from './verdicts.js';
+
+export const SEQUENTIAL_DESIGN =
+  "group-sequential, O'Brien–Fleming-type alpha spending (Lan–DeMets), each look at its increment of α (union bound over looks)";
+
+/** α spent by information fraction t (0 < t ≤ 1) under the O'Brien–Fleming-type spending function. */
+export function obrienFlemingSpent(t: number, alpha: number): number {
+  if (t <= 0) return 0;
+  if (t >= 1) return alpha;
+  return 2 - 2 * normalCdf(normalQuantile(1 - alpha / 2) / Math.sqrt(t));
+}
+
+/** The looks: n0, n0 + round, …, capped at nMax (the last look is always at nMax). */
+export function plannedLooks(n0: number, round: number, nMax: number): number[] {
+  const looks: number[] = [];
+  for (let n = n0; n < nMax; n += Math.max(1, round)) looks.push(n);
+  looks.push(nMax);
+  return [...new Set(looks)].filter((n) => n >= n0);
+}
+
+/** The α each look tests at: the spending function's increments at n_k / nMax. */
+export function lookAlphas(looks: readonly number[], nMax: number, alpha: number): number[] {
+  let spent = 0;
+  return looks.map((n) => {
+    const total = obrienFlemingSpent(n / nMax, alpha);
+    const inc = Math.max(0, total - spent);
+    spent = Math.max(spent, total);
+    return inc;
+  });
+}
+
+/** A small deterministic generator for the simulations (mulberry32) and standard normals (Box–Muller). */
+export function normalStream(seed: number): () => number {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => {
+    const u = Math.max(uniform(), 1e-300);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+  };
+}
+
+export interface SimulationResult {
+  sequences: number;
+  rejections: number;
+  rate: number;
+  /** Monte-Carlo standard error of the rate at α: √(α(1 − α)/sequences). */
+  standardError: number;
+}
+
+/**
+ * Type-I error of the procedure by simulation: paired gains with a true mean of 0, looks at `looks`,
+ * a one-sided paired t-test at each look's α; a sequence "rejects" when any look does. With
+ * `naive: true` every look tests at the full α, the inflation the design prevents.
+ */
+export function simulateTypeIError(o: { looks: number[]; alpha: number; sequences: number; seed: number; naive?: boolean }): SimulationResult {
+  const nMax = o.looks[o.looks.length - 1]!;
+  const alphas = o.naive ? o.looks.map(() => o.alpha) : lookAlphas(o.looks, nMax, o.alpha);
+  const draw = normalStream(o.seed);
+  let rejections = 0;
+  for (let s = 0; s < o.sequences; s++) {
+    const gains: number[] = [];
+    for (let k = 0; k < o.looks.length; k++) {
+      while (gains.length < o.looks[k]!) gains.push(draw());
+      if (pairedTTest(gains, 'greater').pValue < alphas[k]!) {
+        rejections++;
+        break;
+      }
+    }
+  }
+  const rate = rejections / o.sequences;
+  return { sequences: o.sequences, rejections, rate, standardError: Math.sqrt((o.alpha * (1 - o.alpha)) / o.sequences) };
+}
+
+// ——— the pieces `repro check --until-decided` puts together ———
+
+export interface SeedAxis {
+  /** The compare step (concrete id) whose claims decide. */
+  compare: ConcreteStep;
+  /** The matrix axis pairs are formed on ('seed'). */
+  pairBy: string;
+  /** The param the axis reads (`matrix: {seed: ${{ params.seeds }}}`): the rounds extend it. */
+  param: string;
+  seeds: number[];
+}
+
+const PARAM_REF = /^\$\{\{\s*params\.([A-Za-z_][\w-]*)\s*\}\}$/;
+
+/**
+ * The seed axis that rounds extend: the compare step's pair_by axis, read by the gathered steps from
+ * one param holding integer seeds. Anything else is a ReproError('invalid') with a hint.
+ */
+export function seedAxisOf(plan: Plan): SeedAxis {
+  const compares = plan.steps.filter((s) => s.uses === 'compare');
+  if (compares.length !== 1) {
+    throw new ReproError(`--until-decided needs exactly one compare step (this plan has ${compares.length})`, 'invalid');
+  }
+  const compare = compares[0]!;
+  const w = compare.with as Partial<CompareWith>;
+  const pairBy = typeof w.pair_by === 'string' ? w.pair_by : DEFAULTS.pair_by;
+  const hint = `give the steps a seed axis read from a param, e.g. params: {seeds: {type: array, default: [1, 2, 3, 4, 5]}} and matrix: {seed: '\${{ params.seeds }}'} (with pair_by: seed)`;
+  const gathered = Array.isArray(w.results) ? (w.results as Array<Partial<Gathered<unknown>>>) : [];
+  const stepIds = new Set(gathered.map((g) => plan.steps.find((s) => s.id === g.step)?.stepId).filter((s): s is string => typeof s === 'string'));
+  const params = new Set<string>();
+  for (const id of stepIds) {
+    const raw = plan.workflow.steps[id]?.matrix?.[pairBy];
+    const m = typeof raw === 'string' ? PARAM_REF.exec(raw.trim()) : null;
+    if (raw === undefined) {
+      throw new ReproError(`--until-decided: step '${id}' has no matrix axis '${pairBy}' to add seeds to`, 'invalid', hint);
+    }
+    if (!m) {
+      throw new ReproError(`--until-decided: the '${pairBy}' axis of step '${id}' is written out in the workflow, so seeds cannot be added to it`, 'invalid', hint);
+    }
+    params.add(m[1]!);
+  }
+  if (params.size !== 1) {
+    throw new ReproError(
+      params.size === 0 ? '--until-decided: the compare step gathers no matrix step' : `--until-decided: the steps read their ${pairBy}s from different params (${[...params].join(', ')})`,
+      'invalid',
+      hint,
+    );
+  }
+  const param = [...params][0]!;
+  const seeds = plan.params[param];
+  if (!Array.isArray(seeds) || !seeds.every((x) => Number.isInteger(x))) {
+    throw new ReproError(
+      `--until-decided adds integer seeds, but the '${pairBy}' axis (param '${param}') holds ${JSON.stringify(seeds)}`,
+      'invalid',
+      pairBy === 'fold' ? 'folds are fixed by the data: pair by seed to add runs' : hint,
+    );
+  }
+  return { compare, pairBy, param, seeds: seeds as number[] };
+}
+
+/**
+ * The compare step's inputs as a finished run stored them: its `with` with every gathered reference
+ * replaced by the output's path in the store, and the claims file merged in.
+ */
+export function comparisonOfRun(compare: ConcreteStep, record: RunRecord, workflowDir: string): CompareWith {
+  const w = compare.with as unknown as CompareWith & Record<string, unknown>;
+  const resolve = (list: unknown): Gathered<string>[] | undefined => {
+    if (!Array.isArray(list)) return undefined;
+    return (list as Array<Gathered<unknown>>).map((g) => {
+      const ref = isOutputRef(g.value) ? g.value.$ref : null;
+      const step = ref ? record.steps.find((s) => s.id === ref.step) : undefined;
+      const art = ref && step ? step.outputs?.[ref.output] : undefined;
+      if (!art?.storePath) throw new ReproError(`the run has no stored output ${ref ? `${ref.output} of ${ref.step}` : `for ${g.step}`}`, 'step-failed');
+      return { matrix: g.matrix, step: g.step, value: join(record.store, art.storePath) };
+    });
+  };
+  const out: CompareWith = { ...w, results: resolve(w.results)!, ...(w.timings !== undefined ? { timings: resolve(w.timings) } : {}) };
+  if (typeof w.claims_file !== 'string') return out;
+  const file = readClaimsFile(claimsFilePath(w.claims_file, workflowDir)!);
+  if (file.problems.length) throw new ReproError(file.problems.join('\n'), 'invalid');
+  return mergeClaims(out, file);
+}
+
+/**
+ * The verdicts at look `look` (1-based) of `looks`: every claim tested at its α's increment under the
+ * spending function, with the look recorded on each claim. Reported numbers keep their own α (seeds
+ * do not decide a paper's absolute numbers on a proxy run).
+ */
+export async function sequentialVerdicts(w: CompareWith, looks: readonly number[], look: number): Promise<VerdictFile> {
+  const variantKey = w.variant_key ?? DEFAULTS.variant_key;
+  const pairBy = w.pair_by ?? DEFAULTS.pair_by;
+  const notes = emptyNotes();
+  const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)), notes);
+  const nMax = looks[looks.length - 1]!;
+  const spend = (alpha: number) => {
+    const inc = lookAlphas(looks, nMax, alpha);
+    return { alphaLook: inc[look - 1]!, alphaSpent: inc.slice(0, look).reduce((a, b) => a + b, 0) };
+  };
+  const claims = (w.claims ?? []).map((c) => ({ ...c, alpha: spend(c.alpha ?? DEFAULTS.alpha).alphaLook }));
+  const file = buildVerdictFile({ ...w, claims }, table, notes);
+  for (const c of file.checks) {
+    if (c.kind !== 'claim') continue;
+    const alpha = (w.claims ?? []).find((x) => x.id === c.id)?.alpha ?? DEFAULTS.alpha;
+    c.alpha = alpha;
+    c.sequential = { design: SEQUENTIAL_DESIGN, look, n: looks[look - 1]!, nMax, alpha, ...spend(alpha) };
+    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: tested at α ${fmtAlpha(c.sequential.alphaLook)} of ${alpha} (${SEQUENTIAL_DESIGN})]`;
+  }
+  return file;
+}
+
+export function fmtAlpha(a: number): string {
+  return a === 0 ? '0' : a < 0.001 ? a.toExponential(1) : a.toFixed(4).replace(/0+$/, '');
+}
+
+/** Whether every required claim is reproduced or not reproduced. */
+export function decided(file: VerdictFile): boolean {
+  return file.checks.every((c) => c.kind !== 'claim' || !c.required || c.verdict === 'reproduced' || c.verdict === 'not reproduced');
+}
+
+/**
+ * Seconds one more seed costs, from a run record: the steps on the seed axis that ran (not cached),
+ * summed and divided by the seeds they covered; undefined when every such step was cached.
+ */
+export function measuredSecondsPerSeed(record: RunRecord, pairBy: string): number | undefined {
+  const ran = record.steps.filter((s) => s.status !== 'cached' && s.matrix && pairBy in s.matrix && typeof s.durationMs === 'number');
+  const seeds = new Set(ran.map((s) => JSON.stringify(s.matrix[pairBy])));
+  if (!seeds.size) return undefined;
+  return ran.reduce((a, s) => a + s.durationMs!, 0) / 1000 / seeds.size;
+}
+
+/** Training seconds per seed from the histories the comparison gathers (when every step was cached). */
+export async function historySecondsPerSeed(w: CompareWith): Promise<number | undefined> {
+  const notes = emptyNotes();
+  await loadObservations(w.results, w.timings, w.variant_key ?? DEFAULTS.variant_key, w.pair_by ?? DEFAULTS.pair_by, new Set(), notes);
+  return secondsPerSeed(notes);
+}

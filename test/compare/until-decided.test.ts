@@ -1,0 +1,120 @@
+// `repro check --until-decided` end to end, on a workflow whose "training" is a script writing chosen
+// metrics per variant and seed: seeds are added in rounds (trainings already run come from the
+// cache), each look tests at its share of α, and it stops when the required claim is decided, or
+// says that the budget cannot afford another round (exit 4) with the verdicts so far.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const bin = resolve('bin/repro.js');
+let dir: string;
+
+// emd2 is better by 0.05 with per-seed noise of sd ≈ 0.01: 4 seeds cannot reach the first look's
+// tiny α, 8 can.
+const script = `
+import { writeFileSync } from 'node:fs';
+const variant = process.env.VARIANT, seed = Number(process.env.SEED);
+const noise = [0.012, -0.008, 0.004, -0.011, 0.009, -0.003, 0.006, -0.01, 0.002, -0.005, 0.011, -0.007];
+const accuracy = 0.5 + (variant === 'emd2' ? 0.05 + noise[(seed - 1) % noise.length] : 0);
+writeFileSync('metrics.json', JSON.stringify({ accuracy, n: 100 }));
+writeFileSync('history.json', JSON.stringify({ loss: variant, best_epoch: 0, facts: {}, epochs: [{ epoch: 0, train_loss: 1, examples_per_second: 1, ms_per_step: 1, seconds: 2 }] }));
+`;
+
+const workflow = (node: string, seedAxis = "'${{ params.seeds }}'", smallestEffect = '0.01') => `
+name: adaptive
+params:
+  seeds: {type: array, default: [1, 2, 3, 4]}
+steps:
+  train:
+    uses: run
+    matrix:
+      variant: [xe, emd2]
+      seed: ${seedAxis}
+    with:
+      command: ['${node}', '\${{ workflow.dir }}/train.mjs']
+      inputs: [train.mjs]
+      env: {VARIANT: '\${{ matrix.variant }}', SEED: '\${{ matrix.seed }}'}
+    outputs:
+      metrics: metrics.json
+      history: history.json
+  compare:
+    uses: compare
+    with:
+      results: \${{ steps.train.outputs.metrics }}
+      timings: \${{ steps.train.outputs.history }}
+      scale: full
+      claims:
+        - id: C1
+          text: emd2 beats xe
+          metric: accuracy
+          relation: {type: better, a: emd2, b: xe}
+          smallest_effect: ${smallestEffect}
+`;
+
+function repro(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'repro-until-decided-'));
+  writeFileSync(join(dir, 'train.mjs'), script);
+  writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
+  writeFileSync(join(dir, 'fixed.yaml'), workflow(process.execPath, '[1, 2, 3, 4]'));
+  writeFileSync(join(dir, 'bad-sesoi.yaml'), workflow(process.execPath, undefined, '-0.01'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('repro check --until-decided', () => {
+  it('exit 2: seeds written out in the workflow (no param to extend), with a hint', () => {
+    const r = repro('check', 'fixed.yaml', '--until-decided', '--max-seeds', '12');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the 'seed' axis of step 'train' is written out in the workflow/);
+    expect(r.stderr).toMatch(/hint: .*params\.seeds/);
+  });
+
+  it('exit 2: no budget', () => {
+    const r = repro('check', 'wf.yaml', '--until-decided');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--until-decided needs a budget/);
+  });
+
+  it('exit 2 at line:column: a negative smallest effect of interest', () => {
+    const r = repro('validate', 'bad-sesoi.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-sesoi\.yaml:\d+:\d+: error: .*smallest_effect must be a number > 0 in the units of accuracy \(got -0\.01\)/);
+  });
+
+  it('adds a round of seeds, reusing the cached trainings, until the claim is decided', () => {
+    const r = repro('check', 'wf.yaml', '--until-decided', '--max-seeds', '12', '--json', '-j', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.design).toMatch(/O'Brien–Fleming-type alpha spending/);
+    expect(out.rounds.map((x: { seeds: number; verdicts: { C1: string } }) => [x.seeds, x.verdicts.C1])).toEqual([
+      [4, 'inconclusive'],
+      [8, 'reproduced'],
+    ]);
+    const c1 = out.verdicts[0].file.checks[0];
+    expect(c1.sequential).toMatchObject({ look: 2, n: 8, nMax: 12, alpha: 0.05 });
+    expect(c1.sequential.alphaLook).toBeLessThan(0.05);
+    expect(c1.explanation).toMatch(/look 2 of at most 3, 8 of at most 12 seeds: tested at α 0\.0157 of 0\.05/);
+    expect(r.stderr).toMatch(/look 1\/3: 4 seeds.*C1 inconclusive/);
+    expect(r.stderr).toMatch(/every required claim decided after 2 rounds/);
+    // The second round ran only the new seeds: the first four of each variant came from the cache.
+    const second = JSON.parse(readFileSync(out.rounds[1].record, 'utf8')) as { steps: Array<{ stepId: string; status: string }> };
+    const trains = second.steps.filter((s) => s.stepId === 'train');
+    expect(trains.length).toBe(16);
+    expect(trains.filter((s) => s.status === 'cached').length).toBe(8);
+  });
+
+  it('exit 4 with the verdicts so far when the budget cannot afford one more round', () => {
+    const r = repro('check', 'wf.yaml', '--until-decided', '--max-seeds', '12', '--max-time', '1');
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/C1/);
+    expect(r.stdout).toMatch(/inconclusive/);
+    expect(r.stdout).toMatch(/the budget cannot afford another round: 4 more seeds would take about \d+ s/);
+  });
+});
