@@ -310,42 +310,27 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
   }
   if (few) return undecided(`${gainText}; ${few}`);
   const interval = ci ? `the ${Math.round(level * 100)}% CI of the gain ${fmt(ci[0], true)} … ${fmt(ci[1], true)}` : '';
+  const decide = (verdict: Verdict, text: string): Directional => ({
+    verdict,
+    stats,
+    pFor: forT.pValue,
+    pAgainst: againstT.pValue,
+    tooFew: null,
+    ...(refutation ? { refutation } : {}),
+    text: `${gainText}; ${text}`,
+  });
   // Shown smaller than the gain worth having: refuted even when a smaller gain is significant.
   if (refutation && refuteLine > minGain && againstT.pValue < refuteAlpha) {
     const significant = forT.pValue < alpha ? ` (a gain above ${fmt(minGain, true)} is significant, ${fmtP(forT.pValue)}, but smaller than what the claim is worth)` : '';
-    return {
-      verdict: 'not reproduced',
-      stats,
-      pFor: forT.pValue,
-      pAgainst: againstT.pValue,
-      tooFew: null,
-      refutation,
-      text:
-        `${gainText}; the gain is smaller than the smallest effect of interest ${fmt(refuteLine, true)}: ` +
+    return decide(
+      'not reproduced',
+      `the gain is smaller than the smallest effect of interest ${fmt(refuteLine, true)}: ` +
         `one-sided ${test} ${fmtP(againstT.pValue)} for gain < ${fmt(refuteLine, true)}, below α = ${fmt(refuteAlpha)}; ${interval} lies below it${significant}`,
-    };
+    );
   }
-  if (forT.pValue < alpha) {
-    return {
-      verdict: 'reproduced',
-      stats,
-      pFor: forT.pValue,
-      pAgainst: againstT.pValue,
-      tooFew: null,
-      ...(refutation ? { refutation } : {}),
-      text: `${gainText}; one-sided ${test} ${fmtP(forT.pValue)}, below α = ${alpha}`,
-    };
-  }
+  if (forT.pValue < alpha) return decide('reproduced', `one-sided ${test} ${fmtP(forT.pValue)}, below α = ${alpha}`);
   if (againstT.pValue < refuteAlpha) {
-    return {
-      verdict: 'not reproduced',
-      stats,
-      pFor: forT.pValue,
-      pAgainst: againstT.pValue,
-      tooFew: null,
-      ...(refutation ? { refutation } : {}),
-      text: `${gainText}; the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`,
-    };
+    return decide('not reproduced', `the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`);
   }
   const against = refutation ? `; gain < ${fmt(refuteLine, true)} not shown either (${fmtP(againstT.pValue)})` : '';
   return undecided(`${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${alpha}${against}`);

@@ -2,14 +2,12 @@
 // the network's outputs saturate (or its loss overflows). The train/evaluate steps flag it in their
 // result and log, the compare step counts it in the claim with a warning, and the report shows it.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import type { VerdictFile, ClaimCheck } from '../../src/formats/verdict.js';
-import { syntheticDataset, tempDir } from '../ml/helpers.js';
-
-const BIN = resolve('bin/repro.js');
+import { syntheticDataset } from '../ml/helpers.js';
+import { repro, tempDir } from '../support/index.js';
 
 describe('collapsed trainings', () => {
   it('are flagged in the step result, the log, the verdict and the report', () => {
@@ -21,7 +19,7 @@ describe('collapsed trainings', () => {
 steps:
   train:
     uses: train
-    matrix:
+    matrix: &runs
       variant: [{name: sane, lr: 0.01}, {name: wild, lr: 1000}]
       seed: [1, 2]
     with:
@@ -34,9 +32,7 @@ steps:
       seed: \${{ matrix.seed }}
   evaluate:
     uses: evaluate
-    matrix:
-      variant: [{name: sane, lr: 0.01}, {name: wild, lr: 1000}]
-      seed: [1, 2]
+    matrix: *runs
     with:
       model: \${{ steps.train.outputs.model }}
       dataset: ${data}
@@ -58,8 +54,8 @@ steps:
       histories: \${{ steps.train.outputs.history }}
 `,
     );
-    const r = spawnSync(process.execPath, [BIN, 'run', 'wf.yaml', '--backend', 'wasm', '-j', '2'], { cwd: dir, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1' } });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const r = repro(['run', 'wf.yaml', '--backend', 'wasm', '-j', '2'], { cwd: dir, timeout: 240_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const recordPath = join(dir, 'results', 'collapse', 'latest', 'run.json');
     const record = JSON.parse(readFileSync(recordPath, 'utf8')) as RunRecord;
     const wild = record.steps.filter((s) => (s.uses === 'train' || s.uses === 'evaluate') && JSON.stringify(s.matrix).includes('wild'));
@@ -84,7 +80,3 @@ steps:
     expect(report).toMatch(/WARNING collapsed training counted: wild seed 1/);
   });
 });
-
-function dirname(p: string): string {
-  return resolve(p, '..');
-}

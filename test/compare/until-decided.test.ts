@@ -2,13 +2,10 @@
 // metrics per variant and seed: seeds are added in rounds (trainings already run come from the
 // cache), each look tests at its share of α, and it stops when the required claim is decided, or
 // says that the budget cannot afford another round (exit 4) with the verdicts so far.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { projectWith, repro as launch } from '../support/index.js';
 
-const bin = resolve('bin/repro.js');
 let dir: string;
 
 // emd2 is better by 0.05 with per-seed noise of sd ≈ 0.01: 4 seeds cannot reach the first look's
@@ -53,20 +50,19 @@ steps:
           smallest_effect: ${smallestEffect}
 `;
 
-function repro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const repro = (...args: string[]) => launch(args, { cwd: dir, timeout: 240_000 });
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'repro-until-decided-'));
-  writeFileSync(join(dir, 'train.mjs'), script);
-  writeFileSync(join(dir, 'wf.yaml'), workflow(process.execPath));
-  writeFileSync(join(dir, 'fixed.yaml'), workflow(process.execPath, '[1, 2, 3, 4]'));
-  writeFileSync(join(dir, 'bad-sesoi.yaml'), workflow(process.execPath, undefined, '-0.01'));
+  dir = projectWith(
+    {
+      'train.mjs': script,
+      'wf.yaml': workflow(process.execPath),
+      'fixed.yaml': workflow(process.execPath, '[1, 2, 3, 4]'),
+      'bad-sesoi.yaml': workflow(process.execPath, undefined, '-0.01'),
+    },
+    'repro-until-decided-',
+  );
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('repro check --until-decided', () => {
   it('exit 2: seeds written out in the workflow (no param to extend), with a hint', () => {
