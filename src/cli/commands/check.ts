@@ -130,7 +130,7 @@ interface Round {
 async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks: RunPlanHooks): Promise<void> {
   const seq = await import('../../compare/sequential.js');
   const { renderTable, renderMarkdown } = await import('../../compare/render.js');
-  const { gateExitCode } = await import('../../compare/gate.js');
+  const { combinedGate } = await import('../../compare/gate.js');
   const { fmtSeconds } = await import('../../compare/verdicts.js');
   const axis = seq.seedAxisOf(first);
   const maxSeedsFlag = positiveInt(opts.maxSeeds, '--max-seeds');
@@ -199,7 +199,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
     plan = await loadPlanOrFail(file, { profile: opts.profile, set: [...(opts.set ?? []), `${axis.param}=${JSON.stringify(seeds)}`] });
   }
   say(`${stopReason}; ${fmtSeconds(elapsed())} wall in all`);
-  const code = gateExitCode([file_!]);
+  const code = exitCodeOfGate(combinedGate([file_!]));
   const title = `${axis.compare.id} (until decided: ${rounds.length} round${rounds.length === 1 ? '' : 's'}, ${seeds.length} seeds)`;
   if (opts.json) {
     process.stdout.write(
