@@ -77,7 +77,22 @@ class ALXs(nn.Module):
         return self.out(F.dropout(features, self.rate, self.training)), features
 
 
-ARCHS = {'small-cnn': SmallCNN, 'alxs': ALXs}
+class MLP(nn.Module):
+    """fc128 over the flattened (H, W, C) input, as src/ml/models.ts mlp: tabular rows or tiny inputs."""
+
+    def __init__(self, spec):
+        super().__init__()
+        h, w, c = spec['inputShape']
+        f = scaled(128, spec.get('width', 1))
+        self.fc1 = nn.Linear(h * w * c, f)
+        self.out = nn.Linear(f, spec['classes'])
+
+    def forward(self, x):
+        features = F.relu(self.fc1(x.permute(0, 2, 3, 1).flatten(1)))
+        return self.out(features), features
+
+
+ARCHS = {'small-cnn': SmallCNN, 'alxs': ALXs, 'mlp': MLP}
 
 
 def build_model(spec, seed=None):

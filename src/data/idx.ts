@@ -4,10 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { StepError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
 
 export interface IdxArray {
   shape: number[];
   data: Uint8Array;
+  /** SHA-256 of the decompressed IDX bytes: the same for any gzip of the same data. */
+  contentSha256: string;
 }
 
 export function readIdx(path: string): IdxArray {
@@ -36,5 +39,5 @@ export function parseIdx(buf: Buffer, name: string): IdxArray {
   }
   const data = new Uint8Array(count);
   data.set(buf.subarray(start));
-  return { shape, data };
+  return { shape, data, contentSha256: sha256(buf) };
 }

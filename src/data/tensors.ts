@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   DATASET_FORMAT,
   IMAGES_FORMAT,
+  type DatasetDescription,
   type DatasetManifest,
   type DatasetSplit,
   type ImageListManifest,
@@ -81,6 +82,16 @@ export function describeSplit(name: string, s: SplitTensors, classes: number): D
   };
   if (s.groups) split.groups = s.groups;
   return split;
+}
+
+/** The fields of a manifest that say what the data is (origin, description, licence, citation), those present only. */
+export function dataDescription(m: DatasetDescription): DatasetDescription {
+  const d: DatasetDescription = {};
+  if (m.origin !== undefined) d.origin = m.origin;
+  if (m.description !== undefined) d.description = m.description;
+  if (m.licence !== undefined) d.licence = m.licence;
+  if (m.citation !== undefined) d.citation = m.citation;
+  return d;
 }
 
 export function writeManifest(dir: string, manifest: DatasetManifest | ImageListManifest): void {

@@ -9,6 +9,22 @@
 
 export const DATASET_FORMAT = 'repro-tensors/1';
 
+/**
+ * What both dataset formats say about the data itself: where it is from, under which licence, how
+ * to cite it. The report, the checklist and the RO-Crate read these fields; all are optional so a
+ * manifest written before they existed still reads.
+ */
+export interface DatasetDescription {
+  /** 'builtin' when the source files' content hashes are those of a dataset repro knows (RetinaMNIST, Fashion-MNIST; docs/data.md), else 'user'. */
+  origin?: 'builtin' | 'user';
+  /** One line on what the data is. */
+  description?: string;
+  /** The data's licence as declared by the workflow, or known for a built-in; absent: not recorded. */
+  licence?: string;
+  /** How to cite the data, one entry per work. */
+  citation?: string[];
+}
+
 export interface DatasetSplit {
   /** File names relative to the dataset directory. */
   images: string;
@@ -22,7 +38,7 @@ export interface DatasetSplit {
   groups?: string[];
 }
 
-export interface DatasetManifest {
+export interface DatasetManifest extends DatasetDescription {
   format: typeof DATASET_FORMAT;
   name: string;
   /** Class names in class-index order. */
@@ -57,7 +73,7 @@ export interface ImageEntry {
   group?: string;
 }
 
-export interface ImageListManifest {
+export interface ImageListManifest extends DatasetDescription {
   format: typeof IMAGES_FORMAT;
   name: string;
   /** Absolute directory the entries' `file` paths are relative to (an extracted archive in the store). */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model, ModelSpec } from './types.js';
 import { deriveSeed, mulberry32, normal } from '../core/rng.js';
 
-export const ARCHS: ReadonlyArray<ModelSpec['arch']> = ['small-cnn', 'alxs'];
+export const ARCHS: ReadonlyArray<ModelSpec['arch']> = ['small-cnn', 'alxs', 'mlp'];
 
 /** A Model plus what the trainer needs: the feature size, and the seed stream of dropout masks. */
 export interface Network extends Model {
@@ -98,6 +98,24 @@ function smallCnn(spec: ModelSpec): Architecture {
   };
 }
 
+/** One hidden layer over the flattened input: for tabular rows (1×F×1) or any input too small for a CNN. */
+function mlp(spec: ModelSpec): Architecture {
+  const [H, W, inC] = spec.inputShape;
+  const flat = H * W * inC;
+  const f = scaled(128, spec.width ?? 1);
+  const layers = [...dense('fc1', flat, f), ...dense('out', f, spec.classes, 'glorot')];
+  return {
+    layers,
+    featureSize: f,
+    forward(w, x) {
+      const flatX = tf.reshape(x, [-1, flat]) as tf.Tensor2D;
+      const features = tf.relu(tf.add(tf.matMul(flatX, w('fc1/kernel') as tf.Tensor2D), w('fc1/bias'))) as tf.Tensor2D;
+      const logits = tf.add(tf.matMul(features, w('out/kernel') as tf.Tensor2D), w('out/bias')) as tf.Tensor2D;
+      return { logits, features };
+    },
+  };
+}
+
 /** Levi & Hassner (2015): Caffe's LRN (size 5, α 1e-4, β 0.75, k 1) in tfjs's per-element α. */
 function lrn(x: tf.Tensor4D): tf.Tensor4D {
   return tf.localResponseNormalization(x, 2, 1, 1e-4 / 5, 0.75);
@@ -151,6 +169,8 @@ function architecture(spec: ModelSpec): Architecture {
       return smallCnn(spec);
     case 'alxs':
       return alxs(spec);
+    case 'mlp':
+      return mlp(spec);
     default:
       throw new Error(`unknown model architecture '${(spec as ModelSpec).arch}' (expected ${ARCHS.join(' or ')})`);
   }

@@ -5,8 +5,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { LossState } from './losses.js';
 
 export interface ModelSpec {
-  /** 'small-cnn': conv32-pool-conv64-pool-fc128 for 28×28; 'alxs': Levi & Hassner's age CNN for 227×227. */
-  arch: 'small-cnn' | 'alxs';
+  /** 'small-cnn': conv32-pool-conv64-pool-fc128 for 28×28; 'alxs': Levi & Hassner's age CNN for 227×227; 'mlp': fc128 over the flattened input (tabular data). */
+  arch: 'small-cnn' | 'alxs' | 'mlp';
   /** [H, W, C] of the network input (after cropping). */
   inputShape: [number, number, number];
   classes: number;

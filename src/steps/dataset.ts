@@ -1,16 +1,21 @@
-// `dataset`: turns downloaded files into a dataset directory the rest of the workflow reads.
-//   retinamnist → repro-tensors/1 (the embedded default; official MedMNIST split)
-//   idx         → repro-tensors/1 (MNIST-style *-ubyte.gz; val = seeded stratified part of train)
-//   adience     → repro-images/1  (an image list; `preprocess` decodes it into tensors)
+// `dataset`: turns data files into a dataset directory the rest of the workflow reads.
+//   npz, npy, csv, image-folder → repro-tensors/1 (the user's data; src/data/user.ts)
+//   idx      → repro-tensors/1 (MNIST-style *-ubyte.gz; default: Debian's Fashion-MNIST)
+//   adience  → repro-images/1  (an image list; `preprocess` decodes it into tensors)
+// Whatever the format, the source files' content hashes decide whether the data is a built-in
+// dataset (src/data/builtin.ts): only then does the manifest carry its name, classes, licence and
+// citation. Otherwise those come from the workflow (`classes`, `ordered`, `licence`, `citation`).
 import { existsSync, statSync, mkdirSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { type StepContext, type StepKind, type StepResult } from './kind.js';
-import { sha256File } from '../core/hash.js';
-import { IMAGES_FORMAT, type ImageListManifest } from '../formats/dataset.js';
 import { StepError } from '../core/errors.js';
+import { IMAGES_FORMAT, type DatasetDescription, type ImageListManifest } from '../formats/dataset.js';
+import type { SplitTensors } from '../data/tensors.js';
+import type { BuiltinDataset } from '../data/builtin.js';
+import type { SplitName, UserData } from '../data/user.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export { FASHION_MNIST_CLASSES } from '../data/builtin.js';
 const FASHION_MNIST_FILES = {
   images: `${FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`,
   labels: `${FASHION_MNIST_DIR}/train-labels-idx1-ubyte.gz`,
@@ -18,72 +23,126 @@ const FASHION_MNIST_FILES = {
   test_labels: `${FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz`,
 };
 
+export const DATASET_FORMATS = ['npz', 'npy', 'csv', 'image-folder', 'idx', 'adience'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+/** Before `format` existed, `name` chose the loader; these three still do when `format` is absent. */
+const LEGACY_NAMES: Record<string, DatasetFormat> = { retinamnist: 'npz', idx: 'idx', adience: 'adience' };
+
 export interface DatasetWith {
-  name: 'retinamnist' | 'idx' | 'adience';
+  format?: DatasetFormat;
+  name?: string;
+  description?: string;
+  classes?: string[];
+  ordered?: boolean;
+  licence?: string;
+  citation?: string | string[];
   npz?: string;
   images?: string;
   labels?: string;
+  val_images?: string;
+  val_labels?: string;
   test_images?: string;
   test_labels?: string;
-  classes?: string[];
-  ordered?: boolean;
+  csv?: string;
+  val_csv?: string;
+  test_csv?: string;
+  label_column?: string;
+  shape?: [number, number, number];
+  dtype?: 'uint8' | 'float32';
+  folder?: string;
+  image_size?: number;
+  channels?: 1 | 3;
   folds?: string;
   test_fold?: number;
   variant?: 'aligned' | 'faces';
   missing?: 'error' | 'skip';
   val_fraction?: number;
+  test_fraction?: number;
   seed?: number;
 }
 
 const withSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name'],
   properties: {
-    name: { enum: ['retinamnist', 'idx', 'adience'], description: 'Which loader: retinamnist (npz), idx (MNIST-style *-ubyte.gz), adience (fold files + images).' },
-    npz: { type: 'string', description: 'retinamnist: the MedMNIST retinamnist.npz (usually a fetch step output).' },
-    images: { type: 'string', description: `idx: training images (default ${FASHION_MNIST_FILES.images}). adience: directory holding aligned/ or faces/ (an extract output).` },
-    labels: { type: 'string', description: `idx: training labels (default ${FASHION_MNIST_FILES.labels}).` },
-    test_images: { type: 'string', description: `idx: test images (default ${FASHION_MNIST_FILES.test_images}).` },
-    test_labels: { type: 'string', description: `idx: test labels (default ${FASHION_MNIST_FILES.test_labels}).` },
-    classes: { type: 'array', items: { type: 'string' }, minItems: 2, description: 'idx: class names in label order (default: the Fashion-MNIST names for the default files, else "0", "1", ...).' },
-    ordered: { type: 'boolean', description: 'idx: whether the classes have an order (default false).' },
+    format: { enum: [...DATASET_FORMATS], description: 'The files\' format: npz, npy, csv, image-folder (one folder per class), idx (MNIST-style *-ubyte.gz), adience (fold files + images).' },
+    name: { type: 'string', minLength: 1, description: 'The dataset\'s name in the manifest and report (default: the file\'s name). Without format, retinamnist, idx and adience choose that loader.' },
+    description: { type: 'string', description: 'One line on what the data is (for the report).' },
+    classes: { type: 'array', items: { type: 'string' }, minItems: 2, uniqueItems: true, description: 'Class names in label order: label 0 is the first. Default: the built-in\'s, else the folder names (image-folder), the label values (csv) or "0", "1", ….' },
+    ordered: { type: 'boolean', description: 'Whether the classes have an order (grades, age groups): EMD-type losses need it. Default false (a built-in: its own).' },
+    licence: { type: 'string', description: 'The data\'s licence (e.g. CC-BY-4.0), recorded in the manifest, report and RO-Crate.' },
+    citation: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'How to cite the data: one reference, or a list.' },
+    npz: { type: 'string', description: 'npz: the file; arrays train_images/train_labels, optional val_… and test_… (or x_train/y_train, x_test/y_test).' },
+    images: { type: 'string', description: `npy, idx: training images or features (idx default ${FASHION_MNIST_FILES.images}). adience: directory holding aligned/ or faces/ (an extract output).` },
+    labels: { type: 'string', description: `npy, idx: training labels (idx default ${FASHION_MNIST_FILES.labels}).` },
+    val_images: { type: 'string', description: 'npy: validation images (default: a hold-out of train).' },
+    val_labels: { type: 'string', description: 'npy: validation labels.' },
+    test_images: { type: 'string', description: `npy, idx: test images (idx default ${FASHION_MNIST_FILES.test_images}; npy default: a hold-out of train).` },
+    test_labels: { type: 'string', description: `npy, idx: test labels (idx default ${FASHION_MNIST_FILES.test_labels}).` },
+    csv: { type: 'string', description: 'csv: the training table (a header row, then one row per example).' },
+    val_csv: { type: 'string', description: 'csv: the validation table (default: a hold-out of train).' },
+    test_csv: { type: 'string', description: 'csv: the test table (default: a hold-out of train).' },
+    label_column: { type: 'string', description: 'csv: the name of the column holding the class (default label).' },
+    shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3, description: 'csv: [H, W, C] to lay the feature columns out as an image (default [1, features, 1]).' },
+    dtype: { enum: ['uint8', 'float32'], description: 'csv: float32 (default) keeps the numbers; uint8 is for pixel values 0..255 (the trainer divides by 255).' },
+    folder: { type: 'string', description: 'image-folder: FOLDER/<class>/* or FOLDER/train/<class>/*, FOLDER/test/<class>/* (val/ optional).' },
+    image_size: { type: 'integer', minimum: 1, description: 'image-folder: resize the shorter side to this and centre-crop a square (default: keep the size; all images must then have the same).' },
+    channels: { enum: [1, 3], description: 'image-folder: 3 (RGB, default) or 1 (grey).' },
     folds: { type: 'string', description: 'adience: directory with the official fold_0_data.txt … fold_4_data.txt.' },
     test_fold: { type: 'integer', minimum: 0, maximum: 4, description: 'adience: the fold tested on; the other four are trained on.' },
     variant: { enum: ['aligned', 'faces'], description: 'adience: aligned/…/landmark_aligned_face.* (default) or faces/…/coarse_tilt_aligned_face.*.' },
     missing: { enum: ['error', 'skip'], description: 'adience: a fold row whose image is absent is an error (default) or is skipped and counted.' },
-    val_fraction: { type: 'number', minimum: 0, maximum: 0.9, description: 'idx, adience: share of the training data held out for validation (default 0.1; adience holds out whole subjects).' },
-    seed: { type: 'integer', description: 'idx, adience: seed of the validation split (default 0).' },
+    val_fraction: { type: 'number', minimum: 0, maximum: 0.9, description: 'Share of the training data held out for validation when the data has no val split (default 0.1; adience holds out whole subjects).' },
+    test_fraction: { type: 'number', minimum: 0, maximum: 0.9, description: 'npz, npy, csv, image-folder: share of the training data held out for test when the data has no test split (default 0.2).' },
+    seed: { type: 'integer', description: 'Seed of the held-out splits (default 0).' },
   },
-  allOf: [
-    { if: { properties: { name: { const: 'retinamnist' } } }, then: { required: ['npz'] } },
-    { if: { properties: { name: { const: 'adience' } } }, then: { required: ['folds', 'images', 'test_fold'] } },
-  ],
 } as const;
 
+/** The loader `with` asks for, or undefined when it names none. */
+export function datasetFormat(w: Pick<DatasetWith, 'format' | 'name'>): DatasetFormat | undefined {
+  return w.format ?? (w.name !== undefined ? LEGACY_NAMES[w.name] : undefined);
+}
+
+const REQUIRED: Record<DatasetFormat, Array<keyof DatasetWith>> = {
+  npz: ['npz'],
+  npy: ['images', 'labels'],
+  csv: ['csv'],
+  'image-folder': ['folder'],
+  idx: [],
+  adience: ['folds', 'images', 'test_fold'],
+};
+
 function localPaths(w: DatasetWith): string[] {
-  const named = w.name === 'retinamnist' ? [w.npz]
-    : w.name === 'idx' ? [w.images, w.labels, w.test_images, w.test_labels]
-    : [w.folds, w.images];
-  return named.filter((p): p is string => typeof p === 'string');
+  const keys: Array<keyof DatasetWith> = ['npz', 'images', 'labels', 'val_images', 'val_labels', 'test_images', 'test_labels', 'csv', 'val_csv', 'test_csv', 'folder', 'folds'];
+  return keys.map((k) => w[k]).filter((p): p is string => typeof p === 'string');
 }
 
 export const datasetStep: StepKind<DatasetWith> = {
   name: 'dataset',
-  version: '1',
-  description: 'Load RetinaMNIST (npz), an MNIST-style IDX dataset or Adience (fold files + images) into a dataset directory.',
+  // 2: the manifest records origin/licence/citation/description, and a built-in is recognised by
+  // content hash (version 1 labelled any npz given as `name: retinamnist` RetinaMNIST).
+  version: '2',
+  description: 'Load data files (npz, npy, csv, an image folder per class, MNIST-style IDX, Adience) into a dataset directory, with classes, licence and citation.',
   withSchema,
   outputs: ['dataset'],
+  check(w) {
+    const format = datasetFormat(w);
+    if (!format) {
+      return [{ path: w.name !== undefined ? 'name' : '', message: `say which format the data is in: format: ${DATASET_FORMATS.join(' | ')}` }];
+    }
+    const problems = REQUIRED[format].filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `format ${format} needs '${k}'` }));
+    if (w.format === undefined && w.name === 'retinamnist' && w.npz === undefined) problems.push({ path: '', message: "name: retinamnist needs 'npz' (the MedMNIST retinamnist.npz)" });
+    return problems;
+  },
   inputPaths(w, workflowDir) {
     return localPaths(w).map((p) => resolve(workflowDir, p)).filter((p) => existsSync(p));
   },
   async run(ctx, w) {
     const out = join(ctx.workDir, 'dataset');
     mkdirSync(out, { recursive: true });
-    const summary =
-      w.name === 'retinamnist' ? await retinamnist(ctx, w, out)
-      : w.name === 'idx' ? await idx(ctx, w, out)
-      : await adience(ctx, w, out);
+    const format = datasetFormat(w);
+    if (!format) throw new StepError(`dataset: no format (${DATASET_FORMATS.join(', ')})`);
+    const summary = format === 'adience' ? await adience(ctx, w, out) : await tensors(ctx, w, out, format);
     const result: StepResult = { outputs: { dataset: { type: 'dir', path: out } }, summary };
     return result;
   },
@@ -95,32 +154,113 @@ function inputFile(ctx: StepContext, p: string, what: string, hint?: string): st
   return abs;
 }
 
+/**
+ * How a file is named in messages and the manifest: as the workflow wrote it when relative (the
+ * user's own file), else its file name, so neither a store path nor a home directory is recorded.
+ */
+function shownAs(given: string): string {
+  return isAbsolute(given) ? basename(given) : given.split(sep).join('/');
+}
+
 function countsText(counts: number[]): string {
   return counts.join('/');
 }
 
-async function retinamnist(ctx: StepContext, w: DatasetWith, out: string): Promise<string> {
-  const { loadRetinaMnist, RETINAMNIST_CLASSES, RETINAMNIST_LICENCE, RETINAMNIST_NOTES } = await import('../data/retinamnist.js');
+function citationList(c: string | string[] | undefined): string[] | undefined {
+  return c === undefined ? undefined : Array.isArray(c) ? c : [c];
+}
+
+async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Exclude<DatasetFormat, 'adience'>): Promise<string> {
   const { writeDataset } = await import('../data/tensors.js');
-  const npz = inputFile(ctx, w.npz!, 'npz');
-  const splits = loadRetinaMnist(npz);
+  const { recogniseBuiltin, builtinNamed } = await import('../data/builtin.js');
+  const user = await import('../data/user.js');
+  const file = (p: string, what: string, hint?: string) => {
+    const abs = inputFile(ctx, p, what, hint);
+    return { abs, shownAs: shownAs(p) };
+  };
+  let data: UserData;
+  let defaultName: string;
+  if (format === 'npz') {
+    const f = file(w.npz!, 'npz');
+    data = user.loadNpzData(f.abs, f.shownAs, w.classes);
+    defaultName = user.stem(f.abs);
+  } else if (format === 'npy') {
+    const files: Parameters<typeof user.loadNpyData>[0] = {};
+    for (const [key, p] of [['train_images', w.images], ['train_labels', w.labels], ['val_images', w.val_images], ['val_labels', w.val_labels], ['test_images', w.test_images], ['test_labels', w.test_labels]] as const) {
+      if (p !== undefined) files[key] = file(p, key.replace(/^train_/, ''));
+    }
+    data = user.loadNpyData(files, w.classes);
+    defaultName = user.stem(files.train_images!.abs);
+  } else if (format === 'csv') {
+    const files: Partial<Record<SplitName, { abs: string; shownAs: string }>> = { train: file(w.csv!, 'csv') };
+    if (w.val_csv !== undefined) files.val = file(w.val_csv, 'val_csv');
+    if (w.test_csv !== undefined) files.test = file(w.test_csv, 'test_csv');
+    data = user.loadCsvData({ files, labelColumn: w.label_column ?? 'label', declared: w.classes, shape: w.shape, dtype: w.dtype ?? 'float32' });
+    defaultName = user.stem(files.train!.abs);
+  } else if (format === 'image-folder') {
+    const f = file(w.folder!, 'folder');
+    if (!statSync(f.abs).isDirectory()) throw new StepError(`folder ${w.folder} is not a directory`, 'image-folder reads FOLDER/<class>/* (or FOLDER/train/<class>/*, FOLDER/test/<class>/*)');
+    data = await user.loadImageFolder({ root: f.abs, shownAs: f.shownAs, declared: w.classes, imageSize: w.image_size, channels: w.channels ?? 3 });
+    defaultName = basename(f.abs);
+  } else {
+    data = await idx(ctx, w);
+    defaultName = data.sources[0]!.path.replace(/-images.*$/, '') || 'idx';
+  }
+
+  const builtin = recogniseBuiltin(data.contentHashes);
+  const claimed = w.name !== undefined ? builtinNamed(w.name) : undefined;
+  if (claimed && builtin !== claimed) {
+    throw new StepError(
+      `name: ${w.name} is the built-in ${claimed.name}, but ${data.sources.map((s) => s.path).join(', ')} ${data.sources.length === 1 ? 'is' : 'are'} not its files (content sha256 ${data.contentHashes.map((h) => h.slice(0, 12)).join(', ')}…)`,
+      `use the official files (docs/data.md lists their hashes), or give your own data another name with format: ${format} and declare its classes, ordered, licence and citation`,
+    );
+  }
+  if (builtin) ctx.log(`recognised ${builtin.name} by content hash`);
+  const classes = w.classes ?? builtin?.classes ?? data.classes;
+  const name = builtin?.name ?? w.name ?? defaultName;
+
+  // Splits the files do not provide are held out of train: test first, then val, one seeded stream.
+  const splits = { ...data.splits } as Partial<Record<SplitName, SplitTensors>>;
+  const notes = [...(builtin?.notes ?? []), ...data.notes];
+  const { seededRandom } = await import('../data/random.js');
+  const random = seededRandom(w.seed ?? 0);
+  for (const [split, fraction] of [['test', w.test_fraction ?? 0.2], ['val', w.val_fraction ?? 0.1]] as const) {
+    if (splits[split]) continue;
+    const { kept, held } = user.holdOut(splits.train!.labels, classes.length, fraction, random);
+    splits[split] = user.takeRows(splits.train!, held);
+    splits.train = user.takeRows(splits.train!, kept);
+    notes.push(`${split}: a seeded (seed ${w.seed ?? 0}) stratified ${fraction} of the training data`);
+  }
+  const description: DatasetDescription = describe(builtin, w);
   const m = writeDataset(out, {
-    name: 'retinamnist',
-    classes: RETINAMNIST_CLASSES,
-    ordered: true,
-    positions: RETINAMNIST_CLASSES.map((_, i) => i),
-    sources: [{ path: basename(npz), sha256: await sha256File(npz), licence: RETINAMNIST_LICENCE }],
-    notes: RETINAMNIST_NOTES,
-  }, splits);
-  ctx.log(`retinamnist: ${Object.entries(m.splits).map(([k, s]) => `${k} ${s.shape[0]} (${countsText(s.classCounts)})`).join(', ')}`);
+    name,
+    ...description,
+    classes,
+    ordered: w.ordered ?? builtin?.ordered ?? false,
+    positions: classes.map((_, i) => i),
+    sources: data.sources.map((s) => (description.licence ? { ...s, licence: description.licence } : s)),
+    notes,
+  }, { train: splits.train!, val: splits.val!, test: splits.test! });
+  ctx.log(`${name} (${format}, ${description.origin}): ${Object.entries(m.splits).map(([k, s]) => `${k} ${s.shape[0]} (${countsText(s.classCounts)})`).join(', ')}`);
   return `train ${m.splits.train!.shape[0]} val ${m.splits.val!.shape[0]} test ${m.splits.test!.shape[0]}`;
 }
 
-async function idx(ctx: StepContext, w: DatasetWith, out: string): Promise<string> {
+/** origin, description, licence, citation: the workflow's declaration first, then what a built-in is known to be. */
+function describe(builtin: BuiltinDataset | null, w: DatasetWith): DatasetDescription {
+  const d: DatasetDescription = { origin: builtin ? 'builtin' : 'user' };
+  const description = w.description ?? builtin?.description;
+  const licence = w.licence ?? builtin?.licence;
+  const citation = citationList(w.citation) ?? builtin?.citation;
+  if (description !== undefined) d.description = description;
+  if (licence !== undefined) d.licence = licence;
+  if (citation !== undefined) d.citation = citation;
+  return d;
+}
+
+async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
   const { readIdx } = await import('../data/idx.js');
-  const { writeDataset } = await import('../data/tensors.js');
-  const { seededRandom, shuffleInPlace } = await import('../data/random.js');
-  const usesDefaults = !w.images && !w.labels && !w.test_images && !w.test_labels;
+  const { sha256File } = await import('../core/hash.js');
+  const { checkLabelRange } = await import('../data/user.js');
   const hint = (p: string) => (p.startsWith(FASHION_MNIST_DIR) ? 'install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point images/labels/test_images/test_labels at your own *-ubyte.gz files' : undefined);
   const paths = {
     images: w.images ?? FASHION_MNIST_FILES.images,
@@ -129,56 +269,36 @@ async function idx(ctx: StepContext, w: DatasetWith, out: string): Promise<strin
     test_labels: w.test_labels ?? FASHION_MNIST_FILES.test_labels,
   };
   const abs = Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, inputFile(ctx, p, k, hint(p))])) as typeof paths;
-  const load = (imagesPath: string, labelsPath: string) => {
+  const contentHashes: string[] = [];
+  const load = (imagesPath: string, labelsPath: string): SplitTensors => {
     const images = readIdx(imagesPath);
     const labels = readIdx(labelsPath);
+    contentHashes.push(images.contentSha256, labels.contentSha256);
     if (images.shape.length !== 3) throw new StepError(`${imagesPath}: expected images of shape (N, H, W), got (${images.shape.join(', ')})`);
     if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
-      throw new StepError(`${labelsPath}: expected ${images.shape[0]} labels, got shape (${labels.shape.join(', ')})`);
+      throw new StepError(`${imagesPath} has ${images.shape[0]} images but ${labelsPath} has shape (${labels.shape.join(', ')})`, 'images and labels must have one row per example, in the same order');
     }
-    return { images, labels: Int32Array.from(labels.data), h: images.shape[1]!, w: images.shape[2]! };
+    return { images: images.data, labels: Int32Array.from(labels.data), shape: [images.shape[0]!, images.shape[1]!, images.shape[2]!, 1] };
   };
   const train = load(abs.images, abs.labels);
   const test = load(abs.test_images, abs.test_labels);
   const k = [train.labels, test.labels].reduce((m, ls) => ls.reduce((a, b) => Math.max(a, b), m), 0) + 1;
-  const classes = w.classes ?? (usesDefaults ? FASHION_MNIST_CLASSES : Array.from({ length: k }, (_, i) => String(i)));
-  if (classes.length < k) throw new StepError(`classes names ${classes.length} classes but the labels go up to ${k - 1}`);
-
-  // Stratified: each class gives the same share to val, so a small val still has every class.
-  const random = seededRandom(w.seed ?? 0);
-  const byClass: number[][] = classes.map(() => []);
-  train.labels.forEach((l, i) => byClass[l]!.push(i));
-  const valIdx: number[] = [];
-  const trainIdx: number[] = [];
-  for (const idxs of byClass) {
-    shuffleInPlace(idxs, random);
-    const nVal = Math.round((w.val_fraction ?? 0.1) * idxs.length);
-    valIdx.push(...idxs.slice(0, nVal));
-    trainIdx.push(...idxs.slice(nVal));
-  }
-  trainIdx.sort((a, b) => a - b);
-  valIdx.sort((a, b) => a - b);
-  const pixels = train.h * train.w;
-  const take = (rows: number[]) => {
-    const images = new Uint8Array(rows.length * pixels);
-    rows.forEach((r, i) => images.set(train.images.data.subarray(r * pixels, (r + 1) * pixels), i * pixels));
-    return { images, labels: Int32Array.from(rows, (r) => train.labels[r]!), shape: [rows.length, train.h, train.w, 1] as [number, number, number, number] };
-  };
-  const m = writeDataset(out, {
-    name: usesDefaults ? 'fashion-mnist' : basename(abs.images).replace(/-images.*$/, '') || 'idx',
+  const classes = w.classes ?? Array.from({ length: Math.max(k, 2) }, (_, i) => String(i));
+  checkLabelRange(train.labels, classes, (i) => `${abs.labels}[${i}]`, w.classes !== undefined);
+  checkLabelRange(test.labels, classes, (i) => `${abs.test_labels}[${i}]`, w.classes !== undefined);
+  return {
+    splits: { train, test },
     classes,
-    ordered: w.ordered ?? false,
-    positions: classes.map((_, i) => i),
-    sources: await Promise.all(Object.values(abs).map(async (p) => ({ path: basename(p), sha256: await sha256File(p) }))),
-    notes: [`validation: a seeded (seed ${w.seed ?? 0}) stratified ${w.val_fraction ?? 0.1} of the training set`],
-  }, {
-    train: take(trainIdx),
-    val: take(valIdx),
-    test: { images: test.images.data, labels: test.labels, shape: [test.labels.length, test.h, test.w, 1] },
-  });
-  ctx.log(`idx: ${Object.entries(m.splits).map(([n, s]) => `${n} ${s.shape[0]}`).join(', ')}`);
-  return `train ${m.splits.train!.shape[0]} val ${m.splits.val!.shape[0]} test ${m.splits.test!.shape[0]}`;
+    sources: await Promise.all(Object.entries(abs).map(async ([k, p]) => ({ path: shownAs(paths[k as keyof typeof paths]), sha256: await sha256File(p) }))),
+    contentHashes,
+    notes: [],
+  };
 }
+
+const ADIENCE_CITATION = [
+  'E. Eidinger, R. Enbar, T. Hassner, "Age and Gender Estimation of Unfiltered Faces", IEEE TIFS 9(12), 2014.',
+  'G. Levi, T. Hassner, "Age and Gender Classification using Convolutional Neural Networks", CVPR Workshops 2015.',
+];
 
 async function adience(ctx: StepContext, w: DatasetWith, out: string): Promise<string> {
   const { readFolds, splitAdience, adienceImagePath, ADIENCE_CLASSES } = await import('../data/adience.js');
@@ -214,6 +334,7 @@ async function adience(ctx: StepContext, w: DatasetWith, out: string): Promise<s
   const manifest: ImageListManifest = {
     format: IMAGES_FORMAT,
     name: `adience-fold${w.test_fold}`,
+    ...describe(null, { ...w, citation: w.citation ?? ADIENCE_CITATION }),
     root,
     classes: ADIENCE_CLASSES,
     ordered: true,

@@ -73,7 +73,7 @@ export const preprocessStep: StepKind<PreprocessWith> = {
     return problems;
   },
   async run(ctx, w) {
-    const { readAnyManifest, readSplit, splitFiles, classCounts, writeManifest } = await import('../data/tensors.js');
+    const { readAnyManifest, readSplit, splitFiles, classCounts, writeManifest, dataDescription } = await import('../data/tensors.js');
     const { transformImage, imageLibrary } = await import('../data/images.js');
     const { seededRandom } = await import('../data/random.js');
     const input = readAnyManifest(w.dataset);
@@ -93,6 +93,8 @@ export const preprocessStep: StepKind<PreprocessWith> = {
     const manifest: DatasetManifest = {
       format: DATASET_FORMAT,
       name: input.name,
+      // What the data is (origin, licence, citation…) stays with it through preprocessing.
+      ...dataDescription(input),
       classes: input.classes,
       ordered: input.ordered,
       positions: input.positions,

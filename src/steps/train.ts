@@ -85,7 +85,7 @@ const withSchema = {
       additionalProperties: false,
       required: ['arch'],
       properties: {
-        arch: { enum: ['small-cnn', 'alxs'], description: "'small-cnn' (28×28) or 'alxs' (Levi & Hassner, 227×227)." },
+        arch: { enum: ['small-cnn', 'alxs', 'mlp'], description: "'small-cnn' (28×28), 'alxs' (Levi & Hassner, 227×227) or 'mlp' (one hidden layer of 128 over the flattened input: tabular data)." },
         width: { type: 'number', exclusiveMinimum: 0, description: 'Multiplies every layer size (default 1).' },
         dropout: { type: 'number', minimum: 0, maximum: 1, description: 'alxs: dropout rate (default 0.5).' },
         input_size: { type: 'integer', minimum: 4, description: 'Square network input; larger images are cropped (randomly when augment.randomCrop). Default: the image size.' },
