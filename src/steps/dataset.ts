@@ -114,7 +114,10 @@ const REQUIRED: Record<DatasetFormat, Array<keyof DatasetWith>> = {
 
 function localPaths(w: DatasetWith): string[] {
   const keys: Array<keyof DatasetWith> = ['npz', 'images', 'labels', 'val_images', 'val_labels', 'test_images', 'test_labels', 'csv', 'val_csv', 'test_csv', 'folder', 'folds'];
-  return keys.map((k) => w[k]).filter((p): p is string => typeof p === 'string');
+  const named = keys.map((k) => w[k]).filter((p): p is string => typeof p === 'string');
+  // The default Fashion-MNIST files are inputs too: a new Debian package must re-run the step.
+  if (datasetFormat(w) === 'idx') named.push(...(Object.keys(FASHION_MNIST_FILES) as Array<keyof typeof FASHION_MNIST_FILES>).filter((k) => w[k] === undefined).map((k) => FASHION_MNIST_FILES[k]));
+  return named;
 }
 
 export const datasetStep: StepKind<DatasetWith> = {
