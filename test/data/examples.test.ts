@@ -4,12 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
-import { tempDir } from './helpers.js';
+import { REPO_ROOT, repro, tempDir } from '../support/index.js';
 
-const BIN = resolve('bin/repro.js');
-const WORKFLOW = resolve('workflows/examples/fashion-mnist-sklearn.yaml');
+const WORKFLOW = join(REPO_ROOT, 'workflows/examples/fashion-mnist-sklearn.yaml');
 const PYTHON = '/usr/bin/python3';
 const FASHION = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
 
@@ -33,15 +32,15 @@ describe('the Fashion-MNIST scikit-learn example', () => {
       expect(r.tolerance.absolute).toBeGreaterThan(0);
       expect(wf.params.classifiers.default.map((c: { name: string }) => c.name)).toContain(r.variant);
     }
-    const r = spawnSync(process.execPath, [BIN, 'validate', WORKFLOW], { encoding: 'utf8' });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const r = repro(['validate', WORKFLOW]);
+    expect(r.code, r.out).toBe(0);
   });
 
   it.skipIf(why !== null)('the smoke profile runs from another folder and gives a verdict per reported value', () => {
     const dir = tempDir('repro-example-');
-    const r = spawnSync(process.execPath, [BIN, 'check', WORKFLOW, '--profile', 'smoke'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 170_000 });
+    const r = repro(['check', WORKFLOW, '--profile', 'smoke'], { cwd: dir, timeout: 170_000 });
     // smoke: every verdict is inconclusive by design, and no check is required, so the gate passes.
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.code, r.out).toBe(0);
     expect(r.stdout).toMatch(/T3-knn\s+inconclusive\s+accuracy of knn vs paper 0\.852/);
     const runs = join(dir, 'results', 'fashion-mnist-sklearn');
     const record = JSON.parse(readFileSync(join(runs, readdirSync(runs).sort().pop()!, 'run.json'), 'utf8')) as {

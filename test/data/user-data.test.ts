@@ -3,17 +3,16 @@
 // named with the array (or line:column) and the index. The last test runs each format through
 // dataset → train → evaluate with the real CLI from a folder outside the repository.
 import { describe, expect, it, afterEach } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { readDataset } from '../../src/data/tensors.js';
 import { datasetStep, type DatasetWith } from '../../src/steps/dataset.js';
 import { makeZip } from './archives.js';
-import { makeContext, stepError, tempDir, type TestContext } from './helpers.js';
+import { makeContext, stepError, type TestContext } from './helpers.js';
+import { REPO_ROOT, repro, tempDir } from '../support/index.js';
 
-const BIN = resolve('bin/repro.js');
-const RETINAMNIST = resolve('artifacts/retinamnist/retinamnist.npz');
+const RETINAMNIST = join(REPO_ROOT, 'artifacts/retinamnist/retinamnist.npz');
 
 let ctx: TestContext | undefined;
 afterEach(() => {
@@ -237,8 +236,8 @@ describe('user data through dataset → train → evaluate, from a folder outsid
 `;
     writeFileSync(join(dir, 'wf.yaml'), `name: byod
 steps:${steps('grey', '{format: npz, npz: grey.npz, classes: [dark, mid, bright], ordered: true, licence: CC0-1.0}', 'small-cnn')}${steps('table', "{format: csv, csv: table.csv, citation: 'Me, 2026'}", 'mlp')}${steps('pics', '{format: image-folder, folder: pics, test_fraction: 0.25}', 'small-cnn')}`);
-    const r = spawnSync(process.execPath, [BIN, 'run', 'wf.yaml', '--jobs', '2'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const r = repro(['run', 'wf.yaml', '--jobs', '2'], { cwd: dir, timeout: 240_000 });
+    expect(r.code, r.out).toBe(0);
     const runDir = join(dir, 'results', 'byod');
     const record = JSON.parse(readFileSync(join(runDir, readdirSync(runDir).sort().pop()!, 'run.json'), 'utf8')) as {
       store: string; steps: Array<{ id: string; status: string; outputs: Record<string, { storePath?: string }> }>;
