@@ -225,3 +225,19 @@ export function formatDiagnostics(diags: Diagnostic[], opts: FormatOptions = {})
   if (summary.length) parts.push(summary.join(', '));
   return parts.join('\n') + '\n';
 }
+
+/** A value as a message names its type: 'a list', 'a mapping', 'the string "x"', 'nothing'. */
+export function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v === 'string' ? 'the string' : `the ${typeof v}`} ${JSON.stringify(v)}`;
+}
+
+/** A value as a message quotes it: strings quoted, named objects by their name, the rest as short JSON. */
+export function showValue(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { name?: unknown }).name === 'string') return `'${(v as { name: string }).name}'`;
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}

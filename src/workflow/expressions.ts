@@ -1,4 +1,5 @@
-// The expression language inside `${{ ... }}`: deliberately tiny, and never evaluated as code.
+// The expression language inside `${{ ... }}`, parsed and evaluated here: deliberately tiny, and
+// never evaluated as code.
 //
 //   expression := comparison ( '||' comparison )*    first one that is not null/undefined/'' wins
 //                                                   (a comparison or negation that is false also falls through)
@@ -11,6 +12,12 @@
 // Roots: params, matrix, steps (steps.ID.outputs.NAME), profile, workflow (dir, name, file).
 // A string that is exactly one expression keeps the value's type (`${{ params.epochs }}` is a
 // number); expressions embedded in a longer string are interpolated into it.
+
+import { didYouMean } from './suggest.js';
+import { kindOf, pointer, showValue, type DiagnosticSink } from './diagnostics.js';
+import { embeddingAt, quoteFor, type CommandLine } from './shell.js';
+import type { Gathered, OutputRef, StepDecl, Workflow } from './types.js';
+import type { ResolvedParams } from './params.js';
 
 export const EXPRESSION_ROOTS = ['params', 'matrix', 'steps', 'profile', 'workflow'] as const;
 
@@ -257,4 +264,393 @@ export function expressionsIn(value: unknown, path: string, out: Array<{ path: s
     for (const k in value) expressionsIn((value as Record<string, unknown>)[k], `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
   }
   return out;
+}
+
+// ── Templates in a workflow: each parsed once, a syntax error reported where it is ───────────────
+
+export class Templates {
+  private readonly cache = new Map<string, TemplatePart[] | null>();
+
+  constructor(private readonly sink: DiagnosticSink) {}
+
+  /** The template's parts, or null after reporting its syntax error at `path`. */
+  parse(path: string, template: string): TemplatePart[] | null {
+    if (this.cache.has(template)) return this.cache.get(template)!;
+    const parsed = parseTemplate(template);
+    if (!Array.isArray(parsed)) {
+      this.sink.error(path, `invalid expression: ${parsed.error}`, { code: 'expression-syntax', ...this.caret(path, template, parsed.offset, parsed.length) });
+      this.cache.set(template, null);
+      return null;
+    }
+    this.cache.set(template, parsed);
+    return parsed;
+  }
+
+  /** The column of a part of a string scalar, when the scalar sits on one line (for a precise caret). */
+  caret(path: string, template: string, offset: number, width: number): { column?: number; width?: number } {
+    const r = this.sink.ranges.get(path);
+    if (!r || r.start.line !== r.end.line) return {};
+    const line = this.sink.lineText(r.start.line);
+    if (line === undefined) return {};
+    const first = line[r.start.column - 1];
+    const start = first === '"' || first === "'" ? r.start.column + 1 : r.start.column;
+    // Only when the source text is the string itself (no escapes before the expression).
+    if (line.slice(start - 1, start - 1 + template.length) !== template) return {};
+    return { column: start + offset, width };
+  }
+}
+
+// ── Evaluation ───────────────────────────────────────────────────────────────────────────────────
+
+/** What expressions see while a plan is made. */
+export interface Scope {
+  wf: Workflow;
+  resolved: ResolvedParams;
+  /** Whether a declared step's `if:` is false (a reference to it is null). */
+  isDisabled(stepId: string): boolean;
+  /** Binds `steps.TARGET.outputs.OUTPUT` from an instance with these matrix values (src/workflow/binding.ts). */
+  bind(target: string, matrix: Record<string, unknown>, axes: string[], path: string, output?: string): OutputRef | Gathered<OutputRef>[] | null;
+}
+
+/**
+ * What a `with` value becomes when it is null only because the step it refers to is disabled
+ * (`${{ steps.x.outputs.y || null }}`): the key is left out, so kinds' schemas never see the null.
+ */
+export const OMIT: unique symbol = Symbol('omit');
+
+/**
+ * Evaluates the expressions in a step's values: params, matrix values, profile and workflow fields
+ * become values; step outputs become references (OutputRef, Gathered[]) that the engine resolves
+ * when the step runs. Every problem is reported to the sink; `undefined` means "reported".
+ */
+export class Evaluator {
+  constructor(
+    private readonly scope: Scope,
+    private readonly templates: Templates,
+    private readonly sink: DiagnosticSink,
+  ) {}
+
+  /** Evaluates every expression in a value tree. `rel` is the path inside the evaluated value (for skips). */
+  evaluate(value: unknown, path: string, rel: string, ctx: EvalContext): unknown {
+    if (typeof value === 'string') return value.includes('${{') ? this.evaluateString(value, path, rel, ctx) : value;
+    if (Array.isArray(value)) {
+      // A list keeps its positions (skip paths are by index): an omitted item stays null.
+      return value.map((v, i) => {
+        const x = this.evaluate(v, pointer(path, i), pointer(rel, i), ctx);
+        return x === OMIT ? null : x;
+      });
+    }
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const x = this.evaluate(v, pointer(path, k), pointer(rel, k), ctx);
+        if (x !== OMIT) out[k] = x;
+      }
+      return out;
+    }
+    return value;
+  }
+
+  private evaluateString(template: string, path: string, rel: string, ctx: EvalContext): unknown {
+    const parts = this.templates.parse(path, template);
+    if (!parts) {
+      ctx.skip.push(rel);
+      return undefined;
+    }
+    const line = ctx.lines?.find((l) => l.path === rel);
+    if (line) return this.evaluateCommandLine(line, template, parts, path, rel, ctx);
+    // A string that is exactly one expression keeps the value's type.
+    if (parts.length === 1 && typeof parts[0] !== 'string') {
+      const v = this.evaluateExpression(parts[0]!, path, template, ctx);
+      // A reference is checked at run time; a failed evaluation was reported already.
+      if (v === undefined || isPlaceholder(v)) ctx.skip.push(rel);
+      return v;
+    }
+    const pieces: Array<string | OutputRef> = [];
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        pieces.push(part);
+        continue;
+      }
+      const e = this.evaluateExpression(part, path, template, ctx);
+      if (e === undefined) {
+        ctx.skip.push(rel); // already reported
+        continue;
+      }
+      const v = e === OMIT ? null : e;
+      if (Array.isArray(v) && v.length && isGathered(v[0])) {
+        this.sink.error(path, `'${part.text}' refers to several instances of a matrix step, which cannot be embedded in a string`, {
+          code: 'bad-reference',
+          hint: 'use the expression as the whole value to get the list of instances',
+          ...this.templates.caret(path, template, part.offset, part.length),
+        });
+      } else if (isOutputRefValue(v)) pieces.push(v);
+      else if (v === null) pieces.push('');
+      else if (typeof v === 'object') {
+        this.sink.error(path, `'${part.text}' is ${kindOf(v)}, which cannot be embedded in a string`, {
+          code: 'wrong-type',
+          hint: 'use the expression as the whole value, or refer to one field of it',
+          ...this.templates.caret(path, template, part.offset, part.length),
+        });
+      } else pieces.push(String(v));
+    }
+    return joinPieces(pieces, rel, ctx);
+  }
+
+  /**
+   * A command line (a kind's `commandLines`): every value is quoted for the place where it stands
+   * (src/workflow/shell.ts), so it reaches the program as data, never as shell syntax. A step output
+   * known only at run time carries its quoting (`$quote`) to the executor.
+   */
+  private evaluateCommandLine(line: CommandLine, template: string, parts: TemplatePart[], path: string, rel: string, ctx: EvalContext): unknown {
+    let literal = '';
+    const pieces: Array<string | OutputRef> = [];
+    let failed = false;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        literal += part;
+        pieces.push(part);
+        continue;
+      }
+      const e = this.evaluateExpression(part, path, template, ctx);
+      if (e === undefined) {
+        failed = true; // already reported
+        continue;
+      }
+      const v = e === OMIT ? null : e;
+      const embedding = embeddingAt(line.syntax, literal);
+      if (typeof embedding !== 'string') {
+        this.sink.error(path, `'${part.text}' cannot be placed here in a shell command: ${embedding.refuse}`, {
+          code: 'unsafe-embedding',
+          hint: 'values always reach commands as data; put it where a word or a "double-quoted" string stands, or use env:',
+          ...this.templates.caret(path, template, part.offset, part.length),
+        });
+        failed = true;
+      } else if (isOutputRefValue(v)) pieces.push({ ...v, $quote: embedding });
+      else if (v !== null && typeof v === 'object') {
+        this.sink.error(path, `'${part.text}' is ${kindOf(v)}, which cannot be embedded in a command`, {
+          code: 'wrong-type',
+          hint: 'pass it through env: (a mapping or list arrives as JSON text), or refer to one field of it',
+          ...this.templates.caret(path, template, part.offset, part.length),
+        });
+        failed = true;
+      } else pieces.push(quoteFor(embedding, v === null ? '' : String(v)));
+    }
+    if (failed) {
+      ctx.skip.push(rel);
+      return undefined;
+    }
+    return joinPieces(pieces, rel, ctx);
+  }
+
+  /**
+   * The value of `a || b || ...`: the first alternative that is not null, missing or '' (or a
+   * false comparison). A reference to a disabled step counts as null; a chain that ends on one is an
+   * error, and a chain that ends on null after one gives OMIT. `undefined` means "reported".
+   */
+  evaluateExpression(expr: Expression, path: string, template: string, ctx: EvalContext): unknown {
+    const disabledRefs: PathOperand[] = [];
+    for (let i = 0; i < expr.operands.length; i++) {
+      const op = expr.operands[i]!;
+      const last = i === expr.operands.length - 1;
+      const r = this.evaluateOperand(op, path, template, ctx);
+      if (r === null) return undefined;
+      if ('disabled' in r) {
+        disabledRefs.push(r.disabled);
+        continue;
+      }
+      const v = r.value;
+      const empty = v === undefined || v === null || v === '' || (v === false && (op.kind === 'compare' || op.kind === 'not'));
+      if (!last && empty) continue;
+      if (v === undefined) {
+        this.sink.error(path, r.missing ?? `'${op.text}' has no value`, {
+          code: 'bad-reference',
+          hint: "add a default with '||', e.g. ${{ " + op.text + " || 0 }}",
+          ...this.templates.caret(path, template, op.offset, op.text.length),
+        });
+        return undefined;
+      }
+      return v === null && disabledRefs.length ? OMIT : v;
+    }
+    // Every alternative from some point on was a disabled step: nothing is left to bind.
+    const first = disabledRefs[0]!;
+    const ids = [...new Set(disabledRefs.map((d) => stepReference(d)!.step))];
+    const under = this.scope.resolved.profile === null ? 'without a profile' : `under profile ${this.scope.resolved.profile}`;
+    const which = ids.length === 1 ? `step '${ids[0]}' is` : `steps ${ids.map((x) => `'${x}'`).join(', ')} are`;
+    const why = ids.every((id) => this.scope.resolved.ifOverrides[id] === false) ? 'by --set steps.ID.if=false' : `by ${ids.length === 1 ? 'its' : 'their'} \`if:\` (false ${under})`;
+    this.sink.error(path, `${which} disabled ${why}; add an alternative with \`||\` or enable it`, {
+      code: 'disabled-step',
+      ...this.templates.caret(path, template, first.offset, first.text.length),
+    });
+    return undefined;
+  }
+
+  /**
+   * One alternative's value. null: an error, already reported. `disabled`: a reference to a disabled
+   * step. A value of undefined is a missing field, explained by `missing`.
+   */
+  private evaluateOperand(
+    op: Operand,
+    path: string,
+    template: string,
+    ctx: EvalContext,
+  ): { value: unknown; missing?: string } | { disabled: PathOperand } | null {
+    switch (op.kind) {
+      case 'literal':
+        return { value: op.value };
+      case 'path': {
+        const r = this.lookup(op, path, ctx);
+        if (r.error !== undefined) {
+          if (r.error) this.sink.error(path, r.error, { code: 'bad-reference', ...this.templates.caret(path, template, op.offset, op.text.length) });
+          return null;
+        }
+        if (r.disabled) return { disabled: op };
+        return { value: r.value, ...(r.missing !== undefined && { missing: r.missing }) };
+      }
+      case 'not':
+      case 'compare': {
+        const v = this.comparable(op, path, template, ctx);
+        return v === NOT_COMPARABLE ? null : { value: v };
+      }
+    }
+  }
+
+  /**
+   * The scalar value of a comparison, a negation, or one of their sides. A missing field counts as
+   * null, so `matrix.variant.alpha == null` tests for its absence. Lists and mappings are errors.
+   */
+  private comparable(op: Operand, path: string, template: string, ctx: EvalContext): string | number | boolean | null | typeof NOT_COMPARABLE {
+    switch (op.kind) {
+      case 'literal':
+        return op.value;
+      case 'not': {
+        const v = this.comparable(op.operand, path, template, ctx);
+        return v === NOT_COMPARABLE ? v : v === false || v === null || v === '';
+      }
+      case 'compare': {
+        const l = this.comparable(op.left, path, template, ctx);
+        const r = this.comparable(op.right, path, template, ctx);
+        if (l === NOT_COMPARABLE || r === NOT_COMPARABLE) return NOT_COMPARABLE;
+        // Strict: 1 == '1' is false.
+        return (l === r) === (op.op === '==');
+      }
+      case 'path': {
+        if (op.root === 'steps') return NOT_COMPARABLE; // reported by the name checks
+        const r = this.lookup(op, path, ctx);
+        if (r.error !== undefined || r.disabled) {
+          if (r.error) this.sink.error(path, r.error, { code: 'bad-reference', ...this.templates.caret(path, template, op.offset, op.text.length) });
+          return NOT_COMPARABLE;
+        }
+        const v = r.value ?? null;
+        if (typeof v === 'object' && v !== null) {
+          this.sink.error(path, `'${op.text}' is ${kindOf(v)}: '==', '!=' and '!' work on strings, numbers, booleans and null`, {
+            code: 'wrong-type',
+            hint: Array.isArray(v) ? `compare one item, e.g. ${op.text}[0]` : `compare one field, e.g. ${op.text}.name`,
+            ...this.templates.caret(path, template, op.offset, op.text.length),
+          });
+          return NOT_COMPARABLE;
+        }
+        return v as string | number | boolean | null;
+      }
+    }
+  }
+
+  /** A path's value. `error: ''` means "already reported"; `missing` explains an undefined value. */
+  private lookup(op: PathOperand, path: string, ctx: EvalContext): { value?: unknown; error?: string; missing?: string; disabled?: true } {
+    let value: unknown;
+    let rest: Array<string | number>;
+    let shown: string;
+    switch (op.root) {
+      case 'params': {
+        const name = op.path[0] as string;
+        if (!(name in this.scope.wf.params) || this.scope.wf.params[name]!.secret) return { error: '' };
+        value = this.scope.resolved.params[name];
+        rest = op.path.slice(1);
+        shown = `params.${name}`;
+        break;
+      }
+      case 'matrix': {
+        const axis = op.path[0];
+        if (!ctx.matrix || typeof axis !== 'string' || !(axis in ctx.matrix)) return { error: '' };
+        value = ctx.matrix[axis];
+        rest = op.path.slice(1);
+        shown = `matrix.${axis}`;
+        break;
+      }
+      case 'steps': {
+        const ref = stepReference(op);
+        if (!ref || !this.scope.wf.steps[ref.step] || ref.step === ctx.step.id) return { error: '' };
+        if (this.scope.isDisabled(ref.step)) return { disabled: true };
+        const bound = this.scope.bind(ref.step, ctx.matrix ?? {}, ctx.axes, path, ref.output);
+        if (!bound) return { error: '' };
+        ctx.deps(Array.isArray(bound) ? bound.map((g) => g.step) : [bound.$ref.step]);
+        return { value: bound };
+      }
+      case 'profile':
+        return { value: this.scope.resolved.profile };
+      case 'workflow': {
+        const f = op.path[0];
+        if (f === 'dir') return { value: this.scope.wf.dir };
+        if (f === 'file') return { value: this.scope.wf.file };
+        if (f === 'name') return { value: this.scope.wf.name };
+        return { error: '' };
+      }
+      default:
+        return { error: '' };
+    }
+    for (const seg of rest) {
+      if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, seg)) {
+        value = (value as Record<string | number, unknown>)[seg];
+        shown += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
+      } else {
+        const fields = value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+        const what = typeof seg === 'number' ? `item [${seg}]` : `field '${seg}'`;
+        return {
+          value: undefined,
+          missing: `${shown} (${showValue(value)}) has no ${what}${typeof seg === 'string' ? didYouMean(seg, fields) : ''}`,
+        };
+      }
+    }
+    return { value };
+  }
+}
+
+export interface EvalContext {
+  step: StepDecl;
+  matrix: Record<string, unknown> | null;
+  axes: string[];
+  deps: (ids: string[]) => void;
+  /** Paths (relative to the evaluated value) that hold references rather than final values. */
+  skip: string[];
+  /** The kind's command lines in this `with` (values there are quoted, src/workflow/shell.ts). */
+  lines?: CommandLine[];
+}
+
+/** A string's pieces as one string, or a $concat when references remain (known only at run time). */
+function joinPieces(pieces: Array<string | OutputRef>, rel: string, ctx: EvalContext): string | { $concat: Array<string | OutputRef> } {
+  if (pieces.every((p) => typeof p === 'string')) return pieces.join('');
+  // Adjacent literal pieces are merged, so the executor sees the fewest parts.
+  const merged: Array<string | OutputRef> = [];
+  for (const p of pieces) {
+    const last = merged[merged.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+    else if (p !== '') merged.push(p);
+  }
+  ctx.skip.push(rel);
+  return { $concat: merged };
+}
+
+/** A compared or negated value that could not be used (the reason was reported). */
+const NOT_COMPARABLE: unique symbol = Symbol('not comparable');
+
+function isGathered(v: unknown): v is Gathered {
+  return typeof v === 'object' && v !== null && 'step' in v && 'matrix' in v && 'value' in v;
+}
+
+function isOutputRefValue(v: unknown): v is OutputRef {
+  return typeof v === 'object' && v !== null && '$ref' in v;
+}
+
+function isPlaceholder(v: unknown): boolean {
+  return isOutputRefValue(v) || (Array.isArray(v) && v.some(isGathered));
 }

@@ -10,7 +10,7 @@ import type { ExecutorDecl, KindDescriptor, ParamDecl, PaperRef, Plan, ProfileDe
 
 export type { Diagnostic } from './diagnostics.js';
 export { formatDiagnostic, formatDiagnostics, displayLocation, displayPath, COMMAND_LINE } from './diagnostics.js';
-export { concreteId, matrixLabel, parseMemory } from './planner.js';
+export { concreteId, matrixLabel, parseMemory } from './matrix.js';
 
 export interface LoadOptions {
   profile?: string;
