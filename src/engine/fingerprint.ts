@@ -13,6 +13,7 @@ import { type StepKind } from '../steps/kind.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
 import { quoteFor } from '../workflow/shell.js';
+import { own } from '../core/names.js';
 
 export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
 
@@ -157,7 +158,7 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
   const lookup = (ref: OutputRef): { value: unknown; marker: ArtifactMarker } => {
     const outs = rc.outputsOf(ref.$ref.step);
     if (!outs) throw new UpstreamPending(ref.$ref.step);
-    const rec = outs[ref.$ref.output];
+    const rec = own<ArtifactRecord>(outs, ref.$ref.output);
     if (!rec) throw new StepError(`step ${ref.$ref.step} has no output \`${ref.$ref.output}\``);
     const name = refName(ref);
     inputs[name] = rec;

@@ -6,6 +6,7 @@ import { diffComponents, type FingerprintComponents, type ResolvedStep } from '.
 import type { ConcreteStep } from '../workflow/types.js';
 import type { Store } from './store.js';
 import type { StepStatus } from '../core/status.js';
+import { nullRecord, toNullRecord } from '../core/names.js';
 
 export const HISTORY_FORMAT = 'repro-history/1';
 
@@ -30,11 +31,12 @@ export interface History {
 export function readHistory(store: Store, workflow: string): History {
   try {
     const h = JSON.parse(readFileSync(store.historyPath(workflow), 'utf8')) as History;
-    if (h.format === HISTORY_FORMAT && h.steps) return h;
+    // Step ids are the user's names: the record of steps has no prototype (src/core/names.ts).
+    if (h.format === HISTORY_FORMAT && h.steps) return { ...h, steps: toNullRecord(h.steps) };
   } catch {
     /* none yet */
   }
-  return { format: HISTORY_FORMAT, workflow, steps: {} };
+  return { format: HISTORY_FORMAT, workflow, steps: nullRecord() };
 }
 
 export function writeHistory(store: Store, history: History): void {

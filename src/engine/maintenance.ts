@@ -171,7 +171,11 @@ export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?
     if (!options.dryRun) rmSync(path, { force: true });
   }
   for (const sha of safeReaddir(join(store.root, 'trees'))) {
-    if (liveTrees.has(sha)) continue;
+    if (liveTrees.has(sha)) {
+      // A damaged live tree goes too: it is rebuilt from its objects (or its producer re-runs) when next used.
+      if (!options.dryRun && store.dropDamagedTree(sha)) report.removedTrees++;
+      continue;
+    }
     report.removedTrees++;
     if (!options.dryRun) removeTree(store.treePath(sha));
   }

@@ -41,6 +41,7 @@ import type { ArtifactRecord } from '../formats/run-record.js';
 import type { StepOutput } from '../steps/kind.js';
 import type { ExecutionFacts } from '../core/facts.js';
 import { StepError } from '../core/errors.js';
+import { nullRecord, toNullRecord } from '../core/names.js';
 
 export const TREE_FORMAT = 'repro-tree/1';
 export const CACHE_FORMAT = 'repro-cache/1';
@@ -124,7 +125,7 @@ export class Store {
 
   /** Moves the outputs a step wrote in workDir into the store. */
   async putOutputs(outputs: Record<string, StepOutput>, workDir: string): Promise<Record<string, ArtifactRecord>> {
-    const out: Record<string, ArtifactRecord> = {};
+    const out = nullRecord<ArtifactRecord>(); // output names are the user's
     for (const [name, o] of Object.entries(outputs)) {
       if (o.type === 'value') {
         const text = canonicalJson(o.value ?? null);
@@ -225,7 +226,7 @@ export class Store {
 
   /** Stores a directory as a tree: its files become objects, its manifest an object, and it is materialised under trees/. */
   async putDir(src: string): Promise<ArtifactRecord> {
-    const manifest: TreeManifest = { format: TREE_FORMAT, entries: {}, dirs: [] };
+    const manifest: TreeManifest = { format: TREE_FORMAT, entries: nullRecord(), dirs: [] };
     let total = 0;
     const walk = async (dir: string, prefix: string): Promise<void> => {
       const names = readdirSync(dir).sort();
@@ -245,19 +246,38 @@ export class Store {
     };
     await walk(src, '');
     const treeSha = this.putBytes(canonicalJson(manifest));
-    this.materialiseTree(treeSha, manifest);
+    await this.healTree(treeSha, manifest);
     rmSync(src, { recursive: true, force: true });
     return { type: 'dir', sha256: treeSha, size: total, storePath: `trees/${treeSha}` };
   }
 
   readManifest(treeSha: string): TreeManifest {
-    return JSON.parse(readFileSync(this.objectPath(treeSha), 'utf8')) as TreeManifest;
+    const m = JSON.parse(readFileSync(this.objectPath(treeSha), 'utf8')) as TreeManifest;
+    return { ...m, entries: toNullRecord(m.entries) }; // file names are the user's
   }
 
   /** Builds trees/<sha> from objects, under a temporary name, then renames it in and makes it read-only. */
   materialiseTree(treeSha: string, manifest: TreeManifest = this.readManifest(treeSha)): void {
     const final = this.treePath(treeSha);
     if (existsSync(final)) return;
+    this.buildTree(treeSha, manifest);
+  }
+
+  /**
+   * After a step stored a directory: its tree is built, or, when one is there already, checked against
+   * the manifest and rebuilt if it was damaged (a byte changed, a file added or removed): the re-run
+   * of the producer is what heals a tree.
+   */
+  private async healTree(treeSha: string, manifest: TreeManifest): Promise<void> {
+    if (existsSync(this.treePath(treeSha))) {
+      if (!(await this.treeProblem(treeSha, manifest))) return;
+      removeTree(this.treePath(treeSha));
+    }
+    this.buildTree(treeSha, manifest);
+  }
+
+  private buildTree(treeSha: string, manifest: TreeManifest): void {
+    const final = this.treePath(treeSha);
     const tmp = join(this.root, 'trees', `.tmp-${treeSha.slice(0, 12)}-${process.pid}-${randomBytes(3).toString('hex')}`);
     mkdirSync(tmp, { recursive: true });
     for (const d of manifest.dirs) mkdirSync(join(tmp, d), { recursive: true });
@@ -281,7 +301,7 @@ export class Store {
   readCacheEntry(fingerprint: string): CacheEntry | null {
     try {
       const e = JSON.parse(readFileSync(this.cachePath(fingerprint), 'utf8')) as CacheEntry;
-      return e.format === CACHE_FORMAT && e.fingerprint === fingerprint ? e : null;
+      return e.format === CACHE_FORMAT && e.fingerprint === fingerprint ? { ...e, outputs: toNullRecord(e.outputs) } : null;
     } catch {
       return null;
     }
@@ -349,14 +369,50 @@ export class Store {
       for (const e of Object.values(manifest.entries)) await this.verifyObject(e.sha256);
       const tree = this.treePath(rec.sha256);
       if (!existsSync(tree)) this.materialiseTree(rec.sha256, manifest);
-      const present = listFiles(tree);
-      const expected = Object.keys(manifest.entries).sort();
-      if (present.join('\n') !== expected.join('\n')) {
-        throw new CorruptObjectError(rec.sha256, tree, 'altered (its files differ from its manifest)');
-      }
-      for (const [rel, e] of Object.entries(manifest.entries)) await this.checkLinkedCopy(join(tree, rel), e.sha256, false);
+      const problem = await this.treeProblem(rec.sha256, manifest);
+      // Named by the tree's own hash, so discarding it removes the whole damaged tree (rebuilt from its objects).
+      if (problem) throw new CorruptObjectError(rec.sha256, tree, problem);
     }
     this.verifiedHere.add(key);
+  }
+
+  /** Why the materialised tree differs from its manifest (a file added, missing or changed), or null when it does not. */
+  private async treeProblem(treeSha: string, manifest: TreeManifest): Promise<string | null> {
+    const tree = this.treePath(treeSha);
+    const present = listFiles(tree);
+    const expected = Object.keys(manifest.entries).sort();
+    if (present.join('\n') !== expected.join('\n')) return 'altered (its files differ from its manifest)';
+    for (const [rel, e] of Object.entries(manifest.entries)) {
+      try {
+        await this.checkLinkedCopy(join(tree, rel), e.sha256, false);
+      } catch (err) {
+        if (err instanceof CorruptObjectError) return `altered (${rel} is ${err.problem})`;
+        throw err;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Removes a materialised tree whose files are not exactly its objects (same names, same inodes), so
+   * it is rebuilt from them when next used; a copy on another filesystem is removed too (rebuilt the
+   * same way). Returns whether it removed the tree. Cheap: a stat per file, no hashing (for gc).
+   */
+  dropDamagedTree(treeSha: string): boolean {
+    const tree = this.treePath(treeSha);
+    if (!existsSync(tree)) return false;
+    let intact: boolean;
+    try {
+      const manifest = this.readManifest(treeSha);
+      const expected = Object.keys(manifest.entries).sort();
+      intact =
+        listFiles(tree).join('\n') === expected.join('\n') &&
+        expected.every((rel) => statSync(join(tree, rel)).ino === statSync(this.objectPath(manifest.entries[rel]!.sha256)).ino);
+    } catch {
+      intact = false; // a manifest or object gone: verify reports it
+    }
+    if (!intact) removeTree(tree);
+    return !intact;
   }
 
   /** A materialised copy is fine when it is the object's own inode (a hard link), else it is hashed. */
@@ -522,7 +578,7 @@ export async function hashInputPath(path: string): Promise<{ type: 'file' | 'dir
   const st = statSync(path);
   if (st.isFile()) return { type: 'file', sha256: await sha256File(path), size: st.size };
   if (!st.isDirectory()) throw new StepError(`input ${path} is not a file or directory`);
-  const manifest: TreeManifest = { format: TREE_FORMAT, entries: {}, dirs: [] };
+  const manifest: TreeManifest = { format: TREE_FORMAT, entries: nullRecord(), dirs: [] };
   let total = 0;
   const walk = async (dir: string, prefix: string) => {
     const names = readdirSync(dir).sort();

@@ -14,6 +14,7 @@ import { isAbsolute, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type StepContext, type StepKind, type StepOutput } from './kind.js';
 import { StepError } from '../core/errors.js';
+import { nullRecord } from '../core/names.js';
 
 export interface RunWith {
   /**
@@ -103,7 +104,7 @@ export const runStep: StepKind<RunWith> = {
       if (problem) throw new StepError(`output \`${name}\` (${spec}) ${problem}`);
     }
     await runCommand(ctx, w);
-    const outputs: Record<string, StepOutput> = {};
+    const outputs = nullRecord<StepOutput>(); // output names are the user's
     for (const [name, spec] of Object.entries(declared)) {
       if (spec.startsWith(VALUE_PREFIX)) {
         const file = spec.slice(VALUE_PREFIX.length);

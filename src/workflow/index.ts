@@ -1,6 +1,7 @@
 // The workflow analyzer's entry point: load → parse → validate (schema, then meaning) → plan.
 //   const { plan, diagnostics } = await loadPlan('workflows/paper.yaml', { kinds: stepKinds, profile, set });
 // `plan` is null when any error was found; `diagnostics` then holds every error, with positions.
+import { nullRecord, toNullRecord } from '../core/names.js';
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
 import { resolveParams } from './params.js';
 import { planWorkflow } from './planner.js';
@@ -50,15 +51,16 @@ function inSourceOrder(diags: Diagnostic[]): Diagnostic[] {
 /** The schema-valid document as typed declarations (shorthands expanded: `needs: x` → ['x']). */
 function toWorkflow(p: ParsedSource): Workflow {
   const v = p.value as Record<string, any>;
-  const params: Record<string, ParamDecl> = {};
+  // Keyed by the user's names: no prototype (src/core/names.ts).
+  const params = nullRecord<ParamDecl>();
   for (const [name, d] of Object.entries<Record<string, any>>(v.params ?? {})) {
     params[name] = { ...d, type: d.type } as ParamDecl;
   }
-  const profiles: Record<string, ProfileDecl> = {};
+  const profiles = nullRecord<ProfileDecl>();
   for (const [name, d] of Object.entries<Record<string, any>>(v.profiles ?? {})) {
-    profiles[name] = { ...(d ?? {}), params: d?.params ?? {} };
+    profiles[name] = { ...(d ?? {}), params: toNullRecord(d?.params) };
   }
-  const steps: Record<string, StepDecl> = {};
+  const steps = nullRecord<StepDecl>();
   for (const [id, s] of Object.entries<Record<string, any>>(v.steps)) {
     steps[id] = {
       id,
@@ -67,7 +69,7 @@ function toWorkflow(p: ParsedSource): Workflow {
       with: s.with ?? {},
       ...(s.matrix !== undefined && { matrix: s.matrix }),
       ...(s.resources !== undefined && { resources: s.resources as Resources }),
-      ...(s.outputs !== undefined && { outputs: s.outputs }),
+      ...(s.outputs !== undefined && { outputs: toNullRecord<string>(s.outputs) }),
       ...(s.description !== undefined && { description: s.description }),
       ...(s.if !== undefined && { if: s.if }),
     };

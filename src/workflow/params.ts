@@ -2,6 +2,7 @@
 // Every value is checked against the param's type and enum wherever it comes from.
 import { parse as parseYaml } from 'yaml';
 import { COMMAND_LINE, pointer, type DiagnosticSink } from './diagnostics.js';
+import { nullRecord } from '../core/names.js';
 import { didYouMean } from './suggest.js';
 import type { ParamDecl, Workflow } from './types.js';
 
@@ -67,7 +68,7 @@ export function resolveParams(
 ): ResolvedParams {
   const env = options.env ?? process.env;
   const names = Object.keys(wf.params);
-  const values: Record<string, unknown> = {};
+  const values = nullRecord<unknown>();
 
   // Declarations: defaults and enums must fit the declared type; secrets come only from the environment.
   for (const [name, decl] of Object.entries(wf.params)) {
@@ -147,7 +148,7 @@ export function resolveParams(
 
   // --set, in order (a later one wins).
   const withOverrides: ResolvedParams['withOverrides'] = [];
-  const ifOverrides: ResolvedParams['ifOverrides'] = {};
+  const ifOverrides: ResolvedParams['ifOverrides'] = nullRecord<boolean>();
   for (const arg of options.set ?? []) {
     const cl = (message: string, hint?: string): void => sink.errorNoPosition(`--set ${arg}: ${message}`, { file: COMMAND_LINE, code: 'bad-set', hint });
     const eq = arg.indexOf('=');
