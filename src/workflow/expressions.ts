@@ -18,6 +18,7 @@ import { kindOf, pointer, showValue, type DiagnosticSink } from './diagnostics.j
 import { embeddingAt, quoteFor, type CommandLine } from './shell.js';
 import type { Gathered, OutputRef, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
+import { setOwn } from '../core/names.js';
 
 export const EXPRESSION_ROOTS = ['params', 'matrix', 'steps', 'profile', 'workflow'] as const;
 
@@ -344,7 +345,7 @@ export class Evaluator {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const x = this.evaluate(v, pointer(path, k), pointer(rel, k), ctx);
-        if (x !== OMIT) out[k] = x;
+        if (x !== OMIT) setOwn(out, k, x); // a key `__proto__` stays a key
       }
       return out;
     }
@@ -571,7 +572,7 @@ export class Evaluator {
       }
       case 'matrix': {
         const axis = op.path[0];
-        if (!ctx.matrix || typeof axis !== 'string' || !(axis in ctx.matrix)) return { error: '' };
+        if (!ctx.matrix || typeof axis !== 'string' || !Object.prototype.hasOwnProperty.call(ctx.matrix, axis)) return { error: '' };
         value = ctx.matrix[axis];
         rest = op.path.slice(1);
         shown = `matrix.${axis}`;

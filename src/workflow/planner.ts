@@ -11,6 +11,7 @@ import { bind } from './binding.js';
 import { checkWithKind } from './kind-checks.js';
 import type { ConcreteStep, Gathered, KindDescriptor, OutputRef, Plan, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
+import { own, setOwn } from '../core/names.js';
 
 export interface PlanInput {
   wf: Workflow;
@@ -116,11 +117,14 @@ class Planner {
   private applyWithOverrides(): void {
     for (const o of this.resolved.withOverrides) {
       let target = (this.wf.steps[o.step]!.with ??= {});
+      // Keys are the user's: own properties only, `__proto__` a key like any other (src/core/names.ts).
       o.path.slice(0, -1).forEach((seg) => {
-        const next = target[seg];
-        target = target[seg] = next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+        const next = own(target, seg);
+        const child = next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+        setOwn(target, seg, child);
+        target = child;
       });
-      target[o.path[o.path.length - 1]!] = o.value;
+      setOwn(target, o.path[o.path.length - 1]!, o.value);
     }
   }
 

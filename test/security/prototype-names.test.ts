@@ -79,6 +79,8 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (n) => {
       [['--set', `params.${n}=1`], new RegExp(`unknown param '${n}'`)],
       [['--set', `steps.${n}.if=false`], new RegExp(`unknown step '${n}'`)],
       [['--set', `steps.${n}.with.x=1`], new RegExp(`unknown step '${n}'`)],
+      // A key the run kind does not have, whatever its name: its schema names it.
+      [['--set', `steps.plain.with.${n}=1`], new RegExp(`${n}`)],
     ];
     for (const [args, message] of cases) {
       const r = repro(dir, ['validate', 'wf.yaml', ...args]);
