@@ -1,7 +1,9 @@
-// What the run record says about the machine: OS, CPU, memory, Node, library versions from the
-// lockfile, GPUs (nvidia-smi), and the git state of the workflow's repository.
+// What the run record says about the machine: OS, CPU, memory, Node, library versions as installed,
+// GPUs (nvidia-smi), and the git state of the workflow's repository.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import type { EnvironmentRecord } from '../formats/run-record.js';
 import { lockfileSha256 } from './fingerprint.js';
@@ -49,21 +51,44 @@ function osName(): string {
 
 const repoRoot = new URL('../../', import.meta.url);
 
-/** Versions of repro's direct dependencies as the lockfile resolved them. */
-function packageVersions(): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Versions of repro's direct dependencies as installed here: each one's own package.json under
+ * node_modules (the lockfile says what should be there, not what is). A declared dependency that is
+ * not installed (an optional one such as @tensorflow/tfjs-node) is listed as absent, never given the
+ * lockfile's version.
+ */
+export function installedPackages(root: URL = repoRoot): { packages: Record<string, string>; absent: string[] } {
+  const packages: Record<string, string> = {};
+  const absent: string[] = [];
+  let names: string[];
   try {
-    const pkg = JSON.parse(readFileSync(new URL('package.json', repoRoot), 'utf8'));
-    const lock = JSON.parse(readFileSync(new URL('package-lock.json', repoRoot), 'utf8'));
-    const names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort();
-    for (const n of names) {
-      const v = lock.packages?.[`node_modules/${n}`]?.version;
-      if (v) out[n] = v;
-    }
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+    names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort();
   } catch {
-    /* an installation without a lockfile records none */
+    return { packages, absent };
   }
-  return out;
+  for (const n of names) {
+    const v = installedVersion(fileURLToPath(root), n);
+    if (v) packages[n] = v;
+    else absent.push(n);
+  }
+  return { packages, absent };
+}
+
+/** The version in node_modules/NAME/package.json, looked up the way Node resolves (this folder, then each parent). */
+function installedVersion(fromDir: string, name: string): string | null {
+  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
+    const file = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const v = JSON.parse(readFileSync(file, 'utf8')).version;
+        return typeof v === 'string' ? v : null;
+      } catch {
+        return null;
+      }
+    }
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 function reproVersion(): string {
@@ -76,6 +101,7 @@ function reproVersion(): string {
 
 export async function collectEnvironment(): Promise<EnvironmentRecord> {
   const gpus = await detectGpus();
+  const installed = installedPackages();
   return {
     os: osName(),
     kernel: os.release(),
@@ -86,7 +112,8 @@ export async function collectEnvironment(): Promise<EnvironmentRecord> {
     node: process.version,
     repro: reproVersion(),
     lockfileSha256: lockfileSha256(),
-    packages: packageVersions(),
+    packages: installed.packages,
+    packagesAbsent: installed.absent,
     gpus: gpus.map(({ name, driver, memory }) => ({ name, driver, memory })),
   };
 }

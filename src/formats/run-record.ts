@@ -63,7 +63,10 @@ export interface EnvironmentRecord {
   node: string;
   repro: string;
   lockfileSha256: string | null;
+  /** Direct dependencies as installed (node_modules/NAME/package.json), not as the lockfile pins them. */
   packages: Record<string, string>;
+  /** Declared dependencies that are not installed here (optional ones such as @tensorflow/tfjs-node); absent in older records. */
+  packagesAbsent?: string[];
   gpus: Array<{ name: string; driver?: string; memory?: string }>;
   python?: { path: string; version: string; torch?: string; cuda?: boolean; device?: string; blas?: string } | null;
   /** The distinct execution facts steps reported (engine, backend, device…): the ML backends actually used. */

@@ -352,6 +352,7 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
       repro: '0.1.0',
       lockfileSha256: 'f'.repeat(64),
       packages: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.22.0', vega: '6.4.0' },
+      packagesAbsent: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       gpus: opts.gpus ?? [],
       python: null,
     },
