@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
 import type { DatasetManifest, ImageListManifest } from '../formats/dataset.js';
 import type { ReportInput } from './input.js';
-import { citation, fmtBytes, fmtDuration, metricLabel } from './format.js';
+import { citation, fmtBytes, fmtDuration } from './format.js';
+import { metricTitle } from '../formats/metrics.js';
+import { reportMetrics } from './model.js';
 import { variantOrder } from './plots.js';
 
 export const CHECKLIST_FORMAT = 'repro-checklist/1';
@@ -171,31 +173,40 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
   const f: Record<string, ChecklistField> = {};
   const trainSteps = record.steps.filter((s) => s.uses === 'train');
 
+  const axis = input.variantKey ? `the matrix axis '${input.variantKey}'` : 'no variant axis';
+  const checks = input.verdicts?.file.checks.length ?? 0;
   f.algorithm = {
     title: 'Algorithm',
     value:
-      `Training with each loss variant (${variants.join(', ') || 'none recorded'}) and comparing them by the workflow's claims` +
-      (cite ? `, after ${cite.text}` : '.'),
+      (variants.length
+        ? `${variants.length} variant(s) (${variants.join(', ')}; ${axis})${checks ? `, compared by the workflow's ${checks} check(s)` : ', with no checks'}`
+        : 'no variants recorded') + (cite ? `; reproducing ${cite.text}` : '.'),
     evidence: input.verdicts ? input.verdicts.file.checks.map((c) => `check ${c.id} (${c.kind})`) : ['no compare step recorded'],
   };
   f.program = {
     title: 'Program',
-    value: `repro ${env.repro} running workflow ${record.workflow.name} (${record.workflow.file})`,
+    value:
+      `repro ${env.repro} running workflow ${record.workflow.name} (${record.workflow.file})` +
+      (input.program.length ? `; run steps: ${input.program.map((p) => `${p.step} (${p.command.join(' ') || 'no command recorded'})`).join('; ')}` : ''),
     evidence: [
       `workflow ${short(record.workflow.sha256)}`,
       record.git.commit ? `git commit ${record.git.commit}${record.git.dirty ? ' (uncommitted changes)' : ''}` : 'not in a git checkout',
       ...(record.workflow.source ? [`fetched from ${record.workflow.source.url}@${record.workflow.source.commit}`] : []),
+      ...input.program.flatMap((p) => p.files.map((x) => `${p.step} ${x.role} ${x.path} sha256:${x.sha256}`)),
     ],
   };
   const modelFacts = [...new Set(trainSteps.map((s) => factOf(s.facts, 'model', 'architecture')).filter((x): x is string => !!x))];
+  const models = trainSteps.flatMap((s) =>
+    Object.entries(s.outputs)
+      .filter(([name, a]) => name !== 'history' && a.type !== 'value')
+      .map(([name, a]) => `${s.id} ${name} ${short(a.sha256)}`),
+  );
   f.model = {
     title: 'Model',
-    value: `${trainSteps.length} trained model(s)` + (modelFacts.length ? `: ${modelFacts.join(', ')}` : ' (architecture not in the recorded facts)'),
-    evidence: trainSteps.flatMap((s) =>
-      Object.entries(s.outputs)
-        .filter(([name, a]) => name !== 'history' && a.type !== 'value')
-        .map(([name, a]) => `${s.id} ${name} ${short(a.sha256)}`),
-    ),
+    value: trainSteps.length
+      ? `${trainSteps.length} trained model(s)` + (modelFacts.length ? `: ${modelFacts.join(', ')}` : ' (architecture not in the recorded facts)')
+      : 'no train step: the workflow trains no model that repro records',
+    evidence: models,
   };
   const dataSteps = datasetSteps(record);
   const datasets = datasetFacts(record);
@@ -213,7 +224,10 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
               .join('') +
             ` (licence: ${[...new Set(d.sources.map((x) => x.licence ?? 'not recorded'))].join(', ') || 'not recorded'})`,
         )
-        .join('; ') || 'no dataset step recorded',
+        .join('; ') ||
+      (input.program.some((p) => p.files.some((x) => x.role === 'input'))
+        ? 'no dataset step; the run steps read their own input files (see program)'
+        : 'no dataset step recorded'),
     evidence: [
       ...datasets.flatMap((d) => d.sources.map((x) => `${d.step} source ${x.path} sha256:${x.sha256}`)),
       ...dataSteps.flatMap((s) =>
@@ -227,7 +241,6 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     evidence: [
       `lockfile ${env.lockfileSha256 ? short(env.lockfileSha256) : 'not recorded'}`,
       ...Object.entries(env.packages).map(([k, v]) => `${k}@${v}`),
-      ...(env.packagesAbsent ?? []).map((k) => `${k}: not installed`),
     ],
   };
   f.hardware = {
@@ -241,22 +254,28 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     value: `${record.command.join(' ')}${record.profile ? ` (profile ${record.profile})` : ''}; training on ${backends.join(', ') || 'no train steps'}`,
     evidence: [`run ${record.runId} ${record.status}`, `${cpu ? 'CPU' : 'GPU'} run by the train steps' recorded device facts`],
   };
-  const metricNames = new Set<string>();
-  for (const e of input.evaluations) for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number' && k !== 'n') metricNames.add(k);
+  const metricNames = reportMetrics(input);
   f.metrics = {
     title: 'Metrics',
-    value: [...metricNames].map(metricLabel).join(', ') || 'none recorded',
+    value: metricNames.map((m) => metricTitle(m, input.metricCatalog)).join(', ') || 'none recorded',
     evidence: input.evaluations.map((e) => `${e.step} ${short(input.sources[e.source]!.sha256)}`),
   };
+  // Outputs: only what this run has.
+  const outputs = [
+    ...(input.verdicts ? ['verdicts'] : []),
+    ...(input.evaluations.length ? [`per-run metrics (${input.evaluations.length})`] : []),
+    ...(input.trainings.length ? [`training histories (${input.trainings.length})`] : []),
+    ...(models.length ? [`trained models (${models.length})`] : []),
+  ];
   f.output = {
     title: 'Output',
-    value: `verdicts, per-run metrics and training histories, trained models; ${opts.outputs.join(', ')}`,
+    value: `${outputs.length ? `${outputs.join(', ')}; ` : ''}${opts.outputs.join(', ')}`,
     evidence: input.verdicts ? [`verdicts ${short(input.sources[input.verdicts.source]!.sha256)}`] : [],
   };
   const reps = new Set(input.evaluations.map((e) => e.replicate));
   f.experiments = {
     title: 'Experiments',
-    value: `${variants.length} variant(s) × ${reps.size} seed(s)/fold(s): ${input.evaluations.length} evaluated runs; ${input.verdicts?.file.checks.length ?? 0} checks against the paper`,
+    value: `${variants.length} variant(s)${input.variantKey ? ` of '${input.variantKey}'` : ''} × ${reps.size} repeat(s): ${input.evaluations.length} evaluated runs; ${checks} check(s) (claims and reported numbers)`,
     evidence: [`scale: ${scale ?? 'not recorded'}${input.scaleNote ? ` (${input.scaleNote})` : ''}`],
   };
   const artifacts = distinctArtifacts(record);

@@ -1,23 +1,6 @@
 // How numbers and text look in every report format, decided once.
 
-import { METRIC_NAMES } from '../formats/metrics.js';
 import type { Scale } from './input.js';
-
-export const METRIC_LABELS: Record<string, string> = {
-  accuracy: 'accuracy',
-  one_off_accuracy: 'one-off accuracy',
-  mae: 'MAE (grades)',
-  qwk: 'QWK',
-  ms_per_step: 'ms / step',
-  examples_per_second: 'examples / s',
-};
-
-/** The metrics shown per variant, in this order. */
-export const REPORT_METRICS: readonly string[] = METRIC_NAMES;
-
-export function metricLabel(name: string): string {
-  return METRIC_LABELS[name] ?? name.replace(/_/g, ' ');
-}
 
 /** Three decimals for metrics in 0..1 and errors in class steps; more only for tiny values. */
 export function fmt(v: number | null | undefined, digits = 3): string {
@@ -67,18 +50,18 @@ export function escapeMd(s: string): string {
 export function scaleBanner(scale: Scale | null, note: string | null): { label: string; text: string } {
   switch (scale) {
     case 'full':
-      return { label: 'Full-scale run', text: note ?? "The paper's own protocol on its own data." };
+      return { label: 'Full-scale run', text: note ?? 'The original protocol on its own data.' };
     case 'proxy':
       return {
         label: 'Proxy run',
         text:
           note ??
-          "A stand-in run (other data, model or budget than the paper's): it tests the paper's claims in a smaller setting and never reproduces its absolute numbers.",
+          'A stand-in run (other data, model or budget than the original experiment): it tests the claims in a smaller setting and never reproduces absolute reported numbers.',
       };
     case 'smoke':
       return {
         label: 'Smoke run',
-        text: note ?? 'A tiny run that checks the workflow works end to end: its numbers mean nothing about the paper.',
+        text: note ?? 'A tiny run that checks the workflow works end to end: its numbers mean nothing about the claims.',
       };
     default:
       return { label: 'Scale not recorded', text: note ?? 'Neither the run record nor the verdicts say what scale this run was.' };

@@ -8,11 +8,10 @@ import {
   fmtBytes,
   fmtDuration,
   fmtP,
-  metricLabel,
-  REPORT_METRICS,
   scaleBanner,
 } from './format.js';
-import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
+import { formatMetric, metricTitle } from '../formats/metrics.js';
+import { backendRows, recordSource, reportMetrics, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
 import { renderPlots, type Plot } from './plots.js';
 
 const CSS = `
@@ -35,7 +34,9 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 1
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 th.n { text-align: right; }
-table.verdicts td:first-child { min-width: 170px; } table.verdicts td:last-child { min-width: 170px; }
+table.verdicts td:first-child { min-width: 150px; } table.verdicts td:last-child { min-width: 150px; }
+.wide { max-width: 100%; overflow-x: auto; }
+td.sha { word-break: break-all; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-width: 12em; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
@@ -104,13 +105,21 @@ export async function renderHtml(input: ReportInput): Promise<string> {
   } else {
     const sum = verdictSummary(input)!;
     parts.push(
-      `<p><b>${esc(sum.counts)}</b>${sum.gate ? ` · gate for required claims: ${sum.gate === 'pass' ? '<span class="v v-reproduced">pass</span>' : verdictBadge(sum.gate)}` : ''}</p>`,
+      `<p><b>${esc(sum.counts)}</b>${
+        sum.gate === 'none'
+          ? ' · no gate: no check is required, so <code>repro check</code> passes whatever the verdicts'
+          : sum.gate
+            ? ` · gate for required claims: ${sum.gate === 'pass' ? '<span class="v v-reproduced">pass</span>' : verdictBadge(sum.gate)}`
+            : ''
+      }</p>`,
     );
     if (input.scale !== 'full') {
-      parts.push(`<p class="muted">${esc(banner.label)}: these verdicts test the claims in this run's setting; the paper's absolute numbers are never marked reproduced from it.</p>`);
+      parts.push(
+        `<p class="muted">${esc(banner.label)}: these verdicts test the claims in this run's setting; ${input.paper ? "the paper's" : 'reported'} absolute numbers are never marked reproduced from it.</p>`,
+      );
     }
     parts.push(
-      `<table class="verdicts"><thead><tr><th>check</th><th>verdict</th><th>metric</th><th>variants</th><th>n</th><th>mean ± sd</th><th>95% CI</th><th>effect size</th><th>p</th><th>reported</th><th>explanation</th></tr></thead><tbody>`,
+      `<div class="wide"><table class="verdicts"><thead><tr><th>check</th><th>verdict</th><th>metric</th><th>variants</th><th>n</th><th>mean ± sd</th><th>95% CI</th><th>effect size</th><th>p</th><th>reported</th><th>explanation</th></tr></thead><tbody>`,
     );
     for (const r of vrows) {
       const reported = r.reported
@@ -120,7 +129,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
         : '';
       parts.push(
         `<tr><td><b>${esc(r.id)}</b>${r.required ? ' <span class="muted">(required)</span>' : ''}<br><span class="muted">${esc(r.text)}</span></td>` +
-          `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricLabel(r.metric))}</td><td>${esc(r.variants)}</td>` +
+          `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricTitle(r.metric, input.metricCatalog))}</td><td>${esc(r.variants)}</td>` +
           `<td class="n">${r.n === null ? '–' : num(input, String(r.n), r.source)}</td>` +
           `<td class="n">${r.mean === null ? '–' : num(input, `${fmt(r.mean)} ± ${fmt(r.sd)}`, r.source)}</td>` +
           `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
@@ -129,55 +138,60 @@ export async function renderHtml(input: ReportInput): Promise<string> {
           `<td>${reported}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
       );
     }
-    parts.push(`</tbody></table>`);
+    parts.push(`</tbody></table></div>`);
   }
 
-  // Metrics per variant.
+  // Metrics per variant: the metrics the runs wrote, labelled and formatted as declared.
   const rows = variantRows(input);
-  parts.push(`<h2 id="metrics">Test metrics by variant${tag}</h2>`);
+  const metrics = reportMetrics(input);
+  const cat = input.metricCatalog;
+  parts.push(`<h2 id="metrics">Metrics by variant${tag}</h2>`);
   if (rows.length === 0) {
-    parts.push(`<p class="muted">No evaluation results.</p>`);
+    parts.push(`<p class="muted">No metrics: no step wrote a metrics file.</p>`);
   } else {
-    parts.push(`<p class="muted">Mean ± sample sd over seeds/folds (n). Open a variant below for each run's numbers; each links to its metrics.json.</p>`);
-    parts.push(`<table class="metrics"><thead><tr><th>variant</th><th class="n">n</th>${REPORT_METRICS.map((m) => `<th class="n">${esc(metricLabel(m))}</th>`).join('')}</tr></thead><tbody>`);
+    parts.push(
+      `<p class="muted">Mean ± sample sd over the repeats of each variant (n)${input.variantKey ? `; variants are the values of the matrix axis <code>${esc(input.variantKey)}</code>` : ''}. Open a variant below for each run's numbers; each links to its metrics file.</p>`,
+    );
+    parts.push(`<div class="wide"><table class="metrics"><thead><tr><th>variant</th><th class="n">n</th>${metrics.map((m) => `<th class="n">${esc(metricTitle(m, cat))}</th>`).join('')}</tr></thead><tbody>`);
     for (const r of rows) {
       const anchor = `variant-${slug(r.variant)}`;
       parts.push(
         `<tr><td><b>${esc(r.variant)}</b></td><td class="n">${r.perReplicate.length}</td>` +
-          REPORT_METRICS.map((m) => {
+          metrics.map((m) => {
             const s = r.summaries[m];
-            return `<td class="n">${s ? `<a class="num" href="#${anchor}" title="${esc(`95% CI ${s.ci95 ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : 'n/a (n = 1)'}`)}">${fmt(s.mean)} ± ${fmt(s.sd)}</a>` : '–'}</td>`;
+            const f = (v: number) => formatMetric(v, m, cat);
+            return `<td class="n">${s ? `<a class="num" href="#${anchor}" title="${esc(`95% CI ${s.ci95 ? `[${f(s.ci95[0])}, ${f(s.ci95[1])}]` : 'n/a (n = 1)'}`)}">${f(s.mean)} ± ${f(s.sd)}</a>` : '–'}</td>`;
           }).join('') +
           `</tr>`,
       );
     }
-    parts.push(`</tbody></table>`);
+    parts.push(`</tbody></table></div>`);
     for (const r of rows) {
       parts.push(
         `<details id="variant-${slug(r.variant)}"><summary>${esc(r.variant)}: ${r.perReplicate.length} runs</summary>` +
-          `<table><thead><tr><th>run</th>${REPORT_METRICS.map((m) => `<th>${esc(metricLabel(m))}</th>`).join('')}<th>artifact</th></tr></thead><tbody>` +
+          `<div class="wide"><table><thead><tr><th>run</th>${metrics.map((m) => `<th class="n">${esc(metricTitle(m, cat))}</th>`).join('')}<th>artifact</th></tr></thead><tbody>` +
           r.perReplicate
             .map(
               (p) =>
-                `<tr><td>${esc(p.replicate)}</td>${REPORT_METRICS.map((m) => `<td class="n">${p.values[m] === null ? '–' : num(input, fmt(p.values[m]), p.source)}</td>`).join('')}` +
+                `<tr><td>${esc(p.replicate)}</td>${metrics.map((m) => `<td class="n">${p.values[m] === null || p.values[m] === undefined ? '–' : num(input, formatMetric(p.values[m], m, cat), p.source)}</td>`).join('')}` +
                 `<td class="mono">${sourceCell(input, p.source)}</td></tr>`,
             )
             .join('') +
-          `</tbody></table></details>`,
+          `</tbody></table></div></details>`,
       );
     }
   }
 
   // Plots.
   parts.push(`<h2 id="plots">Plots${tag}</h2>`);
-  if (plots.length === 0) parts.push(`<p class="muted">No training histories or evaluations to plot.</p>`);
+  if (plots.length === 0) parts.push(`<p class="muted">Nothing to plot: no training histories and no metrics.</p>`);
   for (const p of plots) parts.push(figure(input, p));
 
   // Environment and backend.
   parts.push(`<h2 id="environment">Environment and backend</h2>`);
   const brows = backendRows(input);
   if (brows.length) {
-    parts.push(`<h3>What the training steps ran on</h3><table><thead><tr><th>facts</th><th>train steps</th><th>ms / step (mean ± sd over epochs)</th></tr></thead><tbody>`);
+    parts.push(`<h3>What the training steps ran on</h3><table><thead><tr><th>facts</th><th class="n">train steps</th><th class="n">ms / step (mean ± sd over epochs)</th></tr></thead><tbody>`);
     for (const b of brows) {
       const facts = Object.entries(b.facts).map(([k, v]) => `${esc(k)}=<b>${esc(String(v))}</b>`).join(' · ');
       parts.push(
@@ -198,20 +212,36 @@ export async function renderHtml(input: ReportInput): Promise<string> {
       ['Node.js', env.node],
       ['repro', env.repro],
       ['lockfile sha256', env.lockfileSha256 ?? 'not recorded'],
-      ['packages (installed)', Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(', ') || '–'],
+      ['packages', Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(', ') || '–'],
     ];
-    if (env.packagesAbsent?.length) items.push(['not installed (optional)', env.packagesAbsent.join(', ')]);
     if (env.python) items.push(['Python', `${env.python.version}${env.python.torch ? `, torch ${env.python.torch}` : ''}${env.python.device ? `, ${env.python.device}` : ''}`]);
     parts.push(`<h3>Machine</h3><table class="env"><tbody>${items.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${num(input, v, runSrc)}</td></tr>`).join('')}</tbody></table>`);
   } else {
     parts.push(`<p class="muted">Machine facts come from the run record, which this report was made without (mid-run); the training steps' own facts are above.</p>`);
   }
 
+  // The program: what the run steps executed, by hash.
+  if (input.program.length) {
+    parts.push(`<h2 id="program">Program</h2><p class="muted">The commands of the <code>run</code> steps, and the files each read (its scripts first), by sha256.</p>`);
+    parts.push(`<div class="wide"><table class="program"><thead><tr><th>step</th><th>command</th><th>file</th><th>sha256</th></tr></thead><tbody>`);
+    for (const p of input.program) {
+      const files = p.files.length ? p.files : [null];
+      files.forEach((f, i) => {
+        parts.push(
+          `<tr>${i === 0 ? `<td rowspan="${files.length}" class="mono">${esc(p.step)}</td><td rowspan="${files.length}" class="mono">${esc(p.command.join(' '))}</td>` : ''}` +
+            (f ? `<td class="mono">${esc(f.path)}${f.role === 'script' ? ' <span class="muted">(script)</span>' : ''}</td><td class="mono sha">${esc(f.sha256)}</td>` : `<td class="muted" colspan="2">no files recorded</td>`) +
+            `</tr>`,
+        );
+      });
+    }
+    parts.push(`</tbody></table></div>`);
+  }
+
   // Timings.
   parts.push(`<h2 id="timings">Timings</h2>`);
   const speed = trainingSpeedRows(input);
   if (speed.length) {
-    parts.push(`<table><thead><tr><th>variant</th><th>ms / optimisation step</th><th>training time per run</th></tr></thead><tbody>`);
+    parts.push(`<table><thead><tr><th>variant</th><th class="n">ms / optimisation step</th><th class="n">training time per run</th></tr></thead><tbody>`);
     for (const s of speed) {
       parts.push(
         `<tr><td>${esc(s.variant)}</td><td class="n">${s.msPerStep ? num(input, `${fmt(s.msPerStep.mean, 1)} ± ${fmt(s.msPerStep.sd, 1)}`, s.sources[0]) : '–'}</td>` +
@@ -222,7 +252,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
   }
   const trows = timingRows(input);
   if (trows.length) {
-    parts.push(`<table><thead><tr><th>step kind</th><th>steps</th><th>from cache</th><th>total</th><th>longest</th></tr></thead><tbody>`);
+    parts.push(`<table><thead><tr><th>step kind</th><th class="n">steps</th><th class="n">from cache</th><th class="n">total</th><th class="n">longest</th></tr></thead><tbody>`);
     for (const t of trows) {
       parts.push(
         `<tr><td>${esc(t.uses)}</td><td class="n">${t.count}</td><td class="n">${t.cached}</td><td class="n">${num(input, fmtDuration(t.totalMs), runSrc)}</td><td class="n">${num(input, fmtDuration(t.maxMs), runSrc)}</td></tr>`,
@@ -230,7 +260,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
     }
     parts.push(`</tbody></table>`);
     parts.push(
-      `<details><summary>Every step</summary><table><thead><tr><th>step</th><th>kind</th><th>status</th><th>duration</th></tr></thead><tbody>` +
+      `<details><summary>Every step</summary><table><thead><tr><th>step</th><th>kind</th><th>status</th><th class="n">duration</th></tr></thead><tbody>` +
         input.steps.map((s) => `<tr><td class="mono">${esc(s.step)}</td><td>${esc(s.uses)}</td><td>${esc(s.status)}</td><td class="n">${num(input, fmtDuration(s.durationMs), runSrc)}</td></tr>`).join('') +
         `</tbody></table></details>`,
     );
@@ -244,7 +274,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
   parts.push(`<table class="sources"><thead><tr><th>id</th><th>artifact</th><th>sha256</th></tr></thead><tbody>`);
   for (const s of Object.values(input.sources)) {
     parts.push(
-      `<tr id="src-${esc(s.id)}"><td>${esc(s.id)}</td><td>${s.href ? `<a href="${esc(s.href)}">${esc(s.label)}</a>` : esc(s.label)}${s.storePath ? `<br><span class="mono muted">${esc(s.storePath)}</span>` : ''}</td><td class="mono">${esc(s.sha256)}</td></tr>`,
+      `<tr id="src-${esc(s.id)}"><td>${esc(s.id)}</td><td>${s.href ? `<a href="${esc(s.href)}">${esc(s.label)}</a>` : esc(s.label)}${s.storePath ? `<br><span class="mono muted">${esc(s.storePath)}</span>` : ''}</td><td class="mono sha">${esc(s.sha256)}</td></tr>`,
     );
   }
   parts.push(`</tbody></table></details>`);

@@ -4,7 +4,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep, basename } from 'node:path';
-import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
+import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/metrics.js';
+import { metricCatalog, planMetricCatalog } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
 import type { PaperRef } from '../workflow/types.js';
@@ -66,8 +67,27 @@ export interface RunSummary {
   workflow: { name: string; file: string; sha256: string };
 }
 
+/** A file a `run` step executed or read (its script, its inputs), with its hash: the program of the run. */
+export interface ProgramFile {
+  step: string;
+  /** The path as the workflow names it (relative to the workflow's folder when it is inside it). */
+  path: string;
+  sha256: string;
+  /** Whether the step's command names it (a script), or it is only one of its declared inputs. */
+  role: 'script' | 'input';
+}
+
 export interface ReportInput {
   title: string;
+  /**
+   * The matrix axis whose values are the variants compared (compare's `variant_key`), or null when
+   * nothing names one (then `variant`/`loss`, or the one axis besides seed/fold, is used).
+   */
+  variantKey: string | null;
+  /** How each metric reads (label, direction, unit, format): built-in, declared by the workflow, or from verdicts.json. */
+  metricCatalog: ReadonlyMap<string, MetricDecl>;
+  /** The commands of the run steps that ran, and the files they read, by hash. Empty for the `report` step. */
+  program: Array<{ step: string; command: string[]; files: ProgramFile[] }>;
   paper: PaperRef | null;
   /** null when neither the run record nor the verdicts say: the banner then says "scale not recorded". */
   scale: Scale | null;
@@ -85,24 +105,74 @@ export interface ReportInput {
   generator: string;
 }
 
+/** Axes that repeat a variant rather than name one. */
+const REPEAT_AXES = new Set(['seed', 'fold', 'repeat', 'replicate', 'run']);
+
 /**
- * The name of a matrix instance's variant: `matrix.variant` (a string, or an object with `name`),
- * else `matrix.loss`, named the way compare names it so reports and verdicts agree.
+ * The axis that names variants: compare's `variant_key` when a compare step says one; else `variant`
+ * or `loss` when a matrix has it; else the one axis that is not a repeat (seed, fold). Null when none.
  */
-export function variantOf(matrix: Record<string, unknown>, fallback?: string): string {
-  for (const key of ['variant', 'loss']) {
-    if (matrix[key] !== undefined && matrix[key] !== null) return variantName(matrix[key]);
-  }
+export function resolveVariantKey(declared: string | null | undefined, matrices: Array<Record<string, unknown>>): string | null {
+  if (declared) return declared;
+  const axes = new Set(matrices.flatMap((m) => Object.keys(m)));
+  for (const k of ['variant', 'loss']) if (axes.has(k)) return k;
+  const others = [...axes].filter((k) => !REPEAT_AXES.has(k));
+  return others.length === 1 ? others[0]! : null;
+}
+
+/**
+ * The name of a matrix instance's variant: the value of the variant axis (a string, or an object's
+ * `name`), named the way compare names it so reports and verdicts agree.
+ */
+export function variantOf(matrix: Record<string, unknown>, key: string | null, fallback?: string): string {
+  if (key && matrix[key] !== undefined && matrix[key] !== null) return variantName(matrix[key]);
   return fallback ?? 'default';
 }
 
 /** What tells repeats of one variant apart: every matrix key but the variant's own ('seed=1,fold=0'). */
-export function replicateOf(matrix: Record<string, unknown>): string {
+export function replicateOf(matrix: Record<string, unknown>, key: string | null): string {
   const parts = Object.keys(matrix)
-    .filter((k) => k !== 'variant' && k !== 'loss')
+    .filter((k) => k !== key)
     .sort()
     .map((k) => `${k}=${typeof matrix[k] === 'object' ? JSON.stringify(matrix[k]) : String(matrix[k])}`);
   return parts.length ? parts.join(',') : 'single';
+}
+
+/** The metric declarations a report reads: the built-in ones, the workflow's (compare `metrics:`), and verdicts.json's. */
+export function reportCatalog(compareWith: Array<{ uses: string; with?: unknown }>, verdicts: VerdictFile | null): Map<string, MetricDecl> {
+  const catalog = planMetricCatalog(compareWith);
+  for (const [name, d] of Object.entries(verdicts?.metrics ?? {})) catalog.set(name, d);
+  return catalog.size ? catalog : metricCatalog();
+}
+
+/** The resolved `with` of a recorded step (its fingerprint components keep it). */
+function recordedWith(step: StepRecord): Record<string, unknown> {
+  const w = step.fingerprintComponents?.with;
+  return w && typeof w === 'object' && !Array.isArray(w) ? (w as Record<string, unknown>) : {};
+}
+
+/**
+ * The program of a run: each `run` step's command and the files it read, with their hashes (one entry
+ * per declared step; a matrix repeats the same command). A file the command names is its script.
+ */
+export function programOf(record: RunRecord): ReportInput['program'] {
+  const out: ReportInput['program'] = [];
+  const seen = new Set<string>();
+  for (const s of record.steps) {
+    if (s.uses !== 'run' || seen.has(s.stepId) || (s.status !== 'succeeded' && s.status !== 'cached')) continue;
+    seen.add(s.stepId);
+    const cmd = recordedWith(s).command;
+    const command = Array.isArray(cmd) ? cmd.map(String) : typeof cmd === 'string' ? [cmd] : [];
+    const files: ProgramFile[] = [];
+    for (const [path, a] of Object.entries(s.inputs)) {
+      if (path.startsWith('steps.') || a.type === 'value') continue; // another step's output, not the program
+      const named = command.some((arg) => arg === path || arg.endsWith(`/${path}`) || basename(arg) === basename(path));
+      files.push({ step: s.stepId, path, sha256: a.sha256, role: named ? 'script' : 'input' });
+    }
+    files.sort((a, b) => (a.role === b.role ? a.path.localeCompare(b.path) : a.role === 'script' ? -1 : 1));
+    out.push({ step: s.stepId, command, files });
+  }
+  return out;
 }
 
 /** Reads a JSON artifact from a file, or from `<dir>/<name>` when the output is a directory. */
@@ -201,6 +271,13 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     return { value: got.value, id };
   };
 
+  const compareStep = record.steps.find((s) => s.uses === 'compare');
+  const declaredKey = compareStep ? recordedWith(compareStep).variant_key : undefined;
+  // compare's default axis is `variant`; without a compare step, the matrices say.
+  const variantKey = resolveVariantKey(
+    typeof declaredKey === 'string' ? declaredKey : null,
+    record.steps.map((s) => s.matrix ?? {}),
+  );
   let verdicts: ReportInput['verdicts'] = null;
   const evaluations: EvaluationEntry[] = [];
   const trainings: TrainingEntry[] = [];
@@ -216,8 +293,8 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     const m = metricsArt && read<EvaluationMetrics>(step, metricsArt, 'metrics.json', 'm', 'metrics');
     if (m) {
       evaluations.push({
-        variant: variantOf(step.matrix),
-        replicate: replicateOf(step.matrix),
+        variant: variantOf(step.matrix, variantKey),
+        replicate: replicateOf(step.matrix, variantKey),
         step: step.id,
         metrics: m.value,
         source: m.id,
@@ -227,8 +304,8 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     const h = historyArt && read<TrainingHistory>(step, historyArt, 'history.json', 'h', 'history');
     if (h) {
       trainings.push({
-        variant: variantOf(step.matrix, h.value.loss),
-        replicate: replicateOf(step.matrix),
+        variant: variantOf(step.matrix, variantKey, h.value.loss),
+        replicate: replicateOf(step.matrix, variantKey),
         step: step.id,
         history: h.value,
         source: h.id,
@@ -248,6 +325,9 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
   const scale = record.scale ?? verdicts?.file.scale ?? null;
   return {
     title: record.workflow.title ?? titleOfPaper(record.workflow.paper) ?? record.workflow.name,
+    variantKey,
+    metricCatalog: reportCatalog(record.steps.map((s) => ({ uses: s.uses, with: recordedWith(s) })), verdicts?.file ?? null),
+    program: programOf(record),
     paper: (record.workflow.paper as PaperRef | undefined) ?? null,
     scale,
     scaleNote: verdicts?.file.scaleNote ?? null,

@@ -2,8 +2,9 @@
 // Numbers cite their artifact by source id (last column); the Sources table gives each id's sha256.
 
 import type { ReportInput } from './input.js';
-import { citation, escapeMd as md, fmt, fmtDuration, fmtP, metricLabel, REPORT_METRICS, scaleBanner } from './format.js';
-import { backendRows, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
+import { citation, escapeMd as md, fmt, fmtDuration, fmtP, scaleBanner } from './format.js';
+import { formatMetric, metricTitle } from '../formats/metrics.js';
+import { backendRows, recordSource, reportMetrics, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
 
 const VERDICT_ICON: Record<string, string> = {
   reproduced: '✅',
@@ -49,14 +50,16 @@ export function renderMarkdown(input: ReportInput): string {
     out.push('_No verdicts: the run has no compare step, or it did not finish._');
   } else {
     const sum = verdictSummary(input)!;
-    out.push(`**${sum.counts}**${sum.gate ? ` · gate for required claims: **${sum.gate}**` : ''}`);
+    out.push(
+      `**${sum.counts}**${sum.gate === 'none' ? ' · no gate: no check is required' : sum.gate ? ` · gate for required claims: **${sum.gate}**` : ''}`,
+    );
     out.push(
       table(
         ['check', 'verdict', 'metric', 'variants', 'n', 'mean ± sd', '95% CI', 'effect', 'p', 'reported', 'source'],
         vrows.map((r) => [
           `**${md(r.id)}**${r.required ? ' (required)' : ''}<br>${md(r.text)}`,
           `${VERDICT_ICON[r.verdict] ?? ''} ${r.verdict}`,
-          md(metricLabel(r.metric)),
+          md(metricTitle(r.metric, input.metricCatalog)),
           md(r.variants),
           r.n === null ? '–' : String(r.n),
           r.mean === null ? '–' : `${fmt(r.mean)} ± ${fmt(r.sd)}`,
@@ -79,20 +82,22 @@ export function renderMarkdown(input: ReportInput): string {
   }
 
   const rows = variantRows(input);
-  out.push(`### Test metrics by variant${tag}`);
+  const metrics = reportMetrics(input);
+  const cat = input.metricCatalog;
+  out.push(`### Metrics by variant${tag}`);
   if (rows.length === 0) {
-    out.push('_No evaluation results._');
+    out.push('_No metrics: no step wrote a metrics file._');
   } else {
-    out.push('Mean ± sd over seeds/folds.');
+    out.push(`Mean ± sd over the repeats of each variant${input.variantKey ? ` (variants: matrix axis \`${input.variantKey}\`)` : ''}.`);
     out.push(
       table(
-        ['variant', 'n', ...REPORT_METRICS.map(metricLabel), 'sources'],
+        ['variant', 'n', ...metrics.map((m) => md(metricTitle(m, cat))), 'sources'],
         rows.map((r) => [
           `**${md(r.variant)}**`,
           String(r.perReplicate.length),
-          ...REPORT_METRICS.map((m) => {
+          ...metrics.map((m) => {
             const s = r.summaries[m];
-            return s ? `${fmt(s.mean)} ± ${fmt(s.sd)}` : '–';
+            return s ? `${formatMetric(s.mean, m, cat)} ± ${formatMetric(s.sd, m, cat)}` : '–';
           }),
           r.perReplicate.map((p) => ref(input, p.source)).join(' '),
         ]),
@@ -118,6 +123,20 @@ export function renderMarkdown(input: ReportInput): string {
     const e = input.environment;
     out.push(
       `Machine: ${e.cpuModel} (${e.cores} cores), ${e.gpus.length ? e.gpus.map((g) => g.name).join(', ') : 'no GPU'}, ${e.os}, Node ${e.node}, repro ${e.repro}. ${ref(input, runSrc)}`,
+    );
+  }
+
+  if (input.program.length) {
+    out.push('### Program');
+    out.push(
+      table(
+        ['step', 'command', 'files (sha256)'],
+        input.program.map((p) => [
+          `\`${md(p.step)}\``,
+          `\`${md(p.command.join(' '))}\``,
+          p.files.map((f) => `${md(f.path)}${f.role === 'script' ? ' (script)' : ''} \`${f.sha256.slice(0, 16)}…\``).join('<br>') || '–',
+        ]),
+      ),
     );
   }
 

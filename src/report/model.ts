@@ -4,7 +4,6 @@
 import type { ClaimCheck, ReportedCheck, Verdict } from '../formats/verdict.js';
 import type { ReportInput } from './input.js';
 import { runSourceId } from './input.js';
-import { REPORT_METRICS } from './format.js';
 import { summarize, type Summary } from './stats.js';
 import { variantOrder } from './plots.js';
 
@@ -82,6 +81,12 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
   });
 }
 
+function requiredCount(file: VerdictFileLike): number {
+  if (file.summary?.required) return Object.values(file.summary.required).reduce((a, b) => a + b, 0);
+  return file.checks.filter((c) => c.required === true).length;
+}
+type VerdictFileLike = { summary?: { required?: Record<string, number> }; checks: Array<{ required?: boolean | null }> };
+
 /** "3 reproduced, 1 inconclusive; gate: inconclusive", from the verdict file's summary (or counted here). */
 export function verdictSummary(input: ReportInput): { counts: string; gate: string | null } | null {
   if (!input.verdicts) return null;
@@ -91,8 +96,28 @@ export function verdictSummary(input: ReportInput): { counts: string; gate: stri
   const order = ['reproduced', 'not reproduced', 'inconclusive', 'not recorded'];
   return {
     counts: order.filter((v) => counts.get(v)).map((v) => `${counts.get(v)} ${v}`).join(', ') || 'no checks',
-    gate: file.summary?.gate ?? null,
+    // `repro check` gates only on required checks: with none, there is no gate (not a "pass").
+    gate: requiredCount(file) === 0 ? 'none' : (file.summary?.gate ?? null),
   };
+}
+
+/** Numbers in a metrics file that are not metrics: the size of the evaluated split. */
+const NOT_METRICS = new Set(['n']);
+
+/**
+ * The metrics a report shows: every finite number the evaluations hold (a metric no run wrote gets no
+ * column), declared ones first in the catalog's order, then the others as they first appear.
+ */
+export function reportMetrics(input: ReportInput): string[] {
+  const found: string[] = [];
+  for (const e of input.evaluations) {
+    for (const [k, v] of Object.entries(e.metrics)) {
+      if (typeof v === 'number' && Number.isFinite(v) && !NOT_METRICS.has(k) && !found.includes(k)) found.push(k);
+    }
+  }
+  const order = [...input.metricCatalog.keys()];
+  const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length + found.indexOf(m));
+  return found.sort((a, b) => rank(a) - rank(b));
 }
 
 export interface VariantRow {
@@ -103,13 +128,14 @@ export interface VariantRow {
 }
 
 export function variantRows(input: ReportInput): VariantRow[] {
+  const metrics = reportMetrics(input);
   return variantOrder(input)
     .map((variant) => {
       const entries = input.evaluations
         .filter((e) => e.variant === variant)
         .sort((a, b) => a.replicate.localeCompare(b.replicate, undefined, { numeric: true }));
       const summaries: Record<string, Summary | null> = {};
-      for (const m of REPORT_METRICS) {
+      for (const m of metrics) {
         summaries[m] = summarize(entries.map((e) => e.metrics[m]).filter((v): v is number => typeof v === 'number'));
       }
       return {
@@ -118,7 +144,7 @@ export function variantRows(input: ReportInput): VariantRow[] {
         perReplicate: entries.map((e) => ({
           replicate: e.replicate,
           step: e.step,
-          values: Object.fromEntries(REPORT_METRICS.map((m) => [m, typeof e.metrics[m] === 'number' ? (e.metrics[m] as number) : null])),
+          values: Object.fromEntries(metrics.map((m) => [m, typeof e.metrics[m] === 'number' ? (e.metrics[m] as number) : null])),
           source: e.source,
         })),
       };

@@ -2,7 +2,9 @@
 // SVG strings headlessly (no canvas, no browser), so the HTML stays one self-contained file.
 
 import type { ReportInput, TrainingEntry } from './input.js';
-import { metricLabel, REPORT_METRICS, scaleBanner } from './format.js';
+import { scaleBanner } from './format.js';
+import { metricTitle } from '../formats/metrics.js';
+import { reportMetrics } from './model.js';
 import { summarize } from './stats.js';
 
 export interface Plot {
@@ -46,40 +48,59 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
       if (Number.isFinite(e.train_loss)) rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: 'train loss', value: e.train_loss });
       for (const [metric, value] of Object.entries(e.val ?? {})) {
         if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-        const name = `validation ${metricLabel(metric)}`;
+        const name = `validation ${metricTitle(metric, input.metricCatalog)}`;
         if (!series.includes(name)) series.push(name);
         rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: name, value });
       }
     }
   }
   if (rows.length === 0) return null;
+  const epochs = [...new Set(rows.map((r) => r.epoch as number))].sort((a, b) => a - b);
+  // Epochs are whole numbers: ticks only at integers, printed without decimals. One epoch is one
+  // point per variant, which a line cannot show: then the means are drawn as points.
+  const x = {
+    field: 'epoch',
+    type: 'quantitative',
+    title: 'epoch',
+    scale: { domain: [epochs[0]! - (epochs.length === 1 ? 1 : 0), epochs[epochs.length - 1]! + (epochs.length === 1 ? 1 : 0)], nice: false },
+    axis: { format: 'd', tickMinStep: 1, ...(epochs.length <= 12 ? { values: epochs } : {}) },
+  };
+  const single = epochs.length === 1;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
     facet: { field: 'series', type: 'nominal', title: null, sort: series },
     columns: Math.min(series.length, 3),
-    resolve: { scale: { y: 'independent' } },
+    // Each panel draws its own axes: with a shared x axis, a column whose last row is empty (5 series
+    // in 3 columns) got an axis under an empty sixth panel.
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent', y: 'independent' } },
     spec: {
       width: 240,
       height: 170,
       layer: [
+        ...(single
+          ? []
+          : [
+              {
+                mark: { type: 'errorband', extent: 'stdev', opacity: 0.18 },
+                encoding: {
+                  x,
+                  y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+                  color: colour(variants),
+                },
+              },
+            ]),
         {
-          mark: { type: 'errorband', extent: 'stdev', opacity: 0.18 },
+          mark: single ? { type: 'point', filled: true, size: 70, opacity: 1 } : { type: 'line', strokeWidth: 2 },
           encoding: {
-            x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-            color: colour(variants),
-          },
-        },
-        {
-          mark: { type: 'line', strokeWidth: 2 },
-          encoding: {
-            x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-            y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: null },
+            x,
+            y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
             // One legend for both layers, drawn as lines at full opacity (the band's would be faded).
             color: {
               ...colour(variants),
-              legend: { title: 'variant', symbolType: 'stroke', symbolStrokeWidth: 2.5, encode: { symbols: { update: { opacity: { value: 1 } } } } },
+              legend: single
+                ? { title: 'variant' }
+                : { title: 'variant', symbolType: 'stroke', symbolStrokeWidth: 2.5, encode: { symbols: { update: { opacity: { value: 1 } } } } },
             },
           },
         },
@@ -91,16 +112,17 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
 
 export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | null {
   const rows: Array<Record<string, unknown>> = [];
-  const metrics = REPORT_METRICS.filter((m) => input.evaluations.some((e) => typeof e.metrics[m] === 'number'));
+  const metrics = reportMetrics(input);
+  const label = (m: string) => metricTitle(m, input.metricCatalog);
   for (const metric of metrics) {
     for (const variant of variants) {
       const entries = input.evaluations.filter((e) => e.variant === variant && typeof e.metrics[metric] === 'number');
-      for (const e of entries) rows.push({ kind: 'seed', metric: metricLabel(metric), variant, replicate: e.replicate, value: e.metrics[metric] });
+      for (const e of entries) rows.push({ kind: 'seed', metric: label(metric), variant, replicate: e.replicate, value: e.metrics[metric] });
       const s = summarize(entries.map((e) => e.metrics[metric] as number));
       if (s) {
         rows.push({
           kind: 'mean',
-          metric: metricLabel(metric),
+          metric: label(metric),
           variant,
           value: s.mean,
           lo: s.ci95?.[0] ?? s.mean,
@@ -114,9 +136,9 @@ export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | nu
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
-    facet: { field: 'metric', type: 'nominal', title: null, sort: metrics.map(metricLabel) },
-    columns: 4,
-    resolve: { scale: { y: 'independent' } },
+    facet: { field: 'metric', type: 'nominal', title: null, sort: metrics.map(label) },
+    columns: Math.min(4, metrics.length),
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     spec: {
       width: Math.max(110, 34 * variants.length),
       height: 190,
@@ -285,7 +307,7 @@ export async function renderPlots(input: ReportInput): Promise<Plot[]> {
     plots.push({
       id: 'learning-curves',
       title: `Learning curves${tag}`,
-      caption: 'Mean over seeds/folds per epoch (line) ± one standard deviation (band). Train loss is each variant’s own loss, so its scale differs between variants.',
+      caption: 'Mean over the repeats of each variant per epoch (a line ± one standard deviation as a band; a point when there is one epoch). Train loss is each variant’s own loss, so its scale may differ between variants.',
       svg: await renderSvg(lc),
     });
   }

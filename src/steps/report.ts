@@ -26,6 +26,8 @@ export interface ReportWith {
   histories?: Array<Gathered<string>>;
   title?: string;
   paper?: PaperRef;
+  /** The matrix axis whose values are the variants (as compare's variant_key); default: variant, loss, or the one axis besides seed/fold. */
+  variant_key?: string;
 }
 
 const gatheredSchema = {
@@ -40,7 +42,8 @@ const gatheredSchema = {
 export const reportStep: StepKind<ReportWith> = {
   name: 'report',
   // 2: the backend table leaves out what each training chose (select_by, α): one row per backend.
-  version: '2',
+  // 3: variants follow variant_key, columns are the metrics that exist, plot and table fixes (issues 14, 16).
+  version: '3',
   description: 'Render the HTML and Markdown report (verdicts, metrics per variant, plots, backend, timings) from the run so far.',
   withSchema: {
     type: 'object',
@@ -50,6 +53,7 @@ export const reportStep: StepKind<ReportWith> = {
       metrics: { ...gatheredSchema, description: "Every evaluate instance's metrics.json (gathered over the matrix)." },
       histories: { ...gatheredSchema, description: "Every train instance's history.json (gathered over the matrix)." },
       title: { type: 'string' },
+      variant_key: { type: 'string', description: "The matrix axis that names the variants, as the compare step's variant_key." },
       paper: {
         type: 'object',
         properties: {
@@ -73,7 +77,7 @@ export const reportStep: StepKind<ReportWith> = {
     return problems;
   },
   async run(ctx, w) {
-    const { readJsonArtifact, SourceBook, variantOf, replicateOf, ArtifactError } = await import('../report/input.js');
+    const { readJsonArtifact, SourceBook, variantOf, replicateOf, resolveVariantKey, reportCatalog, ArtifactError } = await import('../report/input.js');
     const { renderHtml, renderMarkdown, GENERATOR } = await import('../report/index.js');
     const { sha256 } = await import('../core/hash.js');
     const { writeFileSync } = await import('node:fs');
@@ -93,17 +97,18 @@ export const reportStep: StepKind<ReportWith> = {
     };
 
     const verdicts = w.verdicts ? load<VerdictFile>(w.verdicts, 'verdicts.json', 'v', 'verdicts') : null;
+    const key = resolveVariantKey(w.variant_key, [...(w.metrics ?? []), ...(w.histories ?? [])].map((g) => g.matrix));
     const evaluations = (w.metrics ?? []).map((g) => {
-      const step = g.step ?? `evaluate[${replicateOf(g.matrix)}]`;
+      const step = g.step ?? `evaluate[${replicateOf(g.matrix, key)}]`;
       const got = load<EvaluationMetrics>(g.value, 'metrics.json', 'm', `metrics of ${step}`);
-      return { variant: variantOf(g.matrix), replicate: replicateOf(g.matrix), step, metrics: got.value, source: got.id };
+      return { variant: variantOf(g.matrix, key), replicate: replicateOf(g.matrix, key), step, metrics: got.value, source: got.id };
     });
     const trainings = (w.histories ?? []).map((g) => {
-      const step = g.step ?? `train[${replicateOf(g.matrix)}]`;
+      const step = g.step ?? `train[${replicateOf(g.matrix, key)}]`;
       const got = load<TrainingHistory>(g.value, 'history.json', 'h', `history of ${step}`);
       return {
-        variant: variantOf(g.matrix, got.value.loss),
-        replicate: replicateOf(g.matrix),
+        variant: variantOf(g.matrix, key, got.value.loss),
+        replicate: replicateOf(g.matrix, key),
         step,
         history: got.value,
         source: got.id,
@@ -113,7 +118,10 @@ export const reportStep: StepKind<ReportWith> = {
     });
     const scale = verdicts?.value.scale ?? null;
     const input: ReportInput = {
-      title: w.title ?? (w.paper?.title ? `Reproduction of “${w.paper.title}”` : 'Reproduction report'),
+      title: w.title ?? (w.paper?.title ? `Reproduction of “${w.paper.title}”` : 'Run report'),
+      variantKey: key,
+      metricCatalog: reportCatalog([], verdicts?.value ?? null),
+      program: [],
       paper: w.paper ?? null,
       scale,
       scaleNote: verdicts?.value.scaleNote ?? null,

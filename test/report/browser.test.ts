@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Opens report.html in real headless Chromium (Debian's package, driven by playwright-core), takes a
 // screenshot, and checks the plots rendered: every figure holds a non-empty, visible SVG with marks,
 // and the page fetches nothing from the network. Skips, saying why, where Chromium is not installed.
@@ -81,6 +82,64 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       const shot = target ?? join(f.runDir, 'report.png');
       await page.screenshot({ path: shot, fullPage: true, ...(target ? { clip: { x: 0, y: 0, width: 1240, height: 2350 } } : {}) });
       expect(statSync(shot).size).toBeGreaterThan(50_000);
+    } finally {
+      await context.close();
+    }
+  });
+  it('reads right after a one-epoch run at 1280 px: points for single values, integer epoch ticks, no axis without a panel, aligned headers, nothing wider than the page', async () => {
+    const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2], epochs: 1 });
+    const { files } = await writeRunReport(f.runDir);
+    const { chromium } = await import('playwright-core');
+    const context = await chromium.launchPersistentContext(tempDir('repro-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(files['report.html']).href, { waitUntil: 'load' });
+      const got = await page.evaluate(() => {
+        const svg = document.querySelector('figure[data-plot="learning-curves"] svg')!;
+        const xAxes = [...svg.querySelectorAll('g.role-axis')].filter((g) => (g.getAttribute('aria-label') ?? '').startsWith('X-axis'));
+        const panels = [...svg.querySelectorAll('g.role-title text, g.role-header text, g.mark-text.role-header-label text')].map((t) => t.textContent);
+        const main = document.querySelector('main')!;
+        const pad = parseFloat(getComputedStyle(main).paddingRight);
+        const contentRight = main.getBoundingClientRect().right - pad;
+        const tooWide = [...main.querySelectorAll('table, figure, .wide, pre')]
+          .filter((e) => e.getBoundingClientRect().right > contentRight + 0.5)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className} right ${e.getBoundingClientRect().right.toFixed(0)} > ${contentRight.toFixed(0)}`);
+        // A header sits over its numbers: each th aligns as the cells of its column do.
+        const misaligned: string[] = [];
+        for (const table of document.querySelectorAll('#timings ~ table, #timings ~ details table, table.metrics')) {
+          const head = [...table.querySelectorAll('thead th')];
+          const row = table.querySelector('tbody tr');
+          if (!row) continue;
+          [...row.querySelectorAll('td')].forEach((td, i) => {
+            const th = head[i];
+            if (th && getComputedStyle(th).textAlign !== getComputedStyle(td).textAlign) misaligned.push(`${th.textContent}: ${getComputedStyle(th).textAlign} over ${getComputedStyle(td).textAlign}`);
+          });
+        }
+        return {
+          symbols: svg.querySelectorAll('g.mark-symbol path').length,
+          lines: [...svg.querySelectorAll('g.mark-line path')].filter((p) => (p.getAttribute('d') ?? '').length > 0).length,
+          xTicks: xAxes.flatMap((g) => [...g.querySelectorAll('g.role-axis-label text')].map((t) => t.textContent ?? '')),
+          xAxes: xAxes.length,
+          panels,
+          scrollWidth: document.documentElement.scrollWidth,
+          tooWide,
+          misaligned,
+        };
+      });
+      // 3 variants × 5 panels (train loss and 4 validation metrics), each mean a visible point.
+      expect(got.symbols).toBeGreaterThanOrEqual(15);
+      expect(got.xTicks.length).toBeGreaterThan(0);
+      for (const t of got.xTicks) expect(t, 'epoch tick').toMatch(/^\d+$/);
+      // One x axis per panel: none drawn under an empty sixth cell.
+      expect(got.xAxes).toBe(5);
+      expect(got.scrollWidth).toBeLessThanOrEqual(1280);
+      expect(got.tooWide).toEqual([]);
+      expect(got.misaligned).toEqual([]);
     } finally {
       await context.close();
     }

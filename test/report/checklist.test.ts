@@ -41,7 +41,9 @@ describe('artifact checklist', () => {
     expect(c.fields.hardware!.value).toContain('Intel(R) Xeon(R) CPU @ 2.20GHz, 2 cores, 8.0 GiB');
     expect(c.fields.execution!.value).toContain('tfjs/wasm/cpu');
     expect(c.fields.metrics!.value).toContain('one-off accuracy');
-    expect(c.fields.experiments!.value).toMatch(/^3 variant\(s\) × 3 seed\(s\)\/fold\(s\): 9 evaluated runs; 4 checks/);
+    expect(c.fields.experiments!.value).toMatch(/^3 variant\(s\) of 'variant' × 3 repeat\(s\): 9 evaluated runs; 4 check\(s\)/);
+    // What the fixture has, and nothing it has not: it trains models and writes histories.
+    expect(c.fields.output!.value).toMatch(/^verdicts, per-run metrics \(9\), training histories \(9\), trained models \(9\); report.html/);
     // Disk space: the sum of distinct artifact sizes in run.json.
     const sizes = new Map<string, number>();
     for (const s of f.record.steps) for (const a of Object.values(s.outputs)) sizes.set(a.sha256, a.size ?? 0);

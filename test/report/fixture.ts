@@ -105,6 +105,9 @@ function history(variant: string, seed: number, epochs: number, device: string):
     val: {
       accuracy: 0.42 + 0.1 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
       one_off_accuracy: 0.7 + 0.12 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
+      // The trainer writes all four validation metrics: five learning-curve panels in three columns.
+      mae: 0.9 - 0.1 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
+      qwk: 0.4 + 0.1 * (1 - Math.exp(-e / 3)) + 0.02 * (r() - 0.5),
     },
     examples_per_second: 900 + 50 * r(),
     ms_per_step: (variant === 'xe' ? 34 : 36) + 2 * r(),
