@@ -27,18 +27,22 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Chromium with a fresh profile each time (playwright passes it as --user-data-dir), `width` px wide. */
+async function launch(width: number) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launchPersistentContext(tempDir('repro-chromium-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width, height: 900 },
+  });
+}
+
 describe.skipIf(!haveChromium)('report in a real browser', () => {
   it('renders every plot as a visible, non-empty SVG, offline, and screenshots it', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2, 3] });
     const { files } = await writeRunReport(f.runDir);
-    const { chromium } = await import('playwright-core');
-    // A fresh profile each time (playwright passes it as --user-data-dir).
-    const context = await chromium.launchPersistentContext(tempDir('repro-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1240, height: 900 },
-    });
+    const context = await launch(1240);
     try {
       const page = await context.newPage();
       const remote: string[] = [];
@@ -86,16 +90,11 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       await context.close();
     }
   });
+
   it('reads right after a one-epoch run at 1280 px: points for single values, integer epoch ticks, no axis without a panel, aligned headers, nothing wider than the page', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2], epochs: 1 });
     const { files } = await writeRunReport(f.runDir);
-    const { chromium } = await import('playwright-core');
-    const context = await chromium.launchPersistentContext(tempDir('repro-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
+    const context = await launch(1280);
     try {
       const page = await context.newPage();
       await page.goto(pathToFileURL(files['report.html']).href, { waitUntil: 'load' });
