@@ -1,12 +1,25 @@
 """The paper's losses in PyTorch, term for term the same as src/ml/losses.ts (docs/ml.md).
 
 Each loss is a function of logits [N, C] and integer labels [N] that returns the batch mean.
+Which losses exist, their parameters' defaults and what each can do come from the loss table
+(src/ml/loss-table.ts), written by `npm run build` into loss_table.json next to this file.
 """
+import json
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from errors import UserError
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'loss_table.json'), encoding='utf-8') as _f:
+    TABLE = json.load(_f)
+
+
+def capability(kind, name):
+    """A capability of the loss kind from the table: ordered, emd_term, learns_ground_distance, regression."""
+    return TABLE['kinds'][kind]['capabilities'][name]
 
 
 def ground_distance_from_positions(positions, dtype=torch.float64):
@@ -84,6 +97,16 @@ def predict_classes(outputs, loss_kind, positions):
     """Predicted class indices (numpy): argmax (first on ties), or for reg the position nearest z_0
     (lower index on ties)."""
     out = outputs.detach().cpu().double().numpy()
-    if loss_kind == 'reg':
+    if capability(loss_kind, 'regression'):
         return np.abs(out[:, :1] - np.asarray(positions, dtype=np.float64)[None, :]).argmin(axis=1)
     return out.argmax(axis=1)
+
+
+# The losses without state over epochs, by kind: p holds every parameter, defaults filled in.
+# The kinds with an EMD term (emd_term in the table) are XE + α · emd_term, built by objective.py.
+PLAIN = {
+    'xe': lambda logits, labels, p: xe(logits, labels),
+    'emd2': lambda logits, labels, p: emd2(logits, labels, p['positions'], float(p['l']), p['normalize']),
+    'reg': lambda logits, labels, p: reg(logits, labels, p['positions']),
+    'sinkhorn': lambda logits, labels, p: sinkhorn(logits, labels, p['positions'], float(p['lambda']), int(p['iterations'])),
+}

@@ -7,8 +7,8 @@ import torch
 import losses
 from errors import UserError
 
-KINDS = ('xe', 'emd2', 'xemd', 'learned', 'reg', 'sinkhorn')
-# α = 'auto' makes the EMD term about 1/AUTO_ALPHA_RATIO of XE at the end of warm-up (paper.md).
+KINDS = tuple(losses.TABLE['kinds'])
+# α = 'auto' makes the EMD term about 1/AUTO_ALPHA_RATIO of XE at the end of warm-up (docs/paper-notes.md).
 AUTO_ALPHA_RATIO = 3.5
 
 
@@ -24,33 +24,37 @@ class Objective:
             raise UserError(f'loss.positions has {len(self.positions)} values for {classes} classes')
         if any(b <= a for a, b in zip(self.positions, self.positions[1:])):
             raise UserError('loss.positions must be strictly increasing')
-        self.l = float(spec.get('l', 2))
-        self.normalize = spec.get('normalize', True)
-        self.omega = float(spec.get('omega', 1.0))
-        self.mu = float(spec.get('mu', 0.5))
-        self.warmup = int(spec.get('warmupEpochs', 0))
-        self.lam = float(spec.get('lambda', 1.0))
-        self.iterations = int(spec.get('iterations', 100))
-        alpha = spec.get('alpha', 1.0)
-        given = spec.get('groundDistance')
+        # Every parameter, the table's default where the spec leaves it out.
+        self.params = {name: (spec[name] if spec.get(name) is not None else default)
+                       for name, default in losses.TABLE['defaults'].items()}
+        self.params['positions'] = self.positions
+        self.omega = float(self.params['omega'])
+        self.mu = float(self.params['mu'])
+        self.warmup = int(self.params['warmup_epochs']) if self.uses_d else 0
+        alpha = self.params['alpha']
+        given = self.params['ground_distance']
         if given is not None:
             d = torch.tensor(given, dtype=torch.float64)
-        elif kind == 'learned':
+        elif self.learns_d:
             d = 1 - torch.eye(classes, dtype=torch.float64)  # no prior on class relations (claim C3)
         else:
             d = losses.ground_distance_from_positions(self.positions)
         if tuple(d.shape) != (classes, classes):
-            raise UserError(f'loss.groundDistance must be {classes}×{classes}')
+            raise UserError(f'loss.ground_distance must be {classes}×{classes}')
         self.state = {'active': self.warmup == 0, 'alpha': None if alpha == 'auto' else float(alpha),
                       'groundDistance': d.tolist()}
         self._weights = None
 
     @property
     def uses_d(self):
-        return self.kind in ('xemd', 'learned')
+        return losses.capability(self.kind, 'emd_term')
+
+    @property
+    def learns_d(self):
+        return losses.capability(self.kind, 'learns_ground_distance')
 
     def set_epoch(self, epoch):
-        """epoch counts from 0; epochs 0 … warmupEpochs−1 train with XE alone."""
+        """epoch counts from 0; epochs 0 … warmup_epochs−1 train with XE alone."""
         self.state['active'] = epoch >= self.warmup
 
     def needs_pass(self, epoch):
@@ -58,12 +62,12 @@ class Objective:
         before the first) and hand the outputs to end_epoch."""
         if not self.uses_d:
             return False
-        if self.kind == 'learned' and epoch >= 0:
+        if self.learns_d and epoch >= 0:
             return True
         return self.state['alpha'] is None and epoch == self.warmup - 1
 
     def end_epoch(self, epoch, logits, features, labels):
-        if self.kind == 'learned' and epoch >= 0:
+        if self.learns_d and epoch >= 0:
             self.state['groundDistance'] = learn_ground_distance(features, labels, self.classes).tolist()
             self._weights = None
         if self.uses_d and self.state['alpha'] is None and epoch == self.warmup - 1:
@@ -81,15 +85,8 @@ class Objective:
         return self._weights
 
     def __call__(self, logits, labels):
-        k = self.kind
-        if k == 'xe':
-            return losses.xe(logits, labels)
-        if k == 'emd2':
-            return losses.emd2(logits, labels, self.positions, self.l, self.normalize)
-        if k == 'reg':
-            return losses.reg(logits, labels, self.positions)
-        if k == 'sinkhorn':
-            return losses.sinkhorn(logits, labels, self.positions, self.lam, self.iterations)
+        if not self.uses_d:
+            return losses.PLAIN[self.kind](logits, labels, self.params)
         xe = losses.xe(logits, labels)
         if not self.state['active'] or self.state['alpha'] is None:
             return xe
@@ -101,7 +98,7 @@ class Objective:
 
 
 def learn_ground_distance(features, labels, classes):
-    """D from the penultimate features (docs/ml.md, src/ml/groundDistance.ts): divide each vector by
+    """D from the penultimate features (docs/ml.md, src/ml/ground-distance.ts): divide each vector by
     its sum, class centroids, Euclidean distances, per-row ranks / (C − 1), then (R + Rᵀ)/2."""
     f = features.detach().cpu().double()
     sums = f.sum(dim=1, keepdim=True)

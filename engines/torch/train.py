@@ -13,7 +13,7 @@ import data
 import rng
 import metrics as metric_fns
 from errors import UserError
-from losses import predict_classes
+from losses import capability, predict_classes
 from models import build_model, load_tfjs_state, tfjs_state
 from objective import Objective
 
@@ -65,7 +65,7 @@ def train(config, device, emit, facts):
     epochs, batch = int(config['epochs']), int(config['batchSize'])
 
     history = {'loss': config['loss']['kind'], 'epochs': [], 'best_epoch': 0, 'facts': facts}
-    if objective.kind == 'learned':
+    if objective.learns_d:
         history['ground_distance'] = []
     best = {'epoch': 0, 'value': None, 'weights': None}
     start = 0
@@ -121,7 +121,7 @@ def train(config, device, emit, facts):
         model.eval()
         if objective.needs_pass(epoch):
             objective.end_epoch(epoch, *whole_pass(model, train_set, objective))
-            if objective.kind == 'learned':
+            if objective.learns_d:
                 history['ground_distance'].append(objective.state['groundDistance'])
         val = {k: v for k, v in metric_fns.evaluation_metrics(
             val_set.labels_np, predict_classes(scores(model, val_set, objective.kind), objective.kind, objective.positions), classes).items()
@@ -160,7 +160,7 @@ def train(config, device, emit, facts):
     history_file = os.path.join(out, 'history.json')
     write_json(history_file, {**history, 'facts': {**facts, 'select_by': select_by, 'alpha': objective.state['alpha']}})
     result = {'modelDir': model_dir, 'historyFile': history_file, 'facts': facts}
-    if objective.kind == 'learned':
+    if objective.learns_d:
         result['groundDistanceFile'] = os.path.join(out, 'ground_distance.json')
         write_json(result['groundDistanceFile'], {'loss': 'learned', 'per_epoch': history['ground_distance']})
     return result
@@ -197,11 +197,11 @@ def evaluate(config, device, emit, facts):
     result.update({'split': config['split'], 'classes': manifest['classes'], 'mirror': mirror,
                    'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
     # Six significant digits, as src/ml/evaluate.ts writes them; reg keeps z_0 alone.
-    kept = outputs[:, :1] if kind == 'reg' else outputs
+    kept = outputs[:, :1] if capability(kind, 'regression') else outputs
     predictions = {
         'split': config['split'], 'classes': manifest['classes'],
         'labels': split.labels_np.tolist(), 'predicted': predicted.tolist(),
-        ('outputs' if kind == 'reg' else 'probabilities'): [[float(f'{float(v):.6g}') for v in row] for row in kept],
+        ('outputs' if capability(kind, 'regression') else 'probabilities'): [[float(f'{float(v):.6g}') for v in row] for row in kept],
     }
     out = config['outDir']
     metrics_file, predictions_file = os.path.join(out, 'metrics.json'), os.path.join(out, 'predictions.json')
@@ -285,7 +285,7 @@ def scores(model, split, kind, mirror=False):
     raw outputs for reg; with `mirror`, averaged with those of the mirrored images."""
     def one(flip):
         logits, _ = infer(model, split, flip)
-        return logits if kind == 'reg' else torch.softmax(logits, dim=1)
+        return logits if capability(kind, 'regression') else torch.softmax(logits, dim=1)
     s = one(False)
     return (s + one(True)) / 2 if mirror else s
 

@@ -11,12 +11,13 @@
 // 2 timed steps per figure, and only xe at 64×64). The whole area takes about 3 minutes on 2 cores.
 import os from 'node:os';
 import type { LossKind, LossSpec, ModelSpec } from '../ml/types.js';
+import { LOSS_KINDS } from '../ml/loss-table.js';
 import type { BackendPreference } from '../ml/backend/index.js';
 
 const BATCH = 64;
 const CLASSES = 5;
 const SIZES = [28, 64];
-const LOSSES: LossKind[] = ['xe', 'emd2', 'xemd', 'learned', 'reg', 'sinkhorn'];
+const LOSSES: readonly LossKind[] = LOSS_KINDS;
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 

@@ -2,11 +2,12 @@
 // logits [N, C] and integer labels [N] returning the batch mean; makeLoss() wraps the stateful ones
 // (warm-up, automatic α, learned D) for the training loop.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Loss, LossKind, LossSpec } from './types.js';
-import { AUTO_ALPHA_RATIO, lossSpecProblems, unitPositions } from './lossSpec.js';
+import type { Loss, LossState } from './types.js';
+import { AUTO_ALPHA_RATIO, canonicalLossSpec, capabilities, lossParameter, lossSpecProblems, unitPositions, type LossKind, type LossSpec } from './loss-table.js';
 import { emdWeights, groundDistance, learnGroundDistance, uniformDistance } from './groundDistance.js';
 
-export { AUTO_ALPHA_RATIO, LOSS_KINDS, lossSpecProblems, unitPositions } from './lossSpec.js';
+export { AUTO_ALPHA_RATIO, LOSS_KINDS, lossSpecProblems, unitPositions } from './loss-table.js';
+export type { LossState } from './types.js';
 /** Floor of Sinkhorn denominators and of T inside T·log T (0 log 0 = 0). */
 const TINY = 1e-30;
 
@@ -174,7 +175,7 @@ export function sinkhornLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, options: 
 
 /** Whether the loss reads its prediction from z_0 (reg) or from the argmax of the logits. */
 export function predictsByRegression(kind: LossKind): boolean {
-  return kind === 'reg';
+  return capabilities(kind).regression;
 }
 
 /**
@@ -200,19 +201,6 @@ export function predictClasses(outputs: ArrayLike<number>, classes: number, kind
 
 // ---------------------------------------------------------------------------------------------
 // Stateful training losses.
-
-/**
- * Everything that changes a loss during training, as plain JSON: a worker thread or the torch
- * engine rebuilds the same function from (spec, state) with lossFromState, and checkpoints store it.
- */
-export interface LossState {
-  /** False during warm-up: the loss is XE alone. */
-  active: boolean;
-  /** The α in use (null until 'auto' is calibrated). */
-  alpha: number | null;
-  /** The current D (xemd/learned), before ω and μ. */
-  groundDistance: number[][] | null;
-}
 
 /** Outputs of the whole training split, in inference mode: what auto-α and the learned D need. */
 export interface EpochPass {
@@ -249,13 +237,13 @@ function baseLoss(spec: LossSpec, positions: readonly number[], state: LossState
     case 'xe':
       return xeLoss;
     case 'emd2': {
-      const options = { l: spec.l, normalize: spec.normalize, positions };
+      const options = { l: lossParameter(spec, 'l')!, normalize: lossParameter(spec, 'normalize')!, positions };
       return (logits, labels) => emd2Loss(logits, labels, options);
     }
     case 'reg':
       return (logits, labels) => regLoss(logits, labels, positions);
     case 'sinkhorn': {
-      const options = { lambda: spec.lambda, iterations: spec.iterations, positions };
+      const options = { lambda: lossParameter(spec, 'lambda')!, iterations: lossParameter(spec, 'iterations')!, positions };
       return (logits, labels) => sinkhornLoss(logits, labels, options);
     }
     case 'xemd':
@@ -264,26 +252,26 @@ function baseLoss(spec: LossSpec, positions: readonly number[], state: LossState
       if (state.alpha === null || state.groundDistance === null) {
         throw new Error(`${spec.kind} loss: α or D is not set when the EMD term switches on`);
       }
-      const weights = emdWeights(state.groundDistance, spec.omega ?? 1, spec.mu ?? 0.5);
+      const weights = emdWeights(state.groundDistance, lossParameter(spec, 'omega')!, lossParameter(spec, 'mu')!);
       const alpha = state.alpha;
       return (logits, labels) => xemdLoss(logits, labels, alpha, weights);
     }
   }
 }
 
-export function makeLoss(spec: LossSpec, classes: number, positions?: readonly number[]): TrainingLoss {
+export function makeLoss(given: LossSpec, classes: number, positions?: readonly number[]): TrainingLoss {
+  const spec = canonicalLossSpec(given);
   const problems = lossSpecProblems(spec, classes);
   if (problems.length > 0) throw new Error(`invalid loss: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const pos = spec.positions ?? positions ?? unitPositions(classes);
-  const hasTerm = spec.kind === 'xemd' || spec.kind === 'learned';
-  const warmup = hasTerm ? (spec.warmupEpochs ?? 0) : 0;
-  const autoAlpha = hasTerm && spec.alpha === 'auto';
+  const { emdTerm: hasTerm, learnsGroundDistance: learns } = capabilities(spec.kind);
+  const warmup = hasTerm ? lossParameter(spec, 'warmup_epochs')! : 0;
+  const alpha = lossParameter(spec, 'alpha')!;
+  const autoAlpha = hasTerm && alpha === 'auto';
   let state: LossState = {
     active: !hasTerm || warmup === 0,
-    alpha: hasTerm ? (autoAlpha ? null : ((spec.alpha as number | undefined) ?? 1)) : null,
-    groundDistance: !hasTerm
-      ? null
-      : (spec.groundDistance ?? (spec.kind === 'learned' ? uniformDistance(classes) : groundDistance(pos))),
+    alpha: hasTerm && alpha !== 'auto' ? alpha : null,
+    groundDistance: !hasTerm ? null : (spec.ground_distance ?? (learns ? uniformDistance(classes) : groundDistance(pos))),
   };
   // Built on first use: with α 'auto' and no warm-up it only exists after endEpoch(−1).
   let loss: Loss | null = null;
@@ -310,14 +298,14 @@ export function makeLoss(spec: LossSpec, classes: number, positions?: readonly n
       refresh();
     },
     needsPass(epoch) {
-      return (spec.kind === 'learned' && epoch >= 0) || (autoAlpha && epoch === calibrationEpoch);
+      return (learns && epoch >= 0) || (autoAlpha && epoch === calibrationEpoch);
     },
     endEpoch(epoch, pass) {
-      if (spec.kind === 'learned' && epoch >= 0) {
+      if (learns && epoch >= 0) {
         state = { ...state, groundDistance: learnGroundDistance(pass.features, pass.featureSize, pass.labels, classes) };
       }
       if (autoAlpha && epoch === calibrationEpoch) {
-        state = { ...state, alpha: calibrateAlpha(pass, classes, emdWeights(state.groundDistance!, spec.omega ?? 1, spec.mu ?? 0.5)) };
+        state = { ...state, alpha: calibrateAlpha(pass, classes, emdWeights(state.groundDistance!, lossParameter(spec, 'omega')!, lossParameter(spec, 'mu')!)) };
       }
       refresh();
     },

@@ -13,6 +13,7 @@ import { backendFacts, initBackend, type BackendPreference } from './backend/ind
 import { computeGradients } from './gradients.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch, type Normalization } from './data.js';
 import { inferSplit, splitScores } from './evaluate.js';
+import { capabilities } from './loss-table.js';
 import { lossSpecProblems, makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
 import { evaluationMetrics } from './metrics.js';
 import { buildModel, type Network } from './models.js';
@@ -129,7 +130,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
       if (loss.needsPass(epoch)) loss.endEpoch(epoch, trainingPass(model, train, normalization));
-      if (config.loss.kind === 'learned' && loss.state.groundDistance) state.groundDistances.push(loss.state.groundDistance);
+      if (capabilities(config.loss.kind).learnsGroundDistance && loss.state.groundDistance) state.groundDistances.push(loss.state.groundDistance);
 
       const scores = splitScores(model, val, normalization, config.loss.kind, false);
       const m = evaluationMetrics(val.labels, predictClasses(scores, C, config.loss.kind, positions), manifest.classes, config.splits.val);
@@ -180,15 +181,15 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       loss: config.loss.kind,
       epochs: state.history,
       best_epoch: state.bestEpoch,
-      ...(config.loss.kind === 'learned' ? { ground_distance: state.groundDistances } : {}),
+      ...(capabilities(config.loss.kind).learnsGroundDistance ? { ground_distance: state.groundDistances } : {}),
       facts: { ...facts, select_by: selectBy, alpha: loss.state.alpha },
     };
     const historyFile = join(config.outDir, 'history.json');
     writeJsonAtomic(historyFile, history);
     const outcome: TrainOutcome = { modelDir, historyFile, facts };
-    if (config.loss.kind === 'learned') {
+    if (capabilities(config.loss.kind).learnsGroundDistance) {
       outcome.groundDistanceFile = join(config.outDir, 'ground_distance.json');
-      writeJsonAtomic(outcome.groundDistanceFile, { loss: 'learned', per_epoch: state.groundDistances });
+      writeJsonAtomic(outcome.groundDistanceFile, { loss: config.loss.kind, per_epoch: state.groundDistances });
     }
     return outcome;
   } finally {

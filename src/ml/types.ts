@@ -2,7 +2,9 @@
 // (engines/torch) and the train/evaluate steps. Specs are plain JSON so they can cross a
 // worker-thread or process boundary and enter a fingerprint.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { LossState } from './losses.js';
+import type { LossSpec } from './loss-table.js';
+
+export type { LossKind, LossSpec } from './loss-table.js';
 
 export interface ModelSpec {
   /** 'small-cnn': conv32-pool-conv64-pool-fc128 for 28×28; 'alxs': Levi & Hassner's age CNN for 227×227; 'mlp': fc128 over the flattened input (tabular data). */
@@ -13,29 +15,6 @@ export interface ModelSpec {
   /** Width multiplier or explicit sizes; arch-specific, documented in models.ts. */
   width?: number;
   dropout?: number;
-}
-
-export type LossKind = 'xe' | 'emd2' | 'xemd' | 'learned' | 'reg' | 'sinkhorn';
-
-export interface LossSpec {
-  kind: LossKind;
-  /** Class positions on the line (unit spacing by default). */
-  positions?: number[];
-  /** emd2: the exponent l (2 → squared EMD). */
-  l?: number;
-  /** emd2: divide by C (documented choice; paper.md). */
-  normalize?: boolean;
-  /** xemd/learned: weight α of the EMD term, ω exponent on D, μ offset. */
-  alpha?: number | 'auto';
-  omega?: number;
-  mu?: number;
-  /** xemd/learned: epochs of XE alone before the EMD term switches on. */
-  warmupEpochs?: number;
-  /** xemd: the ground-distance matrix (C×C); default |pos_i − pos_k| scaled to [0,1]. */
-  groundDistance?: number[][];
-  /** sinkhorn: entropic regularisation λ and iterations. */
-  lambda?: number;
-  iterations?: number;
 }
 
 /** A network as a pure function of its weights: nanoGPT-style, no layers API. */
@@ -52,6 +31,19 @@ export type Loss = ((logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar) & {
   /** How another thread rebuilds this very function (lossFromState in losses.ts); every loss made there has it. */
   recipe?: LossRecipe;
 };
+
+/**
+ * Everything that changes a loss during training, as plain JSON: a worker thread or the torch
+ * engine rebuilds the same function from (spec, state) with lossFromState, and checkpoints store it.
+ */
+export interface LossState {
+  /** False during warm-up: the loss is XE alone. */
+  active: boolean;
+  /** The α in use (null until 'auto' is calibrated). */
+  alpha: number | null;
+  /** The current D (xemd/learned), before ω and μ. */
+  groundDistance: number[][] | null;
+}
 
 /** The arguments of lossFromState, as plain JSON. */
 export interface LossRecipe {

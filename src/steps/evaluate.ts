@@ -2,7 +2,7 @@
 // metrics.json (accuracy, one-off, MAE, QWK, confusion, per-class recall) and predictions.json.
 import { join } from 'node:path';
 import { type StepKind } from './kind.js';
-import { StepError } from '../core/errors.js';
+import { mlEngine } from '../ml/engine.js';
 import type { ExecutionFacts } from '../core/facts.js';
 
 export interface EvaluateWith {
@@ -35,9 +35,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
   async plannedFacts(_w, options): Promise<ExecutionFacts> {
     // The model (hence its engine) is another step's output, unknown at plan time; a tfjs model's
     // numbers may differ in the last bits between backends, so the backend that will run enters the fingerprint.
-    const { plannedBackend } = await import('../ml/backend/index.js');
-    const planned = plannedBackend(typeof options.backend === 'string' ? (options.backend as never) : 'auto');
-    return { backend: planned.backend, device: planned.device };
+    return mlEngine('tfjs').plannedFacts('evaluate', options);
   },
 
   async run(ctx, w) {
@@ -45,20 +43,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
     const file = readModelFile(w.model);
     const config = { dataset: w.dataset, split: w.split ?? 'test', modelDir: w.model, outDir: ctx.workDir, mirror: w.mirror === true };
     const io = { log: ctx.log, progress: ctx.progress, signal: ctx.signal, threads: ctx.threads, options: ctx.options };
-    let result: { metricsFile: string; predictionsFile: string; facts: Record<string, string | number | boolean | null> };
-    if (file.engine === 'torch') {
-      const { evaluateWithTorch } = await import('../ml/torch.js');
-      result = await evaluateWithTorch(config, io);
-    } else {
-      const { evaluateModel } = await import('../ml/evaluate.js');
-      const { BackendUnavailableError } = await import('../ml/backend/index.js');
-      try {
-        result = await evaluateModel(config, io);
-      } catch (error) {
-        if (error instanceof BackendUnavailableError) throw new StepError(error.message, error.hint);
-        throw error;
-      }
-    }
+    const result = await mlEngine(file.engine).evaluate(config, io);
     const { readFileSync } = await import('node:fs');
     const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as import('../formats/metrics.js').EvaluationMetrics;
     // Whichever engine evaluated: constant predictions are flagged in metrics.json, the log and the summary (src/ml/health.ts).

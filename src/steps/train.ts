@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { type StepKind } from './kind.js';
 import { METRIC_NAMES } from '../formats/metrics.js';
-import { lossSpecProblems } from '../ml/lossSpec.js';
+import { canonicalLossSpec, capabilities, LOSS_OLD_SPELLINGS, lossJsonSchema, lossParameter, lossSpecProblems } from '../ml/loss-table.js';
+import { chooseMlEngine } from '../ml/engine.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
@@ -14,38 +15,48 @@ export interface TrainWith {
   engine?: 'tfjs' | 'torch' | 'auto';
   model: { arch: ModelSpec['arch']; width?: number; dropout?: number; input_size?: number };
   loss: LossSpec;
-  optimizer?: OptimizerSpec;
+  optimizer?: UserOptimizer;
   epochs: number;
   batch_size?: number;
   seed?: number;
-  augment?: { mirror?: boolean; randomCrop?: boolean };
+  augment?: { mirror?: boolean; random_crop?: boolean };
   select_by?: string;
   splits?: { train?: string; val?: string };
 }
 
-export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', lr: 0.001 };
-export const DEFAULT_BATCH_SIZE = 64;
+/** The optimiser as the workflow spells it (snake_case); OptimizerSpec is the engines' form. */
+type UserOptimizer = Omit<OptimizerSpec, 'weightDecay'> & { weight_decay?: number };
 
-const number = { type: 'number' };
-const lossSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['kind'],
-  description: 'The loss (docs/ml.md gives each exact definition).',
-  properties: {
-    kind: { enum: ['xe', 'emd2', 'xemd', 'learned', 'reg', 'sinkhorn'] },
-    positions: { type: 'array', items: number, minItems: 2, description: 'Class positions on the line (default: the dataset manifest, unit spacing).' },
-    l: { type: 'number', exclusiveMinimum: 0, description: 'emd2: exponent l (2: squared EMD).' },
-    normalize: { type: 'boolean', description: 'emd2: multiply by 1/C (default true).' },
-    alpha: { oneOf: [{ type: 'number', minimum: 0 }, { const: 'auto' }], description: "xemd/learned: weight α of the EMD term, or 'auto' (EMD term ≈ XE/3.5 at the end of warm-up)." },
-    omega: { type: 'number', description: 'xemd/learned: exponent ω on D (default 1).' },
-    mu: { type: 'number', description: 'xemd/learned: offset μ (default 0.5; its sign in the paper is unknown).' },
-    warmupEpochs: { type: 'integer', minimum: 0, description: 'xemd/learned: epochs of XE alone first (default 0).' },
-    groundDistance: { type: 'array', items: { type: 'array', items: number }, description: 'xemd: the C×C ground distance (default |pos_i − pos_k| scaled to [0,1]); learned: its starting value (default uniform).' },
-    lambda: { type: 'number', exclusiveMinimum: 0, description: 'sinkhorn: λ (default 1).' },
-    iterations: { type: 'integer', minimum: 1, description: 'sinkhorn: Sinkhorn iterations (default 100).' },
-  },
-};
+export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'adam', lr: 0.001 };
+
+/**
+ * Keys of `with` written in camelCase before every user-facing key became snake_case: still
+ * accepted (the schema lists them as deprecated), reported by `repro validate`, and read as the new one.
+ */
+export const TRAIN_OLD_SPELLINGS: ReadonlyMap<string, string> = new Map([...LOSS_OLD_SPELLINGS, ['randomCrop', 'random_crop'], ['weightDecay', 'weight_decay']]);
+
+/** `with` with the old spellings read as the new ones (a key given both ways keeps the new one). */
+export function canonicalTrainWith(w: TrainWith): TrainWith {
+  const renamed = <T extends object>(o: T | undefined, old: string, now: string): T | undefined => {
+    if (!o || typeof o !== 'object' || !(old in o)) return o;
+    const { [old]: value, ...rest } = o as Record<string, unknown>;
+    return (now in rest ? rest : { ...rest, [now]: value }) as T;
+  };
+  return {
+    ...w,
+    ...(w.loss && typeof w.loss === 'object' ? { loss: canonicalLossSpec(w.loss) } : {}),
+    ...(w.augment ? { augment: renamed(w.augment, 'randomCrop', 'random_crop') } : {}),
+    ...(w.optimizer ? { optimizer: renamed(w.optimizer, 'weightDecay', 'weight_decay') } : {}),
+  };
+}
+
+/** What the engines take: OptimizerSpec spells weight decay weightDecay (engines/torch reads it so). */
+function engineOptimizer(o: UserOptimizer | undefined): OptimizerSpec {
+  if (!o) return DEFAULT_OPTIMIZER;
+  const { weight_decay, ...rest } = o;
+  return weight_decay === undefined ? rest : { ...rest, weightDecay: weight_decay };
+}
+export const DEFAULT_BATCH_SIZE = 64;
 
 const optimizerSchema = {
   type: 'object',
@@ -57,7 +68,8 @@ const optimizerSchema = {
     lr: { type: 'number', exclusiveMinimum: 0 },
     momentum: { type: 'number', minimum: 0, maximum: 1, description: 'sgd only.' },
     nesterov: { type: 'boolean', description: 'sgd only.' },
-    weightDecay: { type: 'number', minimum: 0, description: 'Coupled L2 (torch.optim weight_decay).' },
+    weight_decay: { type: 'number', minimum: 0, description: 'Coupled L2 (torch.optim weight_decay).' },
+    weightDecay: { type: 'number', minimum: 0, deprecated: true, description: 'Old spelling of weight_decay.' },
     schedule: {
       oneOf: [
         { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'constant' } } },
@@ -88,10 +100,10 @@ const withSchema = {
         arch: { enum: ['small-cnn', 'alxs', 'mlp'], description: "'small-cnn' (28×28), 'alxs' (Levi & Hassner, 227×227) or 'mlp' (one hidden layer of 128 over the flattened input: tabular data)." },
         width: { type: 'number', exclusiveMinimum: 0, description: 'Multiplies every layer size (default 1).' },
         dropout: { type: 'number', minimum: 0, maximum: 1, description: 'alxs: dropout rate (default 0.5).' },
-        input_size: { type: 'integer', minimum: 4, description: 'Square network input; larger images are cropped (randomly when augment.randomCrop). Default: the image size.' },
+        input_size: { type: 'integer', minimum: 4, description: 'Square network input; larger images are cropped (randomly when augment.random_crop). Default: the image size.' },
       },
     },
-    loss: lossSchema,
+    loss: lossJsonSchema(),
     optimizer: optimizerSchema,
     epochs: { type: 'integer', minimum: 1 },
     batch_size: { type: 'integer', minimum: 1, description: `Default ${DEFAULT_BATCH_SIZE}.` },
@@ -101,7 +113,8 @@ const withSchema = {
       additionalProperties: false,
       properties: {
         mirror: { type: 'boolean', description: 'Random horizontal flip (p = 1/2).' },
-        randomCrop: { type: 'boolean', description: 'Random crop when the image is larger than the input (else centre crop).' },
+        random_crop: { type: 'boolean', description: 'Random crop when the image is larger than the input (else centre crop).' },
+        randomCrop: { type: 'boolean', deprecated: true, description: 'Old spelling of random_crop.' },
       },
     },
     select_by: { enum: [...METRIC_NAMES], description: 'Validation metric that picks the best epoch (default accuracy); the test split is never used.' },
@@ -114,16 +127,6 @@ const withSchema = {
   },
 };
 
-function requestedEngine(w: TrainWith, options: Record<string, unknown>): 'tfjs' | 'torch' | 'auto' {
-  const cli = options.engine;
-  if (cli === 'tfjs' || cli === 'torch' || cli === 'auto') return cli;
-  return w.engine ?? 'tfjs';
-}
-
-function pythonOption(options: Record<string, unknown>): string | undefined {
-  return typeof options.python === 'string' && options.python ? options.python : undefined;
-}
-
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
   // 2: SIMD gradient kernels and optimiser (same rules, other float rounding than version 1).
@@ -133,7 +136,10 @@ export const trainStep: StepKind<TrainWith> = {
   withSchema,
   outputs: ['model', 'history', 'ground_distance'],
 
-  check(w) {
+  oldSpellings: TRAIN_OLD_SPELLINGS,
+
+  check(given) {
+    const w = canonicalTrainWith(given);
     const problems: Array<{ path: string; message: string }> = [];
     if (w.loss && typeof w.loss === 'object' && typeof w.loss.kind === 'string') {
       // Classes are known only from the dataset at run time; what can be checked without them is checked here.
@@ -147,18 +153,12 @@ export const trainStep: StepKind<TrainWith> = {
   },
 
   async plannedFacts(w, options): Promise<ExecutionFacts> {
-    const { chooseEngine, torchPlannedFacts } = await import('../ml/torch.js');
-    const engine = await chooseEngine(requestedEngine(w, options), pythonOption(options));
-    if (engine === 'torch') return torchPlannedFacts(options);
-    const { plannedBackend } = await import('../ml/backend/index.js');
-    const planned = plannedBackend((options.backend as never) ?? 'auto');
-    // tfjs trains data-parallel on `threads` workers: another count gives (slightly) other weights.
-    return { engine: 'tfjs', backend: planned.backend, device: planned.device, threads: Number(options.threads) || 1 };
+    return (await chooseMlEngine(w.engine, options)).plannedFacts('train', options);
   },
 
-  async run(ctx, w) {
+  async run(ctx, given) {
+    const w = canonicalTrainWith(given);
     const { readManifest } = await import('../data/tensors.js');
-    const { chooseEngine } = await import('../ml/torch.js');
     const manifest = readManifest(w.dataset);
     const trainSplit = w.splits?.train ?? 'train';
     const valSplit = w.splits?.val ?? 'val';
@@ -173,11 +173,12 @@ export const trainStep: StepKind<TrainWith> = {
       ...(w.model.width !== undefined ? { width: w.model.width } : {}),
       ...(w.model.dropout !== undefined ? { dropout: w.model.dropout } : {}),
     };
-    if (!manifest.ordered && w.loss.kind !== 'xe' && w.loss.kind !== 'learned') {
+    const can = capabilities(w.loss.kind);
+    if (!manifest.ordered && can.ordered) {
       ctx.log(`note: dataset ${manifest.name} says its classes have no order; loss '${w.loss.kind}' uses their index order`);
     }
-    const warmup = w.loss.warmupEpochs ?? 0;
-    if ((w.loss.kind === 'xemd' || w.loss.kind === 'learned') && warmup >= w.epochs) {
+    const warmup = lossParameter(w.loss, 'warmup_epochs')!;
+    if (can.emdTerm && warmup >= w.epochs) {
       // Not a plan-time error: short smoke runs (--set epochs=2) of a workflow tuned for more epochs stay valid.
       ctx.log(`note: a warm-up of ${warmup} epochs leaves none of the ${w.epochs} epochs with the EMD term: this trains plain XE`);
     }
@@ -186,32 +187,19 @@ export const trainStep: StepKind<TrainWith> = {
       splits: { train: trainSplit, val: valSplit },
       model,
       loss: w.loss,
-      optimizer: w.optimizer ?? DEFAULT_OPTIMIZER,
+      optimizer: engineOptimizer(w.optimizer),
       epochs: w.epochs,
       batchSize: w.batch_size ?? DEFAULT_BATCH_SIZE,
       seed: w.seed ?? 0,
-      ...(w.augment ? { augment: w.augment } : {}),
+      ...(w.augment ? { augment: { mirror: w.augment.mirror, randomCrop: w.augment.random_crop } } : {}),
       selectBy: w.select_by ?? 'accuracy',
       outDir: ctx.workDir,
       checkpointDir: join(ctx.scratchDir, 'checkpoint'),
     };
     const io = { log: ctx.log, progress: ctx.progress, signal: ctx.signal, threads: ctx.threads, options: ctx.options };
-    const engine = await chooseEngine(requestedEngine(w, ctx.options), pythonOption(ctx.options));
-    ctx.log(`engine ${engine}: ${model.arch} ${model.inputShape.join('×')} → ${model.classes} classes, loss ${w.loss.kind}, ${config.epochs} epochs`);
-    let outcome;
-    if (engine === 'torch') {
-      const { trainWithTorch } = await import('../ml/torch.js');
-      outcome = await trainWithTorch(config, io);
-    } else {
-      const { trainModel } = await import('../ml/train.js');
-      const { BackendUnavailableError } = await import('../ml/backend/index.js');
-      try {
-        outcome = await trainModel(config, io);
-      } catch (error) {
-        if (error instanceof BackendUnavailableError) throw new StepError(error.message, error.hint);
-        throw error;
-      }
-    }
+    const engine = await chooseMlEngine(w.engine, ctx.options);
+    ctx.log(`engine ${engine.name}: ${model.arch} ${model.inputShape.join('×')} → ${model.classes} classes, loss ${w.loss.kind}, ${config.epochs} epochs`);
+    const outcome = await engine.train(config, io);
     // The output set is fixed per kind: a loss without a learned D gets an empty per-epoch list.
     const groundDistanceFile = outcome.groundDistanceFile ?? join(ctx.workDir, 'ground_distance.json');
     if (!outcome.groundDistanceFile) {
@@ -234,7 +222,7 @@ export const trainStep: StepKind<TrainWith> = {
         history: { type: 'file', path: outcome.historyFile },
         ground_distance: { type: 'file', path: groundDistanceFile },
       },
-      facts: { ...outcome.facts, engine },
+      facts: { ...outcome.facts, engine: engine.name },
       summary: (history.health.collapsed ? `COLLAPSED (${history.health.reasons.join('; ')}) · ` : '') + (best?.val
         ? `best epoch ${history.best_epoch + 1}/${history.epochs.length}: val acc ${best.val.accuracy?.toFixed(3)} qwk ${best.val.qwk?.toFixed(3)} · ${rate.toFixed(0)} ex/s`
         : `${history.epochs.length} epochs`),

@@ -188,6 +188,11 @@ export interface KindDescriptor<W = Record<string, unknown>> {
    */
   outputs: string[] | null;
   /**
+   * Keys of `with` (at any depth, including objects a matrix supplies) that were renamed: old
+   * spelling → new. The kind still reads the old one; `repro validate` reports it as deprecated.
+   */
+  oldSpellings?: ReadonlyMap<string, string>;
+  /**
    * Semantic checks beyond the schema, run at plan time on the concrete `with` (references to
    * other steps are still OutputRef / Gathered entries, whose `matrix` values say which variants and
    * seeds exist). `path` is a slash path inside `with` ('claims/0/variants/1'): the diagnostic points

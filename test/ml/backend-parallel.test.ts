@@ -71,7 +71,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('follows the loss state: XE during warm-up, then XEMD with its α and D (rebuilt in the workers)', () => {
-      const xemd = makeLoss({ kind: 'xemd', alpha: 2, warmupEpochs: 1 }, spec.classes);
+      const xemd = makeLoss({ kind: 'xemd', alpha: 2, warmup_epochs: 1 }, spec.classes);
       xemd.setEpoch(0);
       expect(xemd.state.active).toBe(false);
       expectSameAsOneThread(xemd.loss);

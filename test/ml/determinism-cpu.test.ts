@@ -27,7 +27,7 @@ function config(): TrainConfig {
     dataset,
     splits: { train: 'train', val: 'val' },
     model: { arch: 'small-cnn', inputShape: [8, 8, 3], classes: 5, width: 0.25 },
-    loss: { kind: 'learned', alpha: 'auto', warmupEpochs: 1 },
+    loss: { kind: 'learned', alpha: 'auto', warmup_epochs: 1 },
     optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
     epochs: 2,
     batchSize: 16,

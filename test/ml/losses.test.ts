@@ -177,7 +177,7 @@ describe('xemd', () => {
   });
 
   it('is XE alone during warm-up, then switches the term on', () => {
-    const training = makeLoss({ kind: 'xemd', warmupEpochs: 2, alpha: 2, omega: 1, mu: 0.5 }, 5);
+    const training = makeLoss({ kind: 'xemd', warmup_epochs: 2, alpha: 2, omega: 1, mu: 0.5 }, 5);
     const z = tf.tensor2d(LOGITS);
     const y = labelsOf(LABELS);
     const xe = value(xeLoss(z, y));
@@ -191,7 +191,7 @@ describe('xemd', () => {
   });
 
   it("'auto' sets α at the end of warm-up so the term is XE / 3.5", () => {
-    const training = makeLoss({ kind: 'xemd', warmupEpochs: 1, alpha: 'auto' }, 5);
+    const training = makeLoss({ kind: 'xemd', warmup_epochs: 1, alpha: 'auto' }, 5);
     expect(training.needsPass(-1)).toBe(false);
     expect(training.needsPass(0)).toBe(true);
     expect(training.needsPass(1)).toBe(false);
@@ -279,7 +279,7 @@ describe('sinkhorn', () => {
 describe('loss specs', () => {
   it('reports bad fields', () => {
     expect(lossSpecProblems({ kind: 'emd2', positions: [0, 2, 1] }, 3).map((p) => p.path)).toEqual(['positions']);
-    expect(lossSpecProblems({ kind: 'xemd', groundDistance: [[0, 1], [1, 0]] }, 3).map((p) => p.path)).toEqual(['groundDistance']);
+    expect(lossSpecProblems({ kind: 'xemd', ground_distance: [[0, 1], [1, 0]] }, 3).map((p) => p.path)).toEqual(['ground_distance']);
     expect(lossSpecProblems({ kind: 'bogus' as never }).map((p) => p.path)).toEqual(['kind']);
   });
 });

@@ -57,8 +57,8 @@ describe('trainModel', () => {
     const losses: LossSpec[] = [
       { kind: 'xe' },
       { kind: 'emd2' },
-      { kind: 'xemd', alpha: 'auto', warmupEpochs: 1, omega: 2, mu: 0.25 },
-      { kind: 'learned', alpha: 1, warmupEpochs: 1 },
+      { kind: 'xemd', alpha: 'auto', warmup_epochs: 1, omega: 2, mu: 0.25 },
+      { kind: 'learned', alpha: 1, warmup_epochs: 1 },
       { kind: 'reg' },
       { kind: 'sinkhorn', lambda: 1, iterations: 10 },
     ];

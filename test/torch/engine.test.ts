@@ -92,7 +92,7 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
     const hashes: string[] = [];
     for (let i = 0; i < 2; i++) {
       const root = tempDir(`repro-torch-det${i}-`);
-      const out = await trainWithTorch(config(dataset, root, { epochs: 1, loss: { kind: 'learned', warmupEpochs: 0 } }), recordingIO());
+      const out = await trainWithTorch(config(dataset, root, { epochs: 1, loss: { kind: 'learned', warmup_epochs: 0 } }), recordingIO());
       hashes.push(createHash('sha256').update(readFileSync(join(out.modelDir, 'weights.bin'))).digest('hex'));
       const history = readJson<TrainingHistory>(out.historyFile);
       expect(history.ground_distance).toHaveLength(1);

@@ -54,7 +54,7 @@ const cases: Array<{ name: string; loss: LossSpec; state?: LossState }> = [
   { name: 'emd2 (l=3, uneven positions)', loss: { kind: 'emd2', l: 3, positions: [0, 1, 3, 4, 7] } },
   { name: 'xemd (ω=1, μ=0.5, α=1)', loss: { kind: 'xemd' } },
   { name: 'xemd (ω=2, μ=0.25, α=0.3)', loss: { kind: 'xemd', omega: 2, mu: 0.25, alpha: 0.3 } },
-  { name: 'xemd in warm-up (XE alone)', loss: { kind: 'xemd', warmupEpochs: 2 } },
+  { name: 'xemd in warm-up (XE alone)', loss: { kind: 'xemd', warmup_epochs: 2 } },
   { name: 'learned (uniform D)', loss: { kind: 'learned', alpha: 0.5 } },
   {
     name: 'learned (a learned D, auto α set)',
@@ -128,7 +128,7 @@ describe.skipIf(!torch)('parity of the tfjs and torch engines (PyTorch found)', 
     const c = cases[i]!;
     const training = makeLoss(c.loss, C, positions);
     if (c.state) training.restore(c.state);
-    else if (c.loss.warmupEpochs) training.setEpoch(0);
+    else if (c.loss.warmup_epochs) training.setEpoch(0);
     const x = tf.tensor2d(logits);
     const y = tf.tensor1d(labels, 'int32');
     const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => training.loss(z as tf.Tensor2D, y))(x);

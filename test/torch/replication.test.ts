@@ -20,7 +20,7 @@ describe.skipIf(!torch)('replication: tfjs and torch train the same model the sa
     ['xemd; sgd, nesterov, weight decay, step schedule', { kind: 'xemd', omega: 2, mu: 0.25 },
       { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3, schedule: { kind: 'step', every: 1, gamma: 0.5 } }],
     ['emd2; adam, cosine schedule', { kind: 'emd2' }, { kind: 'adam', lr: 0.01, schedule: { kind: 'cosine' } }],
-    ['learned D, 1 warm-up epoch, auto α; sgd', { kind: 'learned', warmupEpochs: 1, alpha: 'auto' }, { kind: 'sgd', lr: 0.05, momentum: 0.9 }],
+    ['learned D, 1 warm-up epoch, auto α; sgd', { kind: 'learned', warmup_epochs: 1, alpha: 'auto' }, { kind: 'sgd', lr: 0.05, momentum: 0.9 }],
     ['xe; random crop 8→6 and mirror', { kind: 'xe' }, { kind: 'sgd', lr: 0.05, momentum: 0.9 }, { mirror: true, randomCrop: true }],
   ];
 
