@@ -9,6 +9,7 @@ import { checkNamesAndReferences, orderSteps, outputsOf } from './graph.js';
 import { axesOf, concreteId, expandMatrix, resources as evaluateResources } from './matrix.js';
 import { bind } from './binding.js';
 import { checkWithKind } from './kind-checks.js';
+import { reportOldSpellings } from './old-spellings.js';
 import type { ConcreteStep, Gathered, KindDescriptor, OutputRef, Plan, StepDecl, Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
 import { own, setOwn } from '../core/names.js';
@@ -67,6 +68,7 @@ class Planner {
     }
     const checks = { kinds: this.kinds, placeholders: this.placeholders, workflowDir: this.wf.dir, sink: this.sink };
     for (const id of enabled) checkWithKind(this.instances.get(id)!, all, checks);
+    reportOldSpellings(this.wf, this.kinds, this.sink);
     if (this.sink.errorCount > 0) return null;
     return {
       workflow: this.wf,

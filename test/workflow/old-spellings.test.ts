@@ -1,0 +1,47 @@
+// Old camelCase spellings of user-facing keys (warmupEpochs, groundDistance, randomCrop,
+// weightDecay) still validate, with a warning at each one's line:column naming the new spelling.
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repro, tempDir } from '../support/index.js';
+
+const WF = (loss: string, extra = '') => `name: spellings
+params:
+  variants:
+    type: array
+    default:
+      - {name: xe, loss: {kind: xe}}
+      - {name: xemd, loss: ${loss}}
+steps:
+  train:
+    uses: train
+    matrix:
+      variant: \${{ params.variants }}
+    with:
+      dataset: data
+      model: {arch: small-cnn}
+      loss: \${{ matrix.variant.loss }}
+      epochs: 2${extra}
+`;
+
+describe('old spellings of user-facing keys', () => {
+  it('validate warns at each old key with the new spelling, and exits 0', () => {
+    const dir = tempDir('repro-spellings-');
+    writeFileSync(join(dir, 'wf.yaml'), WF('{kind: xemd, warmupEpochs: 1, groundDistance: [[0, 1], [1, 0]]}', '\n      augment: {randomCrop: true}\n      optimizer: {kind: sgd, lr: 0.1, weightDecay: 0.0001}'));
+    const r = repro(['validate', 'wf.yaml'], { cwd: dir });
+    expect(r.code, r.out).toBe(0);
+    expect(r.stderr).toContain("wf.yaml:7:41: warning: 'warmupEpochs' is the old spelling of 'warmup_epochs'");
+    expect(r.stderr).toContain("wf.yaml:7:58: warning: 'groundDistance' is the old spelling of 'ground_distance'");
+    expect(r.stderr).toContain("wf.yaml:18:17: warning: 'randomCrop' is the old spelling of 'random_crop'");
+    expect(r.stderr).toMatch(/wf\.yaml:19:39: warning: 'weightDecay' is the old spelling of 'weight_decay'/);
+    expect(r.stderr).toContain('4 warnings');
+  });
+
+  it('the new spellings validate without a warning', () => {
+    const dir = tempDir('repro-spellings-');
+    writeFileSync(join(dir, 'wf.yaml'), WF('{kind: xemd, warmup_epochs: 1, ground_distance: [[0, 1], [1, 0]]}', '\n      augment: {random_crop: true}'));
+    const r = repro(['validate', 'wf.yaml'], { cwd: dir });
+    expect(r.code, r.out).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+});
