@@ -1,12 +1,11 @@
 // User-facing keys are snake_case. Keys a kind renamed (e.g. the train kind's warmupEpochs →
-// warmup_epochs, StepKind.oldSpellings) are still accepted; this reports each one where it is
+// warmup_epochs, KindDescriptor.oldSpellings) are still accepted; this reports each one where it is
 // written — in a step's `with` or in the objects its `matrix` supplies — as a warning with the new
 // spelling. Warnings do not fail validation: old workflows keep running, and keep their fingerprints.
-import type { StepKind } from '../steps/kind.js';
+import type { KindDescriptor, Workflow } from './types.js';
 import { pointer, type DiagnosticSink } from './diagnostics.js';
-import type { Workflow } from './types.js';
 
-export function reportOldSpellings(wf: Workflow, kinds: ReadonlyMap<string, StepKind<any>>, sink: DiagnosticSink): void {
+export function reportOldSpellings(wf: Workflow, kinds: ReadonlyMap<string, KindDescriptor<any>>, sink: DiagnosticSink): void {
   const walk = (renamed: ReadonlyMap<string, string>, value: unknown, path: string): void => {
     if (Array.isArray(value)) {
       value.forEach((v, i) => walk(renamed, v, pointer(path, i)));
