@@ -1,5 +1,5 @@
 // Ground-distance matrices D (C×C) between classes: from class positions, or learned from the
-// network's own features (paper.md, "Learned D"). Plain JS: these are tiny and computed once per epoch.
+// network's own features (docs/paper-notes.md, "Learning D"). Plain JS: these are tiny and computed once per epoch.
 
 export interface GroundDistanceOptions {
   /** Element-wise exponent ω applied after scaling (default 1). */
@@ -31,7 +31,7 @@ export function emdWeights(d: readonly (readonly number[])[], omega: number, mu:
 }
 
 /**
- * The learned ground distance, once per epoch (paper.md):
+ * The learned ground distance, once per epoch (docs/paper-notes.md):
  * features divided by their sum → class centroids → Euclidean distances → per-row ranks 0..C−1
  * divided by C−1 → symmetrised (D + Dᵀ)/2.
  * `features` is N×F row-major; `labels` the N true classes.
