@@ -24,12 +24,18 @@ steps:
       epochs: 2${extra}
 `;
 
+/** `repro validate` on the workflow in a fresh folder; it must exit 0. */
+function validate(text: string) {
+  const dir = tempDir('repro-spellings-');
+  writeFileSync(join(dir, 'wf.yaml'), text);
+  const r = repro(['validate', 'wf.yaml'], { cwd: dir });
+  expect(r.code, r.out).toBe(0);
+  return r;
+}
+
 describe('old spellings of user-facing keys', () => {
   it('validate warns at each old key with the new spelling, and exits 0', () => {
-    const dir = tempDir('repro-spellings-');
-    writeFileSync(join(dir, 'wf.yaml'), WF('{kind: xemd, warmupEpochs: 1, groundDistance: [[0, 1], [1, 0]]}', '\n      augment: {randomCrop: true}\n      optimizer: {kind: sgd, lr: 0.1, weightDecay: 0.0001}'));
-    const r = repro(['validate', 'wf.yaml'], { cwd: dir });
-    expect(r.code, r.out).toBe(0);
+    const r = validate(WF('{kind: xemd, warmupEpochs: 1, groundDistance: [[0, 1], [1, 0]]}', '\n      augment: {randomCrop: true}\n      optimizer: {kind: sgd, lr: 0.1, weightDecay: 0.0001}'));
     expect(r.stderr).toContain("wf.yaml:7:41: warning: 'warmupEpochs' is the old spelling of 'warmup_epochs'");
     expect(r.stderr).toContain("wf.yaml:7:58: warning: 'groundDistance' is the old spelling of 'ground_distance'");
     expect(r.stderr).toContain("wf.yaml:18:17: warning: 'randomCrop' is the old spelling of 'random_crop'");
@@ -38,10 +44,6 @@ describe('old spellings of user-facing keys', () => {
   });
 
   it('the new spellings validate without a warning', () => {
-    const dir = tempDir('repro-spellings-');
-    writeFileSync(join(dir, 'wf.yaml'), WF('{kind: xemd, warmup_epochs: 1, ground_distance: [[0, 1], [1, 0]]}', '\n      augment: {random_crop: true}'));
-    const r = repro(['validate', 'wf.yaml'], { cwd: dir });
-    expect(r.code, r.out).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(validate(WF('{kind: xemd, warmup_epochs: 1, ground_distance: [[0, 1], [1, 0]]}', '\n      augment: {random_crop: true}')).stderr).toBe('');
   });
 });
