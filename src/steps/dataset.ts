@@ -133,9 +133,8 @@ export const datasetStep: StepKind<DatasetWith> = {
     if (!format) {
       return [{ path: w.name !== undefined ? 'name' : '', message: `say which format the data is in: format: ${DATASET_FORMATS.join(' | ')}` }];
     }
-    const problems = REQUIRED[format].filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `format ${format} needs '${k}'` }));
-    if (w.format === undefined && w.name === 'retinamnist' && w.npz === undefined) problems.push({ path: '', message: "name: retinamnist needs 'npz' (the MedMNIST retinamnist.npz)" });
-    return problems;
+    const as = w.format === undefined ? `name: ${w.name}` : `format ${format}`;
+    return REQUIRED[format].filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `${as} needs '${k}'` }));
   },
   inputPaths(w, workflowDir) {
     return localPaths(w).map((p) => resolve(workflowDir, p)).filter((p) => existsSync(p));
