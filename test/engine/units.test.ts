@@ -91,6 +91,38 @@ describe('fingerprints, plan status and why', () => {
   });
 });
 
+describe('run record', () => {
+  it("records the Python a step ran on from the step's facts, whatever its engine is called", async () => {
+    const p = tempProject();
+    const plan = makePlan(p, [
+      { id: 'py', uses: 'py-kind', with: {}, outputs: {} },
+      { id: 'js', uses: 'js-kind', with: {}, outputs: {} },
+    ]);
+    const kind = (name: string, facts: Record<string, string | boolean>): StepKind => ({
+      name,
+      version: '1',
+      description: 'test kind',
+      withSchema: { type: 'object' },
+      outputs: [],
+      run: async () => ({ outputs: {}, facts }),
+    });
+    const kinds = new Map([
+      ['py', kind('py-kind', { engine: 'other', python: '/opt/py/bin/python3', python_version: '3.12.1', cuda: false, device: 'cpu' })],
+      ['js', kind('js-kind', { engine: 'tfjs', backend: 'cpu' })],
+    ]);
+    const rec = await execute(plan, { store: join(p, '.repro'), results: join(p, 'results'), kinds: (n) => kinds.get(n.split('-')[0]!) });
+    expect(rec.status).toBe('succeeded');
+    expect(rec.environment.python).toEqual({ path: '/opt/py/bin/python3', version: '3.12.1', cuda: false, device: 'cpu' });
+    expect(rec.environment.backends).toHaveLength(2);
+    const onDisk = JSON.parse(readFileSync(join(p, 'results', plan.workflow.name, 'latest', 'run.json'), 'utf8'));
+    expect(onDisk.environment.python).toEqual(rec.environment.python);
+    expect(onDisk.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
+      ['py', 'succeeded'],
+      ['js', 'succeeded'],
+    ]);
+  });
+});
+
 describe('renderers', () => {
   it('prints started/finished/failed/skipped lines and a summary table', () => {
     const out = new PassThrough();

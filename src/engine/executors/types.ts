@@ -1,6 +1,6 @@
-// The executor interface: where a step that must run actually runs. The engine (../executor.ts)
-// owns everything else — fingerprints, cache hits, the run record, skipping dependents, the
-// events that end a step — and hands each step that must run to one StepExecutor:
+// The executor interface: where a step that must run actually runs. The engine owns everything
+// else — fingerprints, cache hits and skipping dependents (../scheduler.ts), the run record and the
+// events that end a step (../recorder.ts) — and hands each step that must run to one StepExecutor:
 //   local.ts  in this process, over CPU/GPU tokens;
 //   slurm.ts  as a Slurm batch job running `repro exec-step` against the shared store.
 // A Kubernetes or Ray executor would be one more implementation of this file's interface.
