@@ -10,11 +10,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
 import type { DatasetManifest, ImageListManifest } from '../formats/dataset.js';
+import { variantOrder } from './input.js';
 import type { ReportInput } from './input.js';
 import { citation, fmtBytes, fmtDuration } from './format.js';
 import { metricTitle } from '../formats/metrics.js';
 import { reportMetrics } from './model.js';
-import { variantOrder } from './plots.js';
 
 export const CHECKLIST_FORMAT = 'repro-checklist/1';
 

@@ -378,3 +378,12 @@ function whereItRan(facts: Record<string, string | number | boolean | null>): Re
   const { select_by: _selectBy, alpha: _alpha, ...rest } = facts;
   return rest;
 }
+
+/** Variants in the order they first appear, so every plot gives a variant the same colour. */
+export function variantOrder(input: ReportInput): string[] {
+  const seen: string[] = [];
+  for (const v of [...input.evaluations.map((e) => e.variant), ...input.trainings.map((t) => t.variant)]) {
+    if (!seen.includes(v)) seen.push(v);
+  }
+  return seen;
+}

@@ -3,9 +3,8 @@
 
 import type { ClaimCheck, ReportedCheck, Verdict } from '../formats/verdict.js';
 import type { ReportInput } from './input.js';
-import { runSourceId } from './input.js';
+import { runSourceId, variantOrder } from './input.js';
 import { summarize, type Summary } from './stats.js';
-import { variantOrder } from './plots.js';
 
 export interface VerdictRow {
   id: string;

@@ -1,7 +1,7 @@
 // The report's plots: Vega-Lite specs built from the ReportInput, compiled to Vega and rendered to
 // SVG strings headlessly (no canvas, no browser), so the HTML stays one self-contained file.
 
-import type { ReportInput, TrainingEntry } from './input.js';
+import { variantOrder, type ReportInput, type TrainingEntry } from './input.js';
 import { scaleBanner } from './format.js';
 import { metricTitle } from '../formats/metrics.js';
 import { reportMetrics } from './model.js';
@@ -16,15 +16,6 @@ export interface Plot {
 }
 
 type VlSpec = Record<string, unknown>;
-
-/** Variants in the order they first appear, so every plot gives a variant the same colour. */
-export function variantOrder(input: ReportInput): string[] {
-  const seen: string[] = [];
-  for (const v of [...input.evaluations.map((e) => e.variant), ...input.trainings.map((t) => t.variant)]) {
-    if (!seen.includes(v)) seen.push(v);
-  }
-  return seen;
-}
 
 const FONT = { font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' };
 const CONFIG = {
