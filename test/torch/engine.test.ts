@@ -1,7 +1,7 @@
 // The torch engine end to end: train the small CNN for two epochs on a tiny dataset, evaluate it,
 // and check the files against the shared contract (src/ml/types.ts, src/formats/metrics.ts).
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { evaluateWithTorch, trainWithTorch } from '../../src/ml/torch.js';
@@ -12,6 +12,24 @@ import { StepError } from '../../src/core/errors.js';
 import { tempDir } from '../support/index.js';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+/** Pids of this process's children whose command line contains `needle` (Linux /proc; none elsewhere). */
+function childrenRunning(needle: string): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // stat: "pid (comm) state ppid …"; comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
 
 function config(dataset: string, root: string, over: Partial<TrainConfig> = {}): TrainConfig {
   return {
@@ -108,13 +126,23 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
     const controller = new AbortController();
     const io = recordingIO({}, controller.signal);
     // Abort once the first epoch has finished (its checkpoint is written before its progress line).
+    // The tiny dataset trains the next two epochs in milliseconds, which could end (history.json
+    // written) before the SIGTERM of the abort arrived: so the engine is first frozen (SIGSTOP), then
+    // aborted, then let go (SIGCONT), and the pending SIGTERM ends it before it runs another line.
     const record = io.progress;
+    let frozen = -1;
     io.progress = Object.assign((f: number | null, m: string) => {
       record(f, m);
-      if (/^epoch 1\/3 loss/.test(m)) controller.abort();
+      if (!/^epoch 1\/3 loss/.test(m)) return;
+      const engines = childrenRunning('engines/torch/main.py');
+      frozen = engines.length;
+      for (const pid of engines) process.kill(pid, 'SIGSTOP');
+      controller.abort();
+      for (const pid of engines) process.kill(pid, 'SIGCONT');
     }, { calls: record.calls });
     const err = await trainWithTorch(config(dataset, root, { epochs: 3 }), io).catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
+    if (existsSync('/proc/self/stat')) expect(frozen).toBe(1);
     expect(existsSync(join(root, 'out', 'history.json'))).toBe(false);
 
     const resumed = recordingIO();
