@@ -2,25 +2,21 @@
 // format and generated JPEGs. It proves the paper's own data path (5 subject-exclusive folds → crops
 // → train → evaluate → claims paired by fold) without the real images, which cannot be shipped.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeAdienceFixture } from '../fixtures/adience.js';
-import { tempDir } from '../support/index.js';
-
-const BIN = resolve('bin/repro.js');
+import { repro, tempDir } from '../support/index.js';
 
 describe('workflows/paper.yaml --profile adience_smoke', { timeout: 300_000 }, () => {
   it('runs the Adience data path end to end on the fixture, pairing the claims by fold', async () => {
     const dir = tempDir('repro-adience-smoke-');
     const fx = await makeAdienceFixture(join(dir, 'adience'), { subjectsPerFold: 2, facesPerSubject: 3 });
-    const r = spawnSync(
-      process.execPath,
-      [BIN, 'run', resolve('workflows/paper.yaml'), '--profile', 'adience_smoke', '--set', `adience_images=${fx.images}`, '--set', `adience_folds=${fx.folds}`,
+    const r = repro(
+      ['run', resolve('workflows/paper.yaml'), '--profile', 'adience_smoke', '--set', `adience_images=${fx.images}`, '--set', `adience_folds=${fx.folds}`,
         '--store', join(dir, '.repro'), '--results', join(dir, 'results'), '--no-report'],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: dir },
     );
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.code, r.out).toBe(0);
     const record = JSON.parse(readFileSync(join(dir, 'results', 'hou2016-emd2', 'latest', 'run.json'), 'utf8'));
     const ids: string[] = record.steps.map((s: { id: string }) => s.id);
     // The RetinaMNIST and Fashion-MNIST branches are disabled; one dataset, crop and model per fold.

@@ -1,15 +1,15 @@
 // The run record names the packages installed where it ran, read from each package's own
 // package.json, and says which declared ones are absent (not the lockfile's pins).
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installedPackages } from '../../src/engine/environment.js';
+import { tempDir } from '../support/index.js';
 
 describe('installed packages', () => {
   it('reads versions from node_modules (here or in a parent folder) and lists declared packages that are not installed', () => {
-    const root = mkdtempSync(join(tmpdir(), 'repro-env-'));
+    const root = tempDir('repro-env-');
     const project = join(root, 'project');
     mkdirSync(join(project, 'node_modules', 'alpha'), { recursive: true });
     mkdirSync(join(root, 'node_modules', '@scope', 'beta'), { recursive: true });

@@ -21,6 +21,8 @@ export interface ReproOptions {
   env?: Record<string, string | undefined>;
   /** Kills the CLI after this many milliseconds (default: none; the test's own timeout applies). */
   timeout?: number;
+  /** Written to the CLI's stdin. */
+  input?: string;
 }
 
 export interface ReproResult {
@@ -37,7 +39,7 @@ const envOf = (env: ReproOptions['env']) => ({ ...process.env, NO_COLOR: '1', ..
 
 /** Runs `repro ARGS…` to completion. */
 export function repro(args: string[], options: ReproOptions = {}): ReproResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd, env: envOf(options.env), encoding: 'utf8', timeout: options.timeout });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd, env: envOf(options.env), encoding: 'utf8', timeout: options.timeout, input: options.input });
   const stdout = r.stdout ?? '';
   const stderr = r.stderr ?? '';
   return { code: r.status, stdout, stderr, out: stdout + stderr };
@@ -52,7 +54,7 @@ export interface StartedRepro {
 }
 
 /** Starts `repro ARGS…` without waiting, for tests that watch or interrupt a run. */
-export function startRepro(args: string[], options: Omit<ReproOptions, 'timeout'> = {}): StartedRepro {
+export function startRepro(args: string[], options: Omit<ReproOptions, 'timeout' | 'input'> = {}): StartedRepro {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: envOf(options.env) });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -62,7 +64,7 @@ export function startRepro(args: string[], options: Omit<ReproOptions, 'timeout'
 }
 
 /** Runs `repro ARGS…` without blocking the test's event loop (e.g. while it serves HTTP). */
-export async function reproAsync(args: string[], options: Omit<ReproOptions, 'timeout'> = {}): Promise<{ code: number | null; out: string }> {
+export async function reproAsync(args: string[], options: Omit<ReproOptions, 'timeout' | 'input'> = {}): Promise<{ code: number | null; out: string }> {
   const r = startRepro(args, options);
   const code = await r.done;
   return { code, out: r.output() };
