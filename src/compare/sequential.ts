@@ -25,7 +25,7 @@ import { isOutputRef, type ConcreteStep, type Gathered, type Plan } from '../wor
 import { DEFAULTS, knownMetricNames, type CompareWith } from './spec.js';
 import { claimsFilePath, mergeClaims, readClaimsFile } from './claims-file.js';
 import { emptyNotes, loadObservations } from './observations.js';
-import { buildVerdictFile, secondsPerSeed } from './verdicts.js';
+import { buildVerdictFile, fmt, secondsPerSeed } from './verdicts.js';
 
 export const SEQUENTIAL_DESIGN =
   "group-sequential, O'Brien–Fleming-type alpha spending (Lan–DeMets), each look at its increment of α (union bound over looks)";
@@ -203,19 +203,16 @@ export async function sequentialVerdicts(w: CompareWith, looks: readonly number[
     return { alphaLook: inc[look - 1]!, alphaSpent: inc.slice(0, look).reduce((a, b) => a + b, 0) };
   };
   const claims = (w.claims ?? []).map((c) => ({ ...c, alpha: spend(c.alpha ?? DEFAULTS.alpha).alphaLook }));
-  const file = buildVerdictFile({ ...w, claims }, table, notes);
+  const nominal = new Map((w.claims ?? []).map((c) => [c.id, c.alpha ?? DEFAULTS.alpha]));
+  const file = buildVerdictFile({ ...w, claims }, table, notes, nominal);
   for (const c of file.checks) {
     if (c.kind !== 'claim') continue;
     const alpha = (w.claims ?? []).find((x) => x.id === c.id)?.alpha ?? DEFAULTS.alpha;
     c.alpha = alpha;
     c.sequential = { design: SEQUENTIAL_DESIGN, look, n: looks[look - 1]!, nMax, alpha, ...spend(alpha) };
-    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: tested at α ${fmtAlpha(c.sequential.alphaLook)} of ${alpha} (${SEQUENTIAL_DESIGN})]`;
+    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: tested at α ${fmt(c.sequential.alphaLook)} of ${alpha} (${SEQUENTIAL_DESIGN})]`;
   }
   return file;
-}
-
-export function fmtAlpha(a: number): string {
-  return a === 0 ? '0' : a < 0.001 ? a.toExponential(1) : a.toFixed(4).replace(/0+$/, '');
 }
 
 /** Whether every required claim is reproduced or not reproduced. */

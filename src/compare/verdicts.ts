@@ -136,7 +136,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
     ...base,
     measured,
     verdict,
-    explanation: `measured ${describeStats(measured)}; ${interval} ${why} (TOST ${fmtP(tostP)}, α = ${alpha})`,
+    explanation: `measured ${describeStats(measured)}; ${interval} ${why} (TOST ${fmtP(tostP)}, α = ${fmt(alpha)})`,
   };
 }
 
@@ -159,7 +159,7 @@ function paired(table: ObservationTable, metric: string, a: string, b: string): 
 function tooFew(t: TestResult, alpha: number, pairBy: string): string | null {
   if (t.minPValue < alpha) return null;
   const smallest = t.minPValue >= 1 ? 'no p-value at all' : `no p below ${fmt(t.minPValue)}`;
-  return `too few runs: with ${t.n} non-zero ${pairBy} pair${t.n === 1 ? '' : 's'} a one-sided ${t.test} test gives ${smallest}, and α = ${alpha}`;
+  return `too few runs: with ${t.n} non-zero ${pairBy} pair${t.n === 1 ? '' : 's'} a one-sided ${t.test} test gives ${smallest}, and α = ${fmt(alpha)}`;
 }
 
 /**
@@ -193,6 +193,8 @@ interface Directional {
 export interface PowerContext {
   /** Training seconds one more seed costs (every variant of the matrix trains once per seed), when measured. */
   secondsPerSeed?: number;
+  /** The α a power figure is for, when not the claim's test α (a sequential look tests at less: power is for a fixed design at the claim's α). */
+  alpha?: number;
 }
 
 const POWER_TARGET = 0.8;
@@ -293,7 +295,7 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
   const basis: PowerNote['basis'] = smallestEffect !== undefined ? 'smallest effect of interest' : 'observed gain';
   const effect = smallestEffect !== undefined ? smallestEffect : stats ? stats.mean - minGain : undefined;
   const undecided = (text: string): Directional => {
-    const power = powerNote(shifted, effect, basis, alpha, o.power);
+    const power = powerNote(shifted, effect, basis, o.power.alpha ?? alpha, o.power);
     return {
       verdict: 'inconclusive',
       stats,
@@ -328,12 +330,12 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
         `one-sided ${test} ${fmtP(againstT.pValue)} for gain < ${fmt(refuteLine, true)}, below α = ${fmt(refuteAlpha)}; ${interval} lies below it${significant}`,
     );
   }
-  if (forT.pValue < alpha) return decide('reproduced', `one-sided ${test} ${fmtP(forT.pValue)}, below α = ${alpha}`);
+  if (forT.pValue < alpha) return decide('reproduced', `one-sided ${test} ${fmtP(forT.pValue)}, below α = ${fmt(alpha)}`);
   if (againstT.pValue < refuteAlpha) {
     return decide('not reproduced', `the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`);
   }
   const against = refutation ? `; gain < ${fmt(refuteLine, true)} not shown either (${fmtP(againstT.pValue)})` : '';
-  return undecided(`${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${alpha}${against}`);
+  return undecided(`${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}${against}`);
 }
 
 /** The claim's runs of a collapsed training, and the table its tests use under the workflow's policy. */
@@ -451,12 +453,12 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
     let why: string;
     if (p.keys.length === 0) [verdict, why] = ['inconclusive', `no ${pairBy} has runs of both`];
     else if (few) [verdict, why] = ['inconclusive', few];
-    else if (tost < alpha) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)}, below α = ${alpha}`];
+    else if (tost < alpha) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)}, below α = ${fmt(alpha)}`];
     else if (beyondHigh.pValue < alpha || beyondLow.pValue < alpha)
-      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${alpha}`];
-    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${alpha}`];
+      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${fmt(alpha)}`];
+    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${fmt(alpha)}`];
     // Power of the TOST at a true difference of 0, from the observed sd.
-    const power = verdict === 'inconclusive' && p.keys.length ? powerNote(diff, delta, 'equivalence margin', alpha, powerCx, true) : undefined;
+    const power = verdict === 'inconclusive' && p.keys.length ? powerNote(diff, delta, 'equivalence margin', powerCx.alpha ?? alpha, powerCx, true) : undefined;
     if (power) why += `; ${describePower(power, pairBy)}`;
     return {
       ...base,
@@ -497,7 +499,7 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
     ? `${failed.a} > ${failed.b} fails: ${failed.d.text}`
     : unclear
       ? `${unclear.a} > ${unclear.b} is unclear: ${unclear.d.text}`
-      : `every adjacent pair holds at α = ${alpha} (intersection-union test)`;
+      : `every adjacent pair holds at α = ${fmt(alpha)} (intersection-union test)`;
   return {
     ...base,
     relation: `ranking ${order.join(' > ')}`,
@@ -560,7 +562,13 @@ export function secondsPerSeed(notes: RunNotes): number | undefined {
   return total > 0 ? total : undefined;
 }
 
-export function buildVerdictFile(w: CompareWith, table: ObservationTable, notes: RunNotes = emptyNotes()): VerdictFile {
+export function buildVerdictFile(
+  w: CompareWith,
+  table: ObservationTable,
+  notes: RunNotes = emptyNotes(),
+  /** Per claim id, the α its power figure is for (a sequential look tests at less than the claim's α). */
+  powerAlpha: ReadonlyMap<string, number> = new Map(),
+): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
     w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
@@ -569,7 +577,12 @@ export function buildVerdictFile(w: CompareWith, table: ObservationTable, notes:
   const checks: VerdictFile['checks'] = [
     ...(w.reported ?? []).map((r) => checkReported(r, table, scale, scaleNote)),
     ...(w.claims ?? []).map((c) =>
-      checkClaim(c, table, pairBy, scale, { catalog, notes, collapsed: w.collapsed ?? 'count', power: { secondsPerSeed: secondsPerSeed(notes) } }),
+      checkClaim(c, table, pairBy, scale, {
+        catalog,
+        notes,
+        collapsed: w.collapsed ?? 'count',
+        power: { secondsPerSeed: secondsPerSeed(notes), ...(powerAlpha.has(c.id) ? { alpha: powerAlpha.get(c.id) } : {}) },
+      }),
     ),
   ];
   return { scale, scaleNote, metrics: metricsInUse(catalog, table, checks), checks, summary: summarizeVerdicts(checks, scale) };
