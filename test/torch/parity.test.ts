@@ -77,11 +77,13 @@ const calibrate: LossSpec[] = [{ kind: 'xemd', alpha: 'auto' }, { kind: 'xemd', 
 
 const smallCnn: ModelSpec = { arch: 'small-cnn', inputShape: [8, 8, 3], classes: C, width: 0.25 };
 const alxs: ModelSpec = { arch: 'alxs', inputShape: [67, 67, 3], classes: C, width: 0.125 };
+const mlp: ModelSpec = { arch: 'mlp', inputShape: [1, 6, 3], classes: C, width: 0.25 };
 const image = (h: number, w: number) =>
   Array.from({ length: 2 }, () => Array.from({ length: h }, () => Array.from({ length: w }, () => [0, 1, 2].map(() => Math.fround(rand() * 2 - 1)))));
 const models = [
   { spec: smallCnn, seed: 11, input: image(8, 8) },
   { spec: alxs, seed: 5, input: image(67, 67) },
+  { spec: mlp, seed: 7, input: image(1, 6) },
 ];
 
 // Rounded logits tie in places: both engines must pick the first maximum / the lower class.
@@ -155,7 +157,7 @@ describe.skipIf(!torch)('parity of the tfjs and torch engines (PyTorch found)', 
     });
   });
 
-  it('starts from the same initial weights and computes the same forward pass (small-cnn, alxs)', () => {
+  it('starts from the same initial weights and computes the same forward pass (small-cnn, alxs, mlp)', () => {
     models.forEach((m, i) => {
       const net = buildModel(m.spec, m.seed);
       const torchModel = py.models[i]!;
