@@ -71,6 +71,12 @@ export async function checkoutRemoteWorkflow(ref: RemoteWorkflowRef): Promise<{ 
     throw new ReproError(`${ref.url}: no revision '${ref.rev}'`, 'invalid', 'name a commit, tag or branch of that repository');
   }
   const checkout = join(cacheRoot(), 'checkouts', key, commit);
+  // A checkout made earlier is used only if it still is exactly that commit's tree: an edit in the
+  // cache would otherwise run under the commit's name. A damaged one is checked out again.
+  if (existsSync(checkout) && !(await checkoutMatches(repoDir, checkout, commit))) {
+    process.stderr.write(`repro: the cached checkout of ${ref.url}@${commit.slice(0, 12)} differs from that commit; checking it out again\n`);
+    rmSync(checkout, { recursive: true, force: true });
+  }
   if (!existsSync(checkout)) {
     const tmp = `${checkout}.${process.pid}.tmp`;
     rmSync(tmp, { recursive: true, force: true });
@@ -92,6 +98,29 @@ export async function checkoutRemoteWorkflow(ref: RemoteWorkflowRef): Promise<{ 
     throw new ReproError(`${ref.url}@${commit.slice(0, 12)} has no file ${ref.path}`, 'invalid');
   }
   return { file, source: { ...ref, commit } };
+}
+
+/**
+ * Whether the directory holds exactly the files of `commit`, byte for byte (git's own comparison: the
+ * commit's tree is read into a scratch index, every file is rehashed, and any difference or extra
+ * file counts).
+ */
+async function checkoutMatches(repoDir: string, dir: string, commit: string): Promise<boolean> {
+  const { simpleGit } = await import('simple-git');
+  const index = `${dir}.${process.pid}.verify-index`;
+  const git = simpleGit(repoDir).env({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GIT_INDEX_FILE: index });
+  try {
+    await git.raw(['--work-tree', dir, 'read-tree', commit]);
+    // A fresh index has no stat data, so every file is hashed; then any change shows as a difference.
+    await git.raw(['--work-tree', dir, 'update-index', '-q', '--refresh']).catch(() => undefined);
+    const changed = await git.raw(['--work-tree', dir, 'diff-files', '--name-only']);
+    const extra = await git.raw(['--work-tree', dir, 'ls-files', '--others']);
+    return changed.trim() === '' && extra.trim() === '';
+  } catch {
+    return false;
+  } finally {
+    rmSync(index, { force: true });
+  }
 }
 
 function firstLine(err: unknown): string {

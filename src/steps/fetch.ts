@@ -64,6 +64,11 @@ export const fetchStep: StepKind<FetchWith> = {
     }
     return out;
   },
+  needsTrust(w) {
+    // The credentials go to whatever server the workflow's URLs name.
+    const auth = w.auth as { user?: unknown; password?: unknown } | undefined;
+    return auth ? [{ path: '/auth', what: `sends your environment variables ${String(auth.user)} and ${String(auth.password)} as HTTP credentials` }] : [];
+  },
   check(w) {
     const problems: Array<{ path: string; message: string }> = [];
     (w.sources ?? []).forEach((s, i) => {

@@ -85,6 +85,11 @@ export const runStep: StepKind<RunWith> = {
   inputPaths(w) {
     return w.inputs ?? [];
   },
+  needsTrust(w) {
+    const places = [{ path: '', what: 'runs a command' }];
+    if (Array.isArray(w.secrets) && w.secrets.length) places.push({ path: '/secrets', what: `hands your environment variables ${w.secrets.join(', ')} to its command` });
+    return places;
+  },
   commandLines(w) {
     // A string command is a shell line unless `shell: false` (then it is split on spaces); an argv
     // list needs nothing: each element reaches the program as it is.

@@ -7,6 +7,7 @@ import { resolveParams } from './params.js';
 import { planWorkflow } from './planner.js';
 import { validateWorkflowShape } from './schema.js';
 import { readWorkflowSource, type ParsedSource } from './source.js';
+import { reportUntrusted } from './trust.js';
 import type { ExecutorDecl, KindDescriptor, ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
 
 export type { Diagnostic } from './diagnostics.js';
@@ -21,6 +22,11 @@ export interface LoadOptions {
   kinds: ReadonlyMap<string, KindDescriptor<any>>;
   /** Where `env:` params read their values (default: process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * The workflow comes from a remote repository and the user did not pass --trust: every place that
+   * needs trust is an error (src/workflow/trust.ts), and no env: param is read.
+   */
+  untrusted?: boolean;
 }
 
 export interface LoadResult {
@@ -35,8 +41,11 @@ export async function loadPlan(file: string, options: LoadOptions): Promise<Load
   if (!parsed) return { plan: null, diagnostics: sink.diagnostics };
   if (!validateWorkflowShape(parsed.value, sink)) return { plan: null, diagnostics: inSourceOrder(sink.diagnostics) };
   const workflow = toWorkflow(parsed);
-  const resolved = resolveParams(workflow, options, sink);
+  // Untrusted: read nothing from the environment on the workflow's behalf, and refuse each place
+  // that needs trust (in steps that the plan runs: a step switched off by its `if:` does nothing).
+  const resolved = resolveParams(workflow, options.untrusted ? { ...options, env: {} } : options, sink);
   const plan = planWorkflow({ wf: workflow, resolved, kinds: options.kinds, sink });
+  if (options.untrusted) reportUntrusted(workflow, options.kinds, sink, new Set(plan?.disabled ?? []));
   return { plan: sink.errorCount ? null : plan, diagnostics: inSourceOrder(sink.diagnostics), workflow };
 }
 

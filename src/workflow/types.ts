@@ -212,4 +212,10 @@ export interface KindDescriptor<W = Record<string, unknown>> {
    * Called on the step's `with` as written (before expressions are evaluated).
    */
   commandLines?(w: Record<string, unknown>): CommandLine[];
+  /**
+   * What a step of this kind does that a remote workflow may do only with --trust (src/workflow/trust.ts):
+   * run a command, read the user's environment, pass flags to another program. `path` is a slash path
+   * inside `with` ('' for the step itself). Called on the step's `with` as written.
+   */
+  needsTrust?(w: Record<string, unknown>): Array<{ path: string; what: string }>;
 }

@@ -46,7 +46,7 @@ describe('sharing workflows and runs', { timeout: 180_000 }, () => {
   it('refuses shell steps from a remote workflow without --trust, and shows them', () => {
     const r = repro(['run', url], { cwd: work, env });
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(/remote repository.*`run` steps.*hello/s);
+    expect(r.out).toMatch(/remote repository: it runs a command \(step 'hello'\)/);
     expect(r.out).toMatch(/--trust/);
   });
 

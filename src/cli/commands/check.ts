@@ -70,7 +70,7 @@ export function checkCommand(program: Command): void {
     )
     .action(async (file: string, opts: CheckOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
-      const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set });
+      const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set, trust: opts.trust === true });
       if (!plan.steps.some((s) => s.uses === 'compare')) {
         throw new ReproError(`${file} has no compare step: there is nothing to gate on`, 'invalid', "add a step `uses: compare` with the paper's claims");
       }
@@ -196,7 +196,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
     }
     const max = Math.max(...seeds);
     seeds = [...seeds, ...Array.from({ length: next - seeds.length }, (_, i) => max + 1 + i)];
-    plan = await loadPlanOrFail(file, { profile: opts.profile, set: [...(opts.set ?? []), `${axis.param}=${JSON.stringify(seeds)}`] });
+    plan = await loadPlanOrFail(file, { profile: opts.profile, set: [...(opts.set ?? []), `${axis.param}=${JSON.stringify(seeds)}`], trust: opts.trust === true });
   }
   say(`${stopReason}; ${fmtSeconds(elapsed())} wall in all`);
   const code = exitCodeOfGate(combinedGate([file_!]));

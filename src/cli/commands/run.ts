@@ -40,7 +40,7 @@ export function withRunOptions(cmd: Command): Command {
     .option('--backend <name>', 'ML backend for train steps (auto, tensorflow-gpu, tensorflow, wasm, cpu)')
     .option('--engine <name>', 'training engine (tfjs, torch)')
     .option('--python <path>', 'Python interpreter for the torch engine')
-    .option('--trust', 'allow `run` steps (shell commands) in a workflow fetched from a remote repository')
+    .option('--trust', 'let a workflow from a remote repository run commands, read environment variables and pass executor flags (docs/engine.md, trust)')
     .option('--wait-lock', 'if another repro process holds the store, wait for it instead of failing (exit 6)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'also print cached steps and every log line')
@@ -61,19 +61,6 @@ export function stepOptionsFrom(opts: RunOptions, extra: Record<string, unknown>
   if (opts.python) o.python = opts.python;
   if (opts.jobs !== undefined) o.jobs = parseJobs(opts.jobs);
   return o;
-}
-
-/** A workflow from a remote repository may not run shell commands unless the user said --trust. */
-export function requireTrust(plan: Plan, stepOptions: Record<string, unknown>): void {
-  if (stepOptions.remote !== true || stepOptions.trust === true) return;
-  const shellSteps = plan.steps.filter((s) => s.uses === 'run').map((s) => s.id);
-  if (shellSteps.length) {
-    throw new ReproError(
-      `this workflow comes from a remote repository and has \`run\` steps that execute shell commands: ${shellSteps.slice(0, 5).join(', ')}${shellSteps.length > 5 ? ', …' : ''}`,
-      'invalid',
-      'read them first; pass --trust to run them',
-    );
-  }
 }
 
 export function parseJobs(jobs: string | undefined): number | undefined {
@@ -112,7 +99,6 @@ export async function runPlan(
   hooks: RunPlanHooks = {},
 ): Promise<{ record: RunRecord; recordPath: string }> {
   const stepOptions = stepOptionsFrom(opts, { remote: plan.workflow.source !== undefined, ...extraStepOptions });
-  requireTrust(plan, stepOptions);
   checkForce(plan, opts.force ?? []);
   const jobs = parseJobs(opts.jobs);
   const { createExecutor } = await import('../../engine/executors/config.js');
@@ -213,7 +199,7 @@ export function runCommand(program: Command): void {
   )
     .option('--json', 'print every event as one JSON object per line on stdout (no summary)')
     .action(async (file: string, opts: RunOptions) => {
-      const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set });
+      const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set, trust: opts.trust === true });
       const { record } = await runPlan(plan, opts);
       process.exitCode = runExitCode(record);
     });

@@ -39,15 +39,22 @@ export async function loadWorkflow(file: string, options: Omit<LoadOptions, 'kin
   return loadPlan(file, { ...options, kinds: stepKinds });
 }
 
-export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds'>): Promise<Plan> {
+export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<Plan> {
   // `URL#path@rev`: check out the pinned revision first, then load it like a local file.
   const { parseRemoteWorkflow, checkoutRemoteWorkflow } = await import('../../share/remote.js');
   const remote = parseRemoteWorkflow(file);
   const checkout = remote ? await checkoutRemoteWorkflow(remote) : null;
-  const result = await loadWorkflow(checkout?.file ?? file, options);
+  // A command that executes says whether the user trusts it (`trust` given): a remote workflow without
+  // --trust has each place that needs it reported (src/workflow/trust.ts).
+  const untrusted = checkout !== null && options.trust === false;
+  const result = await loadWorkflow(checkout?.file ?? file, { ...options, untrusted });
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length && errors.every((d) => d.code === 'needs-trust')) {
+      throw new ReproError(`${file}: ${errors.length} place(s) above need --trust; nothing ran`, 'invalid', 'read them, then pass --trust if you trust the workflow\'s author');
+    }
     throw new ReproError(`${file}: invalid workflow, nothing ran`, 'invalid');
   }
   printDiagnostics(result.diagnostics); // warnings
