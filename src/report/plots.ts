@@ -306,8 +306,8 @@ export async function renderPlots(input: ReportInput): Promise<Plot[]> {
   if (ps) {
     plots.push({
       id: 'per-seed',
-      title: `Test metrics per seed${tag}`,
-      caption: 'Each point is one seed or fold; the bar is the Student-t 95% interval of the mean, the black tick the mean.',
+      title: `Metrics per repeat${tag}`,
+      caption: 'Each point is one repeat of a variant (a seed or a fold); the bar is the Student-t 95% interval of the mean, the black tick the mean.',
       svg: await renderSvg(ps),
     });
   }
