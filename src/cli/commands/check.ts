@@ -178,6 +178,10 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
       `look ${look}/${looks.length}: ${seeds.length} seeds, ${fmtSeconds(rounds[rounds.length - 1]!.wallSeconds)}; ` +
         Object.entries(verdicts).map(([id, v]) => `${id} ${v}`).join(', '),
     );
+    if (!file_.checks.some((c) => c.kind === 'claim' && c.required)) {
+      stopReason = 'no claim is required (required: false on every claim): nothing to decide, no seeds added';
+      break;
+    }
     if (seq.decided(file_)) {
       stopReason = `every required claim decided after ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
       break;
