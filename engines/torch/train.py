@@ -386,7 +386,7 @@ def write_json(path, value):
 
 
 def save_atomic(path, write):
-    """Temporary file, fsync, rename: a killed run leaves the old file or the new one (src/engine/atomic.ts)."""
+    """Temporary file, fsync, rename: a killed run leaves the old file or the new one (src/core/atomic.ts)."""
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     tmp = f'{path}.{os.getpid()}.tmp'
     try:
