@@ -19,8 +19,19 @@ export interface ExtractedFile {
   size: number;
 }
 
+/**
+ * The most an archive may expand: extracted bytes per byte of archive (tar.gz and zip alike). A
+ * decompression bomb passes it within seconds; a legitimate archive that compresses better raises it
+ * with the extract step's `max_ratio:`.
+ */
+export const DEFAULT_MAX_RATIO = 1000;
+
+const UNSAFE_HINT = 'entries with absolute paths, .., links leaving the target directory or extracted through a link are never extracted';
+
 export interface ExtractOptions {
   format?: ArchiveFormat | 'auto';
+  /** Extracted bytes per archive byte beyond which the archive is refused (default DEFAULT_MAX_RATIO). */
+  maxRatio?: number;
   /** Leading path components to drop (like tar --strip-components); entries left empty are skipped. */
   strip?: number;
   progress?(fraction: number | null, message: string): void;
@@ -82,6 +93,7 @@ async function extractTar(archive: string, dest: string, format: 'tar' | 'tar.gz
   const tar = await import('tar');
   const refused: string[] = [];
   const size = statSync(archive).size;
+  const limit = opts.maxRatio ?? DEFAULT_MAX_RATIO;
   let entries = 0;
   try {
     await tar.x({
@@ -89,6 +101,7 @@ async function extractTar(archive: string, dest: string, format: 'tar' | 'tar.gz
       cwd: dest,
       strip: opts.strip ?? 0,
       gzip: format === 'tar.gz' ? true : undefined,
+      maxDecompressionRatio: limit,
       strict: true,
       preserveOwner: false,
       // tar would itself strip '/' and skip '..' with a warning; we refuse the archive instead.
@@ -105,22 +118,39 @@ async function extractTar(archive: string, dest: string, format: 'tar' | 'tar.gz
       },
     });
   } catch (err) {
-    const e = err as { code?: string; message?: string };
-    throw new StepError(`${archive}: corrupt or truncated ${format} archive (${size} bytes): ${e.message ?? String(err)}`,
+    const message = (err as { message?: string }).message ?? String(err);
+    // What tar itself blocks is a refusal too, not damage: fetching the same bytes again would not help.
+    const ratio = /max decompression ratio exceeded: ([0-9.]+)/.exec(message);
+    if (ratio) throw expansionRefused(archive, limit, `${Number(ratio[1]).toFixed(0)} bytes per archive byte and more`);
+    if (/TAR_SYMLINK_ERROR|symbolic link|escape|linkpath/i.test(message)) {
+      throw new StepError(`${archive}: refused: unsafe entry (${message.replace(/^TAR_SYMLINK_ERROR: /, '')})`, UNSAFE_HINT);
+    }
+    throw new StepError(`${archive}: corrupt or truncated ${format} archive (${size} bytes): ${message}`,
       'fetch it again (its sha256 pins the expected bytes), or check format: matches the file');
   }
   if (refused.length) {
-    throw new StepError(`${archive}: refused ${refused.length} unsafe entr${refused.length === 1 ? 'y' : 'ies'}: ${refused.slice(0, 5).join('; ')}`,
-      'entries with absolute paths, .. or links leaving the target directory are never extracted');
+    const what = refused.length === 1 ? 'unsafe entry' : `${refused.length} unsafe entries:`;
+    throw new StepError(`${archive}: refused: ${what} ${refused.slice(0, 5).join('; ')}`, UNSAFE_HINT);
   }
+}
+
+function expansionRefused(archive: string, limit: number, found: string): StepError {
+  return new StepError(
+    `${archive}: refused: expands past the limit of ${limit} (${found}): a decompression bomb, or an unusually compressible archive`,
+    `if you trust this archive, raise the limit with max_ratio: in the extract step (e.g. max_ratio: ${limit * 10})`,
+  );
 }
 
 async function extractZip(archive: string, dest: string, opts: ExtractOptions): Promise<ExtractedFile[]> {
   const yauzl = await import('yauzl');
   const strip = opts.strip ?? 0;
   const files: ExtractedFile[] = [];
+  const limit = opts.maxRatio ?? DEFAULT_MAX_RATIO;
+  // Counted as the bytes come out, not from the sizes the archive declares (which a bomb can fake).
+  const budget = Math.max(1, statSync(archive).size) * limit;
+  let written = 0;
   const fail = (why: string): never => {
-    throw new StepError(`${archive}: ${why}`, 'entries with absolute paths, .. or links leaving the target directory are never extracted');
+    throw new StepError(`${archive}: ${why}`, UNSAFE_HINT);
   };
   const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
     yauzl.open(archive, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
@@ -129,15 +159,15 @@ async function extractZip(archive: string, dest: string, opts: ExtractOptions): 
     zip.on('error', (err: Error) => {
       // yauzl checks names itself and ends the archive with these messages.
       const unsafe = /^(absolute path|invalid relative path|invalid characters in fileName)/.test(err.message);
-      reject(new StepError(`${archive}: ${unsafe ? `refused unsafe entry: ${err.message}` : `corrupt zip archive: ${err.message}`}`));
+      reject(new StepError(`${archive}: ${unsafe ? `refused: unsafe entry: ${err.message}` : `corrupt zip archive: ${err.message}`}`));
     });
     zip.on('end', () => resolve());
     zip.on('entry', (entry: import('yauzl').Entry) => {
       void (async () => {
         const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
-        if (mode === 0o120000) fail(`refused ${entry.fileName}: symbolic links in zip archives are not extracted`);
+        if (mode === 0o120000) fail(`refused: unsafe entry ${entry.fileName}: symbolic links in zip archives are not extracted`);
         const why = unsafeEntry(entry.fileName);
-        if (why) fail(`refused unsafe entry ${entry.fileName}: ${why}`);
+        if (why) fail(`refused: unsafe entry ${entry.fileName}: ${why}`);
         const rel = stripPath(entry.fileName, strip);
         if (rel === null || entry.fileName.endsWith('/')) {
           if (rel !== null) mkdirSync(join(dest, rel), { recursive: true });
@@ -153,6 +183,11 @@ async function extractZip(archive: string, dest: string, opts: ExtractOptions): 
         let crc = 0;
         const tap = new Transform({
           transform(chunk: Buffer, _enc, cb) {
+            written += chunk.length;
+            if (written > budget) {
+              cb(expansionRefused(archive, limit, `more than ${written} bytes from ${budget / limit} bytes`));
+              return;
+            }
             hash.update(chunk);
             crc = crc32(chunk, crc);
             size += chunk.length;

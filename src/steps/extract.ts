@@ -11,6 +11,8 @@ export interface ExtractWith {
   archive: string;
   format?: 'auto' | 'tar' | 'tar.gz' | 'zip';
   strip?: number;
+  /** Extracted bytes per archive byte beyond which the archive is refused (src/data/archive.ts). */
+  max_ratio?: number;
 }
 
 /** Above this many files the list is written to files.json instead of being an inline value. */
@@ -28,6 +30,12 @@ export const extractStep: StepKind<ExtractWith> = {
       archive: { type: 'string', description: 'The archive file: usually ${{ steps.<fetch>.outputs.path }}, or a path relative to the workflow.' },
       format: { enum: ['auto', 'tar', 'tar.gz', 'zip'], description: 'Archive format; auto (default) reads the first bytes.' },
       strip: { type: 'integer', minimum: 0, description: 'Leading path components to drop from every entry (like tar --strip-components).' },
+      max_ratio: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        description:
+          'Most bytes the archive may expand to per archive byte (default 1000, tar.gz and zip alike); beyond it the archive is refused as a decompression bomb. Raise it for a legitimate, highly compressible archive.',
+      },
     },
   },
   outputs: ['dir', 'files'],
@@ -44,6 +52,7 @@ export const extractStep: StepKind<ExtractWith> = {
     const files = await extractArchive(archive, dir, {
       format: w.format ?? 'auto',
       strip: w.strip ?? 0,
+      ...(w.max_ratio !== undefined && { maxRatio: w.max_ratio }),
       signal: ctx.signal,
       progress: (f, m) => ctx.progress(f, m),
     });
