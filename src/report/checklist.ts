@@ -241,6 +241,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     evidence: [
       `lockfile ${env.lockfileSha256 ? short(env.lockfileSha256) : 'not recorded'}`,
       ...Object.entries(env.packages).map(([k, v]) => `${k}@${v}`),
+      ...(env.packagesAbsent ?? []).map((k) => `${k}: not installed`),
     ],
   };
   f.hardware = {

@@ -212,8 +212,9 @@ export async function renderHtml(input: ReportInput): Promise<string> {
       ['Node.js', env.node],
       ['repro', env.repro],
       ['lockfile sha256', env.lockfileSha256 ?? 'not recorded'],
-      ['packages', Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(', ') || '–'],
+      ['packages (installed)', Object.entries(env.packages).map(([k, v]) => `${k}@${v}`).join(', ') || '–'],
     ];
+    if (env.packagesAbsent?.length) items.push(['not installed (optional)', env.packagesAbsent.join(', ')]);
     if (env.python) items.push(['Python', `${env.python.version}${env.python.torch ? `, torch ${env.python.torch}` : ''}${env.python.device ? `, ${env.python.device}` : ''}`]);
     parts.push(`<h3>Machine</h3><table class="env"><tbody>${items.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${num(input, v, runSrc)}</td></tr>`).join('')}</tbody></table>`);
   } else {

@@ -39,6 +39,7 @@ describe('artifact checklist', () => {
     expect(c.fields.data_licenses!.value).toBe('CC BY 4.0');
     expect(c.fields.code_licenses!.value).toBe('repro: MIT');
     expect(c.fields.hardware!.value).toContain('Intel(R) Xeon(R) CPU @ 2.20GHz, 2 cores, 8.0 GiB');
+    expect(c.fields.run_time_environment!.evidence).toContain('@tensorflow/tfjs-node: not installed');
     expect(c.fields.execution!.value).toContain('tfjs/wasm/cpu');
     expect(c.fields.metrics!.value).toContain('one-off accuracy');
     expect(c.fields.experiments!.value).toMatch(/^3 variant\(s\) of 'variant' × 3 repeat\(s\): 9 evaluated runs; 4 check\(s\)/);

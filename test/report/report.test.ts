@@ -70,6 +70,8 @@ describe('writeRunReport', () => {
     const backendTable = md.slice(md.indexOf('### Backend')).split('\n\n')[1]!.split('\n');
     expect(backendTable.slice(2)).toEqual([expect.stringMatching(/^\| engine=tfjs, backend=wasm, device=cpu, threads=2 \| 9 \|/)]);
     expect(html).toContain('Intel(R) Xeon(R) CPU @ 2.20GHz');
+    // What is installed, and the optional packages that are not (never the lockfile's pins).
+    expect(html).toMatch(/<th>not installed \(optional\)<\/th><td>(<a [^>]*>)?@tensorflow\/tfjs-node, @tensorflow\/tfjs-node-gpu</);
     expect(md).toMatch(/\| train \| 9 \| 0 \|/);
   });
 
