@@ -8,6 +8,7 @@ import { writeRunReport, ReportError, REPORT_FILES } from '../../src/report/inde
 import { reportStep } from '../../src/steps/report.js';
 import type { EvaluationMetrics } from '../../src/formats/metrics.js';
 import { summarize } from '../../src/report/stats.js';
+import { readmeResults } from '../../src/report/readme.js';
 import { sha256 } from '../../src/core/hash.js';
 import { tempDir } from '../support/index.js';
 
@@ -52,6 +53,11 @@ describe('writeRunReport', () => {
     expect(html).toContain(cell);
     expect(md).toContain(cell);
     expect(out.input.evaluations).toHaveLength(9);
+    // The README's results block keeps the claims and the metrics, without links.
+    const block = readmeResults(md, 'run X');
+    expect(block).toContain('#### Claims and reported numbers');
+    expect(block).toContain('#### Metrics by variant');
+    expect(block).toContain(cell);
 
     // Every number link resolves: relative hrefs to existing files, or an anchor that exists.
     const hrefs = [...html.matchAll(/<a class="num" href="([^"]+)"/g)].map((m) => m[1]!);
