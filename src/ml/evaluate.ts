@@ -9,7 +9,7 @@ import { backendFacts, initBackend, type BackendFacts, type BackendPreference } 
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, type Normalization } from './data.js';
 import { predictClasses, predictsByRegression } from './losses.js';
 import { evaluationMetrics } from './metrics.js';
-import { loadModel } from './modelFile.js';
+import { loadModel } from './model-file.js';
 import type { Network } from './models.js';
 import type { EvalConfig, LossKind, TrainIO } from './types.js';
 import { StepError } from '../core/errors.js';

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Loss, LossState } from './types.js';
 import { AUTO_ALPHA_RATIO, canonicalLossSpec, capabilities, lossParameter, lossSpecProblems, unitPositions, type LossKind, type LossSpec } from './loss-table.js';
-import { emdWeights, groundDistance, learnGroundDistance, uniformDistance } from './groundDistance.js';
+import { emdWeights, groundDistance, learnGroundDistance, uniformDistance } from './ground-distance.js';
 
 export { AUTO_ALPHA_RATIO, LOSS_KINDS, lossSpecProblems, unitPositions } from './loss-table.js';
 export type { LossState } from './types.js';

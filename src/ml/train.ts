@@ -17,7 +17,7 @@ import { capabilities } from './loss-table.js';
 import { lossSpecProblems, makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
 import { evaluationMetrics } from './metrics.js';
 import { buildModel, type Network } from './models.js';
-import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './modelFile.js';
+import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './model-file.js';
 import { learningRate, makeOptimizer } from './optimizers.js';
 import { deriveSeed, mulberry32, permutation } from '../core/rng.js';
 import type { LossSpec, TrainConfig, TrainIO, TrainOutcome } from './types.js';

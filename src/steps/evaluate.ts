@@ -39,7 +39,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
   },
 
   async run(ctx, w) {
-    const { readModelFile } = await import('../ml/modelFile.js');
+    const { readModelFile } = await import('../ml/model-file.js');
     const file = readModelFile(w.model);
     const config = { dataset: w.dataset, split: w.split ?? 'test', modelDir: w.model, outDir: ctx.workDir, mirror: w.mirror === true };
     const io = { log: ctx.log, progress: ctx.progress, signal: ctx.signal, threads: ctx.threads, options: ctx.options };

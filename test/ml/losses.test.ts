@@ -16,7 +16,7 @@ import {
   xeLoss,
   xemdLoss,
 } from '../../src/ml/losses.js';
-import { emdWeights, groundDistance } from '../../src/ml/groundDistance.js';
+import { emdWeights, groundDistance } from '../../src/ml/ground-distance.js';
 import type { Loss } from '../../src/ml/types.js';
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import {
   perClassRecall,
   quadraticWeightedKappa,
 } from '../../src/ml/metrics.js';
-import { groundDistance, learnGroundDistance, uniformDistance } from '../../src/ml/groundDistance.js';
+import { groundDistance, learnGroundDistance, uniformDistance } from '../../src/ml/ground-distance.js';
 
 describe('metrics', () => {
   const truth = [0, 1, 2, 2, 4];

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../../src/ml/backend/index.js';
 import { buildModel, weightShapes } from '../../src/ml/models.js';
 import { learningRate, makeOptimizer } from '../../src/ml/optimizers.js';
-import { readWeights } from '../../src/ml/modelFile.js';
+import { readWeights } from '../../src/ml/model-file.js';
 
 beforeAll(async () => {
   await initBackend('cpu', 1);
