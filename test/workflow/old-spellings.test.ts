@@ -4,6 +4,22 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repro, tempDir } from '../support/index.js';
+import { stepKinds } from '../../src/steps/registry.js';
+import { workflowSchema } from '../../src/workflow/schema.js';
+
+/** Property names in a JSON Schema that are not snake_case, except those marked deprecated. */
+function camelCaseKeys(schema: unknown, at: string, out: string[] = []): string[] {
+  if (Array.isArray(schema)) schema.forEach((s) => camelCaseKeys(s, at, out));
+  else if (schema && typeof schema === 'object') {
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === 'properties' && value && typeof value === 'object') {
+        for (const [name, sub] of Object.entries(value)) if (/[A-Z]/.test(name) && !(sub as { deprecated?: boolean }).deprecated) out.push(`${at}.${name}`);
+      }
+      camelCaseKeys(value, at, out);
+    }
+  }
+  return out;
+}
 
 const WF = (loss: string, extra = '') => `name: spellings
 params:
@@ -45,5 +61,11 @@ describe('old spellings of user-facing keys', () => {
 
   it('the new spellings validate without a warning', () => {
     expect(validate(WF('{kind: xemd, warmup_epochs: 1, ground_distance: [[0, 1], [1, 0]]}', '\n      augment: {random_crop: true}')).stderr).toBe('');
+  });
+
+  it('every key of the workflow schema and of every kind is snake_case, but for the deprecated old spellings', () => {
+    const found = camelCaseKeys(workflowSchema(), 'workflow');
+    for (const [name, kind] of stepKinds) camelCaseKeys(kind.withSchema, name, found);
+    expect(found).toEqual([]);
   });
 });
