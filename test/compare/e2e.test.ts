@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { repro, scriptedTrainStep, tempDir } from '../support/index.js';
+import { projectWith, repro, scriptedTrainStep } from '../support/index.js';
 let dir: string;
 
 // emd2's accuracy is xe's plus GAIN, with per-seed noise: GAIN 0.05 → EMD² clearly better,
@@ -85,9 +85,7 @@ function check(...set: string[]) {
 }
 
 beforeAll(() => {
-  dir = tempDir('repro-compare-e2e-');
-  writeFileSync(join(dir, 'fake-train.mjs'), fakeTrain);
-  writeFileSync(join(dir, 'wf.yaml'), workflow);
+  dir = projectWith({ 'fake-train.mjs': fakeTrain, 'wf.yaml': workflow }, 'repro-compare-e2e-');
 });
 
 describe('repro check on a workflow with chosen outcomes', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { checkRunCrate } from '../../src/report/rocrate.js';
 import { REPORT_FILES } from '../../src/report/index.js';
 
-import { repro, scriptedTrainStep, tempDir } from '../support/index.js';
+import { projectWith, repro, scriptedTrainStep } from '../support/index.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let dir: string;
@@ -59,9 +59,7 @@ ${scriptedTrainStep({ seeds: [1, 2, 3] })}  compare:
 `;
 
 beforeAll(() => {
-  dir = tempDir('repro-report-e2e-');
-  writeFileSync(join(dir, 'fake-train.mjs'), fakeTrain);
-  writeFileSync(join(dir, 'wf.yaml'), workflow);
+  dir = projectWith({ 'fake-train.mjs': fakeTrain, 'wf.yaml': workflow }, 'repro-report-e2e-');
 });
 
 describe('report of a run recorded by the real engine', () => {
