@@ -9,9 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
-import type { DatasetManifest, ImageListManifest } from '../formats/dataset.js';
 import { variantOrder } from './input.js';
 import type { ReportInput } from './input.js';
+import { datasetFacts, factOf } from './input.js';
 import { citation, fmtBytes, fmtDuration } from './format.js';
 import { metricTitle } from '../formats/metrics.js';
 import { reportMetrics } from './model.js';
@@ -59,14 +59,6 @@ const PREPARE_KINDS = new Set(['fetch', 'extract', 'dataset', 'preprocess']);
 
 type Facts = Record<string, string | number | boolean | null>;
 
-function factOf(facts: Facts | undefined, ...keys: string[]): string | null {
-  for (const k of keys) {
-    const v = facts?.[k];
-    if (v !== undefined && v !== null && v !== '') return String(v);
-  }
-  return null;
-}
-
 function short(sha: string): string {
   return `sha256:${sha.slice(0, 16)}…`;
 }
@@ -91,65 +83,6 @@ export function isCpuRun(record: RunRecord): boolean {
 
 function datasetSteps(record: RunRecord): StepRecord[] {
   return record.steps.filter((s) => s.uses === 'dataset' || s.uses === 'fetch');
-}
-
-interface DatasetFacts {
-  step: string;
-  name: string;
-  classes: number | null;
-  ordered: boolean | null;
-  /** 'train 1080, val 120, test 400' */
-  splits: string | null;
-  sources: Array<{ path: string; sha256: string; licence: string | null }>;
-}
-
-/**
- * What each dataset step recorded about its data: the manifest.json of its output directory
- * (src/formats/dataset.ts: name, classes, splits, sources with sha256 and licence), else its facts.
- */
-export function datasetFacts(record: RunRecord): DatasetFacts[] {
-  const out: DatasetFacts[] = [];
-  for (const s of record.steps.filter((x) => x.uses === 'dataset')) {
-    let found = false;
-    for (const a of Object.values(s.outputs)) {
-      if (a.type !== 'dir' || !a.storePath) continue;
-      const file = join(record.store, a.storePath, 'manifest.json');
-      if (!existsSync(file)) continue;
-      try {
-        // Either dataset format (repro-tensors/1 or repro-images/1): only the fields they share.
-        const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Pick<DatasetManifest, 'name' | 'classes' | 'ordered' | 'sources'>> & {
-          splits?: DatasetManifest['splits'] | ImageListManifest['splits'];
-        };
-        const splits = m.splits
-          ? Object.entries(m.splits)
-              .map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : (v as { shape?: number[] })?.shape?.[0] ?? '?'}`)
-              .join(', ')
-          : null;
-        out.push({
-          step: s.id,
-          name: m.name ?? s.id,
-          classes: Array.isArray(m.classes) ? m.classes.length : null,
-          ordered: typeof m.ordered === 'boolean' ? m.ordered : null,
-          splits,
-          sources: (m.sources ?? []).map((x) => ({ path: x.path, sha256: x.sha256, licence: x.licence ?? null })),
-        });
-        found = true;
-      } catch {
-        // An unreadable manifest: fall back to the facts below.
-      }
-    }
-    if (!found) {
-      out.push({
-        step: s.id,
-        name: factOf(s.facts, 'dataset', 'name') ?? s.id,
-        classes: null,
-        ordered: null,
-        splits: null,
-        sources: Object.values(s.inputs).map((a) => ({ path: a.storePath ?? '(value)', sha256: a.sha256, licence: factOf(s.facts, 'license', 'licence') })),
-      });
-    }
-  }
-  return out;
 }
 
 /** Every distinct artifact of the run, by sha256 (cached and shared outputs counted once). */
@@ -210,7 +143,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
   };
   const dataSteps = datasetSteps(record);
   const datasets = datasetFacts(record);
-  const dataLicences = datasets.flatMap((d) => d.sources.map((x) => x.licence)).filter((x): x is string => !!x);
+  const dataLicences = datasets.flatMap((d) => [d.licence, ...d.sources.map((x) => x.licence)]).filter((x): x is string => !!x);
   f.data_set = {
     title: 'Data set',
     value:
@@ -222,7 +155,8 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
               .filter(Boolean)
               .map((x) => `, ${x}`)
               .join('') +
-            ` (licence: ${[...new Set(d.sources.map((x) => x.licence ?? 'not recorded'))].join(', ') || 'not recorded'})`,
+            ` (licence: ${d.licence ?? ([...new Set(d.sources.map((x) => x.licence ?? 'not recorded'))].join(', ') || 'not recorded')})` +
+            (d.citation.length ? `; cite: ${d.citation.join('; ')}` : ''),
         )
         .join('; ') ||
       (input.program.some((p) => p.files.some((x) => x.role === 'input'))

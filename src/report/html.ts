@@ -93,6 +93,15 @@ export async function renderHtml(input: ReportInput): Promise<string> {
         `</div>`,
     );
   }
+  // The data, in the words of its manifest: what it is, its licence, how to cite it.
+  for (const d of input.datasets) {
+    const shape = [d.classes !== null ? `${d.classes} ${d.ordered ? 'ordered ' : d.ordered === false ? 'unordered ' : ''}classes` : '', d.splits ?? ''].filter(Boolean).join('; ');
+    parts.push(
+      `<p class="data">Data: <b>${esc(d.name)}</b>${d.description ? ` — ${esc(d.description)}` : ''}${shape ? ` (${esc(shape)})` : ''}; licence ${esc(d.licence ?? 'not recorded')}` +
+        (d.citation.length ? `<br><span class="muted">Cite: ${d.citation.map(esc).join('; ')}</span>` : '') +
+        `</p>`,
+    );
+  }
   if (input.warnings.length) {
     parts.push(`<div class="warn"><b>Not shown:</b><ul>${input.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);
   }

@@ -12,7 +12,7 @@ import { sha256, sha256File } from '../core/hash.js';
 import { loadRunReport, type ReportInput } from './input.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
-import { buildChecklist, checklistMarkdown, datasetFacts, type Checklist } from './checklist.js';
+import { buildChecklist, checklistMarkdown, type Checklist } from './checklist.js';
 import { buildRunCrate } from './rocrate.js';
 
 export { renderHtml } from './html.js';
@@ -138,7 +138,7 @@ export async function writeRunReport(runDirOrJson: string, opts: WriteReportOpti
     files: written,
     agent: agent(),
     repro: { version: pkg.version, license: pkg.license ?? 'not stated' },
-    datasets: datasetFacts(record),
+    datasets: input.datasets,
   });
   writeFileAtomic(files['ro-crate-metadata.json'], JSON.stringify(crate, null, 2) + '\n');
   return { outDir, files, input, checklist };

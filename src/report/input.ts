@@ -8,6 +8,7 @@ import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/
 import { metricCatalog, planMetricCatalog } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
+import type { DatasetDescription, DatasetManifest, ImageListManifest } from '../formats/dataset.js';
 import type { PaperRef } from '../workflow/types.js';
 import { sha256 } from '../core/hash.js';
 import { variantName } from '../compare/spec.js';
@@ -86,6 +87,8 @@ export interface ReportInput {
   variantKey: string | null;
   /** How each metric reads (label, direction, unit, format): built-in, declared by the workflow, or from verdicts.json. */
   metricCatalog: ReadonlyMap<string, MetricDecl>;
+  /** What the dataset steps recorded about their data (name, classes, splits, licence, citation). Empty for the `report` step. */
+  datasets: DatasetFacts[];
   /** The commands of the run steps that ran, and the files they read, by hash. Empty for the `report` step. */
   program: Array<{ step: string; command: string[]; files: ProgramFile[] }>;
   paper: PaperRef | null;
@@ -328,6 +331,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     variantKey,
     metricCatalog: reportCatalog(record.steps.map((s) => ({ uses: s.uses, with: recordedWith(s) })), verdicts?.file ?? null),
     program: programOf(record),
+    datasets: datasetFacts(record),
     paper: (record.workflow.paper as PaperRef | undefined) ?? null,
     scale,
     scaleNote: verdicts?.file.scaleNote ?? null,
@@ -386,4 +390,81 @@ export function variantOrder(input: ReportInput): string[] {
     if (!seen.includes(v)) seen.push(v);
   }
   return seen;
+}
+
+export interface DatasetFacts {
+  step: string;
+  name: string;
+  classes: number | null;
+  ordered: boolean | null;
+  /** 'train 1080, val 120, test 400' */
+  splits: string | null;
+  sources: Array<{ path: string; sha256: string; licence: string | null }>;
+  /** The data's own licence, description and citation (the workflow's declaration, or a built-in's). */
+  licence: string | null;
+  description: string | null;
+  citation: string[];
+}
+
+/**
+ * What each dataset step recorded about its data: the manifest.json of its output directory
+ * (src/formats/dataset.ts: name, classes, splits, sources with sha256 and licence), else its facts.
+ */
+export function datasetFacts(record: RunRecord): DatasetFacts[] {
+  const out: DatasetFacts[] = [];
+  for (const s of record.steps.filter((x) => x.uses === 'dataset')) {
+    let found = false;
+    for (const a of Object.values(s.outputs)) {
+      if (a.type !== 'dir' || !a.storePath) continue;
+      const file = join(record.store, a.storePath, 'manifest.json');
+      if (!existsSync(file)) continue;
+      try {
+        // Either dataset format (repro-tensors/1 or repro-images/1): only the fields they share.
+        const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<Pick<DatasetManifest, 'name' | 'classes' | 'ordered' | 'sources'>> &
+          DatasetDescription & { splits?: DatasetManifest['splits'] | ImageListManifest['splits'] };
+        const splits = m.splits
+          ? Object.entries(m.splits)
+              .map(([k, v]) => `${k} ${Array.isArray(v) ? v.length : (v as { shape?: number[] })?.shape?.[0] ?? '?'}`)
+              .join(', ')
+          : null;
+        out.push({
+          step: s.id,
+          name: m.name ?? s.id,
+          classes: Array.isArray(m.classes) ? m.classes.length : null,
+          ordered: typeof m.ordered === 'boolean' ? m.ordered : null,
+          splits,
+          sources: (m.sources ?? []).map((x) => ({ path: x.path, sha256: x.sha256, licence: x.licence ?? m.licence ?? null })),
+          licence: m.licence ?? (m.sources ?? []).find((x) => x.licence)?.licence ?? null,
+          description: m.description ?? null,
+          citation: Array.isArray(m.citation) ? m.citation.map(String) : [],
+        });
+        found = true;
+      } catch {
+        // An unreadable manifest: fall back to the facts below.
+      }
+    }
+    if (!found) {
+      out.push({
+        step: s.id,
+        name: factOf(s.facts, 'dataset', 'name') ?? s.id,
+        classes: null,
+        ordered: null,
+        splits: null,
+        sources: Object.values(s.inputs).map((a) => ({ path: a.storePath ?? '(value)', sha256: a.sha256, licence: factOf(s.facts, 'license', 'licence') })),
+        licence: factOf(s.facts, 'license', 'licence'),
+        description: null,
+        citation: [],
+      });
+    }
+  }
+  return out;
+}
+
+/** The first of `keys` that the facts hold as a non-empty value, as text. */
+export function factOf(facts: Record<string, string | number | boolean | null> | undefined, ...keys: string[]): string | null {
+  for (const k of keys) {
+    const v = facts?.[k];
+    if (v !== undefined && v !== null && v !== '') return String(v);
+  }
+  return null;
 }

@@ -42,6 +42,9 @@ export function renderMarkdown(input: ReportInput): string {
         ` · ${ref(input, runSrc)}`,
     );
   }
+  for (const d of input.datasets) {
+    out.push(`Data: **${md(d.name)}**${d.description ? ` — ${md(d.description)}` : ''}; licence ${md(d.licence ?? 'not recorded')}${d.citation.length ? `. Cite: ${md(d.citation.join('; '))}` : ''}`);
+  }
   if (input.warnings.length) out.push(`**Not shown:**\n${input.warnings.map((w) => `- ${w}`).join('\n')}`);
 
   out.push(`### Claims and reported numbers${tag}`);

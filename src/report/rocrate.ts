@@ -39,7 +39,7 @@ export interface CrateOptions {
    * What the dataset steps recorded about their data (their manifest.json): each dataset's name and the
    * licence of each source file, so that the data entities carry their licences.
    */
-  datasets?: Array<{ step: string; name: string; sources: Array<{ path: string; sha256: string; licence: string | null }> }>;
+  datasets?: Array<{ step: string; name: string; licence?: string | null; sources: Array<{ path: string; sha256: string; licence: string | null }> }>;
 }
 
 /** RFC 6920 named-information URI of a sha256 (hex): the same name for the same bytes on any machine. */
@@ -160,7 +160,7 @@ export function buildRunCrate(record: RunRecord, opts: CrateOptions): { '@contex
   const datasetNames = new Map<string, string>();
   for (const d of opts.datasets ?? []) {
     for (const a of Object.values(record.steps.find((s) => s.id === d.step)?.outputs ?? {})) if (a.type === 'dir') datasetNames.set(a.sha256, d.name);
-    const licences = d.sources.map((x) => x.licence).filter((x): x is string => !!x);
+    const licences = [...new Set([d.licence, ...d.sources.map((x) => x.licence)].filter((x): x is string => !!x))];
     for (const x of d.sources) if (x.licence) licenceOf(x.sha256, x.licence);
     const step = record.steps.find((s) => s.id === d.step);
     for (const a of Object.values(step?.outputs ?? {})) if (a.type !== 'value') for (const l of licences) licenceOf(a.sha256, l);

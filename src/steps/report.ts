@@ -122,6 +122,7 @@ export const reportStep: StepKind<ReportWith> = {
       variantKey: key,
       metricCatalog: reportCatalog([], verdicts?.value ?? null),
       program: [],
+      datasets: [],
       paper: w.paper ?? null,
       scale,
       scaleNote: verdicts?.value.scaleNote ?? null,

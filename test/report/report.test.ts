@@ -23,6 +23,9 @@ describe('writeRunReport', () => {
     // Citation, scale banner (a proxy run is labelled), verdicts.
     expect(html).toContain("Squared Earth Mover&#39;s Distance-based Loss for Training Deep Neural Networks");
     expect(html).toContain('arXiv:1611.05916v4');
+    // The data in its manifest's words, with its licence.
+    expect(html).toMatch(/<p class="data">Data: <b>retinamnist<\/b> \(5 ordered classes; train 1080, val 120, test 400\); licence CC BY 4.0<\/p>/);
+    expect(md).toContain('Data: **retinamnist**; licence CC BY 4.0');
     expect(html).toContain('data-scale="proxy"');
     expect(html).toMatch(/<title>[^<]*\[proxy\]<\/title>/);
     for (const id of ['C1-one-off', 'C3-learned-D', 'adience-xe-exact']) {
