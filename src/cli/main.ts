@@ -14,6 +14,9 @@ import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { initCommand } from './commands/init.js';
+import { runsCommand } from './commands/runs.js';
+import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
 import { ReproError } from '../core/errors.js';
 
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [
+    initCommand,
     validateCommand,
     planCommand,
     runCommand,
@@ -35,6 +39,8 @@ export function buildProgram(): Command {
     whyCommand,
     compareCommand,
     reportCommand,
+    runsCommand,
+    logsCommand,
     verifyCommand,
     gcCommand,
     fetchCommand,

@@ -1,7 +1,7 @@
 // A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { sha256, sha256Json } from '../core/hash.js';
 import { hashInputPath, type Store } from './store.js';
 import { cpuTokens, defaultJobs } from './resources.js';
@@ -41,17 +41,31 @@ export function fingerprintOf(c: FingerprintComponents): string {
   return sha256Json({ format: FINGERPRINT_FORMAT, ...c });
 }
 
-let lockfileHash: string | null | undefined;
-/** SHA-256 of repro's own package-lock.json (the installed library versions). */
-export function lockfileSha256(): string | null {
-  if (lockfileHash === undefined) {
-    try {
-      lockfileHash = sha256(readFileSync(new URL('../../package-lock.json', import.meta.url)));
-    } catch {
-      lockfileHash = null;
+let lockfile: Buffer | null | undefined;
+/**
+ * repro's own lockfile (the installed library versions): package-lock.json in a checkout; in an
+ * installed package (`npm pack` leaves package-lock.json out) the same bytes as npm-shrinkwrap.json,
+ * which `prepack` copies in, so a checkout and an installation share cache entries.
+ */
+export function reproLockfile(): Buffer | null {
+  if (lockfile === undefined) {
+    lockfile = null;
+    for (const name of ['package-lock.json', 'npm-shrinkwrap.json']) {
+      try {
+        lockfile = readFileSync(new URL(`../../${name}`, import.meta.url));
+        break;
+      } catch {
+        /* try the next */
+      }
     }
   }
-  return lockfileHash;
+  return lockfile;
+}
+
+/** SHA-256 of reproLockfile(). */
+export function lockfileSha256(): string | null {
+  const bytes = reproLockfile();
+  return bytes ? sha256(bytes) : null;
 }
 
 export function envComponents(): FingerprintComponents['env'] {
@@ -94,13 +108,19 @@ export interface ResolvedStep {
 export const WORKFLOW_DIR_TOKEN = '${{ workflow.dir }}';
 
 const roots = new Map<string, string>();
-/** The folder inside which paths enter fingerprints as relative paths: the git repository holding the workflow, or else its own folder. */
+// A git-URL workflow's checkout is a plain tree of one commit (no .git), at
+// <cache>/checkouts/<url key>/<commit> (src/share/remote.ts): it counts as the repository.
+const isCheckout = (d: string) => /^[0-9a-f]{40}$/.test(basename(d)) && basename(dirname(dirname(d))) === 'checkouts';
+/**
+ * The folder inside which paths enter fingerprints as relative paths: the git repository holding
+ * the workflow (or the checkout of a git-URL workflow), or else the workflow's own folder.
+ */
 export function projectRoot(workflowDir: string): string {
   let root = roots.get(workflowDir);
   if (root === undefined) {
     root = workflowDir;
     for (let d = workflowDir; ; d = dirname(d)) {
-      if (existsSync(resolve(d, '.git'))) {
+      if (existsSync(resolve(d, '.git')) || isCheckout(d)) {
         root = d;
         break;
       }

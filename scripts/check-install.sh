@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs repro the way a user does, from a packed tarball into a temporary global prefix, and uses
+# it in an empty folder: repro init, validate, run, check. About 2-3 minutes (npm pack builds dist/;
+# the install fetches the dependencies from the npm registry or npm's cache).
+#   scripts/check-install.sh            # from the repository root
+# Exit 0 when every step worked; the folder it used is printed and left for inspection.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/repro-install-XXXXXX)
+echo "check-install: working in $work"
+cd "$repo"
+npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { tail -20 "$work/pack.log"; exit 1; }
+tarball=$(ls "$work"/repro-*.tgz)
+tar -tzf "$tarball" | grep -q '^package/npm-shrinkwrap.json$' || { echo "check-install: the tarball has no npm-shrinkwrap.json"; exit 1; }
+npm install -g "$tarball" --prefix "$work/prefix" --prefer-offline --no-audit --no-fund >"$work/install.log" 2>&1 || { tail -20 "$work/install.log"; exit 1; }
+PATH="$work/prefix/bin:$PATH"
+export PATH
+mkdir "$work/project"
+cd "$work/project"
+echo "check-install: $(command -v repro) $(repro --version)"
+repro init
+repro validate repro.yaml
+repro run repro.yaml
+repro run repro.yaml | grep -q ' 0 ran, 12 from cache' || { echo "check-install: the second run was not fully cached"; exit 1; }
+repro check repro.yaml
+# The installed package hashes the same lockfile as this checkout, so they share cache entries.
+want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
+got=$(node -e 'const r=require(process.argv[1]); console.log(r.steps[0].fingerprintComponents.env.lockfile)' "$PWD/results/my-experiment/latest/run.json")
+[ "$want" = "$got" ] || { echo "check-install: lockfile hash $got, checkout has $want"; exit 1; }
+echo "check-install: ok ($work)"
