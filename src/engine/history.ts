@@ -1,5 +1,6 @@
-// The last run of each step id, per workflow, kept in the store (history/<workflow>.json): its
-// fingerprint components and the params of that run. `repro why` and `repro plan` diff against it.
+// The last run of each step id, per workflow and profile, kept in the store
+// (history/<workflow>[@<profile>].json): its fingerprint components and the params of that run.
+// `repro why` and `repro plan` diff against it, so a run under another profile never shows as a change.
 import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { diffComponents, type FingerprintComponents, type ResolvedStep } from './fingerprint.js';
@@ -25,22 +26,23 @@ export interface HistoryEntry {
 export interface History {
   format: typeof HISTORY_FORMAT;
   workflow: string;
+  profile?: string | null;
   steps: Record<string, HistoryEntry>;
 }
 
-export function readHistory(store: Store, workflow: string): History {
+export function readHistory(store: Store, workflow: string, profile: string | null): History {
   try {
-    const h = JSON.parse(readFileSync(store.historyPath(workflow), 'utf8')) as History;
+    const h = JSON.parse(readFileSync(store.historyPath(workflow, profile), 'utf8')) as History;
     // Step ids are the user's names: the record of steps has no prototype (src/core/names.ts).
-    if (h.format === HISTORY_FORMAT && h.steps) return { ...h, steps: toNullRecord(h.steps) };
+    if (h.format === HISTORY_FORMAT && h.steps) return { ...h, profile, steps: toNullRecord(h.steps) };
   } catch {
     /* none yet */
   }
-  return { format: HISTORY_FORMAT, workflow, steps: nullRecord() };
+  return { format: HISTORY_FORMAT, workflow, profile, steps: nullRecord() };
 }
 
 export function writeHistory(store: Store, history: History): void {
-  writeJsonAtomic(store.historyPath(history.workflow), history);
+  writeJsonAtomic(store.historyPath(history.workflow, history.profile ?? null), history);
 }
 
 /** The reason a step must run, from its last recorded run. */

@@ -1,5 +1,5 @@
 // `repro verify` (rehash everything in the store) and `repro gc` (remove what nothing references).
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sha256File } from '../core/hash.js';
 import { Store, listFiles, removeTree, safeReaddir, type TreeManifest } from './store.js';
@@ -104,15 +104,17 @@ export interface GcReport {
   removedFiles: number;
   removedTmp: number;
   keptObjects: number;
+  /** Run directories removed by --keep-runs. */
+  removedRuns: string[];
 }
 
 /** Run records found under the results roots that use this store. */
-export function runRecordsFor(store: Store, resultsRoots: string[]): RunRecord[] {
+export function runRecordsFor(store: Store, resultsRoots: string[], skip: ReadonlySet<string> = new Set()): RunRecord[] {
   const out: RunRecord[] = [];
   for (const root of resultsRoots) {
     for (const wf of safeReaddir(root)) {
       for (const run of safeReaddir(join(root, wf))) {
-        if (run === 'latest') continue;
+        if (run === 'latest' || skip.has(join(root, wf, run))) continue;
         const p = join(root, wf, run, 'run.json');
         try {
           const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
@@ -130,7 +132,46 @@ export function runRecordsFor(store: Store, resultsRoots: string[]): RunRecord[]
  * Removes objects, trees and named files that no cache entry and no run record references, and
  * work directories of dead runs. Call under the store lock.
  */
-export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?: boolean }): GcReport {
+/**
+ * The run directories `repro gc --keep-runs N` removes: per workflow, all but the newest N runs that
+ * use this store, except a run that is referenced: the one `latest` names, one still `running`, and
+ * one that produced outputs the cache still holds (its record is how they were made).
+ */
+export function runsToPrune(store: Store, resultsRoots: string[], keep: number): string[] {
+  const producers = new Set<string>();
+  for (const { entry } of store.cacheEntries()) if (entry?.runId) producers.add(entry.runId);
+  const out: string[] = [];
+  for (const root of resultsRoots) {
+    for (const wf of safeReaddir(root)) {
+      let latest: string | null = null;
+      try {
+        latest = resolve(join(root, wf), readlinkSync(join(root, wf, 'latest')));
+      } catch {
+        /* no latest link */
+      }
+      const runs: Array<{ dir: string; rec: RunRecord }> = [];
+      for (const run of safeReaddir(join(root, wf))) {
+        if (run === 'latest') continue;
+        try {
+          const rec = JSON.parse(readFileSync(join(root, wf, run, 'run.json'), 'utf8')) as RunRecord;
+          if (rec.store && resolve(rec.store) === store.root && rec.runId) runs.push({ dir: join(root, wf, run), rec });
+        } catch {
+          /* not a run directory */
+        }
+      }
+      runs.sort((a, b) => (a.rec.runId < b.rec.runId ? 1 : -1));
+      for (const { dir, rec } of runs.slice(keep)) {
+        if (dir === latest || rec.status === 'running' || producers.has(rec.runId)) continue;
+        out.push(dir);
+      }
+    }
+  }
+  return out;
+}
+
+export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?: boolean; pruneRuns?: string[] }): GcReport {
+  const pruned = new Set(options.pruneRuns ?? []);
+  if (!options.dryRun) for (const dir of pruned) removeTree(dir);
   const liveObjects = new Set<string>();
   const liveTrees = new Set<string>();
   const liveFiles = new Set<string>();
@@ -154,11 +195,11 @@ export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?
     for (const rec of Object.values(entry.outputs)) mark(rec);
     if (entry.log) mark(entry.log);
   }
-  for (const rec of runRecordsFor(store, options.resultsRoots)) {
+  for (const rec of runRecordsFor(store, options.resultsRoots, pruned)) {
     for (const s of rec.steps) for (const a of [...Object.values(s.outputs ?? {}), ...Object.values(s.inputs ?? {})]) if (a.storePath) mark(a);
   }
 
-  const report: GcReport = { removedObjects: 0, removedBytes: 0, removedTrees: 0, removedFiles: 0, removedTmp: 0, keptObjects: 0 };
+  const report: GcReport = { removedObjects: 0, removedBytes: 0, removedTrees: 0, removedFiles: 0, removedTmp: 0, keptObjects: 0, removedRuns: [...pruned] };
   const removed = new Set<string>();
   for (const { name, path } of store.objectNames()) {
     if (liveObjects.has(name)) {

@@ -38,7 +38,7 @@ export interface StepAssessment extends StepPlanStatus {
 export async function assessPlan(plan: Plan, options: PlanStatusOptions): Promise<StepAssessment[]> {
   const store = new Store(options.store ?? resolve(process.cwd(), '.repro'));
   const lookupKind = options.kinds;
-  const history = readHistory(store, plan.workflow.name);
+  const history = readHistory(store, plan.workflow.name, plan.profile);
   const secrets = new SecretMask();
   for (const name of plan.secretParams) secrets.add(plan.params[name]);
   const force = new Set(options.force ?? []);

@@ -61,7 +61,7 @@ export class RunRecorder {
       environment,
       steps: [],
     };
-    this.history = readHistory(store, plan.workflow.name);
+    this.history = readHistory(store, plan.workflow.name, plan.profile);
   }
 
   /** run.json now (temporary file, then rename), secrets masked. */

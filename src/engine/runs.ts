@@ -74,3 +74,58 @@ export async function resolveRun(arg: string | undefined, resultsDir = 'results'
   }
   throw new ReproError(`no run '${arg}' found under ${resultsDir}/`, 'invalid', 'name a run directory, a run.json, a run id or a workflow file');
 }
+
+export interface RunSummary {
+  id: string;
+  /** Absolute path of run.json. */
+  path: string;
+  workflow: string;
+  profile: string | null;
+  status: RunRecord['status'];
+  startedAt: string;
+  durationMs: number | null;
+  ran: number;
+  cached: number;
+  failed: number;
+  /** The summaries of the run's compare steps ("2 reproduced, 1 not recorded (full)"). */
+  verdicts: string[];
+}
+
+function summarize(path: string, record: RunRecord): RunSummary {
+  const count = (...st: string[]) => record.steps.filter((s) => st.includes(s.status)).length;
+  return {
+    id: record.runId,
+    path,
+    workflow: record.workflow.name,
+    profile: record.profile,
+    status: record.status,
+    startedAt: record.startedAt,
+    durationMs: record.durationMs ?? null,
+    ran: count('succeeded', 'failed', 'interrupted'),
+    cached: count('cached'),
+    failed: count('failed'),
+    verdicts: record.steps.filter((s) => s.uses === 'compare' && s.summary).map((s) => s.summary!),
+  };
+}
+
+/** Every run record under `results` (of one workflow, when named), newest first. Unreadable ones are skipped. */
+export function listRuns(resultsDir = 'results', workflow?: string): RunSummary[] {
+  const results = resolve(resultsDir);
+  if (!existsSync(results)) return [];
+  const out: RunSummary[] = [];
+  for (const wf of readdirSync(results, { withFileTypes: true })) {
+    if (!wf.isDirectory() || (workflow !== undefined && wf.name !== workflow)) continue;
+    for (const run of readdirSync(join(results, wf.name), { withFileTypes: true })) {
+      if (!run.isDirectory()) continue; // `latest` is a link
+      const path = join(results, wf.name, run.name, 'run.json');
+      try {
+        const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+        if (Array.isArray(record?.steps) && record.runId) out.push(summarize(path, record));
+      } catch {
+        /* not a run directory */
+      }
+    }
+  }
+  // Run ids start with the UTC time: they sort by it.
+  return out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}

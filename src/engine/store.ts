@@ -112,8 +112,10 @@ export class Store {
   scratchDir(stepId: string, fingerprint: string): string {
     return join(this.root, 'scratch', sha256(`${stepId}\0${fingerprint}`).slice(0, 32));
   }
-  historyPath(workflow: string): string {
-    return join(this.root, 'history', `${workflow.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  /** One history per workflow and profile: `repro why` compares with the last run under the same profile. */
+  historyPath(workflow: string, profile: string | null = null): string {
+    const safe = (x: string) => x.replace(/[^A-Za-z0-9._-]/g, '_');
+    return join(this.root, 'history', `${safe(workflow)}${profile ? `@${safe(profile)}` : ''}.json`);
   }
 
   /** Absolute path a step receives for an artifact (file/dir); null for a value. */

@@ -56,7 +56,7 @@ export function checkCommand(program: Command): void {
     program
       .command('check')
       .description("run a workflow (cached) and gate on the paper's claims: exit 0 reproduced, 3 not reproduced, 4 inconclusive")
-      .argument('<file>', 'the workflow YAML file'),
+      .argument('<file>', 'the workflow YAML file, or URL#path@rev of one in a git repository'),
   )
     .option('--json', 'print {run, record, exitCode, verdicts} as JSON on stdout (step lines go to stderr)')
     .option('--markdown', 'print the verdicts as Markdown on stdout (step lines go to stderr)')

@@ -68,7 +68,7 @@ export async function execStep(runDir: string, stepId: string): Promise<number> 
     runDir,
     store,
     secrets,
-    history: readHistory(store, plan.workflow.name),
+    history: readHistory(store, plan.workflow.name, plan.profile),
     stepOptions: spec.stepOptions,
     force: spec.force,
     emit: (e: unknown) => appendFileSync(eventsFile, JSON.stringify(e) + '\n'),

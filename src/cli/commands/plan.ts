@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { displayPath } from '../../workflow/diagnostics.js';
 import type { ConcreteStep, Plan } from '../../workflow/types.js';
 import type { StepPlanStatus } from '../../engine/plan-status.js';
-import { loadWorkflow, printDiagnostics, withWorkflowOptions, type WorkflowOptions } from './validate.js';
+import { loadWorkflowArg, printDiagnostics, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 
 /** Shown instead of a secret param's value. */
 const MASK = '***';
@@ -13,12 +13,12 @@ export function planCommand(program: Command): void {
     program
       .command('plan')
       .description('show the expanded steps: one line per concrete step with its fingerprint, and whether it would run or come from cache')
-      .argument('<file>', 'the workflow YAML file'),
+      .argument('<file>', 'the workflow YAML file, or URL#path@rev of one in a git repository'),
   )
     .option('--store <dir>', 'artifact store to look up cached results in (default: ./.repro)')
     .option('--json', 'print the plan as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions & { store?: string }) => {
-      const result = await loadWorkflow(file, { profile: opts.profile, set: opts.set });
+      const result = await loadWorkflowArg(file, { profile: opts.profile, set: opts.set });
       if (!result.plan) {
         if (opts.json) process.stdout.write(JSON.stringify({ ok: false, file, diagnostics: result.diagnostics }, null, 2) + '\n');
         else printDiagnostics(result.diagnostics);

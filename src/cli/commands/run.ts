@@ -195,7 +195,7 @@ export function runCommand(program: Command): void {
     program
       .command('run')
       .description('run a workflow: steps whose inputs did not change come from the cache; writes results/<workflow>/<run-id>/run.json')
-      .argument('<file>', 'the workflow YAML file'),
+      .argument('<file>', 'the workflow YAML file, or URL#path@rev of one in a git repository'),
   )
     .option('--json', 'print every event as one JSON object per line on stdout (no summary)')
     .action(async (file: string, opts: RunOptions) => {

@@ -29,18 +29,17 @@ export function printDiagnostics(diagnostics: Diagnostic[]): void {
   process.stderr.write(formatDiagnostics(diagnostics, { color }));
 }
 
-/**
- * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
- * ends the command with exit code 2 when the workflow is invalid.
- */
 /** loadPlan with the registry's step kinds: the CLI is where the kinds meet the planner and the engine. */
 export async function loadWorkflow(file: string, options: Omit<LoadOptions, 'kinds'>): Promise<LoadResult> {
   const [{ loadPlan }, { stepKinds }] = await Promise.all([import('../../workflow/index.js'), import('../../steps/registry.js')]);
   return loadPlan(file, { ...options, kinds: stepKinds });
 }
 
-export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<Plan> {
-  // `URL#path@rev`: check out the pinned revision first, then load it like a local file.
+/**
+ * A workflow named as a file or as `URL#path@rev` (the pinned revision is checked out first, then
+ * loaded like a local file): every command that reads a workflow takes both.
+ */
+export async function loadWorkflowArg(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<LoadResult> {
   const { parseRemoteWorkflow, checkoutRemoteWorkflow } = await import('../../share/remote.js');
   const remote = parseRemoteWorkflow(file);
   const checkout = remote ? await checkoutRemoteWorkflow(remote) : null;
@@ -49,6 +48,15 @@ export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'k
   const untrusted = checkout !== null && options.trust === false;
   const result = await loadWorkflow(checkout?.file ?? file, { ...options, untrusted });
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
+  return result;
+}
+
+/**
+ * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
+ * ends the command with exit code 2 when the workflow is invalid.
+ */
+export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<Plan> {
+  const result = await loadWorkflowArg(file, options);
   if (!result.plan) {
     printDiagnostics(result.diagnostics);
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
@@ -74,12 +82,12 @@ export function validateCommand(program: Command): void {
     program
       .command('validate')
       .description('check a workflow: YAML, schema, names, references, cycles, matrix and step inputs (exit 0 when valid, 2 when not)')
-      .argument('<file>', 'the workflow YAML file'),
+      .argument('<file>', 'the workflow YAML file, or URL#path@rev of one in a git repository'),
   )
     .option('--json', 'print {ok, steps, concrete, disabled, diagnostics} as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions) => {
       // The analyzer (yaml, ajv) loads only when a command needs it, so `repro --help` stays instant.
-      const result = await loadWorkflow(file, { profile: opts.profile, set: opts.set });
+      const result = await loadWorkflowArg(file, { profile: opts.profile, set: opts.set });
       const counts = summarize(result);
       const ok = result.plan !== null;
       if (opts.json) {

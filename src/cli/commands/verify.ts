@@ -1,7 +1,7 @@
 // `repro verify`: rehash every object in the store; exit 5 when anything is corrupted or missing.
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
 
@@ -9,10 +9,18 @@ export function verifyCommand(program: Command): void {
   program
     .command('verify')
     .description('rehash every object of the artifact store and check trees and cache entries, or check an archive from `repro export` (exit 5 on corrupted or missing objects)')
-    .argument('[archive]', 'an archive written by `repro export` (default: check the store)')
+    .argument('[archive]', 'an archive written by `repro export`, or a store folder (default: check the store, .repro)')
     .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
     .option('--json', 'print the report as JSON')
     .action(async (archive: string | undefined, opts: { store?: string; json?: boolean }) => {
+      if (archive !== undefined && existsSync(archive) && statSync(archive).isDirectory()) {
+        // A folder is not an archive: a store is verified as one (`repro verify .repro`), anything else is a mistake.
+        if (!existsSync(join(archive, 'objects')) && !existsSync(join(archive, 'cache'))) {
+          throw new ReproError(`${archive} is a folder, neither an archive nor an artifact store`, 'invalid', 'name an archive written by `repro export` (a .repro.tar.gz file), or a store: repro verify --store DIR');
+        }
+        opts.store = archive;
+        archive = undefined;
+      }
       if (archive !== undefined) return verifyArchiveCommand(archive, opts.json === true);
       const root = resolve(opts.store ?? '.repro');
       if (!existsSync(root)) throw new ReproError(`no artifact store at ${root}`, 'invalid', 'pass --store DIR, or run a workflow first');
