@@ -59,7 +59,7 @@ describe('repro run / why / verify / gc', { timeout: 180_000 }, () => {
     expect(why.stdout).toContain('with key `env.EPOCHS`: 3 → 5');
     expect(why.stdout).toContain('param `epochs`: 3 → 5');
     const whyTrain = repro(['why', 'wf.yaml', 'train', '--set', 'epochs=5'], { cwd: p, env });
-    expect(whyTrain.stdout).toContain('train[seed=1]: upstream make would run');
+    expect(whyTrain.stdout).toContain('train (2 instances: seed=1,2): upstream make would run');
 
     const third = repro(['run', 'wf.yaml', '--set', 'epochs=5', '--json'], { cwd: p, env });
     expect(third.code).toBe(0);
