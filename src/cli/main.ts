@@ -19,6 +19,7 @@ import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
 import { ReproError } from '../core/errors.js';
+import { watchOutputPipes } from './output.js';
 
 export const version: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -73,5 +74,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+watchOutputPipes();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

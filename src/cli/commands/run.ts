@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
+import { onOutputClosed } from '../output.js';
 import { loadPlanOrFail, withWorkflowOptions, type WorkflowOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
 import type { RunRecord } from '../../formats/run-record.js';
@@ -123,6 +124,10 @@ export async function runPlan(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The reader of our output went away (`repro run --json | head -1`): stop like an interrupt, quietly.
+  const stopWatchingOutput = onOutputClosed(() => {
+    if (!ac.signal.aborted) ac.abort(new Error('interrupted: the output pipe was closed'));
+  });
   let record: RunRecord;
   let recordPath = '';
   try {
@@ -146,6 +151,7 @@ export async function runPlan(
     terminal?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    stopWatchingOutput();
   }
   if (!quietStdout) {
     process.stdout.write(renderSummary(record, recordPath, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
