@@ -26,7 +26,7 @@ const FASHION_MNIST_FILES = {
 export const DATASET_FORMATS = ['npz', 'npy', 'csv', 'image-folder', 'idx', 'adience'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 /** Before `format` existed, `name` chose the loader; these three still do when `format` is absent. */
-const LEGACY_NAMES: Record<string, DatasetFormat> = { retinamnist: 'npz', idx: 'idx', adience: 'adience' };
+const LEGACY_NAMES = new Map<string, DatasetFormat>([['retinamnist', 'npz'], ['idx', 'idx'], ['adience', 'adience']]);
 
 export interface DatasetWith {
   format?: DatasetFormat;
@@ -100,7 +100,7 @@ const withSchema = {
 
 /** The loader `with` asks for, or undefined when it names none. */
 export function datasetFormat(w: Pick<DatasetWith, 'format' | 'name'>): DatasetFormat | undefined {
-  return w.format ?? (w.name !== undefined ? LEGACY_NAMES[w.name] : undefined);
+  return w.format ?? (w.name !== undefined ? LEGACY_NAMES.get(w.name) : undefined);
 }
 
 const REQUIRED: Record<DatasetFormat, Array<keyof DatasetWith>> = {
@@ -129,6 +129,8 @@ export const datasetStep: StepKind<DatasetWith> = {
   withSchema,
   outputs: ['dataset'],
   check(w) {
+    // An unknown format is the schema's to report (its enum); REQUIRED is looked up only for a known one.
+    if (w.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(w.format)) return [];
     const format = datasetFormat(w);
     if (!format) {
       return [{ path: w.name !== undefined ? 'name' : '', message: `say which format the data is in: format: ${DATASET_FORMATS.join(' | ')}` }];
@@ -219,7 +221,9 @@ async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Ex
   }
   if (builtin) ctx.log(`recognised ${builtin.name} by content hash`);
   const classes = w.classes ?? builtin?.classes ?? data.classes;
-  const name = builtin?.name ?? w.name ?? defaultName;
+  // A legacy loader name (`name: idx` without format) names the loader, not the data.
+  const given = w.format === undefined && w.name !== undefined && LEGACY_NAMES.has(w.name) ? undefined : w.name;
+  const name = builtin?.name ?? given ?? defaultName;
 
   // Splits the files do not provide are held out of train: test first, then val, one seeded stream.
   const splits = { ...data.splits } as Partial<Record<SplitName, SplitTensors>>;

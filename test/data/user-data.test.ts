@@ -96,6 +96,9 @@ describe('built-in datasets are recognised by content hash only', () => {
     expect(datasetStep.check!({ name: 'my-data', npz: 'x.npz' }, { steps: [] })[0]!.message).toMatch(/format: npz \| npy \| csv \| image-folder/);
     expect(datasetStep.check!({ format: 'csv' }, { steps: [] })[0]!.message).toMatch(/format csv needs 'csv'/);
     expect(datasetStep.check!({ name: 'retinamnist', npz: 'x.npz' }, { steps: [] })).toEqual([]);
+    // Names from users never meet Object.prototype: 'constructor' is not a loader.
+    expect(datasetStep.check!({ name: 'constructor', npz: 'x.npz' }, { steps: [] })[0]!.message).toMatch(/say which format/);
+    expect(datasetStep.check!({ format: '__proto__' as never }, { steps: [] })).toEqual([]);
   });
 });
 
