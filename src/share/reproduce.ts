@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
 
-export type ArtifactVerdict = 'bit-identical' | 'within tolerance' | 'differs';
+export type ArtifactVerdict = 'bit-identical' | 'within tolerance' | 'differs' | 'not compared';
 export type ReproduceVerdict = 'bit-identical' | 'reproduced within tolerance' | 'differs' | 'failed';
 
 /** A tolerance for numbers whose key is `key` (or every number, key '*'): absolute, or relative to the original. */
@@ -136,6 +136,11 @@ export function compareRuns(
         artifacts.push({ ...base, verdict: 'bit-identical' });
         continue;
       }
+      if (step.uses === 'report') {
+        // A report is a document about its run (its id, times, paths): never the same twice, and not a result.
+        artifacts.push({ ...base, verdict: 'not compared', note: 'a report names its own run and time' });
+        continue;
+      }
       const shipped = lock.steps[step.id]?.outputs[output]?.path;
       const a = art.type === 'value' ? { ok: true as const, value: art.value } : readJson(shipped ? join(archiveDir, shipped) : null);
       const b = again.type === 'value' ? { ok: true as const, value: again.value } : readJson(again.storePath ? join(storeRoot, again.storePath) : null);
@@ -149,7 +154,7 @@ export function compareRuns(
       artifacts.push({ ...base, verdict: differs ? 'differs' : 'within tolerance', metrics });
     }
   }
-  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'within tolerance': 0, differs: 0 };
+  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'within tolerance': 0, differs: 0, 'not compared': 0 };
   for (const a of artifacts) counts[a.verdict]++;
   const failed = reproduced.status !== 'succeeded';
   const verdict: ReproduceVerdict = failed

@@ -127,6 +127,7 @@ function renderReport(report: ReproduceReport, originalId: string, record: RunRe
   }
   const c = report.counts;
   const tol = report.tolerances.length ? ` (tolerances: ${report.tolerances.map(formatTolerance).join(', ')})` : '';
-  lines.push(`verdict: ${report.verdict}: ${c['bit-identical']} bit-identical, ${c['within tolerance']} within tolerance, ${c.differs} differ${tol}`, '');
+  const skipped = c['not compared'] ? `, ${c['not compared']} not compared` : '';
+  lines.push(`verdict: ${report.verdict}: ${c['bit-identical']} bit-identical, ${c['within tolerance']} within tolerance, ${c.differs} differ${skipped}${tol}`, '');
   return lines.join('\n');
 }
