@@ -27,13 +27,18 @@ export interface ImportEdge {
   to: string;
 }
 
-function sourceFiles(dir: string, out: string[] = []): string[] {
+/** Every file under `dir`, at any depth. */
+export function filesUnder(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) sourceFiles(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
+    if (statSync(path).isDirectory()) filesUnder(path, out);
+    else out.push(path);
   }
   return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  return filesUnder(dir).filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'));
 }
 
 /** The text without comments; string literals are kept as they are (a '//' in a URL stays). */

@@ -4,8 +4,8 @@
 //   git archive COMMIT src | tar -x -C /tmp/old && LAYERS_ROOT=/tmp/old npx vitest run test/architecture/layers.test.ts -t counts
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { folderArrows, importCycles, importSpecifiers, layerSummary, sourceImports } from './imports.js';
+import { join, relative, sep } from 'node:path';
+import { filesUnder, folderArrows, importCycles, importSpecifiers, layerSummary, sourceImports } from './imports.js';
 
 const root = process.cwd();
 
@@ -36,6 +36,19 @@ describe('layers', () => {
   it('every import names a file that exists', () => {
     // A specifier the reader misparsed would hide an arrow: each must resolve to a file of src/.
     expect(edges.filter((e) => !existsSync(join(root, e.to))).map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+  });
+});
+
+describe('file names', () => {
+  it('are kebab-case, folders too (plan-status.ts, kind-checks.test.ts)', () => {
+    const kebab = /^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$/;
+    const code = ['src', 'test', 'bin', 'scripts']
+      .filter((dir) => existsSync(join(root, dir)))
+      .flatMap((dir) => filesUnder(join(root, dir)))
+      .filter((f) => /\.(ts|js|mjs)$/.test(f))
+      .map((f) => relative(root, f));
+    expect(code.length).toBeGreaterThan(100);
+    expect(code.filter((f) => !f.split(sep).every((part) => kebab.test(part)))).toEqual([]);
   });
 });
 
