@@ -68,6 +68,19 @@ export function scaleBanner(scale: Scale | null, note: string | null): { label: 
   }
 }
 
+/**
+ * A URL the report may render as a link: http(s), or a relative reference (no scheme). Anything else
+ * from a workflow (`javascript:`, `data:`, `file:`…) is shown as text, never made a live link.
+ */
+export function linkable(url: string | null | undefined): string | null {
+  if (!url) return null;
+  const u = url.trim();
+  if (/^https?:\/\//i.test(u)) return u;
+  // A scheme is letters before the first ':' that comes before any '/', '?' or '#'; '//host' borrows one.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith('//') || /[\u0000-\u001f]/.test(u)) return null;
+  return u;
+}
+
 /** "L. Hou, C.-P. Yu, D. Samaras (2016). Title. arXiv:1611.05916v4." */
 export function citation(paper: {
   title?: string;
@@ -83,6 +96,6 @@ export function citation(paper: {
   const bits = [authors ? `${authors}${paper.year ? ` (${paper.year})` : ''}.` : paper.year ? `(${paper.year}).` : '', `${paper.title}.`];
   if (paper.arxiv) bits.push(`arXiv:${paper.arxiv}${paper.version ?? ''}.`);
   if (paper.doi) bits.push(`doi:${paper.doi}.`);
-  const url = paper.url ?? (paper.doi ? `https://doi.org/${paper.doi}` : paper.arxiv ? `https://arxiv.org/abs/${paper.arxiv}` : null);
+  const url = linkable(paper.url) ?? (paper.doi ? `https://doi.org/${paper.doi}` : paper.arxiv ? `https://arxiv.org/abs/${paper.arxiv}` : null);
   return { text: bits.filter(Boolean).join(' '), url };
 }

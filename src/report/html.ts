@@ -9,6 +9,7 @@ import {
   fmtDuration,
   fmtP,
   scaleBanner,
+  linkable,
 } from './format.js';
 import { formatMetric, metricTitle } from '../formats/metrics.js';
 import { backendRows, recordSource, reportMetrics, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
@@ -55,7 +56,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 function num(input: ReportInput, text: string, sourceId: string | undefined): string {
   const s: Source | undefined = sourceId ? input.sources[sourceId] : undefined;
   if (!s) return esc(text);
-  const href = s.href ?? `#src-${s.id}`;
+  const href = linkable(s.href) ?? `#src-${s.id}`;
   return `<a class="num" href="${esc(href)}" title="${esc(`${s.label} · sha256:${s.sha256}`)}">${esc(text)}</a>`;
 }
 
@@ -284,7 +285,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
   parts.push(`<table class="sources"><thead><tr><th>id</th><th>artifact</th><th>sha256</th></tr></thead><tbody>`);
   for (const s of Object.values(input.sources)) {
     parts.push(
-      `<tr id="src-${esc(s.id)}"><td>${esc(s.id)}</td><td>${s.href ? `<a href="${esc(s.href)}">${esc(s.label)}</a>` : esc(s.label)}${s.storePath ? `<br><span class="mono muted">${esc(s.storePath)}</span>` : ''}</td><td class="mono sha">${esc(s.sha256)}</td></tr>`,
+      `<tr id="src-${esc(s.id)}"><td>${esc(s.id)}</td><td>${linkable(s.href) ? `<a href="${esc(linkable(s.href)!)}">${esc(s.label)}</a>` : esc(s.label)}${s.storePath ? `<br><span class="mono muted">${esc(s.storePath)}</span>` : ''}</td><td class="mono sha">${esc(s.sha256)}</td></tr>`,
     );
   }
   parts.push(`</tbody></table></details>`);
@@ -312,7 +313,7 @@ function pairwiseList(input: ReportInput, r: { pairwise: Array<{ a: string; b: s
 function sourceCell(input: ReportInput, id: string): string {
   const s = input.sources[id];
   if (!s) return '';
-  return `<a href="${esc(s.href ?? `#src-${s.id}`)}" title="${esc(s.label)}">${esc(s.id)} · ${esc(s.sha256.slice(0, 12))}</a>`;
+  return `<a href="${esc(linkable(s.href) ?? `#src-${s.id}`)}" title="${esc(s.label)}">${esc(s.id)} · ${esc(s.sha256.slice(0, 12))}</a>`;
 }
 
 function figure(input: ReportInput, p: Plot): string {

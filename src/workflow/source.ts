@@ -63,14 +63,53 @@ export function readWorkflowSource(file: string): { parsed: ParsedSource | null;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    fileSink.errorNoPosition(`'${file}' is not UTF-8 text`, { code: 'not-text' });
-    return { parsed: null, sink: fileSink };
+    // Point at the first byte that is not UTF-8, with the line shown as far as it can be read.
+    const bad = firstInvalidUtf8(bytes);
+    const shown = new TextDecoder('utf-8').decode(bytes);
+    const at = new TextDecoder('utf-8').decode(bytes.subarray(0, bad)).length;
+    const sink = new DiagnosticSink(abs, shown, new Map(), new Map());
+    sink.errorAtOffset(at, at + 1, `not UTF-8 text: byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} cannot start or continue a character here`, {
+      code: 'not-text',
+      hint: 'save the workflow as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
+    });
+    return { parsed: null, sink };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const result = parseWorkflowText(text, abs);
   // The recorded hash is of the bytes on disk, BOM included, so `sha256sum` agrees with it.
   if (result.parsed) result.parsed.sha256 = sha256(bytes);
   return result;
+}
+
+/** Offset of the first byte where `bytes` stops being valid UTF-8 (the decoder's own judgement, by bisection). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // A prefix that ends inside a character is fine in streaming mode, so validity of prefixes is monotone.
+  const valid = (n: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0; // valid
+  let hi = bytes.length; // invalid (the whole text failed)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (valid(mid)) lo = mid;
+    else hi = mid;
+  }
+  // bytes[0, hi) is the shortest invalid prefix: the broken character starts at the last character
+  // boundary before its end (a prefix that decodes completely).
+  for (let k = hi - 1; k >= Math.max(0, hi - 4); k--) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, k));
+      return k;
+    } catch {
+      /* inside a character: further back */
+    }
+  }
+  return hi - 1;
 }
 
 /** Parses workflow text already in memory (the file path is used for positions only). */
