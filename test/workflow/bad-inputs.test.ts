@@ -70,7 +70,7 @@ const cases: Case[] = [
     code: 'too-deep',
   },
   { name: 'alias bomb', text: aliasBomb, message: /too many alias expansions/, line: 4, column: 9, code: 'alias-bomb' },
-  { name: 'not UTF-8', text: undefined, file: () => writeWorkflow(Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe, 0x0a])), message: /is not UTF-8 text/, line: 0, column: 0, code: 'not-text' },
+  { name: 'not UTF-8', text: undefined, file: () => writeWorkflow(Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe, 0x0a])), message: /^not UTF-8 text: byte 0xff/, line: 1, column: 7, code: 'not-text' },
 
   // ── structure (schema) ──
   { name: 'unknown top-level key', text: `${MIN}stpes: {}\n`, message: /^unknown top-level key 'stpes' \(did you mean 'steps'\?\)/, line: 5, column: 1, code: 'unknown-key' },
