@@ -4,8 +4,10 @@
 //   engine.noop-rerun.200-steps.cli    wall time of `repro run` on it (node start, imports, everything)
 //   engine.sha256 / engine.sha256.openssl   file hashing throughput vs `openssl dgst -sha256`
 //   engine.parallel-speedup            two CPU-bound steps with --jobs 2, as a fraction of --jobs 1
+//   engine.validate.15000-steps        loadPlan of a 15,000-step workflow (parse, validate, plan; in-process)
+//   engine.store.3000-files            Store.putDir of a directory of 3,000 small files (hash, store, materialise)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, writeSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +135,27 @@ steps:
   line('engine.parallel-speedup', par / serial, 'ratio', 2);
 }
 
+/** The two figures issue 17 asked for: a very large workflow validates, a many-file output is stored, quickly. */
+export async function scale(dir: string): Promise<void> {
+  const file = join(dir, 'big.yaml');
+  let text = 'name: big\nsteps:\n';
+  for (let i = 0; i < 15_000; i++) text += `  s${i}: {uses: run, ${i % 2 ? `needs: s${i - 1}, ` : ''}with: {command: e}, outputs: {o: o}}\n`;
+  writeFileSync(file, text);
+  let t = performance.now();
+  const r = await loadPlan(file, { kinds: stepKinds });
+  if (!r.plan) throw new Error('bench: the 15,000-step workflow did not validate');
+  line('engine.validate.15000-steps', (performance.now() - t) / 1000, 's', 2);
+
+  const { Store } = await import('../engine/store.js');
+  const store = new Store(join(dir, 'store-3000'));
+  const src = join(store.root, 'tmp', 'many');
+  mkdirSync(src, { recursive: true });
+  for (let i = 0; i < 3000; i++) writeFileSync(join(src, `f${i}.txt`), `${i}\n`);
+  t = performance.now();
+  await store.putDir(src);
+  line('engine.store.3000-files', (performance.now() - t) / 1000, 's', 2);
+}
+
 export async function bench(): Promise<void> {
   console.log(`engine: node ${process.version}, ${availableParallelism?.() ?? cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'} (no ML backend: the engine runs shell steps)`);
   const dir = mkdtempSync(join(tmpdir(), 'repro-bench-engine-'));
@@ -140,6 +163,7 @@ export async function bench(): Promise<void> {
     await hashing(dir);
     await noopRerun(dir);
     await parallel(dir);
+    await scale(dir);
   } finally {
     removeTree(dir);
   }

@@ -1,6 +1,7 @@
 // Hashing: SHA-256 everywhere, streamed for files, canonical JSON for structured values.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -9,6 +10,10 @@ export function sha256(data: string | Uint8Array): string {
 /** Streams the file; never reads it whole into memory. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
+  // A small file in one read: a 4 MiB stream buffer per file made storing a tree of 3,000 small
+  // files spend most of its time allocating and collecting buffers.
+  const size = (await stat(path)).size;
+  if (size <= 4 * 1024 * 1024) return hash.update(await readFile(path)).digest('hex');
   // Large chunks: per-chunk overhead dominates below ~1 MiB.
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) {
     hash.update(chunk as Buffer);
