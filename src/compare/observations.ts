@@ -6,6 +6,7 @@ import type { Gathered } from '../workflow/types.js';
 import type { TrainingHistory } from '../formats/metrics.js';
 import { TIMING_METRICS, pairKey, variantName } from './spec.js';
 import { StepError } from '../core/errors.js';
+import { nullRecord } from '../core/names.js';
 
 export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
 
@@ -72,7 +73,7 @@ function cell(table: ObservationTable, variant: string, key: string): Record<str
   let byKey = table.get(variant);
   if (!byKey) table.set(variant, (byKey = new Map()));
   let metrics = byKey.get(key);
-  if (!metrics) byKey.set(key, (metrics = {}));
+  if (!metrics) byKey.set(key, (metrics = nullRecord<number>())); // metric names are the user's
   return metrics;
 }
 

@@ -13,7 +13,7 @@ import { type StepKind } from '../steps/kind.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
 import { quoteFor } from '../workflow/shell.js';
-import { own } from '../core/names.js';
+import { own, setOwn } from '../core/names.js';
 
 export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
 
@@ -214,7 +214,12 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
     if (v && typeof v === 'object') {
       const a: Record<string, unknown> = {};
       const b: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) [a[k], b[k]] = walk(x);
+      for (const [k, x] of Object.entries(v)) {
+        // Keys are the user's: a key `__proto__` stays a key (src/core/names.ts).
+        const [ka, kb] = walk(x);
+        setOwn(a, k, ka);
+        setOwn(b, k, kb);
+      }
       return [a, b];
     }
     // A secret number/boolean (rare) is masked whole.

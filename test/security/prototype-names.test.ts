@@ -105,3 +105,41 @@ describe('prototype names through a real run', () => {
     }
   });
 });
+
+describe('prototype names as metric names and claim ids (a real compare step)', () => {
+  it('a metric called toString and __proto__, claims with ids constructor and hasOwnProperty', () => {
+    const dir = project(`name: metrics
+steps:
+  score:
+    uses: run
+    matrix: {variant: [small, big], seed: [1, 2, 3]}
+    with:
+      command: node -e "const v=process.env.V==='small'?1:2;require('fs').writeFileSync('m.json',JSON.stringify(Object.fromEntries([['toString',v+Number(process.env.S)/100],['__proto__',v+Number(process.env.S)/50]])))"
+      env: {V: "\${{ matrix.variant }}", S: "\${{ matrix.seed }}"}
+    outputs: {m: m.json}
+  compare:
+    uses: compare
+    with:
+      results: \${{ steps.score.outputs.m }}
+      metrics:
+        toString: {label: to string, direction: lower}
+        __proto__: {label: proto, direction: lower}
+      claims:
+        - {id: constructor, text: small is lower, metric: toString, relation: {type: better, a: small, b: big}}
+        - {id: hasOwnProperty, text: small is lower again, metric: __proto__, relation: {type: better, a: small, b: big}}
+`);
+    const r = repro(dir, ['run', 'wf.yaml', '--no-report']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).not.toMatch(/internal error|\n\s+at /);
+    const run = JSON.parse(readFileSync(join(dir, 'results', 'metrics', 'latest', 'run.json'), 'utf8'));
+    const cmp = run.steps.find((s: { id: string }) => s.id === 'compare');
+    const verdicts = JSON.parse(readFileSync(join(dir, '.repro', cmp.outputs.verdicts.storePath), 'utf8'));
+    const ids = verdicts.checks.map((c: { id: string }) => c.id);
+    expect(ids).toEqual(['constructor', 'hasOwnProperty']);
+    // The values are the metrics files' numbers, not JavaScript's members of the same names.
+    expect(JSON.stringify(verdicts)).not.toMatch(/function|native code/);
+    const typo = repro(dir, ['validate', 'wf.yaml', '--set', 'steps.compare.with.claims=[{id: c, text: t, metric: valueOf, relation: {type: better, a: small, b: big}}]']);
+    expect(typo.code, typo.out).toBe(2);
+    expect(typo.out).toMatch(/valueOf/);
+  });
+});
