@@ -30,6 +30,7 @@ import {
   type JobState,
 } from './slurm-commands.js';
 import { ReproError } from '../../core/errors.js';
+import { quoteFor } from '../../workflow/shell.js';
 
 export interface SlurmOptions {
   partition?: string;
@@ -253,7 +254,7 @@ export class SlurmExecutor implements StepExecutor {
     const command = this.options.reproCommand ?? DEFAULT_REPRO();
     writeFileAtomic(
       jobFile(run.runDir, step.id, 'sh'),
-      `#!/bin/sh\n# ${step.id}: written by repro for run ${run.runId}\nexec ${[...command, 'exec-step', run.runDir, step.id].map(shellQuote).join(' ')}\n`,
+      `#!/bin/sh\n# ${quoteFor('comment', step.id)}: written by repro for run ${run.runId}\nexec ${[...command, 'exec-step', run.runDir, step.id].map(shellQuote).join(' ')}\n`,
     );
     rmSync(jobFile(run.runDir, step.id, 'result.json'), { force: true });
     job.jobId = await this.sbatch(job, dependsOn);
