@@ -19,6 +19,7 @@ import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { ReportInput } from '../report/input.js';
 import { StepError } from '../core/errors.js';
+import { didYouMean } from '../workflow/suggest.js';
 
 export interface ReportWith {
   verdicts?: string | null;
@@ -73,6 +74,17 @@ export const reportStep: StepKind<ReportWith> = {
     const problems: Array<{ path: string; message: string }> = [];
     if (!w.verdicts && !(w.metrics?.length) && !(w.histories?.length)) {
       problems.push({ path: '', message: 'a report needs at least one of verdicts, metrics or histories' });
+    }
+    // A misspelt variant_key would otherwise pool every variant into one row; compare checks its own the same way.
+    const key = w.variant_key;
+    const gathered = [...(Array.isArray(w.metrics) ? w.metrics : []), ...(Array.isArray(w.histories) ? w.histories : [])];
+    const lacking = key === undefined ? undefined : gathered.find((g) => g && typeof g === 'object' && g.matrix && !Object.hasOwn(g.matrix, key));
+    if (key !== undefined && lacking) {
+      const axes = Object.keys(lacking.matrix);
+      problems.push({
+        path: 'variant_key',
+        message: `'${lacking.step}' has no matrix axis '${key}'${didYouMean(key, axes)} (axes: ${axes.join(', ') || 'none'})`,
+      });
     }
     return problems;
   },

@@ -152,6 +152,10 @@ describe('report step', () => {
     };
     expect(reportStep.check!(w, { steps: [] })).toEqual([]);
     expect(reportStep.check!({}, { steps: [] })).toHaveLength(1);
+    // A misspelt variant_key is a plan-time error at that key, not one pooled "default" row.
+    const typo = reportStep.check!({ ...w, variant_key: 'variantt' }, { steps: [] });
+    expect(typo).toEqual([{ path: 'variant_key', message: expect.stringContaining("no matrix axis 'variantt' (did you mean 'variant'?)") }]);
+    expect(reportStep.check!({ ...w, variant_key: 'variant' }, { steps: [] })).toEqual([]);
     const ctx = {
       id: 'report', workflowDir: f.root, workDir, scratchDir: workDir, matrix: {}, params: {},
       secret: () => undefined, signal: new AbortController().signal, log: () => {}, progress: () => {}, threads: 1, options: {},
