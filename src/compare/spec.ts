@@ -451,7 +451,8 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
       issues.push({
         path,
         message:
-          `no step produces metric '${metric}'${didYouMean(metric, knownMetrics)} (metrics: ${knownMetrics.join(', ') || 'none declared'}); ` +
+          // Not "no step produces": at plan time repro knows built-in and declared metrics only, not what a script writes.
+          `unknown metric '${metric}'${didYouMean(metric, knownMetrics)} (built-in and declared metrics: ${knownMetrics.join(', ') || 'none'}); ` +
           `a metric that your own step writes is declared once under metrics: (e.g. metrics: {${metric}: {direction: higher}})`,
       });
       return null;

@@ -74,7 +74,7 @@ describe('metrics are data', () => {
   it('a typo in a metric name: exit 2 at line:column with a did-you-mean over the declared metrics', () => {
     const r = repro(['validate', 'typo.yaml'], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/typo\.yaml:\d+:\d+: error: .*no step produces metric 'log_los' \(did you mean 'log_loss'\?\)/);
+    expect(r.stderr).toMatch(/typo\.yaml:\d+:\d+: error: .*unknown metric 'log_los' \(did you mean 'log_loss'\?\)/);
     expect(r.stderr).toMatch(/declared once under metrics:/);
   });
 
@@ -100,7 +100,7 @@ describe('the metric catalog', () => {
     const results = ['a', 'b'].flatMap((v) => [1, 2].map((seed) => ({ matrix: { variant: v, seed }, step: `s[${v},${seed}]`, value: null })));
     const claim = { id: 'C', text: 't', metric: 'f1', relation: { type: 'better', a: 'a', b: 'b' } };
     expect(checkCompareWith({ results, claims: [claim] } as never)).toEqual([
-      expect.objectContaining({ path: 'claims/0/metric', message: expect.stringMatching(/no step produces metric 'f1'/) }),
+      expect.objectContaining({ path: 'claims/0/metric', message: expect.stringMatching(/unknown metric 'f1'/) }),
     ]);
     expect(checkCompareWith({ results, claims: [claim], metrics: { f1: { direction: 'higher' } } } as never)).toEqual([]);
     expect(checkCompareWith({ results, claims: [claim], metrics: { f1: {} } } as never)).toEqual([

@@ -46,7 +46,7 @@ describe('compare: plan-time checks', () => {
   // Each bad input of the issue, with the node the diagnostic must point at.
   const cases: Array<[string, (w: any) => void, string, RegExp]> = [
     ['claim naming an unknown variant', (w) => (w.claims[0].relation.a = 'emd3'), 'claims/0/relation/a', /no step produces variant 'emd3' \(did you mean 'emd2'\?\) \(variant values: xe, emd2\)/],
-    ['claim naming an unknown metric', (w) => (w.claims[0].metric = 'acuracy'), 'claims/0/metric', /no step produces metric 'acuracy' \(did you mean 'accuracy'\?\)/],
+    ['claim naming an unknown metric', (w) => (w.claims[0].metric = 'acuracy'), 'claims/0/metric', /unknown metric 'acuracy' \(did you mean 'accuracy'\?\)/],
     ['reported value for an unknown variant', (w) => (w.reported[0].variant = 'l2'), 'reported/0/variant', /no step produces variant 'l2'/],
     ['timing metric without timings', (w) => (w.claims[0].metric = 'ms_per_step'), 'claims/0/metric', /add timings/],
     [
