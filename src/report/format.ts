@@ -81,6 +81,26 @@ export function linkable(url: string | null | undefined): string | null {
   return u;
 }
 
+/**
+ * Where a reported number is printed, as a reader looks it up: "arXiv:1708.07747 v1, Table 3, row …, column …".
+ * The workflow's own words, in the order a reader needs them; keys we do not know follow as key: value.
+ */
+export function reportedSource(source: Record<string, unknown> | null | undefined): string | null {
+  if (!source) return null;
+  const s = Object.entries(source).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  const get = (k: string) => s.find(([key]) => key === k)?.[1];
+  const parts: string[] = [];
+  const paper = get('paper');
+  if (paper !== undefined) parts.push(`${String(paper)}${get('version') !== undefined ? ` ${String(get('version'))}` : ''}`);
+  for (const [k, label] of [['table', 'Table'], ['figure', 'Figure'], ['section', 'Section'], ['row', 'row'], ['column', 'column']] as const) {
+    const v = get(k);
+    if (v !== undefined) parts.push(`${label} ${String(v)}`);
+  }
+  const known = new Set(['paper', 'version', 'table', 'figure', 'section', 'row', 'column']);
+  for (const [k, v] of s) if (!known.has(k)) parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length ? parts.join(', ') : null;
+}
+
 /** "L. Hou, C.-P. Yu, D. Samaras (2016). Title. arXiv:1611.05916v4." */
 export function citation(paper: {
   title?: string;

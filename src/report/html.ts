@@ -40,6 +40,7 @@ table.verdicts td:first-child { min-width: 150px; } table.verdicts td:last-child
 td.sha { word-break: break-all; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-width: 12em; }
+td .src { display: inline-block; max-width: 11em; font-size: 12px; overflow-wrap: anywhere; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
 .v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
@@ -137,6 +138,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
           ? `<span class="muted">unknown${r.reported.note ? `: ${esc(r.reported.note)}` : ''}</span>`
           : num(input, `${fmt(r.reported.value)}${r.reported.sd !== null ? ` ± ${fmt(r.reported.sd)}` : ''}`, r.source)
         : '';
+      const where = r.reported?.source ? `<br><span class="muted src">${esc(r.reported.source)}</span>` : '';
       parts.push(
         `<tr><td><b>${esc(r.id)}</b>${r.required ? ' <span class="muted">(required)</span>' : ''}<br><span class="muted">${esc(r.text)}</span></td>` +
           `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricTitle(r.metric, input.metricCatalog))}</td><td>${esc(r.variants)}</td>` +
@@ -145,7 +147,7 @@ export async function renderHtml(input: ReportInput): Promise<string> {
           `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
           `<td class="n">${r.effectSize === null ? '–' : num(input, fmt(r.effectSize, 2), r.source)}</td>` +
           `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted wrap">${esc(r.test)}</span>` : ''}</td>` +
-          `<td>${reported}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
+          `<td>${reported}${where}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
       );
     }
     parts.push(`</tbody></table></div>`);

@@ -69,7 +69,10 @@ export function renderMarkdown(input: ReportInput): string {
           r.ci95 ? `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]` : '–',
           r.effectSize === null ? '–' : fmt(r.effectSize, 2),
           r.pValue === null ? '–' : fmtP(r.pValue),
-          r.reported ? (r.reported.value === null ? `unknown${r.reported.note ? `: ${md(r.reported.note)}` : ''}` : fmt(r.reported.value)) : '',
+          r.reported
+            ? (r.reported.value === null ? `unknown${r.reported.note ? `: ${md(r.reported.note)}` : ''}` : fmt(r.reported.value)) +
+              (r.reported.source ? `<br>${md(r.reported.source)}` : '')
+            : '',
           ref(input, r.source),
         ]),
       ),

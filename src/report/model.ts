@@ -5,6 +5,7 @@ import type { ClaimCheck, ReportedCheck, Verdict } from '../formats/verdict.js';
 import type { ReportInput } from './input.js';
 import { runSourceId, variantOrder } from './input.js';
 import { summarize, type Summary } from './stats.js';
+import { reportedSource } from './format.js';
 
 export interface VerdictRow {
   id: string;
@@ -22,7 +23,7 @@ export interface VerdictRow {
   pValue: number | null;
   test: string | null;
   /** Reported value for `reported` checks: a number, or null with the note saying why. */
-  reported: { value: number | null; sd: number | null; note: string | null } | null;
+  reported: { value: number | null; sd: number | null; note: string | null; source: string | null } | null;
   explanation: string;
   /** For a ranking claim: each adjacent pair, checked as "a better than b". */
   pairwise: Array<{ a: string; b: string; verdict: Verdict; mean: number | null; ci95: [number, number] | null }>;
@@ -72,7 +73,7 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
       effectSize: r.measured?.effectSize ?? null,
       pValue: r.measured?.pValue ?? null,
       test: r.measured?.test ?? null,
-      reported: { value: r.reported.value, sd: r.reported.sd ?? null, note: r.reported.note ?? null },
+      reported: { value: r.reported.value, sd: r.reported.sd ?? null, note: r.reported.note ?? null, source: reportedSource(r.reported.source) },
       explanation: r.explanation,
       pairwise: [],
       source,
