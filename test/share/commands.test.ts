@@ -94,6 +94,11 @@ describe('runs, logs, gc of run records, why, git URLs everywhere', { timeout: 2
     const p = run(['plan', url, '--json'], { cwd: dir, env });
     expect(p.code, p.out).toBe(0);
     expect(JSON.parse(p.stdout).steps.map((s: { id: string }) => s.id)).toEqual(['make', 'train[seed=1]', 'train[seed=2]', 'train[seed=3]']);
+    // The human plan names the workflow as the user did, not by the checkout's path in the cache.
+    const human = run(['plan', url], { cwd: dir, env });
+    expect(human.code, human.out).toBe(0);
+    expect(human.stdout.split('\n')[0]).toContain(`(${url} = `);
+    expect(human.stdout.split('\n')[0]).not.toContain('checkouts');
 
     const folder = join(dir, 'not-a-store');
     mkdirSync(folder);

@@ -88,7 +88,9 @@ export function renderPlan(plan: Plan, statuses: StepPlanStatus[]): string {
       .trimEnd();
   const cached = statuses.filter((s) => s.status === 'cached').length;
   const declared = Object.keys(plan.workflow.steps).length;
-  const file = displayPath(plan.workflow.file);
+  // A git workflow is named as the user named it (URL#path@rev, and the commit it resolved to), not by its checkout path.
+  const src = plan.workflow.source;
+  const file = src ? `${src.url}#${src.path}@${src.rev} = ${src.commit.slice(0, 12)}` : displayPath(plan.workflow.file);
   const title = [
     `${plan.workflow.name} (${file})`,
     plan.profile ? `profile ${plan.profile}` : null,
