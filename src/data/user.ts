@@ -149,7 +149,8 @@ function exampleTensors(named: NamedArray): Pick<SplitTensors, 'images' | 'shape
   return { images: values, shape };
 }
 
-function impliedClasses(labelSets: Int32Array[]): string[] {
+/** The classes labels imply when none are declared: '0'..'max label' (at least two). */
+export function impliedClasses(labelSets: Int32Array[]): string[] {
   const max = labelSets.reduce((m, ls) => ls.reduce((a, b) => Math.max(a, b), m), 0);
   return Array.from({ length: Math.max(max + 1, 2) }, (_, i) => String(i));
 }

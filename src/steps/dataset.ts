@@ -266,7 +266,7 @@ function describe(builtin: BuiltinDataset | null, w: DatasetWith): DatasetDescri
 async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
   const { readIdx } = await import('../data/idx.js');
   const { sha256File } = await import('../core/hash.js');
-  const { checkLabelRange } = await import('../data/user.js');
+  const { checkLabelRange, impliedClasses } = await import('../data/user.js');
   const hint = (p: string) => (p.startsWith(FASHION_MNIST_DIR) ? 'install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point images/labels/test_images/test_labels at your own *-ubyte.gz files' : undefined);
   const paths = {
     images: w.images ?? FASHION_MNIST_FILES.images,
@@ -288,8 +288,7 @@ async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
   };
   const train = load(abs.images, abs.labels);
   const test = load(abs.test_images, abs.test_labels);
-  const k = [train.labels, test.labels].reduce((m, ls) => ls.reduce((a, b) => Math.max(a, b), m), 0) + 1;
-  const classes = w.classes ?? Array.from({ length: Math.max(k, 2) }, (_, i) => String(i));
+  const classes = w.classes ?? impliedClasses([train.labels, test.labels]);
   checkLabelRange(train.labels, classes, (i) => `${abs.labels}[${i}]`, w.classes !== undefined);
   checkLabelRange(test.labels, classes, (i) => `${abs.test_labels}[${i}]`, w.classes !== undefined);
   return {
