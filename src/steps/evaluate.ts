@@ -1,6 +1,5 @@
 // `evaluate`: a trained model (either engine, as its model.json says) on one split of a dataset →
 // metrics.json (accuracy, one-off, MAE, QWK, confusion, per-class recall) and predictions.json.
-import { join } from 'node:path';
 import { type StepKind } from './kind.js';
 import { mlEngine } from '../ml/engine.js';
 import type { ExecutionFacts } from '../core/facts.js';
@@ -48,7 +47,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
     const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as import('../formats/metrics.js').EvaluationMetrics;
     // Whichever engine evaluated: constant predictions are flagged in metrics.json, the log and the summary (src/ml/health.ts).
     const { predictionHealth } = await import('../ml/health.js');
-    const predictions = JSON.parse(readFileSync(result.predictionsFile ?? join(ctx.workDir, 'predictions.json'), 'utf8')) as import('../formats/metrics.js').PredictionsFile;
+    const predictions = JSON.parse(readFileSync(result.predictionsFile, 'utf8')) as import('../formats/metrics.js').PredictionsFile;
     m.health = predictionHealth(predictions.predicted, predictions.classes);
     const { writeJsonAtomic } = await import('../core/atomic.js');
     writeJsonAtomic(result.metricsFile, m);
@@ -56,7 +55,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
     return {
       outputs: {
         metrics: { type: 'file', path: result.metricsFile },
-        predictions: { type: 'file', path: result.predictionsFile ?? join(ctx.workDir, 'predictions.json') },
+        predictions: { type: 'file', path: result.predictionsFile },
       },
       facts: { ...result.facts, engine: file.engine },
       summary: `${m.health.collapsed ? 'COLLAPSED (constant predictions) · ' : ''}${config.split}: acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} (n=${m.n})`,
