@@ -201,9 +201,9 @@ export const trainStep: StepKind<TrainWith> = {
     ctx.log(`engine ${engine.name}: ${model.arch} ${model.inputShape.join('×')} → ${model.classes} classes, loss ${w.loss.kind}, ${config.epochs} epochs`);
     const outcome = await engine.train(config, io);
     // The output set is fixed per kind: a loss without a learned D gets an empty per-epoch list.
+    const { writeJsonAtomic } = await import('../core/atomic.js');
     const groundDistanceFile = outcome.groundDistanceFile ?? join(ctx.workDir, 'ground_distance.json');
     if (!outcome.groundDistanceFile) {
-      const { writeJsonAtomic } = await import('../core/atomic.js');
       writeJsonAtomic(groundDistanceFile, { loss: w.loss.kind, per_epoch: [] });
     }
     const { readFileSync } = await import('node:fs');
@@ -211,8 +211,7 @@ export const trainStep: StepKind<TrainWith> = {
     // Whichever engine trained: a collapse is flagged in history.json, the log and the summary (src/ml/health.ts).
     const { historyHealth } = await import('../ml/health.js');
     history.health = historyHealth(history.epochs, manifest.splits[config.splits.val]?.classCounts);
-    const { writeJsonAtomic: writeHistory } = await import('../core/atomic.js');
-    writeHistory(outcome.historyFile, history);
+    writeJsonAtomic(outcome.historyFile, history);
     for (const reason of history.health.reasons) ctx.log(`WARNING collapsed training: ${reason}`);
     const best = history.epochs.find((e) => e.epoch === history.best_epoch);
     const rate = history.epochs.length ? history.epochs.reduce((a, e) => a + e.examples_per_second, 0) / history.epochs.length : 0;
