@@ -4,6 +4,7 @@
 // whose numbers differ by no more than the tolerance, everything else equal), or differs.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ReproError } from '../core/errors.js';
 import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
 
@@ -54,6 +55,13 @@ export function parseTolerance(spec: string): Tolerance | null {
   const n = Number(pct ? text.slice(0, -1) : text);
   if (!key || !text || !Number.isFinite(n) || n < 0) return null;
   return pct ? { key, relative: n / 100 } : { key, absolute: n };
+}
+
+/** A `--tolerance` value from the command line (export, reproduce): parsed, or an invalid-usage error naming it. */
+export function toleranceOption(spec: string): Tolerance {
+  const t = parseTolerance(spec);
+  if (!t) throw new ReproError(`--tolerance ${spec}: expected KEY=NUMBER, KEY=NUMBER% or NUMBER (≥ 0)`, 'invalid');
+  return t;
 }
 
 export const formatTolerance = (t: Tolerance): string =>

@@ -16,10 +16,8 @@ export function exportCommand(program: Command): void {
     .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string; tolerance: string[] }) => {
       const maxMb = Number(opts.maxArtifactMb);
       if (!(maxMb >= 0)) throw new ReproError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, 'invalid');
-      const { parseTolerance } = await import('../../share/reproduce.js');
-      for (const t of opts.tolerance) {
-        if (!parseTolerance(t)) throw new ReproError(`--tolerance ${t}: expected KEY=NUMBER, KEY=NUMBER% or NUMBER (≥ 0)`, 'invalid');
-      }
+      const { toleranceOption } = await import('../../share/reproduce.js');
+      opts.tolerance.forEach(toleranceOption);
       const { resolveRun } = await import('../../engine/runs.js');
       const loaded = await resolveRun(run, opts.results);
       const { exportRun } = await import('../../share/archive.js');

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
 import type { RunRecord } from '../../formats/run-record.js';
-import { formatTolerance, type ReproduceReport, type Tolerance } from '../../share/reproduce.js';
+// Loaded with the CLI anyway (renderReport formats tolerances), so no lazy import of it below.
+import { compareRuns, formatTolerance, parseTolerance, toleranceOption, type ReproduceReport, type Tolerance } from '../../share/reproduce.js';
 import type { RunOptions } from './run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -40,12 +41,7 @@ export function reproduceCommand(program: Command): void {
     .option('--json', 'print the comparison as JSON on stdout (progress stays off)')
     .action(async (archive: string, opts: ReproduceOptions) => {
       if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
-      const { parseTolerance } = await import('../../share/reproduce.js');
-      const asked = opts.tolerance.map((t) => {
-        const parsed = parseTolerance(t);
-        if (!parsed) throw new ReproError(`--tolerance ${t}: expected KEY=NUMBER, KEY=NUMBER% or NUMBER (≥ 0)`, 'invalid');
-        return parsed;
-      });
+      const asked = opts.tolerance.map(toleranceOption);
       const { openArchive } = await import('../../share/archive.js');
       const unpacked = mkdtempSync(join(tmpdir(), 'repro-reproduce-'));
       try {
@@ -100,8 +96,7 @@ export function reproduceCommand(program: Command): void {
           {},
           opts.json ? { onEvent: () => {} } : {},
         );
-        const { compareRuns, parseTolerance: parse } = await import('../../share/reproduce.js');
-        const declared = (lock.tolerances ?? []).map(parse).filter((t): t is Tolerance => t !== null);
+        const declared = (lock.tolerances ?? []).map(parseTolerance).filter((t): t is Tolerance => t !== null);
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked]);
         if (opts.json) process.stdout.write(JSON.stringify({ archive, run: lock.run, reproducedIn: dir, status: record.status, ...report }, null, 2) + '\n');
         else process.stdout.write(renderReport(report, lock.run.id, record));
