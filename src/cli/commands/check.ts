@@ -82,12 +82,7 @@ export function checkCommand(program: Command): void {
       if (opts.maxSeeds !== undefined || opts.maxTime !== undefined || opts.round !== undefined) {
         throw new ReproError('--max-seeds, --max-time and --round belong to --until-decided', 'invalid', 'add --until-decided');
       }
-      const { record, recordPath } = await runPlan(plan, opts, {}, hooks);
-      const status = runExitCode(record);
-      if (status === ExitCode.INTERRUPTED) throw new ReproError('interrupted; the next run resumes from the cache', 'interrupted');
-      if (status !== ExitCode.OK) {
-        throw new ReproError('a step failed: the claims were not checked', 'step-failed', `see the step logs beside ${recordPath}`);
-      }
+      const { record, recordPath } = await runForClaims(plan, opts, hooks);
 
       const { runVerdicts, missingVerdicts, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown } = await import('../../compare/render.js');
@@ -111,6 +106,17 @@ export function checkCommand(program: Command): void {
       }
       process.exitCode = code;
     });
+}
+
+/** Runs the plan; the claims are read only from a run whose every step succeeded (else interrupted / step-failed). */
+async function runForClaims(plan: Plan, opts: CheckOptions, hooks: RunPlanHooks): ReturnType<typeof runPlan> {
+  const ran = await runPlan(plan, opts, {}, hooks);
+  const status = runExitCode(ran.record);
+  if (status === ExitCode.INTERRUPTED) throw new ReproError('interrupted; the next run resumes from the cache', 'interrupted');
+  if (status !== ExitCode.OK) {
+    throw new ReproError('a step failed: the claims were not checked', 'step-failed', `see the step logs beside ${ran.recordPath}`);
+  }
+  return ran;
 }
 
 interface Round {
@@ -156,10 +162,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
   let stopReason = '';
   for (;;) {
     const t0 = Date.now();
-    const { record, recordPath } = await runPlan(plan, opts, {}, hooks);
-    const status = runExitCode(record);
-    if (status === ExitCode.INTERRUPTED) throw new ReproError('interrupted; the next run resumes from the cache', 'interrupted');
-    if (status !== ExitCode.OK) throw new ReproError('a step failed: the claims were not checked', 'step-failed', `see the step logs beside ${recordPath}`);
+    const { record, recordPath } = await runForClaims(plan, opts, hooks);
     const comparison = seq.comparisonOfRun(plan.steps.find((s) => s.uses === 'compare')!, record, plan.workflow.dir);
     // Steps that ran this round measure a seed's cost; when all were cached, the trainings' own epoch times do.
     perSeed = seq.measuredSecondsPerSeed(record, axis.pairBy) ?? perSeed ?? (await seq.historySecondsPerSeed(comparison));
