@@ -1,10 +1,9 @@
 // Processes end cleanly (issue 17, item 7; issue 14, item 8): output to a closed pipe ends quietly and
 // closes the run record; after `kill -9` of repro, the step's own processes do not keep running.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN } from '../support/index.js';
+import { repro, startRepro } from '../support/index.js';
 import { project } from './helpers.js';
 
 /** Running (a zombie waiting for a parent that does not reap it counts as ended). */
@@ -34,21 +33,21 @@ steps:
     with: {command: "sleep 3; echo b > b.txt"}
     outputs: {o: b.txt}
 `);
-    const child = spawn(process.execPath, [BIN, 'run', 'wf.yaml', '--json', '--no-report'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    const { child, done } = startRepro(['run', 'wf.yaml', '--json', '--no-report'], { cwd: dir });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     // Like `head -1`: read the first line, then close the pipe.
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    child.stdout.destroy();
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    const code = await done;
     expect(stderr).not.toMatch(/EPIPE|internal error|\n\s+at /);
     expect(code).toBe(130);
     const record = JSON.parse(readFileSync(join(dir, 'results', 'pipe', 'latest', 'run.json'), 'utf8'));
     expect(record.status).toBe('interrupted');
     expect(existsSync(join(dir, '.repro', 'lock'))).toBe(false);
     // The next run is not blocked by a stale lock.
-    const again = spawnSync(process.execPath, [BIN, 'run', 'wf.yaml', '--no-report'], { cwd: dir, encoding: 'utf8' });
-    expect(again.status, again.stderr).toBe(0);
+    const again = repro(['run', 'wf.yaml', '--no-report'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
   });
 });
 
@@ -61,7 +60,7 @@ steps:
     with: {command: 'sleep 60 & echo $! > "$PIDS/bg.pid"; echo $$ > "$PIDS/sh.pid"; wait'}
     outputs: {o: o.txt}
 `);
-    const child = spawn(process.execPath, [BIN, 'run', 'wf.yaml', '--no-report'], { cwd: dir, env: { ...process.env, PIDS: dir }, stdio: 'ignore' });
+    const { child } = startRepro(['run', 'wf.yaml', '--no-report'], { cwd: dir, env: { PIDS: dir } });
     await until(() => existsSync(join(dir, 'sh.pid')) && existsSync(join(dir, 'bg.pid')), 60_000);
     // Both files are written before the step waits; let the shell finish writing them.
     await new Promise((r) => setTimeout(r, 300));
