@@ -3,15 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempProject } from './helpers.js';
-import { repro, SEEDED_COPY_STEP, startRepro } from '../support/index.js';
+import { repro, SEEDED_COPY_STEP, startRepro, until } from '../support/index.js';
 
-async function waitFor(path: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!existsSync(path)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${path}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (path: string): Promise<void> => until(() => existsSync(path), 20_000, path);
 
 const WF = `name: demo
 params:

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repro, startRepro } from '../support/index.js';
+import { repro, startRepro, until } from '../support/index.js';
 import { project } from './helpers.js';
 
 /** Running (a zombie waiting for a parent that does not reap it counts as ended). */
@@ -15,14 +15,6 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a closed output pipe', () => {
   it('`repro run --json | head -1`: no stack trace, the record is closed, the lock released', async () => {

@@ -70,6 +70,15 @@ export async function reproAsync(args: string[], options: Omit<ReproOptions, 'ti
   return { code, out: r.output() };
 }
 
+/** Polls `what` (every 25 ms) until it holds; after `ms`, fails with `timed out waiting for LABEL`. */
+export async function until(what: () => boolean, ms = 20_000, label = 'a condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 const created: string[] = [];
 // Stores hold read-only trees: removeTree makes them writable first.
 afterAll(() => {
