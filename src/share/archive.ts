@@ -82,6 +82,11 @@ export function rerunSettings(command: string[]): { set: string[]; options: stri
   return { set, options };
 }
 
+/** A step's fingerprinted inputs as run.json keeps them: path (relative to the workflow, or absolute) → sha256. */
+function stepInputs(step: RunRecord['steps'][number]): Record<string, string> {
+  return (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+}
+
 /**
  * The local files the run read (the workflow, its claims files, scripts, data: every relative key of
  * a step's fingerprinted inputs), as paths relative to their common folder, and the absolute ones
@@ -93,7 +98,7 @@ function projectFiles(record: RunRecord): { base: string; files: string[]; outsi
   const abs = new Set<string>([wfFile]);
   const outside = new Set<string>();
   for (const step of record.steps) {
-    const inputs = (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+    const inputs = stepInputs(step);
     for (const key of Object.keys(inputs)) {
       if (isAbsolute(key)) outside.add(key);
       else abs.add(resolve(wfDir, key));
@@ -275,7 +280,7 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
       const wfDir = dirname(join(dir, 'project', lock.project.workflow));
       const seen = new Set<string>();
       for (const step of record.steps) {
-        const inputs = (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+        const inputs = stepInputs(step);
         for (const [key, sha] of Object.entries(inputs)) {
           if (isAbsolute(key) || seen.has(key)) continue;
           seen.add(key);
