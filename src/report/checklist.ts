@@ -9,9 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
-import { variantOrder } from './input.js';
-import type { ReportInput } from './input.js';
-import { datasetFacts, factOf } from './input.js';
+import { factOf, variantOrder, type ReportInput } from './input.js';
 import { citation, fmtBytes, fmtDuration } from './format.js';
 import { metricTitle } from '../formats/metrics.js';
 import { reportMetrics } from './model.js';
@@ -142,7 +140,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     evidence: models,
   };
   const dataSteps = datasetSteps(record);
-  const datasets = datasetFacts(record);
+  const datasets = input.datasets;
   const dataLicences = datasets.flatMap((d) => [d.licence, ...d.sources.map((x) => x.licence)]).filter((x): x is string => !!x);
   f.data_set = {
     title: 'Data set',
