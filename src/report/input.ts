@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep, basename } from 'node:path';
 import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/metrics.js';
-import { metricCatalog, planMetricCatalog } from '../formats/metrics.js';
+import { planMetricCatalog } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
 import type { DatasetDescription, DatasetManifest, ImageListManifest } from '../formats/dataset.js';
@@ -145,7 +145,7 @@ export function replicateOf(matrix: Record<string, unknown>, key: string | null)
 export function reportCatalog(compareWith: Array<{ uses: string; with?: unknown }>, verdicts: VerdictFile | null): Map<string, MetricDecl> {
   const catalog = planMetricCatalog(compareWith);
   for (const [name, d] of Object.entries(verdicts?.metrics ?? {})) catalog.set(name, d);
-  return catalog.size ? catalog : metricCatalog();
+  return catalog;
 }
 
 /** The resolved `with` of a recorded step (its fingerprint components keep it). */
