@@ -19,6 +19,7 @@
 import { join } from 'node:path';
 import { normalCdf, normalQuantile, pairedTTest } from './stats.js';
 import { ReproError } from '../core/errors.js';
+import { mulberry32 } from '../core/rng.js';
 import type { RunRecord } from '../formats/run-record.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import { isOutputRef, type ConcreteStep, type Gathered, type Plan } from '../workflow/types.js';
@@ -56,16 +57,9 @@ export function lookAlphas(looks: readonly number[], nMax: number, alpha: number
   });
 }
 
-/** A small deterministic generator for the simulations (mulberry32) and standard normals (Box–Muller). */
+/** Standard normals (Box–Muller) for the simulations, from core's seeded mulberry32. */
 export function normalStream(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return () => {
     const u = Math.max(uniform(), 1e-300);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
