@@ -70,8 +70,7 @@ export function timingFromHistory(history: Partial<TrainingHistory>, metric: str
 }
 
 function cell(table: ObservationTable, variant: string, key: string): Record<string, number> {
-  let byKey = table.get(variant);
-  if (!byKey) table.set(variant, (byKey = new Map()));
+  const byKey = note(table, variant);
   let metrics = byKey.get(key);
   if (!metrics) byKey.set(key, (metrics = nullRecord<number>())); // metric names are the user's
   return metrics;
