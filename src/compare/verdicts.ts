@@ -18,6 +18,7 @@
 
 import type { ClaimCheck, CollapsedRun, PowerNote, Refutation, ReportedCheck, RunScale, Stats, Verdict, VerdictFile, VerdictSummary } from '../formats/verdict.js';
 import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
+import { setOwn } from '../core/names.js';
 import { cohensDz, meanCI, pairedTTest, pairedTest, pairsForPower, summarize, type TestName, type TestResult } from './stats.js';
 import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
 import { emptyNotes, metricValues, type ObservationTable, type RunNotes } from './observations.js';
@@ -539,12 +540,7 @@ function metricsInUse(catalog: ReadonlyMap<string, MetricDecl>, table: Observati
   const out: Record<string, MetricDecl> = {};
   for (const name of [...names].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))) {
     if (name === 'n') continue; // evaluate's example count is a size, not a metric
-    Object.defineProperty(out, name, {
-      value: catalog.get(name) ?? { label: name.replace(/_/g, ' '), format: 'number', origin: 'undeclared' },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, name, catalog.get(name) ?? { label: name.replace(/_/g, ' '), format: 'number', origin: 'undeclared' });
   }
   return out;
 }
