@@ -570,6 +570,7 @@ export function buildVerdictFile(
     w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
   const catalog = metricCatalog(w.metrics);
+  const perSeed = secondsPerSeed(notes);
   const checks: VerdictFile['checks'] = [
     ...(w.reported ?? []).map((r) => checkReported(r, table, scale, scaleNote)),
     ...(w.claims ?? []).map((c) =>
@@ -577,7 +578,7 @@ export function buildVerdictFile(
         catalog,
         notes,
         collapsed: w.collapsed ?? 'count',
-        power: { secondsPerSeed: secondsPerSeed(notes), ...(powerAlpha.has(c.id) ? { alpha: powerAlpha.get(c.id) } : {}) },
+        power: { secondsPerSeed: perSeed, ...(powerAlpha.has(c.id) ? { alpha: powerAlpha.get(c.id) } : {}) },
       }),
     ),
   ];
