@@ -159,11 +159,11 @@ export function buildRunCrate(record: RunRecord, opts: CrateOptions): { '@contex
   };
   const datasetNames = new Map<string, string>();
   for (const d of opts.datasets ?? []) {
-    for (const a of Object.values(record.steps.find((s) => s.id === d.step)?.outputs ?? {})) if (a.type === 'dir') datasetNames.set(a.sha256, d.name);
+    const outputs = Object.values(record.steps.find((s) => s.id === d.step)?.outputs ?? {});
+    for (const a of outputs) if (a.type === 'dir') datasetNames.set(a.sha256, d.name);
     const licences = [...new Set([d.licence, ...d.sources.map((x) => x.licence)].filter((x): x is string => !!x))];
     for (const x of d.sources) if (x.licence) licenceOf(x.sha256, x.licence);
-    const step = record.steps.find((s) => s.id === d.step);
-    for (const a of Object.values(step?.outputs ?? {})) if (a.type !== 'value') for (const l of licences) licenceOf(a.sha256, l);
+    for (const a of outputs) if (a.type !== 'value') for (const l of licences) licenceOf(a.sha256, l);
   }
 
   // Data entities: one per distinct content, named by its hash. The name comes from the stored copy
