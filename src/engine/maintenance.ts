@@ -108,30 +108,32 @@ export interface GcReport {
   removedRuns: string[];
 }
 
-/** Run records found under the results roots that use this store. */
-export function runRecordsFor(store: Store, resultsRoots: string[], skip: ReadonlySet<string> = new Set()): RunRecord[] {
-  const out: RunRecord[] = [];
+/** Run directories under the results roots whose run.json uses this store, per workflow directory. */
+function storeRuns(store: Store, resultsRoots: string[]): Array<{ workflowDir: string; runs: Array<{ dir: string; rec: RunRecord }> }> {
+  const out: Array<{ workflowDir: string; runs: Array<{ dir: string; rec: RunRecord }> }> = [];
   for (const root of resultsRoots) {
     for (const wf of safeReaddir(root)) {
+      const runs: Array<{ dir: string; rec: RunRecord }> = [];
       for (const run of safeReaddir(join(root, wf))) {
-        if (run === 'latest' || skip.has(join(root, wf, run))) continue;
-        const p = join(root, wf, run, 'run.json');
+        if (run === 'latest') continue;
         try {
-          const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-          if (rec.store && resolve(rec.store) === store.root) out.push(rec);
+          const rec = JSON.parse(readFileSync(join(root, wf, run, 'run.json'), 'utf8')) as RunRecord;
+          if (rec.store && resolve(rec.store) === store.root) runs.push({ dir: join(root, wf, run), rec });
         } catch {
           /* not a run directory */
         }
       }
+      out.push({ workflowDir: join(root, wf), runs });
     }
   }
   return out;
 }
 
-/**
- * Removes objects, trees and named files that no cache entry and no run record references, and
- * work directories of dead runs. Call under the store lock.
- */
+/** Run records found under the results roots that use this store. */
+export function runRecordsFor(store: Store, resultsRoots: string[], skip: ReadonlySet<string> = new Set()): RunRecord[] {
+  return storeRuns(store, resultsRoots).flatMap(({ runs }) => runs.filter(({ dir }) => !skip.has(dir)).map(({ rec }) => rec));
+}
+
 /**
  * The run directories `repro gc --keep-runs N` removes: per workflow, all but the newest N runs that
  * use this store, except a run that is referenced: the one `latest` names, one still `running`, and
@@ -141,34 +143,27 @@ export function runsToPrune(store: Store, resultsRoots: string[], keep: number):
   const producers = new Set<string>();
   for (const { entry } of store.cacheEntries()) if (entry?.runId) producers.add(entry.runId);
   const out: string[] = [];
-  for (const root of resultsRoots) {
-    for (const wf of safeReaddir(root)) {
-      let latest: string | null = null;
-      try {
-        latest = resolve(join(root, wf), readlinkSync(join(root, wf, 'latest')));
-      } catch {
-        /* no latest link */
-      }
-      const runs: Array<{ dir: string; rec: RunRecord }> = [];
-      for (const run of safeReaddir(join(root, wf))) {
-        if (run === 'latest') continue;
-        try {
-          const rec = JSON.parse(readFileSync(join(root, wf, run, 'run.json'), 'utf8')) as RunRecord;
-          if (rec.store && resolve(rec.store) === store.root && rec.runId) runs.push({ dir: join(root, wf, run), rec });
-        } catch {
-          /* not a run directory */
-        }
-      }
-      runs.sort((a, b) => (a.rec.runId < b.rec.runId ? 1 : -1));
-      for (const { dir, rec } of runs.slice(keep)) {
-        if (dir === latest || rec.status === 'running' || producers.has(rec.runId)) continue;
-        out.push(dir);
-      }
+  for (const { workflowDir, runs: all } of storeRuns(store, resultsRoots)) {
+    let latest: string | null = null;
+    try {
+      latest = resolve(workflowDir, readlinkSync(join(workflowDir, 'latest')));
+    } catch {
+      /* no latest link */
+    }
+    const runs = all.filter(({ rec }) => rec.runId);
+    runs.sort((a, b) => (a.rec.runId < b.rec.runId ? 1 : -1));
+    for (const { dir, rec } of runs.slice(keep)) {
+      if (dir === latest || rec.status === 'running' || producers.has(rec.runId)) continue;
+      out.push(dir);
     }
   }
   return out;
 }
 
+/**
+ * Removes objects, trees and named files that no cache entry and no run record references, and
+ * work directories of dead runs. Call under the store lock.
+ */
 export function gcStore(store: Store, options: { resultsRoots: string[]; dryRun?: boolean; pruneRuns?: string[] }): GcReport {
   const pruned = new Set(options.pruneRuns ?? []);
   if (!options.dryRun) for (const dir of pruned) removeTree(dir);
