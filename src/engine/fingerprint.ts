@@ -13,7 +13,7 @@ import { type StepKind } from '../steps/kind.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
 import { quoteFor } from '../workflow/shell.js';
-import { own, setOwn } from '../core/names.js';
+import { nullRecord, own, setOwn } from '../core/names.js';
 
 export const FINGERPRINT_FORMAT = 'repro-fingerprint/1';
 
@@ -228,7 +228,7 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
   };
   const [resolvedWith, fpWith] = walk(step.with) as [Record<string, unknown>, unknown];
 
-  const localInputs: Record<string, string> = Object.create(null);
+  const localInputs = nullRecord<string>();
   const paths = (kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? []).map((p) => (isAbsolute(p) ? p : resolve(rc.workflowDir, p)));
   for (const abs of [...paths, ...[...named].sort()]) {
     const rel = inputKey(abs, rc.workflowDir);
