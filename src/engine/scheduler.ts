@@ -169,6 +169,16 @@ export async function schedule(
     }
   };
 
+  /** The outputs of the step's upstream steps that are done, by step id. */
+  const upstreamOf = (st: StepState): StepTask['upstream'] => {
+    const upstream: StepTask['upstream'] = {};
+    for (const d of st.step.deps) {
+      const outs = states.get(d)?.outputs;
+      if (outs) upstream[d] = outs;
+    }
+    return upstream;
+  };
+
   /** Gives a step to the executor; false when it cannot start now (no free tokens). */
   const handOver = (st: StepState, task: StepTask): boolean => {
     const started = executor.start(task);
@@ -220,9 +230,7 @@ export async function schedule(
         }
         const pendingDeps = deps.filter(handed).map((d) => d.step.id);
         if (pendingDeps.length) {
-          const upstream: StepTask['upstream'] = {};
-          for (const d of deps) if (d.outputs) upstream[d.step.id] = d.outputs;
-          handOver(st, { step: st.step, upstream, pendingDeps });
+          handOver(st, { step: st.step, upstream: upstreamOf(st), pendingDeps });
           continue;
         }
         st.status = 'preparing';
@@ -234,12 +242,7 @@ export async function schedule(
           skipped = true;
           continue;
         }
-        const upstream: StepTask['upstream'] = {};
-        for (const d of st.step.deps) {
-          const outs = states.get(d)?.outputs;
-          if (outs) upstream[d] = outs;
-        }
-        handOver(st, { step: st.step, resolved: st.resolved, reason: st.reason ?? '', upstream, pendingDeps: [] });
+        handOver(st, { step: st.step, resolved: st.resolved, reason: st.reason ?? '', upstream: upstreamOf(st), pendingDeps: [] });
       } else if (st.status === 'preparing' || st.status === 'running') {
         pending++;
       }
