@@ -16,7 +16,7 @@
 import { didYouMean } from './suggest.js';
 import { kindOf, pointer, showValue, type DiagnosticSink } from './diagnostics.js';
 import { embeddingAt, quoteFor, type CommandLine } from './shell.js';
-import type { Gathered, OutputRef, StepDecl, Workflow } from './types.js';
+import { isOutputRef, type Gathered, type OutputRef, type StepDecl, type Workflow } from './types.js';
 import type { ResolvedParams } from './params.js';
 import { setOwn } from '../core/names.js';
 
@@ -385,7 +385,7 @@ export class Evaluator {
           hint: 'use the expression as the whole value to get the list of instances',
           ...this.templates.caret(path, template, part.offset, part.length),
         });
-      } else if (isOutputRefValue(v)) pieces.push(v);
+      } else if (isOutputRef(v)) pieces.push(v);
       else if (v === null) pieces.push('');
       else if (typeof v === 'object') {
         this.sink.error(path, `'${part.text}' is ${kindOf(v)}, which cannot be embedded in a string`, {
@@ -427,7 +427,7 @@ export class Evaluator {
           ...this.templates.caret(path, template, part.offset, part.length),
         });
         failed = true;
-      } else if (isOutputRefValue(v)) pieces.push({ ...v, $quote: embedding });
+      } else if (isOutputRef(v)) pieces.push({ ...v, $quote: embedding });
       else if (v !== null && typeof v === 'object') {
         this.sink.error(path, `'${part.text}' is ${kindOf(v)}, which cannot be embedded in a command`, {
           code: 'wrong-type',
@@ -648,10 +648,6 @@ function isGathered(v: unknown): v is Gathered {
   return typeof v === 'object' && v !== null && 'step' in v && 'matrix' in v && 'value' in v;
 }
 
-function isOutputRefValue(v: unknown): v is OutputRef {
-  return typeof v === 'object' && v !== null && '$ref' in v;
-}
-
 function isPlaceholder(v: unknown): boolean {
-  return isOutputRefValue(v) || (Array.isArray(v) && v.some(isGathered));
+  return isOutputRef(v) || (Array.isArray(v) && v.some(isGathered));
 }
