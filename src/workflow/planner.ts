@@ -137,6 +137,8 @@ class Planner {
     if (!combos) return [];
     const axes = axesOf(step);
     const outputs = outputsOf(step, this.kinds) ?? Object.keys(step.outputs ?? {});
+    // The kind reads its command lines from `with` as written: the same for every combination.
+    const lines = this.kinds.get(step.uses)?.commandLines?.(step.with ?? {}) ?? [];
     const result: ConcreteStep[] = [];
     const byId = new Map<string, Record<string, unknown>>();
     for (const matrix of combos) {
@@ -159,7 +161,6 @@ class Planner {
         if (bound) addDeps(Array.isArray(bound) ? bound.map((g) => g.step) : [bound.$ref.step]);
       }
       const skip: string[] = [];
-      const lines = this.kinds.get(step.uses)?.commandLines?.(step.with ?? {}) ?? [];
       const ctx: EvalContext = { step, matrix, axes, deps: addDeps, skip, lines };
       const w = this.evaluator.evaluate(step.with, `${base}/with`, '', ctx) as Record<string, unknown>;
       const resources = evaluateResources(step, { ...ctx, skip: [] }, this.evaluator, this.sink);
