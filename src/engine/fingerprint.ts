@@ -62,10 +62,14 @@ export function reproLockfile(): Buffer | null {
   return lockfile;
 }
 
-/** SHA-256 of reproLockfile(). */
+let lockfileHash: string | null | undefined;
+/** SHA-256 of reproLockfile(), computed once: every step's fingerprint includes it. */
 export function lockfileSha256(): string | null {
-  const bytes = reproLockfile();
-  return bytes ? sha256(bytes) : null;
+  if (lockfileHash === undefined) {
+    const bytes = reproLockfile();
+    lockfileHash = bytes ? sha256(bytes) : null;
+  }
+  return lockfileHash;
 }
 
 export function envComponents(): FingerprintComponents['env'] {
