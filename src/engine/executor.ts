@@ -9,6 +9,7 @@ import type { StepKind } from '../steps/kind.js';
 import type { EventListener, RunEvent } from './events.js';
 import type { RunRecord } from '../formats/run-record.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { nullRecord } from '../core/names.js';
 import { Store, removeTree, safeReaddir } from './store.js';
 import { acquireLock, updateLockRecord, type LockInfo } from './lock.js';
 import { SecretMask, MASK } from './secrets.js';
@@ -82,7 +83,7 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<RunR
     // Secrets: param values marked secret, plus whatever steps read through ctx.secret().
     const secrets = new SecretMask();
     for (const name of plan.secretParams) secrets.add(plan.params[name]);
-    const publicParams: Record<string, unknown> = {};
+    const publicParams = nullRecord<unknown>(); // param names are the user's: '__proto__' stays a key
     for (const [k, v] of Object.entries(plan.params)) publicParams[k] = plan.secretParams.includes(k) ? MASK : v;
 
     const gitPromise = gitState(plan.workflow.dir);

@@ -10,6 +10,7 @@ import { UpstreamPending, type ResolvedStep } from './fingerprint.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './executors/types.js';
 import { cachedOutcome, describeError, prepareStep } from './executors/step.js';
 import type { StepStatus } from '../core/status.js';
+import { nullRecord } from '../core/names.js';
 
 /** One step has ended (ran, came from the cache, failed, was skipped or interrupted). */
 export interface StepEnded {
@@ -171,7 +172,7 @@ export async function schedule(
 
   /** The outputs of the step's upstream steps that are done, by step id. */
   const upstreamOf = (st: StepState): StepTask['upstream'] => {
-    const upstream: StepTask['upstream'] = {};
+    const upstream: StepTask['upstream'] = nullRecord(); // keyed by step ids, which are the user's names
     for (const d of st.step.deps) {
       const outs = states.get(d)?.outputs;
       if (outs) upstream[d] = outs;

@@ -98,6 +98,9 @@ describe('prototype names through a real run', () => {
       const r = repro(dir, ['run', 'wf.yaml', '--no-report', '--profile', n, '--set', `steps.${n}.if=true`]);
       expect(r.code, r.stderr + r.stdout).toBe(0);
       const run = JSON.parse(readFileSync(join(dir, 'results', 'names', 'latest', 'run.json'), 'utf8'));
+      // The record keeps the param under its own name (a plain {} would have swallowed '__proto__').
+      expect(Object.keys(run.params)).toEqual([n]);
+      expect(Object.getOwnPropertyDescriptor(run.params, n)?.value).toBe('from-profile');
       for (const v of ['a', 'b']) {
         const after = run.steps.find((s: { id: string }) => s.id === `after[${n}=${v}]`);
         expect(readFileSync(join(dir, '.repro', after.outputs.all.storePath), 'utf8')).toBe(`from-profile-${v}`);
