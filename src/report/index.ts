@@ -12,6 +12,7 @@ import { sha256, sha256File } from '../core/hash.js';
 import { loadRunReport, type ReportInput } from './input.js';
 import { renderHtml, renderedPlots } from './html.js';
 import { renderMarkdown } from './markdown.js';
+import type { Plot } from './plots.js';
 import { buildChecklist, checklistMarkdown, type Checklist } from './checklist.js';
 import { buildRunCrate } from './rocrate.js';
 
@@ -172,7 +173,7 @@ function refuseMissingObjects(record: RunRecord): void {
 }
 
 /** The rendered plots of an earlier report, or undefined (render them) when it has none that parse. */
-function plotsOf(reportHtml: string): ReturnType<typeof renderedPlots> | undefined {
+function plotsOf(reportHtml: string): Plot[] | undefined {
   if (!existsSync(reportHtml)) return undefined;
   const html = readFileSync(reportHtml, 'utf8');
   const plots = renderedPlots(html);
