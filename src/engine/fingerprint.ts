@@ -233,7 +233,12 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
   const [resolvedWith, fpWith] = walk(step.with) as [Record<string, unknown>, unknown];
 
   const localInputs = nullRecord<string>();
-  const paths = (kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? []).map((p) => (isAbsolute(p) ? p : resolve(rc.workflowDir, p)));
+  const paths = (kind.inputPaths?.(resolvedWith, rc.workflowDir) ?? [])
+    .map((p) => (isAbsolute(p) ? p : resolve(rc.workflowDir, p)))
+    // A path in the store is an upstream output, already in `with` by its content hash (its
+    // ArtifactMarker); by its path it would tie the fingerprint to where the store is, and a second
+    // clone sharing the store would re-run the step.
+    .filter((p) => !isInside(p, rc.store.root));
   for (const abs of [...paths, ...[...named].sort()]) {
     const rel = inputKey(abs, rc.workflowDir);
     if (Object.hasOwn(localInputs, rel)) continue;

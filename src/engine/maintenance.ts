@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { join, resolve } from 'node:path';
 import { sha256File } from '../core/hash.js';
 import { Store, listFiles, removeTree, safeReaddir, type TreeManifest } from './store.js';
-import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
+import { locateRun, type ArtifactRecord, type RunRecord } from '../formats/run-record.js';
 import { writeJsonAtomic } from '../core/atomic.js';
 
 export interface StoreProblem {
@@ -117,7 +117,9 @@ function storeRuns(store: Store, resultsRoots: string[]): Array<{ workflowDir: s
       for (const run of safeReaddir(join(root, wf))) {
         if (run === 'latest') continue;
         try {
-          const rec = JSON.parse(readFileSync(join(root, wf, run, 'run.json'), 'utf8')) as RunRecord;
+          const runJson = join(root, wf, run, 'run.json');
+          // A run recorded before the project moved names the store where it was then.
+          const rec = locateRun(JSON.parse(readFileSync(runJson, 'utf8')) as RunRecord, runJson);
           if (rec.store && resolve(rec.store) === store.root) runs.push({ dir: join(root, wf, run), rec });
         } catch {
           /* not a run directory */

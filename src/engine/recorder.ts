@@ -2,6 +2,7 @@
 // (results/<workflow>/<run-id>/run.json) and the store's history of each step up to date, then
 // tells the user (the RunEvent of each end). run.json is rewritten at once when a step ran or
 // failed, and at most every 250 ms for a burst of cached or skipped steps.
+import { dirname, relative, resolve, sep } from 'node:path';
 import type { Plan } from '../workflow/types.js';
 import type { EventListener } from './events.js';
 import { RUN_RECORD_FORMAT, type EnvironmentRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
@@ -12,6 +13,9 @@ import { readHistory, writeHistory, type History } from './history.js';
 import type { StepEnded } from './scheduler.js';
 import type { ExecutionFacts } from '../core/facts.js';
 import type { StepStatus } from '../core/status.js';
+
+/** `to` relative to the folder of `file`, with forward slashes (run.json is read on other systems). */
+const relativePath = (file: string, to: string) => relative(dirname(resolve(file)), resolve(to)).split(sep).join('/') || '.';
 
 export interface RecorderInput {
   plan: Plan;
@@ -58,6 +62,8 @@ export class RunRecorder {
       startedAt: new Date(startedAt).toISOString(),
       command,
       store: store.root,
+      // Relative to run.json's folder: a project moved or copied whole still finds both (locateRun).
+      relative: { store: relativePath(input.recordPath, store.root), workflow: relativePath(input.recordPath, plan.workflow.file) },
       environment,
       steps: [],
     };

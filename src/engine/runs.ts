@@ -1,7 +1,7 @@
 // Finding a run's record: what `repro compare`, `report` and `export` mean by RUN.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { LoadedRun, RunRecord } from '../formats/run-record.js';
+import { locateRun, type LoadedRun, type RunRecord } from '../formats/run-record.js';
 import { ReproError } from '../core/errors.js';
 
 function readRecord(path: string): LoadedRun {
@@ -14,7 +14,8 @@ function readRecord(path: string): LoadedRun {
   if (!record || typeof record !== 'object' || !Array.isArray(record.steps)) {
     throw new ReproError(`${path} is not a repro run record`, 'invalid');
   }
-  return { path: resolve(path), record };
+  // Its store and workflow where they are now, should the project have moved since the run.
+  return { path: resolve(path), record: locateRun(record, path) };
 }
 
 function workflowDirs(results: string): string[] {

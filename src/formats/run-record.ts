@@ -1,8 +1,9 @@
-import type { ExecutionFacts } from '../core/facts.js';
-import type { StepStatus } from '../core/status.js';
 // results/<workflow>/<run-id>/run.json: the provenance record of one run. Written by the
 // executor, read by compare, report, export and verify. Secrets never appear in it.
-
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { ExecutionFacts } from '../core/facts.js';
+import type { StepStatus } from '../core/status.js';
 
 export const RUN_RECORD_FORMAT = 'repro-run/1';
 
@@ -86,8 +87,16 @@ export interface RunRecord {
   finishedAt?: string;
   durationMs?: number;
   command: string[];
-  /** Absolute path of the artifact store root; ArtifactRecord.storePath is relative to it. */
+  /**
+   * Absolute path of the artifact store root when the run was made; ArtifactRecord.storePath is
+   * relative to it. Readers use locateRun(), which finds it again after the project moved.
+   */
   store: string;
+  /**
+   * The store and the workflow file relative to the folder of this run.json, so that a project moved
+   * or copied as a whole still finds them (locateRun). Absent in older records.
+   */
+  relative?: { store: string; workflow: string };
   environment: EnvironmentRecord;
   steps: StepRecord[];
   /** The executor that ran the steps, when not the local one: e.g. {name: 'slurm', partition: 'gpu'}. */
@@ -101,4 +110,40 @@ export interface LoadedRun {
   /** Absolute path of run.json. */
   path: string;
   record: RunRecord;
+}
+
+/**
+ * The record with `store` and `workflow.file` naming where they are now, for a run.json found at
+ * `runJson`. In order: the recorded relative location (a project moved or copied whole), the
+ * recorded absolute one (a store outside the project, which did not move), and for older records
+ * without `relative` the recorded path's tail under the nearest folder above run.json that has it
+ * (`/old/proj/.repro` is `/new/proj/.repro` for `/new/proj/results/wf/ID/run.json`). When none
+ * exists the recorded path stays, so the error that follows names it.
+ */
+export function locateRun(record: RunRecord, runJson: string): RunRecord {
+  const runDir = dirname(resolve(runJson));
+  const store = locate(record.store, record.relative?.store, runDir, isDir);
+  const file = record.workflow ? locate(record.workflow.file, record.relative?.workflow, runDir, isFile) : undefined;
+  if (store === record.store && file === record.workflow?.file) return record;
+  return { ...record, store: store!, ...(record.workflow ? { workflow: { ...record.workflow, file: file! } } : {}) };
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+
+function locate(recorded: string | undefined, rel: string | undefined, runDir: string, ok: (p: string) => boolean): string | undefined {
+  if (typeof rel === 'string') {
+    const p = resolve(runDir, rel);
+    if (ok(p)) return p;
+  }
+  if (typeof recorded !== 'string' || ok(recorded)) return recorded;
+  const parts = resolve(recorded).split(sep).filter(Boolean);
+  for (let dir = runDir; ; dir = dirname(dir)) {
+    // Longest tail first: /old/proj/data/.repro prefers data/.repro over a stray .repro.
+    for (let i = 1; i < parts.length; i++) {
+      const p = join(dir, ...parts.slice(i));
+      if (ok(p)) return p;
+    }
+    if (dirname(dir) === dir) return recorded;
+  }
 }

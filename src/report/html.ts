@@ -69,8 +69,9 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-');
 }
 
-export async function renderHtml(input: ReportInput): Promise<string> {
-  const plots = await renderPlots(input);
+/** The report; `plots` when they are known already (renderedPlots of an identical run's report), else rendered. */
+export async function renderHtml(input: ReportInput, plots?: Plot[]): Promise<string> {
+  plots ??= await renderPlots(input);
   const banner = scaleBanner(input.scale, input.scaleNote);
   const scaleClass = `scale-${input.scale ?? 'unknown'}`;
   const tag = input.scale && input.scale !== 'full' ? `<span class="scale-tag">${esc(input.scale)}</span>` : '';
@@ -316,6 +317,19 @@ function sourceCell(input: ReportInput, id: string): string {
   const s = input.sources[id];
   if (!s) return '';
   return `<a href="${esc(linkable(s.href) ?? `#src-${s.id}`)}" title="${esc(s.label)}">${esc(s.id)} · ${esc(s.sha256.slice(0, 12))}</a>`;
+}
+
+const FIGURE =
+  /<figure class="plot" data-plot="([^"]*)"><h3>([\s\S]*?)<\/h3>(<svg[\s\S]*?<\/svg>)<figcaption>([\s\S]*?)(?: <details>[\s\S]*?<\/details>)?<\/figcaption><\/figure>/g;
+const unescapeHtml = (s: string) =>
+  s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+
+/**
+ * The plots of a report this module wrote, as `figure` wrote them: rendering them is most of a report's
+ * cost, and a run whose steps all have the fingerprints of an earlier run's has the same plots.
+ */
+export function renderedPlots(html: string): Plot[] {
+  return [...html.matchAll(FIGURE)].map((m) => ({ id: unescapeHtml(m[1]!) as Plot['id'], title: unescapeHtml(m[2]!), svg: m[3]!, caption: unescapeHtml(m[4]!) }));
 }
 
 function figure(input: ReportInput, p: Plot): string {

@@ -6,12 +6,13 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import type { RunRecord } from '../formats/run-record.js';
-import { RUN_RECORD_FORMAT } from '../formats/run-record.js';
+import { RUN_RECORD_FORMAT, locateRun } from '../formats/run-record.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { sha256, sha256File } from '../core/hash.js';
 import { loadRunReport, type ReportInput } from './input.js';
-import { renderHtml } from './html.js';
+import { renderHtml, renderedPlots } from './html.js';
 import { renderMarkdown } from './markdown.js';
+import type { Plot } from './plots.js';
 import { buildChecklist, checklistMarkdown, type Checklist } from './checklist.js';
 import { buildRunCrate } from './rocrate.js';
 
@@ -23,7 +24,10 @@ export { buildRunCrate, checkRunCrate } from './rocrate.js';
 
 export const REPORT_FILES = ['report.html', 'report.md', 'checklist.yaml', 'checklist.md', 'ro-crate-metadata.json'] as const;
 
-/** A run that cannot be reported: missing or unreadable run.json (user error), or an artifact that changed (corrupt). */
+/**
+ * A run that cannot be reported: missing or unreadable run.json (user error), or an artifact that
+ * changed or is missing from the store (corrupt).
+ */
 export class ReportError extends Error {
   constructor(
     message: string,
@@ -44,8 +48,9 @@ export interface WriteReportOptions {
   /** DOI of an archived copy of the run, for the checklist and the Available badge. */
   doi?: string | null;
   /**
-   * A previous run directory whose report.html and report.md may be reused because every step of this
-   * run has the same fingerprint there (a fully cached re-run): rendering the plots is most of the cost.
+   * A previous run directory whose report's plots may be reused because every step of this run has
+   * the same fingerprint there (a fully cached re-run): rendering the plots is most of the cost. The
+   * rest is rendered for this run, which it names.
    */
   reuseRenderedFrom?: string | null;
   now?: Date;
@@ -58,7 +63,10 @@ export interface WrittenReport {
   checklist: Checklist;
 }
 
-/** Reads and sanity-checks run.json; `path` is a run directory or the run.json itself. */
+/**
+ * Reads and sanity-checks run.json; `path` is a run directory or the run.json itself. The record's
+ * store and workflow file are where they are now (locateRun), should the project have moved.
+ */
 export function readRunRecord(path: string): { record: RunRecord; runJson: string; runDir: string } {
   const runJson = existsSync(path) && statSync(path).isDirectory() ? join(path, 'run.json') : path;
   if (!existsSync(runJson)) {
@@ -73,7 +81,7 @@ export function readRunRecord(path: string): { record: RunRecord; runJson: strin
   if (record?.format !== RUN_RECORD_FORMAT || !Array.isArray(record.steps)) {
     throw new ReportError(`${runJson}: not a repro run record (expected format "${RUN_RECORD_FORMAT}", found ${JSON.stringify(record?.format)})`, 'invalid');
   }
-  return { record, runJson: resolve(runJson), runDir: resolve(dirname(runJson)) };
+  return { record: locateRun(record, runJson), runJson: resolve(runJson), runDir: resolve(dirname(runJson)) };
 }
 
 function agent(): { id: string; name: string } {
@@ -91,6 +99,7 @@ function agent(): { id: string; name: string } {
 export async function writeRunReport(runDirOrJson: string, opts: WriteReportOptions = {}): Promise<WrittenReport> {
   const { record, runJson, runDir } = readRunRecord(runDirOrJson);
   const outDir = resolve(opts.outDir ?? runDir);
+  refuseMissingObjects(record);
   mkdirSync(outDir, { recursive: true });
 
   let input: ReportInput;
@@ -104,10 +113,8 @@ export async function writeRunReport(runDirOrJson: string, opts: WriteReportOpti
     throw err;
   }
 
-  const reuse = opts.reuseRenderedFrom;
-  const reusable = reuse && existsSync(join(reuse, 'report.html')) && existsSync(join(reuse, 'report.md'));
-  const html = reusable ? readFileSync(join(reuse, 'report.html'), 'utf8') : await renderHtml(input);
-  const markdown = reusable ? readFileSync(join(reuse, 'report.md'), 'utf8') : renderMarkdown(input);
+  const html = await renderHtml(input, opts.reuseRenderedFrom ? plotsOf(join(opts.reuseRenderedFrom, 'report.html')) : undefined);
+  const markdown = renderMarkdown(input);
   const checklist = buildChecklist(record, input, { doi: opts.doi ?? null, codeLicense: pkg.license ?? 'not stated', outputs: [...REPORT_FILES] });
   const YAML = await import('yaml');
   const checklistYaml =
@@ -142,6 +149,36 @@ export async function writeRunReport(runDirOrJson: string, opts: WriteReportOpti
   });
   writeFileAtomic(files['ro-crate-metadata.json'], JSON.stringify(crate, null, 2) + '\n');
   return { outDir, files, input, checklist };
+}
+
+/**
+ * A report of a run whose store lacks an object it recorded would be poorer than the one it replaces
+ * (a gc, a store that did not move with the project): refuse, and name what is missing and where.
+ */
+function refuseMissingObjects(record: RunRecord): void {
+  const missing: string[] = [];
+  for (const step of record.steps) {
+    if (step.status !== 'succeeded' && step.status !== 'cached') continue;
+    for (const [name, art] of Object.entries(step.outputs ?? {})) {
+      if (art.storePath && !existsSync(join(record.store, art.storePath))) missing.push(`output ${name} of ${step.id} (${art.storePath})`);
+    }
+  }
+  if (missing.length === 0) return;
+  const shown = missing.slice(0, 5).join('; ') + (missing.length > 5 ? `; and ${missing.length - 5} more` : '');
+  throw new ReportError(
+    `cannot report run ${record.runId}: ${missing.length} object${missing.length === 1 ? '' : 's'} it recorded ${missing.length === 1 ? 'is' : 'are'} missing from the store ${record.store}: ${shown}`,
+    'corrupt',
+    'No report was written; an existing one is left as it was. Run the workflow again to restore the objects, or `repro verify` to check the store.',
+  );
+}
+
+/** The rendered plots of an earlier report, or undefined (render them) when it has none that parse. */
+function plotsOf(reportHtml: string): Plot[] | undefined {
+  if (!existsSync(reportHtml)) return undefined;
+  const html = readFileSync(reportHtml, 'utf8');
+  const plots = renderedPlots(html);
+  // Every figure parsed, or none reused: a report must never lose a plot to a format it misread.
+  return plots.length > 0 && plots.length === html.split('<figure class="plot"').length - 1 ? plots : undefined;
 }
 
 function copyAtomic(from: string, to: string): void {

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { sha256File } from '../core/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
 import { writeJsonAtomic } from '../core/atomic.js';
+import { ReproError } from '../core/errors.js';
 import type { RunRecord } from '../formats/run-record.js';
 import type { LoadedRun } from '../formats/run-record.js';
 
@@ -125,7 +126,7 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
   try {
     cpSync(runJson, join(stage, 'run.json'));
     const wfFile = record.workflow.file;
-    if (!existsSync(wfFile)) throw new Error(`the run's workflow file ${wfFile} is gone; cannot export it`);
+    if (!existsSync(wfFile)) throw new ReproError(`the run's workflow file ${wfFile} is gone; cannot export it`, 'invalid');
     const wfRel = join('workflow', basename(wfFile));
     mkdirSync(join(stage, 'workflow'));
     cpSync(wfFile, join(stage, wfRel));
@@ -133,7 +134,7 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
     const project = projectFiles(record);
     for (const rel of project.files) {
       const src = join(project.base, rel);
-      if (!existsSync(src)) throw new Error(`${src}, which the run read, is gone; cannot export a run that re-runs`);
+      if (!existsSync(src)) throw new ReproError(`${src}, which the run read, is gone; cannot export a run that re-runs`, 'invalid');
       mkdirSync(dirname(join(stage, 'project', rel)), { recursive: true });
       cpSync(src, join(stage, 'project', rel), { recursive: true, dereference: true });
     }

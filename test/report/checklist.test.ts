@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { makeRunFixture } from './fixture.js';
-import { writeRunReport } from '../../src/report/index.js';
+import { buildChecklist, loadRunReport, writeRunReport } from '../../src/report/index.js';
 import type { Checklist } from '../../src/report/checklist.js';
 import type { RunRecord } from '../../src/formats/run-record.js';
 import type { VerdictFile } from '../../src/formats/verdict.js';
@@ -102,7 +102,10 @@ describe('badge self-assessment', () => {
       r.steps.find((s) => s.uses === 'train')!.status = 'failed';
     });
     rmSync(join(f.store, f.record.steps.find((s) => s.uses === 'fetch')!.outputs.path!.storePath!));
-    const c = await checklistOf(f);
+    // `repro report` refuses such a run (a poorer report must not replace a good one); the checklist's own rule still holds.
+    await expect(writeRunReport(f.runDir)).rejects.toThrow(/missing from the store/);
+    const input = loadRunReport(f.record, f.runJson, { outDir: f.runDir, generator: 'test' });
+    const c = buildChecklist(f.record, input, { doi: null, codeLicense: 'MIT', outputs: [] });
     expect(c.badges.functional!.status).toBe('not earned');
     expect(c.badges.functional!.reason).toContain('run status is failed');
     expect(c.badges.functional!.reason).toContain('1 step(s) did not succeed: train[variant=xe,seed=1] (failed)');

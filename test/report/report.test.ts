@@ -117,12 +117,11 @@ describe('writeRunReport', () => {
     expect(existsSync(join(f.runDir, 'report.html'))).toBe(false);
   });
 
-  it('says what it could not show when an artifact was removed from the store', async () => {
+  it('refuses, naming the object, when an artifact was removed from the store: never a poorer report', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1, 2] });
     rmSync(f.historyFiles[0]!.path);
-    const out = await writeRunReport(f.runDir);
-    expect(out.input.warnings.join('\n')).toContain('train[variant=xe,seed=1]');
-    expect(readFileSync(out.files['report.html'], 'utf8')).toContain('Not shown:');
+    await expect(writeRunReport(f.runDir)).rejects.toThrow(/cannot report run .*: 1 object it recorded is missing from the store .*: output history of train\[variant=xe,seed=1\]/);
+    expect(existsSync(join(f.runDir, 'report.html'))).toBe(false);
   });
 
   it('says so when the run did not finish, and which steps have no results', async () => {
