@@ -26,12 +26,12 @@ export interface UnpackedArchive {
 const MAX_FOLDER_NAME = 96;
 
 /**
- * A folder name made of `text` that stays where it is put: no separator, no leading dot (so no
- * `.` or `..`), only letters, digits, `.`, `_`, `-`, at most MAX_FOLDER_NAME characters.
+ * A folder name made of `text` that stays where it is put: no separator, no `..`, no leading dot, only letters, digits, `.`, `_`, `-`, at most MAX_FOLDER_NAME characters.
  */
 export function safeFolderName(text: string, fallback = 'reproduction'): string {
   const name = text
     .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[._-]+/, '')
     .slice(0, MAX_FOLDER_NAME)
     .replace(/[._-]+$/, '');
