@@ -192,14 +192,9 @@ const FULL_COMMIT = /^[0-9a-f]{40}$/;
 async function namesItsCommit(repoDir: string, rev: string, commit: string): Promise<boolean> {
   if (!/^[0-9a-f]{7,40}$/.test(rev) || !commit.startsWith(rev)) return false;
   const { simpleGit } = await import('simple-git');
-  for (const r of [`refs/heads/${rev}`, `refs/tags/${rev}`]) {
-    try {
-      await simpleGit(repoDir).raw(['show-ref', '--verify', '--quiet', r]);
-      return false;
-    } catch {
-      /* not a ref of that name */
-    }
-  }
+  // (for-each-ref, not show-ref --verify: simple-git does not reject a silent non-zero exit.)
+  const refs = await simpleGit(repoDir).raw(['for-each-ref', '--format=%(refname)', `refs/heads/${rev}`, `refs/tags/${rev}`]);
+  if (refs.trim()) return false;
   return true;
 }
 
