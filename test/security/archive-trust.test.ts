@@ -122,6 +122,23 @@ steps:
     expect(r.code, r.out).toBe(2);
     expect(r.out).toMatch(/wf\.yaml:8:13: error: this workflow comes from an archive: it sends your environment variables ARCHIVE_USER and ARCHIVE_SECRET as HTTP credentials \(step 'get'\)/);
     expect(server.requests.slice(before)).toEqual([]);
+
+    // The same credentials added by the archive's recorded `--set` are the archive's too.
+    const viaSet = hostileArchive({
+      workflow: `name: wf
+steps:
+  get:
+    uses: fetch
+    with:
+      sources: ["${server.url}/x"]
+      sha256: ${sha('x')}
+`,
+      lock: (l) => (l.project.set = ['steps.get.with.auth={user: ARCHIVE_USER, password: ARCHIVE_SECRET}']),
+    });
+    const s = await reproAsync(['reproduce', viaSet, '--dir', 'set'], { cwd: work, env: { ARCHIVE_SECRET: SECRET, ARCHIVE_USER: 'me' } });
+    expect(s.code, s.out).toBe(2);
+    expect(s.out).toMatch(/it sends your environment variables ARCHIVE_USER and ARCHIVE_SECRET as HTTP credentials/);
+    expect(server.requests.slice(before)).toEqual([]);
   });
 
   it('may not hand its executor settings to sbatch (a fake sbatch on PATH records every call)', async () => {
@@ -222,6 +239,28 @@ steps:
     expect(r.stderr).toMatch(/outside: \.\.\/\.\.\/evil\.yaml {2}\(the project's workflow leaves the archive; not opened\)/);
     expect(existsSync(join(top, 'results'))).toBe(false);
     expect(existsSync(join(top, 'a'))).toBe(false);
+  });
+
+  it("the archive's workflow reads no local file outside its unpacked project without --trust", () => {
+    const target = join(tempDir('repro-arch-outside-'), 'private.txt');
+    writeFileSync(target, 'private\n');
+    const archive = hostileArchive({
+      workflow: `name: wf
+steps:
+  get:
+    uses: fetch
+    with:
+      sources: [${JSON.stringify(target)}]
+      sha256: ${sha('private\n')}
+`,
+    });
+    const work = tempDir('repro-arch-work-');
+    const r = repro(work, ['reproduce', archive, '--dir', 'again']);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/input .*private\.txt lies outside the archive's project: a workflow from an archive reads only its own files without --trust/);
+    const record = JSON.parse(readFileSync(join(work, 'again', 'results', 'wf', 'latest', 'run.json'), 'utf8'));
+    expect(record.steps[0].status).toBe('failed');
+    expect(record.steps[0].outputs ?? {}).toEqual({});
   });
 
   it('verify never opens a path outside the archive: not the workflow path, not an output path', () => {
