@@ -105,17 +105,15 @@ steps:
   });
 
   it('may not send environment variables as basic-auth credentials', async () => {
-    const archive = hostileArchive({
-      workflow: `name: wf
+    const fetchX = (extra = '') => `name: wf
 steps:
   get:
     uses: fetch
     with:
       sources: ["${server.url}/x"]
       sha256: ${sha('x')}
-      auth: {user: ARCHIVE_USER, password: ARCHIVE_SECRET}
-`,
-    });
+${extra}`;
+    const archive = hostileArchive({ workflow: fetchX('      auth: {user: ARCHIVE_USER, password: ARCHIVE_SECRET}\n') });
     const work = tempDir('repro-arch-work-');
     const before = server.requests.length;
     const r = await reproAsync(['reproduce', archive, '--dir', 'again'], { cwd: work, env: { ARCHIVE_SECRET: SECRET, ARCHIVE_USER: 'me' } });
@@ -125,14 +123,7 @@ steps:
 
     // The same credentials added by the archive's recorded `--set` are the archive's too.
     const viaSet = hostileArchive({
-      workflow: `name: wf
-steps:
-  get:
-    uses: fetch
-    with:
-      sources: ["${server.url}/x"]
-      sha256: ${sha('x')}
-`,
+      workflow: fetchX(),
       lock: (l) => (l.project.set = ['steps.get.with.auth={user: ARCHIVE_USER, password: ARCHIVE_SECRET}']),
     });
     const s = await reproAsync(['reproduce', viaSet, '--dir', 'set'], { cwd: work, env: { ARCHIVE_SECRET: SECRET, ARCHIVE_USER: 'me' } });
