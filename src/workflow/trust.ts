@@ -24,18 +24,22 @@ function harmlessExecutorSetting(key: string, value: unknown): boolean {
   return key === 'poll' || (key === 'type' && value === 'local');
 }
 
-/** Reports, as errors, every place of an untrusted workflow that needs --trust; returns how many. */
+/**
+ * Reports every place of an untrusted workflow that needs --trust, as errors (a command that runs it)
+ * or as warnings (one that only reads it: validate, plan, why); returns how many.
+ */
 export function reportUntrusted(
   wf: Workflow,
   kinds: ReadonlyMap<string, KindDescriptor<any>>,
   sink: DiagnosticSink,
   disabled: ReadonlySet<string>,
   from: UntrustedOrigin = 'git',
+  severity: 'error' | 'warning' = 'error',
 ): number {
   let count = 0;
   const refuse = (path: string, what: string, key = false): void => {
     count++;
-    sink.error(path, `this workflow comes from ${originText(from)}: it ${what}, which needs --trust`, {
+    sink[severity](path, `this workflow comes from ${originText(from)}: it ${what}, which needs --trust`, {
       code: 'needs-trust',
       key,
       hint: `--trust would allow exactly this (it ${what}); read it here first`,

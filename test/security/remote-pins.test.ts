@@ -72,6 +72,19 @@ describe('symbolic links and paths that leave a remote checkout', { timeout: 120
   });
 });
 
+describe('reading a remote workflow (validate, plan)', { timeout: 60_000 }, () => {
+  it('lists, as warnings at file:line:col, each place that would need --trust to run', () => {
+    const repo = repository({ 'wf.yaml': 'name: w\nsteps:\n  s:\n    uses: run\n    with: {command: "echo hi > o.txt"}\n    outputs: {o: o.txt}\n' });
+    const work = tempDir('repro-sec-work-');
+    const url = `file://${repo.dir}#wf.yaml@${repo.commit}`;
+    for (const cmd of ['validate', 'plan']) {
+      const r = repro(work, [cmd, url]);
+      expect(r.code, r.out).toBe(0);
+      expect(r.stderr).toMatch(/wf\.yaml:4:11: warning: this workflow comes from a remote repository: it runs a command \(step 's'\), which needs --trust/);
+    }
+  });
+});
+
 describe('pins: a branch or tag resolves once to a commit', { timeout: 120_000 }, () => {
   it('is pinned on first use; a moved branch stops the next run naming both commits; repro pin moves it', () => {
     const repo = repository({ 'wf.yaml': fetchOf('data.txt', 'one\n'), 'data.txt': 'one\n' });

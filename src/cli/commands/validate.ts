@@ -56,7 +56,8 @@ export async function loadWorkflowArg(file: string, options: WorkflowArgOptions)
   // executes says whether the user trusts it, and a workflow from a git URL or an archive without
   // --trust has each place that needs it reported. A local file is the user's own.
   const origin = checkout ? { from: 'git' as const, root: checkout.root } : archiveRoot !== undefined ? { from: 'archive' as const, root: archiveRoot } : null;
-  const untrusted = origin && trust === false ? origin : undefined;
+  // Trusted: nothing to say. A command that only reads lists the places as warnings.
+  const untrusted = !origin || trust === true ? undefined : { ...origin, ...(trust === undefined ? { readOnly: true } : {}) };
   const result = await loadWorkflow(checkout?.file ?? file, { ...load, ...(untrusted ? { untrusted } : {}) });
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   return result;
