@@ -57,7 +57,7 @@ export function reproduceCommand(program: Command): void {
           throw err;
         }
         if (project.outside.length) {
-          process.stderr.write(`repro: note: the run read files outside its project, not in the archive (they must exist here): ${project.outside.join(', ')}\n`);
+          process.stderr.write(`repro: note: the run read files outside its project, not in the archive (they must exist here, and reading them needs --trust): ${project.outside.join(', ')}\n`);
         }
         const store = resolve(opts.store ?? join(dir, '.repro'));
         const results = resolve(opts.results ?? join(dir, 'results'));
