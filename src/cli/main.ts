@@ -14,6 +14,7 @@ import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { pinCommand } from './commands/pin.js';
 import { initCommand } from './commands/init.js';
 import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     fetchCommand,
     exportCommand,
     reproduceCommand,
+    pinCommand,
     execStepCommand,
   ]) {
     register(program);

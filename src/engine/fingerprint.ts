@@ -1,7 +1,7 @@
 // A concrete step's fingerprint: SHA-256 of the canonical JSON of what can change its result.
 // The components are kept (cache history, run.json) so `repro why` can say which one changed.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { sha256, sha256Json } from '../core/hash.js';
 import { hashInputPath, type Store } from './store.js';
 import { cpuTokens, defaultJobs } from './resources.js';
@@ -91,6 +91,11 @@ export interface ResolveContext {
   outputsOf(step: string): Record<string, ArtifactRecord> | undefined;
   options: Record<string, unknown>;
   declaredOutputs?: Record<string, string>;
+  /**
+   * An untrusted workflow (Plan.untrusted): every local input must lie, after symlinks, inside one
+   * of `roots` (its checkout or unpacked project, and the store), else the step is refused.
+   */
+  confine?: { from: 'git' | 'archive'; roots: string[] };
 }
 
 export interface ResolvedStep {
@@ -138,6 +143,54 @@ export function projectRoot(workflowDir: string): string {
 /** Whether absolute path `p` is `dir` or lies under it. */
 export function isInside(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/**
+ * A local input of an untrusted workflow that leaves its folder (an absolute path elsewhere, a `..`,
+ * or a symlink in the checkout pointing out of it, also inside an input folder) is refused before
+ * it is read: a shared workflow reads only its own files without --trust.
+ */
+function refuseOutside(abs: string, shown: string, confine: NonNullable<ResolveContext['confine']>): void {
+  const roots = confine.roots.flatMap((r) => {
+    try {
+      return [realpathSync(r)];
+    } catch {
+      return [];
+    }
+  });
+  const inside = (p: string) => roots.some((r) => isInside(p, r));
+  const where = confine.from === 'git' ? "the repository's checkout" : "the archive's project";
+  const refuse = (what: string): never => {
+    throw new StepError(
+      `input ${shown} ${what} ${where}: a workflow from ${confine.from === 'git' ? 'a remote repository' : 'an archive'} reads only its own files without --trust`,
+      'read the workflow; pass --trust to let it read files elsewhere on this machine',
+    );
+  };
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    if (!inside(resolve(abs))) refuse('lies outside');
+    return; // a missing file inside: the kind reports it
+  }
+  if (!inside(real)) refuse(real === resolve(abs) ? 'lies outside' : `is a symbolic link to ${real}, outside`);
+  if (!statSync(real).isDirectory()) return;
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = realpathSync(p);
+        } catch {
+          continue; // dangling: reads nothing
+        }
+        if (!inside(target)) refuse(`holds ${relative(real, p)}, a symbolic link to ${target}, outside`);
+        if (statSync(target).isDirectory() && !isInside(target, real)) walk(target);
+      } else if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(real);
 }
 
 /** A local input's key in `inputs`: relative to the workflow's folder when inside the project, else absolute. */
@@ -241,6 +294,7 @@ export async function resolveStep(step: ConcreteStep, kind: StepKind<any>, rc: R
     .filter((p) => !isInside(p, rc.store.root));
   for (const abs of [...paths, ...[...named].sort()]) {
     const rel = inputKey(abs, rc.workflowDir);
+    if (rc.confine) refuseOutside(abs, rel, rc.confine);
     if (Object.hasOwn(localInputs, rel)) continue;
     let h;
     try {

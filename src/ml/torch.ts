@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { EvalConfig, TrainConfig, TrainIO, TrainOutcome } from './types.js';
 import { StepError } from '../core/errors.js';
+import { killGroup, startWatchdog } from '../core/watchdog.js';
+import type { ResultPromise } from 'execa';
 
 export type Facts = Record<string, string | number | boolean | null>;
 
@@ -148,7 +150,27 @@ async function runEngine(command: 'train' | 'evaluate', config: TrainConfig | Ev
       MKL_NUM_THREADS: threads,
       OMP_WAIT_POLICY: OMP_WAIT_POLICY,
     },
+    // Its own process group under the watchdog, as a `run` step's command: a kill -9 of repro ends
+    // the engine and whatever it started, instead of leaving a training running for nobody.
+    detached: true,
   });
+  const watchdog = child.pid === undefined ? null : startWatchdog(child.pid);
+  try {
+    return await engineResult(child, info, command, io);
+  } finally {
+    // Anything the engine left running in its group goes with it.
+    killGroup(child.pid, 'SIGKILL');
+    watchdog?.kill('SIGKILL');
+  }
+}
+
+/** Reads the engine's lines until it ends; its result, or the StepError its failure means. */
+async function engineResult(
+  child: ResultPromise<{ reject: false; buffer: false; all: true }>,
+  info: TorchInfo,
+  command: 'train' | 'evaluate',
+  io: TrainIO,
+): Promise<Record<string, unknown>> {
   let result: Record<string, unknown> | undefined;
   let userError: string | undefined;
   const tail: string[] = [];

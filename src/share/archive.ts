@@ -12,7 +12,7 @@
 //   artifacts/<step>/<name>.<ext>  the step outputs (files and directories) from the store
 //   report/…                 report.html, report.md, checklist, RO-Crate, when the run has them
 //   logs/…                   the per-step logs (a cached step's log is the one of the run that produced it)
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isInside } from '../engine/fingerprint.js';
 import { tmpdir } from 'node:os';
@@ -85,7 +85,7 @@ export function rerunSettings(command: string[]): { set: string[]; options: stri
 
 /** A step's fingerprinted inputs as run.json keeps them: path (relative to the workflow, or absolute) → sha256. */
 function stepInputs(step: RunRecord['steps'][number]): Record<string, string> {
-  return (step.fingerprintComponents as { inputs?: Record<string, string> }).inputs ?? {};
+  return (step.fingerprintComponents as { inputs?: Record<string, string> } | undefined)?.inputs ?? {};
 }
 
 /**
@@ -204,7 +204,8 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
 }
 
 export interface ArchiveProblem {
-  kind: 'corrupted' | 'missing' | 'mismatch' | 'unlisted';
+  /** `outside`: a path in the lock or the record that leaves the archive; it is never opened. */
+  kind: 'corrupted' | 'missing' | 'mismatch' | 'unlisted' | 'outside';
   path: string;
   detail: string;
 }
@@ -225,76 +226,124 @@ export async function verifyArchive(archive: string): Promise<ArchiveCheck> {
   }
 }
 
+/**
+ * Where `rel` (a path the lock or the record names, relative to `base` inside the extracted archive)
+ * lies, when it stays inside `root`; null when it leaves it (absolute, `..`, or through a link).
+ * Nothing outside the archive is ever opened: a hostile lock cannot make verify hash /etc/hostname.
+ */
+function insideArchive(root: string, base: string, rel: unknown): string | null {
+  if (typeof rel !== 'string' || rel === '' || rel.includes('\0') || isAbsolute(rel)) return null;
+  const p = resolve(base, rel);
+  if (!isInside(p, root)) return null;
+  try {
+    // Extraction refuses escaping links; this holds even if a link were let through.
+    return isInside(realpathSync(p), realpathSync(root)) ? p : null;
+  } catch {
+    return p; // absent: reported as missing by the caller, nothing to open
+  }
+}
+
+const outside = (path: string, what: string): ArchiveProblem => ({ kind: 'outside', path, detail: `${what} leaves the archive; not opened` });
+
 /** Extracts the archive into `dir` and checks it (as verifyArchive); the caller removes `dir`. */
 export async function openArchive(archive: string, dir: string): Promise<ArchiveCheck> {
   const { extractArchive } = await import('../data/archive.js');
-  {
-    await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
-    const lockPath = join(dir, 'repro.lock.json');
-    if (!existsSync(lockPath)) throw new Error(`${archive} has no repro.lock.json: not an archive written by \`repro export\``);
-    const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as ExportLock;
-    if (lock.format !== LOCK_FORMAT) throw new Error(`${archive}: unknown lock format ${String(lock.format)}`);
-    const problems: ArchiveProblem[] = [];
-    let checked = 0;
+  await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
+  const lockPath = join(dir, 'repro.lock.json');
+  if (!existsSync(lockPath)) throw new Error(`${archive} has no repro.lock.json: not an archive written by \`repro export\``);
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as ExportLock;
+  if (lock?.format !== LOCK_FORMAT) throw new Error(`${archive}: unknown lock format ${String(lock?.format)}`);
+  if (!lock.files || typeof lock.files !== 'object' || !lock.steps || typeof lock.steps !== 'object' || !lock.workflow || !lock.run) {
+    throw new Error(`${archive}: the lock lacks files, steps, workflow or run`);
+  }
+  const problems: ArchiveProblem[] = [];
+  let checked = 0;
 
-    const present = new Set(listFiles(dir).filter((f) => f !== 'repro.lock.json'));
-    for (const [rel, sha] of Object.entries(lock.files)) {
-      checked++;
-      if (!present.has(rel)) {
-        problems.push({ kind: 'missing', path: rel, detail: 'listed in the lock, absent from the archive' });
+  const present = new Set(listFiles(dir).filter((f) => f !== 'repro.lock.json'));
+  for (const [rel, sha] of Object.entries(lock.files)) {
+    checked++;
+    const p = insideArchive(dir, dir, rel);
+    if (!p) {
+      problems.push(outside(rel, 'a file of the lock'));
+      continue;
+    }
+    const key = relative(dir, p);
+    if (!present.has(key)) {
+      problems.push({ kind: 'missing', path: rel, detail: 'listed in the lock, absent from the archive' });
+      continue;
+    }
+    present.delete(key);
+    const actual = await sha256File(p);
+    if (actual !== sha) problems.push({ kind: 'corrupted', path: rel, detail: `sha256 ${actual.slice(0, 12)}…, lock says ${String(sha).slice(0, 12)}…` });
+  }
+  for (const rel of present) problems.push({ kind: 'unlisted', path: rel, detail: 'in the archive but not in the lock' });
+
+  // The workflow the record names is the one shipped.
+  const wf = insideArchive(dir, dir, lock.workflow.path);
+  if (!wf) problems.push(outside(String(lock.workflow.path), "the lock's workflow"));
+  else if (existsSync(wf)) {
+    const actual = await sha256File(wf);
+    if (actual !== lock.workflow.sha256) {
+      problems.push({ kind: 'mismatch', path: lock.workflow.path, detail: `sha256 ${actual.slice(0, 12)}… differs from the run record's ${String(lock.workflow.sha256).slice(0, 12)}…` });
+    }
+  }
+  // Artifacts hash to what the run recorded (a directory as its tree manifest, like the store).
+  if (!existsSync(join(dir, 'run.json'))) throw new Error(`${archive} has no run.json`);
+  const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+  if (!Array.isArray(record?.steps)) throw new Error(`${archive}: run.json has no steps`);
+  for (const step of record.steps) {
+    const locked = Object.hasOwn(lock.steps, step.id) ? lock.steps[step.id] : undefined;
+    for (const [name, art] of Object.entries(step.outputs ?? {})) {
+      const l = locked?.outputs && Object.hasOwn(locked.outputs, name) ? locked.outputs[name] : undefined;
+      const label = `${step.id} → ${name}`;
+      if (!l || l.sha256 !== art.sha256) {
+        problems.push({ kind: 'mismatch', path: label, detail: 'the run record and the lock disagree on this output' });
         continue;
       }
-      present.delete(rel);
-      const actual = await sha256File(join(dir, rel));
-      if (actual !== sha) problems.push({ kind: 'corrupted', path: rel, detail: `sha256 ${actual.slice(0, 12)}…, lock says ${sha.slice(0, 12)}…` });
-    }
-    for (const rel of present) problems.push({ kind: 'unlisted', path: rel, detail: 'in the archive but not in the lock' });
-
-    // The workflow the record names is the one shipped.
-    const wf = join(dir, lock.workflow.path);
-    if (existsSync(wf)) {
-      const actual = await sha256File(wf);
-      if (actual !== lock.workflow.sha256) {
-        problems.push({ kind: 'mismatch', path: lock.workflow.path, detail: `sha256 ${actual.slice(0, 12)}… differs from the run record's ${lock.workflow.sha256.slice(0, 12)}…` });
+      if (l.path === undefined) continue;
+      const p = insideArchive(dir, dir, l.path);
+      if (!p) {
+        problems.push(outside(String(l.path), `the shipped output ${label}`));
+        continue;
       }
+      checked++;
+      if (!existsSync(p)) {
+        problems.push({ kind: 'missing', path: l.path, detail: `${label}: absent from the archive` });
+        continue;
+      }
+      const actual = await hashInputPath(p);
+      if (actual.sha256 !== art.sha256) problems.push({ kind: 'corrupted', path: l.path, detail: `${label}: content does not hash to the recorded ${art.sha256.slice(0, 12)}…` });
     }
-    // Artifacts hash to what the run recorded (a directory as its tree manifest, like the store).
-    if (!existsSync(join(dir, 'run.json'))) throw new Error(`${archive} has no run.json`);
-    const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+  }
+  // The shipped project files are the ones the steps read (their hashes are in the fingerprints).
+  if (lock.project) {
+    const projectDir = join(dir, 'project');
+    const wfFile = insideArchive(projectDir, projectDir, lock.project.workflow);
+    if (!wfFile) {
+      problems.push(outside(String(lock.project.workflow), "the project's workflow"));
+      return { lock, problems, checked };
+    }
+    if (!existsSync(wfFile)) problems.push({ kind: 'missing', path: `project/${lock.project.workflow}`, detail: "the project's workflow is absent from the archive" });
+    const wfDir = dirname(wfFile);
+    const seen = new Set<string>();
     for (const step of record.steps) {
-      const locked = lock.steps[step.id];
-      for (const [name, art] of Object.entries(step.outputs ?? {})) {
-        const l = locked?.outputs[name];
-        const label = `${step.id} → ${name}`;
-        if (!l || l.sha256 !== art.sha256) {
-          problems.push({ kind: 'mismatch', path: label, detail: 'the run record and the lock disagree on this output' });
+      const inputs = stepInputs(step);
+      for (const [key, sha] of Object.entries(inputs)) {
+        if (isAbsolute(key) || seen.has(key)) continue;
+        seen.add(key);
+        const p = insideArchive(projectDir, wfDir, key);
+        if (!p) {
+          problems.push(outside(`project input ${key}`, `read by ${step.id}, it`));
           continue;
         }
-        if (!l.path) continue;
-        checked++;
-        const actual = await hashInputPath(join(dir, l.path));
-        if (actual.sha256 !== art.sha256) problems.push({ kind: 'corrupted', path: l.path, detail: `${label}: content does not hash to the recorded ${art.sha256.slice(0, 12)}…` });
-      }
-    }
-    // The shipped project files are the ones the steps read (their hashes are in the fingerprints).
-    if (lock.project) {
-      const wfDir = dirname(join(dir, 'project', lock.project.workflow));
-      const seen = new Set<string>();
-      for (const step of record.steps) {
-        const inputs = stepInputs(step);
-        for (const [key, sha] of Object.entries(inputs)) {
-          if (isAbsolute(key) || seen.has(key)) continue;
-          seen.add(key);
-          const p = join(wfDir, key);
-          if (!existsSync(p)) {
-            problems.push({ kind: 'missing', path: `project input ${key}`, detail: `read by ${step.id}, absent from project/` });
-            continue;
-          }
-          checked++;
-          if ((await hashInputPath(p)).sha256 !== sha) problems.push({ kind: 'mismatch', path: `project input ${key}`, detail: `differs from what ${step.id} read` });
+        if (!existsSync(p)) {
+          problems.push({ kind: 'missing', path: `project input ${key}`, detail: `read by ${step.id}, absent from project/` });
+          continue;
         }
+        checked++;
+        if ((await hashInputPath(p)).sha256 !== sha) problems.push({ kind: 'mismatch', path: `project input ${key}`, detail: `differs from what ${step.id} read` });
       }
     }
-    return { lock, problems, checked };
   }
+  return { lock, problems, checked };
 }

@@ -8,7 +8,6 @@
 // Environment: REPRO_OUT (the work directory, also the cwd), REPRO_SCRATCH (kept between attempts,
 // for checkpoints), REPRO_THREADS and the usual *_NUM_THREADS (its CPU share), CUDA_VISIBLE_DEVICES
 // (the GPUs it was given, empty when none). A stdout line `::progress 0.4 epoch 2/5` reports progress.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
@@ -16,6 +15,7 @@ import type { Readable } from 'node:stream';
 import { type StepContext, type StepKind, type StepOutput } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { nullRecord } from '../core/names.js';
+import { GRACE_MS, killGroup as killProcessGroup, startWatchdog } from '../core/watchdog.js';
 
 export interface RunWith {
   /**
@@ -44,8 +44,6 @@ export function checkOutputPath(spec: string): string | null {
   if (n === '..' || n.startsWith('../') || n === '.' || n === './') return 'must name a file or directory inside the step\'s work directory';
   return null;
 }
-
-const GRACE_MS = 3000;
 
 export const runStep: StepKind<RunWith> = {
   name: 'run',
@@ -176,14 +174,7 @@ async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
     detached: true,
   });
   const watchdog = child.pid === undefined ? null : startWatchdog(child.pid);
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals) => killProcessGroup(child.pid, sig);
   let forceTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     killGroup('SIGTERM');
@@ -230,29 +221,6 @@ async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
     }
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     throw new StepError(`command \`${shorten(shown)}\` ${how}${last}`);
-  }
-}
-
-/**
- * Ends the step's process group if repro itself dies without cleaning up (kill -9, a crash, the OOM
- * killer): a tiny /bin/sh in its own group holds the read end of a pipe whose write end only repro
- * holds. The kernel closes that end when repro's process ends, however it ends; `read` then returns
- * and the watchdog sends the group SIGTERM, then SIGKILL after the grace period. (Linux's
- * PR_SET_PDEATHSIG would do it without a process, but Node cannot set it for a child it spawns; a
- * pipe works the same on every POSIX system.) A step that ends normally kills its watchdog.
- */
-function startWatchdog(pgid: number): ChildProcess | null {
-  const script = `read _; kill -TERM -$1 2>/dev/null; sleep ${GRACE_MS / 1000}; kill -KILL -$1 2>/dev/null`;
-  try {
-    const w = spawn('/bin/sh', ['-c', script, 'repro-step-watchdog', String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    w.on('error', () => undefined); // no /bin/sh: the step still runs, without the guard
-    w.stdin?.on('error', () => undefined);
-    // The pipe must not keep repro alive by itself.
-    w.unref();
-    (w.stdin as unknown as { _handle?: { unref?: () => void } } | null)?._handle?.unref?.();
-    return w;
-  } catch {
-    return null;
   }
 }
 

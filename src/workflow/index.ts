@@ -7,10 +7,11 @@ import { resolveParams } from './params.js';
 import { planWorkflow } from './planner.js';
 import { validateWorkflowShape } from './schema.js';
 import { readWorkflowSource, type ParsedSource } from './source.js';
-import { reportUntrusted } from './trust.js';
+import { reportUntrusted, type UntrustedOrigin } from './trust.js';
 import type { ExecutorDecl, KindDescriptor, ParamDecl, PaperRef, Plan, ProfileDecl, Resources, StepDecl, Workflow } from './types.js';
 
 export type { Diagnostic } from './diagnostics.js';
+export type { UntrustedOrigin } from './trust.js';
 export { formatDiagnostic, formatDiagnostics, displayLocation, displayPath, COMMAND_LINE } from './diagnostics.js';
 export { concreteId, matrixLabel, parseMemory } from './matrix.js';
 
@@ -23,10 +24,12 @@ export interface LoadOptions {
   /** Where `env:` params read their values (default: process.env). */
   env?: Record<string, string | undefined>;
   /**
-   * The workflow comes from a remote repository and the user did not pass --trust: every place that
-   * needs trust is an error (src/workflow/trust.ts), and no env: param is read.
+   * The workflow is someone else's (from a git URL or an archive) and the user did not pass --trust:
+   * every place that needs trust is an error (src/workflow/trust.ts), no env: param is read, and the
+   * plan says so (Plan.untrusted), so the engine confines the steps' local inputs to `root`.
+   * `readOnly`: a command that only reads it (validate, plan, why): the same places as warnings.
    */
-  untrusted?: boolean;
+  untrusted?: { from: UntrustedOrigin; root: string; readOnly?: boolean };
 }
 
 export interface LoadResult {
@@ -43,9 +46,13 @@ export async function loadPlan(file: string, options: LoadOptions): Promise<Load
   const workflow = toWorkflow(parsed);
   // Untrusted: read nothing from the environment on the workflow's behalf, and refuse each place
   // that needs trust (in steps that the plan runs: a step switched off by its `if:` does nothing).
-  const resolved = resolveParams(workflow, options.untrusted ? { ...options, env: {} } : options, sink);
+  const refuse = options.untrusted && !options.untrusted.readOnly ? options.untrusted : undefined;
+  const resolved = resolveParams(workflow, refuse ? { ...options, env: {} } : options, sink);
   const plan = planWorkflow({ wf: workflow, resolved, kinds: options.kinds, sink });
-  if (options.untrusted) reportUntrusted(workflow, options.kinds, sink, new Set(plan?.disabled ?? []));
+  if (options.untrusted) {
+    reportUntrusted(workflow, options.kinds, sink, new Set(plan?.disabled ?? []), options.untrusted.from, refuse ? 'error' : 'warning');
+  }
+  if (plan && refuse) plan.untrusted = { from: refuse.from, root: refuse.root };
   return { plan: sink.errorCount ? null : plan, diagnostics: inSourceOrder(sink.diagnostics), workflow };
 }
 

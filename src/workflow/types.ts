@@ -137,6 +137,11 @@ export interface Plan {
   steps: ConcreteStep[];
   /** Declared steps left out because their `if:` is false under this profile and params (declaration order). */
   disabled?: string[];
+  /**
+   * Set when the workflow is someone else's (a git URL, an archive) and runs without --trust: its
+   * steps may read local files only inside `root` (the checkout, the unpacked project) and the store.
+   */
+  untrusted?: { from: 'git' | 'archive'; root: string };
 }
 
 /**

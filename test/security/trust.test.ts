@@ -3,33 +3,11 @@
 // environment into anything that leaves the machine, pass flags to sbatch, or run commands; the refusal
 // lists each place at file:line:col. A cached checkout is checked against its commit before use.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../data/http-server.js';
 import { reproAsync } from '../support/index.js';
-import { repro, tempDir } from './helpers.js';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** A real git repository with one commit holding `files`; returns its folder and commit. */
-function repository(files: Record<string, string>): { dir: string; commit: string } {
-  const dir = tempDir('repro-sec-repo-');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 't@example.org');
-  git(dir, 'config', 'user.name', 'test');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-qm', 'one');
-  return { dir, commit: git(dir, 'rev-parse', 'HEAD') };
-}
+import { repository, repro, tempDir } from './helpers.js';
 
 let server: TestServer;
 afterAll(async () => server?.close());

@@ -1,8 +1,7 @@
 // `repro reproduce ARCHIVE`: re-run an exported run in a folder and store of its own, and answer per
 // artifact and metric: bit-identical, within the declared tolerance, or differs (docs/engine.md).
 import type { Command } from 'commander';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
@@ -35,51 +34,30 @@ export function reproduceCommand(program: Command): void {
     .option('--results <dir>', 'where the new run record goes (default: results inside --dir)')
     .option('-t, --tolerance <spec>', 'allowed difference for numbers named KEY in JSON outputs: KEY=0.01 (absolute), KEY=5% (relative), or a bare number for all; adds to the ones the archive declares; repeatable', collect, [] as string[])
     .option('--use-cache', 'take steps the store already has from the cache instead of running every step again')
-    .option('--trust', 'allow the `run` steps (shell commands) of the archived workflow to run')
+    .option('--trust', 'let the archived workflow run commands, read your environment, pass executor settings to sbatch and read files outside its project (docs/engine.md, trust)')
     .option('-j, --jobs <n>', 'CPU tokens (as for `repro run`)')
     .option('-q, --quiet', 'print only failures, the summary and the comparison')
     .option('--json', 'print the comparison as JSON on stdout (progress stays off)')
     .action(async (archive: string, opts: ReproduceOptions) => {
-      if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
       const asked = opts.tolerance.map(toleranceOption);
-      const { openArchive } = await import('../../share/archive.js');
-      const unpacked = mkdtempSync(join(tmpdir(), 'repro-reproduce-'));
+      const { unpackArchive } = await import('../../share/unpack.js');
+      const { extracted: unpacked, lock, project, original, dir, workflowFile } = await unpackArchive(archive, { dir: opts.dir });
       try {
-        let check;
-        try {
-          check = await openArchive(archive, unpacked);
-        } catch (err) {
-          throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt', 'nothing ran');
-        }
-        const { lock, problems } = check;
-        if (problems.length) {
-          for (const p of problems) process.stderr.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
-          throw new ReproError(`${archive}: ${problems.length} problem(s): the archive is damaged or was changed`, 'corrupt', 'nothing ran; ask for the archive again');
-        }
-        const project = lock.project;
-        if (!project) {
-          throw new ReproError(`${archive} carries no project/ (written by an older repro): it can be checked (repro verify), not re-run`, 'invalid');
-        }
-        const original = JSON.parse(readFileSync(join(unpacked, 'run.json'), 'utf8')) as RunRecord;
-        const dir = resolve(opts.dir ?? `${lock.run.workflow}-${lock.run.id}`);
-        if (existsSync(dir) && readdirSync(dir).length > 0) {
-          throw new ReproError(`${dir} exists and is not empty`, 'invalid', 'pass --dir NEW_FOLDER');
-        }
-        cpSync(join(unpacked, 'project'), dir, { recursive: true });
-        const wfFile = join(dir, project.workflow);
+        // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
+        // decision (src/workflow/trust.ts), each refused place at its file:line:col.
         const { loadPlanOrFail } = await import('./validate.js');
-        const plan = await loadPlanOrFail(wfFile, { profile: project.profile ?? undefined, set: project.set });
-        const shell = plan.steps.filter((s) => s.uses === 'run');
-        if (shell.length && !opts.trust) {
+        let plan;
+        try {
+          plan = await loadPlanOrFail(workflowFile, { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir });
+        } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
-          throw new ReproError(
-            `the archived workflow has \`run\` steps that execute shell commands: ${shell.slice(0, 5).map((s) => s.id).join(', ')}${shell.length > 5 ? ', …' : ''}`,
-            'invalid',
-            `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to run them`,
-          );
+          if (err instanceof ReproError && /need --trust/.test(err.message)) {
+            throw new ReproError(err.message, err.category, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
+          }
+          throw err;
         }
         if (project.outside.length) {
-          process.stderr.write(`repro: note: the run read files outside its project, not in the archive (they must exist here): ${project.outside.join(', ')}\n`);
+          process.stderr.write(`repro: note: the run read files outside its project, not in the archive (they must exist here, and reading them needs --trust): ${project.outside.join(', ')}\n`);
         }
         const store = resolve(opts.store ?? join(dir, '.repro'));
         const results = resolve(opts.results ?? join(dir, 'results'));
@@ -92,8 +70,9 @@ export function reproduceCommand(program: Command): void {
         const force = opts.useCache ? [] : [...new Set(plan.steps.map((s) => s.stepId))];
         const { record } = await runPlan(
           plan,
-          { ...backendOpts, store, results, force, trust: true, jobs: opts.jobs, quiet: opts.quiet, ...(opts.json ? { json: true } : {}) },
-          {},
+          { ...backendOpts, store, results, force, trust: opts.trust === true, jobs: opts.jobs, quiet: opts.quiet, ...(opts.json ? { json: true } : {}) },
+          // The `run` kind's own check (a second line behind the plan's): from elsewhere, untrusted.
+          { remote: true },
           opts.json ? { onEvent: () => {} } : {},
         );
         const declared = (lock.tolerances ?? []).map(parseTolerance).filter((t): t is Tolerance => t !== null);

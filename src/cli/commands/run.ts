@@ -41,7 +41,7 @@ export function withRunOptions(cmd: Command): Command {
     .option('--backend <name>', 'ML backend for train steps (auto, tensorflow-gpu, tensorflow, wasm, cpu)')
     .option('--engine <name>', 'training engine (tfjs, torch)')
     .option('--python <path>', 'Python interpreter for the torch engine')
-    .option('--trust', 'let a workflow from a remote repository run commands, read environment variables and pass executor flags (docs/engine.md, trust)')
+    .option('--trust', 'let a workflow from a remote repository run commands, read environment variables, pass executor settings to sbatch and read files outside its checkout (docs/engine.md, trust)')
     .option('--wait-lock', 'if another repro process holds the store, wait for it instead of failing (exit 6)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'also print cached steps and every log line')

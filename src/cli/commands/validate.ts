@@ -35,18 +35,30 @@ export async function loadWorkflow(file: string, options: Omit<LoadOptions, 'kin
   return loadPlan(file, { ...options, kinds: stepKinds });
 }
 
+/** How a command names the workflow it reads, and whether the user trusts it. */
+export interface WorkflowArgOptions extends Omit<LoadOptions, 'kinds' | 'untrusted'> {
+  /** Given by commands that execute: whether the user passed --trust (undefined: the command only reads). */
+  trust?: boolean;
+  /** The file was unpacked from an archive into this folder (`repro reproduce`): someone else's, as a git URL's. */
+  archiveRoot?: string;
+}
+
 /**
- * A workflow named as a file or as `URL#path@rev` (the pinned revision is checked out first, then
- * loaded like a local file): every command that reads a workflow takes both.
+ * A workflow named as a file or as `URL#path@rev` (the revision is resolved to a commit and checked
+ * out first, then loaded like a local file): every command that reads a workflow takes both.
  */
-export async function loadWorkflowArg(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<LoadResult> {
+export async function loadWorkflowArg(file: string, options: WorkflowArgOptions): Promise<LoadResult> {
   const { parseRemoteWorkflow, checkoutRemoteWorkflow } = await import('../../share/remote.js');
+  const { archiveRoot, trust, ...load } = options;
   const remote = parseRemoteWorkflow(file);
   const checkout = remote ? await checkoutRemoteWorkflow(remote) : null;
-  // A command that executes says whether the user trusts it (`trust` given): a remote workflow without
-  // --trust has each place that needs it reported (src/workflow/trust.ts).
-  const untrusted = checkout !== null && options.trust === false;
-  const result = await loadWorkflow(checkout?.file ?? file, { ...options, untrusted });
+  // One trust decision for every way a workflow arrives (src/workflow/trust.ts): a command that
+  // executes says whether the user trusts it, and a workflow from a git URL or an archive without
+  // --trust has each place that needs it reported. A local file is the user's own.
+  const origin = checkout ? { from: 'git' as const, root: checkout.root } : archiveRoot !== undefined ? { from: 'archive' as const, root: archiveRoot } : null;
+  // Trusted: nothing to say. A command that only reads lists the places as warnings.
+  const untrusted = !origin || trust === true ? undefined : { ...origin, ...(trust === undefined ? { readOnly: true } : {}) };
+  const result = await loadWorkflow(checkout?.file ?? file, { ...load, ...(untrusted ? { untrusted } : {}) });
   if (result.plan && checkout) result.plan.workflow.source = checkout.source;
   return result;
 }
@@ -55,7 +67,7 @@ export async function loadWorkflowArg(file: string, options: Omit<LoadOptions, '
  * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
  * ends the command with exit code 2 when the workflow is invalid.
  */
-export async function loadPlanOrFail(file: string, options: Omit<LoadOptions, 'kinds' | 'untrusted'> & { trust?: boolean }): Promise<Plan> {
+export async function loadPlanOrFail(file: string, options: WorkflowArgOptions): Promise<Plan> {
   const result = await loadWorkflowArg(file, options);
   if (!result.plan) {
     printDiagnostics(result.diagnostics);

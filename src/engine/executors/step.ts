@@ -51,6 +51,7 @@ export async function prepareStep(
     outputsOf,
     options: run.stepOptions,
     declaredOutputs: kind.outputs === null ? run.plan.workflow.steps[step.stepId]?.outputs : undefined,
+    ...(run.plan.untrusted ? { confine: { from: run.plan.untrusted.from, roots: [run.plan.untrusted.root, run.store.root] } } : {}),
   });
   for (const rec of Object.values(resolved.inputs)) if (rec.storePath) await run.store.verifyArtifact(rec);
   const forced = run.force.includes(step.id) || run.force.includes(step.stepId);
