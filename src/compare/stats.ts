@@ -275,30 +275,32 @@ export const SIGN_FLIP_EXACT_MAX_N = 30;
 /** Random sign patterns drawn above SIGN_FLIP_EXACT_MAX_N (seeded, so a verdict is the same on every run). */
 export const SIGN_FLIP_DRAWS = 200_000;
 
-/** Every sum Σ ε_i·x_i over the 2^k sign patterns ε ∈ {−1, +1}^k of xs, sorted. */
+/** Every sum Σ ε_i·x_i over the 2^k sign patterns ε ∈ {−1, +1}^k of xs (x ≥ 0), sorted: each x merges the sorted sums − x and + x. */
 function signedSums(xs: readonly number[]): Float64Array {
   let sums = new Float64Array([0]);
   for (const x of xs) {
-    const next = new Float64Array(sums.length * 2);
-    for (let i = 0; i < sums.length; i++) {
-      next[2 * i] = sums[i]! + x;
-      next[2 * i + 1] = sums[i]! - x;
+    const m = sums.length;
+    const next = new Float64Array(2 * m);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < 2 * m; k++) {
+      if (j >= m || (i < m && sums[i]! - x <= sums[j]! + x)) next[k] = sums[i++]! - x;
+      else next[k] = sums[j++]! + x;
     }
     sums = next;
   }
-  return sums.sort();
+  return sums;
 }
 
-/** How many of the sorted values are ≤ v. */
-function countAtMost(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= v) lo = mid + 1;
-    else hi = mid;
+/** How many pairs (l, r) of the two sorted lists have l + r ≤ v: one pass, the pointer into `right` only falls. */
+function pairsAtMost(left: Float64Array, right: Float64Array, v: number): number {
+  let count = 0;
+  let j = right.length;
+  for (let i = 0; i < left.length; i++) {
+    while (j > 0 && left[i]! + right[j - 1]! > v) j--;
+    count += j;
   }
-  return lo;
+  return count;
 }
 
 /**
@@ -331,14 +333,8 @@ export function signFlipTest(d: readonly number[], alternative: Alternative = 't
     const left = signedSums(abs.slice(0, half));
     const right = signedSums(abs.slice(half));
     const total = left.length * right.length;
-    let atMost = 0;
-    let below = 0;
-    for (const l of left) {
-      atMost += countAtMost(right, observed + tol - l);
-      below += countAtMost(right, observed - tol - l);
-    }
-    lower = atMost / total;
-    upper = (total - below) / total;
+    lower = pairsAtMost(left, right, observed + tol) / total;
+    upper = (total - pairsAtMost(left, right, observed - tol)) / total;
     method = 'exact';
   } else {
     const uniform = mulberry32(0x5eed);
