@@ -366,7 +366,7 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
   };
   if (few) return undecided(`${gainText}; ${few}`);
   const pct = (x: number) => `${fmt(Math.round(x * 1000) / 10)}%`;
-  const where = interval ? `the ${pct(level)} interval of the gain ${fmt(interval[0], true)} … ${fmt(interval[1], true)}` : '';
+  const where = interval ? `the ${pct(level)} ${test === 'paired-t' ? '' : 't-'}interval of the gain ${fmt(interval[0], true)} … ${fmt(interval[1], true)}` : '';
   const above = forT.pValue < alpha;
   const below = againstT.pValue < refuteAlpha;
   const lineText = fmt(minGain, true);

@@ -60,7 +60,7 @@ export function checkCommand(program: Command): void {
   )
     .option('--json', 'print {run, record, exitCode, verdicts} as JSON on stdout (step lines go to stderr)')
     .option('--markdown', 'print the verdicts as Markdown on stdout (step lines go to stderr)')
-    .option('--until-decided', 'add seeds in rounds (cached trainings reused) until every required claim is decided or the budget is spent; group-sequential (docs/compare.md)')
+    .option('--until-decided', 'add seeds in rounds (cached trainings reused) until every required claim is decided under the verdict rule (its benefit ruled out, or its gain shown at least the smallest effect) or the budget is spent; group-sequential, exact boundaries (docs/compare.md)')
     .option('--max-seeds <n>', 'with --until-decided: at most this many seeds in all')
     .option('--max-time <duration>', "with --until-decided: stop before a round that would take the check past this wall time (600, 10m, 1h)")
     .option('--round <n>', 'with --until-decided: seeds added per round (default: as many as the first look has)')
@@ -128,7 +128,9 @@ interface Round {
 }
 
 /**
- * Rounds of seeds until every required claim is decided (src/compare/sequential.ts). Look 1 is the
+ * Rounds of seeds until every required claim is terminal under the verdict rule (src/compare/sequential.ts:
+ * decided): its benefit ruled out (not reproduced, smaller than claimed) or its gain shown at least the
+ * smallest effect (reproduced). Look 1 is the
  * workflow's own seeds; each round adds `round` seeds (the next integers) with --set PARAM=[…], so every
  * training already in the cache is reused. The largest number of seeds is fixed before the first
  * verdict is read: --max-seeds, or what --max-time affords at the measured time per seed.
@@ -186,12 +188,12 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
       break;
     }
     if (seq.decided(file_)) {
-      stopReason = `every required claim decided after ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
+      stopReason = `every required claim decided (terminal under the verdict rule) after ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
       break;
     }
     const next = looks[look];
     if (next === undefined) {
-      stopReason = `budget spent: ${seeds.length} seeds is the most allowed (--max-seeds ${looks[looks.length - 1]})`;
+      stopReason = `budget spent: ${seeds.length} seeds is the most allowed (--max-seeds ${looks[looks.length - 1]}); the verdicts are the rule's at this last look`;
       break;
     }
     const cost = perSeed !== undefined ? (next - seeds.length) * perSeed : undefined;
