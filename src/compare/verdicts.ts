@@ -253,7 +253,8 @@ function powerNote(gain: readonly number[], effect: number | undefined, basis: P
   };
 }
 
-export function describePower(p: PowerNote, pairBy: string): string {
+/** `line`: the min_gain the claim tests against, when not 0 (the effect is then measured from it). */
+export function describePower(p: PowerNote, pairBy: string, line = 0): string {
   if (p.byEffectSize) {
     const list = p.byEffectSize.map((e) => `${e.seedsNeeded ?? 'more than 100000'} for d_z ${fmt(e.dz)}`).join(', ');
     return `no smallest effect declared, so no power at it: a one-sided paired t-test needs ${list} (80 % power; d_z = gain / sd of the gains), against the ${p.n} here`;
@@ -263,7 +264,9 @@ export function describePower(p: PowerNote, pairBy: string): string {
   }
   const at =
     p.basis === 'smallest effect of interest'
-      ? `a true gain of the smallest effect of interest (${fmt(p.effect!)} beyond the tested line)`
+      ? line === 0
+        ? `a true gain of the smallest effect of interest ${fmt(p.effect!)}`
+        : `a true gain of the smallest effect of interest ${fmt(line + p.effect!, true)} (${fmt(p.effect!)} above the line ${fmt(line, true)} the test is against)`
       : p.basis === 'equivalence margin'
         ? `a true difference of 0 (margin ${fmt(p.effect!)})`
         : `the observed gain ${fmt(p.effect!)}`;
@@ -361,8 +364,9 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
     return { ...common, verdict: 'inconclusive', pFor: 1, pAgainst: 1, tooFew: 'no paired runs', terminal: false, text: `no ${pairBy} has runs of both ${a} and ${b}` };
   }
   const undecided = (text: string): Directional => {
-    const power = powerNote(gain, effect, basis, o.power.alpha ?? o.claimAlpha, o.power);
-    return { ...common, verdict: 'inconclusive', tooFew: few, terminal: false, text: power ? `${text}; ${describePower(power, pairBy)}${flag}` : `${text}${flag}`, ...(power ? { power } : {}) };
+    // No spread, no power figure: the sd a power figure needs was not measured.
+    const power = flat ? undefined : powerNote(gain, effect, basis, o.power.alpha ?? o.claimAlpha, o.power);
+    return { ...common, verdict: 'inconclusive', tooFew: few, terminal: false, text: power ? `${text}; ${describePower(power, pairBy, minGain)}${flag}` : `${text}${flag}`, ...(power ? { power } : {}) };
   };
   if (few) return undecided(`${gainText}; ${few}`);
   const pct = (x: number) => `${fmt(Math.round(x * 1000) / 10)}%`;
@@ -394,8 +398,13 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
         : `the data go against the claim: ${where} lies below ${lineText} (one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)})`,
     );
   }
-  const against = smallestEffect !== undefined ? `; gain < ${fmt(delta, true)} not shown either (${fmtP(againstT.pValue)})` : '';
-  return undecided(`${gainText}; ${where} straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}${against}`);
+  if (smallestEffect !== undefined) {
+    return undecided(
+      `${gainText}; ${where} reaches below ${lineText} and up to ${deltaText}: no gain above ${lineText} shown (one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}), ` +
+        `and gain < ${fmt(delta, true)} not shown either (${fmtP(againstT.pValue)})`,
+    );
+  }
+  return undecided(`${gainText}; ${where} straddles ${lineText}: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}`);
 }
 
 /** The claim's runs of a collapsed training, and the table its tests use under the workflow's policy. */

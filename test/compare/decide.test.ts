@@ -80,7 +80,7 @@ describe('refutation against the smallest effect of interest', () => {
     expect(p.seedsNeeded).toBeGreaterThan(8);
     expect(p.more).toBe(p.seedsNeeded! - 8);
     expect(p.seconds).toBe(p.more! * 120);
-    expect(c.explanation).toMatch(new RegExp(`power: ${p.seedsNeeded} seeds would give 80 % power at a true gain of the smallest effect of interest \\(0\\.02 beyond the tested line\\) .*${p.more} more than the 8 here, about \\d+ min of training`));
+    expect(c.explanation).toMatch(new RegExp(`power: ${p.seedsNeeded} seeds would give 80 % power at a true gain of the smallest effect of interest 0\\.02 .*${p.more} more than the 8 here, about \\d+ min of training`));
   });
 
   it('power is at δ from the tested line, never at the observed gain: min_gain 0.01, δ 0.02, sd 0.0128 → 12 seeds', () => {
