@@ -3,6 +3,7 @@
 // collapsed training is flagged on every claim it enters (counted by default, or excluded).
 import { describe, expect, it } from 'vitest';
 import { checkClaim } from '../../src/compare/verdicts.js';
+import { sequentialBoundaries } from '../../src/compare/stats.js';
 import { emptyNotes, type ObservationTable } from '../../src/compare/observations.js';
 import { checkCompareWith, type ClaimEntry } from '../../src/compare/spec.js';
 import { historyHealth, predictionHealth } from '../../src/ml/health.js';
@@ -125,6 +126,61 @@ describe('a zero-variance paired test is flagged, not a silent p', () => {
     }
     const varied = table('accuracy', { xe, emd2: xe.map((x, i) => x + 0.05 + i * 0.001) });
     expect(checkClaim(claim(), varied, 'seed', 'full').zeroVariance).toBeUndefined();
+  });
+});
+
+/** n gains with exactly this mean and sd. */
+function gainsOf(n: number, m: number, sdOf: number): number[] {
+  const z = Array.from({ length: n }, (_, i) => Math.sin(3 * i + 1));
+  const zm = z.reduce((a, b) => a + b, 0) / n;
+  const zs = Math.sqrt(z.reduce((a, b) => a + (b - zm) ** 2, 0) / (n - 1));
+  return z.map((x) => m + ((x - zm) / zs) * sdOf);
+}
+
+function pairedTable(gains: number[]): ObservationTable {
+  const base = gains.map((_, i) => 0.5 + 0.01 * Math.cos(i));
+  return table('accuracy', { xe: base, emd2: base.map((x, i) => x + gains[i]!) });
+}
+
+describe("issue 23's examples: one rule, one answer, fixed and sequential in the same words", () => {
+  const c1 = claim({ smallest_effect: 0.02 });
+
+  it('gain 0.010 ± 0.004 at 10 seeds: smaller than claimed, fixed and at look 1 of 10/20 seeds', () => {
+    const t = pairedTable(gainsOf(10, 0.01, 0.004));
+    const fixed = checkClaim(c1, t, 'seed', 'proxy');
+    const look1 = sequentialBoundaries([0.5, 1], 0.05).nominal[0]!;
+    const seq = checkClaim(c1, t, 'seed', 'proxy', { levelAt: () => look1 });
+    console.log(`gain 0.010 ± 0.004, 10 seeds: fixed ${fixed.verdict}; look 1 of 10/20 (level ${look1.toFixed(4)}) ${seq.verdict}, terminal ${seq.terminal}`);
+    expect(fixed.verdict).toBe('smaller than claimed');
+    expect(seq.verdict).toBe('smaller than claimed');
+    expect(seq.terminal).toBe(true);
+  });
+
+  it('gain 0.012 ± 0.010: fixed 10 and 20 seeds smaller than claimed; the sequential check is not done at look 1 and says the same at look 2', () => {
+    const ten = pairedTable(gainsOf(10, 0.012, 0.01));
+    const twenty = pairedTable(gainsOf(20, 0.012, 0.01));
+    const b = sequentialBoundaries([0.5, 1], 0.05);
+    const fixed10 = checkClaim(c1, ten, 'seed', 'proxy');
+    const fixed20 = checkClaim(c1, twenty, 'seed', 'proxy');
+    const look1 = checkClaim(c1, ten, 'seed', 'proxy', { levelAt: () => b.nominal[0]! });
+    const look2 = checkClaim(c1, twenty, 'seed', 'proxy', { levelAt: () => b.nominal[1]! });
+    console.log(`gain 0.012 ± 0.010: fixed 10 ${fixed10.verdict}, fixed 20 ${fixed20.verdict}; sequential look 1 ${look1.verdict} (terminal ${look1.terminal}), look 2 ${look2.verdict}`);
+    expect(fixed10.verdict).toBe('smaller than claimed');
+    expect(fixed20.verdict).toBe('smaller than claimed');
+    // Look 1 reads a 98.9 % interval: a gain is shown, a gain of 0.02 not ruled out: reproduced, not terminal, so the rounds go on.
+    expect(look1.verdict).toBe('reproduced');
+    expect(look1.terminal).toBe(false);
+    expect(look2.verdict).toBe('smaller than claimed');
+  });
+
+  it('a ranking whose pairs are real but small gains is smaller than claimed', () => {
+    const g = gainsOf(10, 0.008, 0.003);
+    const base = g.map((_, i) => 0.5 + 0.01 * Math.cos(i));
+    const t = table('accuracy', { c: base, b: base.map((x, i) => x + g[i]!), a: base.map((x, i) => x + 2 * g[i]!) });
+    const r = checkClaim(claim({ smallest_effect: 0.02, relation: { type: 'ranking', order: ['a', 'b', 'c'] } }), t, 'seed', 'proxy');
+    expect(r.pairwise!.map((p) => p.verdict)).toEqual(['smaller than claimed', 'smaller than claimed']);
+    expect(r.verdict).toBe('smaller than claimed');
+    expect(r.terminal).toBe(true);
   });
 });
 

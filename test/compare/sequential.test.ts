@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { lookAlphas, normalStream, obrienFlemingSpent, plannedLooks, simulateTypeIError } from '../../src/compare/sequential.js';
 import { normalCdf, normalQuantile, pairedTPower, sequentialBoundaries, sequentialCrossing, type SpendingFunction, type TestName } from '../../src/compare/stats.js';
 import { mulberry32 } from '../../src/core/rng.js';
+import { checkClaim } from '../../src/compare/verdicts.js';
+import type { ObservationTable } from '../../src/compare/observations.js';
+import type { Verdict } from '../../src/formats/verdict.js';
 
 const alpha = 0.05;
 
@@ -196,6 +199,34 @@ describe('power of the design against a fixed design of its largest size', () =>
     const se = Math.sqrt((0.8 * 0.2) / sequences);
     console.log(`power at d_z ${dz.toFixed(3)}: sequential 5/10/15/20 ${seq.rate.toFixed(4)}, fixed 20 ${fixed.rate.toFixed(4)} (exact t ${pairedTPower(20, dz, 1, alpha).toFixed(3)})`);
     expect(seq.rate).toBeGreaterThanOrEqual(fixed.rate - 0.03 - 3 * se * Math.SQRT2);
+  });
+});
+
+describe('one rule in fixed and sequential checks', () => {
+  it('true gain of half the smallest effect (d_z 0.5): the sequential verdicts are distributed as the fixed ones, in the same words', () => {
+    const claim = { id: 'C1', text: '', metric: 'accuracy', relation: { type: 'better' as const, a: 'a', b: 'b' }, smallest_effect: 1, test: 'paired-t' as const };
+    const tableOf = (g: number[]): ObservationTable =>
+      new Map([
+        ['b', new Map(g.map((_, i) => [String(i + 1), { accuracy: 0 }]))],
+        ['a', new Map(g.map((x, i) => [String(i + 1), { accuracy: x }]))],
+      ]);
+    const b = sequentialBoundaries([0.5, 1], alpha);
+    const draw = normalStream(2323);
+    const sequences = 800;
+    const fixed = new Map<Verdict, number>();
+    const seq = new Map<Verdict, number>();
+    const add = (m: Map<Verdict, number>, v: Verdict) => m.set(v, (m.get(v) ?? 0) + 1 / sequences);
+    for (let s = 0; s < sequences; s++) {
+      const g = Array.from({ length: 20 }, () => 0.5 + draw());
+      add(fixed, checkClaim(claim, tableOf(g), 'seed', 'full').verdict);
+      const look1 = checkClaim(claim, tableOf(g.slice(0, 10)), 'seed', 'full', { levelAt: () => b.nominal[0]! });
+      add(seq, look1.terminal ? look1.verdict : checkClaim(claim, tableOf(g), 'seed', 'full', { levelAt: () => b.nominal[1]! }).verdict);
+    }
+    const words: Verdict[] = ['reproduced', 'smaller than claimed', 'not reproduced', 'inconclusive'];
+    const show = (m: Map<Verdict, number>) => words.map((w) => `${w} ${(m.get(w) ?? 0).toFixed(3)}`).join(', ');
+    console.log(`true gain δ/2, sd = δ, 20 seeds, paired t: fixed ${show(fixed)}\n  sequential 10/20: ${show(seq)}`);
+    // No word appears in one procedure and not the other; each share within 0.1 of the other's.
+    for (const w of words) expect(Math.abs((fixed.get(w) ?? 0) - (seq.get(w) ?? 0))).toBeLessThan(0.1);
   });
 });
 
