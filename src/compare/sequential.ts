@@ -34,6 +34,11 @@ import { buildVerdictFile, fmt, secondsPerSeed } from './verdicts.js';
 export const SEQUENTIAL_DESIGN =
   "group-sequential, Lan–DeMets O'Brien–Fleming-type alpha spending, exact boundaries by recursive numerical integration over the looks taken";
 
+/** The design in words, for the spending function chosen (`repro check --until-decided --spending`). */
+export function sequentialDesign(spending: SpendingFunction = 'obrien-fleming'): string {
+  return spending === 'pocock' ? SEQUENTIAL_DESIGN.replace("O'Brien–Fleming-type", 'Pocock-type') : SEQUENTIAL_DESIGN;
+}
+
 /** α spent by information fraction t (0 < t ≤ 1) under the O'Brien–Fleming-type spending function. */
 export function obrienFlemingSpent(t: number, alpha: number): number {
   return alphaSpent(t, alpha, 'obrien-fleming');
@@ -200,7 +205,12 @@ export function comparisonOfRun(compare: ConcreteStep, record: RunRecord, workfl
  * nominal level from the exact boundaries, with the look recorded on each claim. Reported numbers keep
  * their own α (seeds do not decide a paper's absolute numbers on a proxy run).
  */
-export async function sequentialVerdicts(w: CompareWith, looks: readonly number[], look: number): Promise<VerdictFile> {
+export async function sequentialVerdicts(
+  w: CompareWith,
+  looks: readonly number[],
+  look: number,
+  spending: SpendingFunction = 'obrien-fleming',
+): Promise<VerdictFile> {
   const variantKey = w.variant_key ?? DEFAULTS.variant_key;
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
   const notes = emptyNotes();
@@ -210,7 +220,7 @@ export async function sequentialVerdicts(w: CompareWith, looks: readonly number[
   // Boundaries per total α (a ranking refutes at α/(k − 1)); the looks up to this one are the ones taken.
   const cache = new Map<number, ReturnType<typeof sequentialBoundaries>>();
   const boundaries = (alpha: number) => {
-    if (!cache.has(alpha)) cache.set(alpha, sequentialBoundaries(fractions, alpha));
+    if (!cache.has(alpha)) cache.set(alpha, sequentialBoundaries(fractions, alpha, spending));
     return cache.get(alpha)!;
   };
   const levelAt = (alpha: number) => boundaries(alpha).nominal[look - 1]!;
@@ -221,7 +231,7 @@ export async function sequentialVerdicts(w: CompareWith, looks: readonly number[
     const alpha = c.alpha ?? DEFAULTS.alpha;
     const b = boundaries(alpha);
     c.sequential = {
-      design: SEQUENTIAL_DESIGN,
+      design: sequentialDesign(spending),
       look,
       n: looks[look - 1]!,
       nMax,
@@ -230,7 +240,7 @@ export async function sequentialVerdicts(w: CompareWith, looks: readonly number[
       alphaLook: b.nominal[look - 1]!,
       alphaSpent: b.spent.slice(0, look).reduce((x, y) => x + y, 0),
     };
-    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: boundary z ${fmt(b.z[look - 1]!)}, tested at nominal one-sided α ${fmt(c.sequential.alphaLook)} of ${alpha} (${SEQUENTIAL_DESIGN})]`;
+    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: boundary z ${fmt(b.z[look - 1]!)}, tested at nominal one-sided α ${fmt(c.sequential.alphaLook)} of ${alpha} (${sequentialDesign(spending)})]`;
   }
   return file;
 }

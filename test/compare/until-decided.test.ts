@@ -140,6 +140,17 @@ describe('repro check --until-decided', () => {
     ]);
     const s = out.verdicts[0].file.checks[0];
     expect(s.terminal).toBe(true);
+    // Pocock-type spending as the option: flat boundaries; the trainings come from the cache.
+    const pocock = repro('check', 'six.yaml', ...set, '--until-decided', '--max-seeds', '12', '--spending', 'pocock', '--json', '-j', '2');
+    const p = JSON.parse(pocock.stdout);
+    expect(p.design).toMatch(/Pocock-type alpha spending/);
+    const last = p.verdicts[0].file.checks[0];
+    const pb = sequentialBoundaries([0.5, 1], 0.05, 'pocock');
+    expect(last.sequential.z).toBeCloseTo(pb.z[last.sequential.look - 1]!, 10);
+    expect(last.verdict).toBe('smaller than claimed');
+    const bad = repro('check', 'six.yaml', '--until-decided', '--max-seeds', '12', '--spending', 'linear');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--spending 'linear' is not a spending function/);
     console.log(`fixed 6 seeds: ${f.verdict} (${f.explanation})\nuntil-decided, max 12: ${out.rounds.map((x: { seeds: number; verdicts: { C1: string } }) => `${x.seeds} seeds ${x.verdicts.C1}`).join(', ')}; ${out.stop}`);
   });
 });
