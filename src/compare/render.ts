@@ -9,6 +9,7 @@ type Check = ReportedCheck | ClaimCheck;
 
 const COLORS: Record<Verdict, string> = {
   reproduced: '32',
+  'smaller than claimed': '35',
   'not reproduced': '31',
   inconclusive: '33',
   'not recorded': '2',

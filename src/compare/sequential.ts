@@ -3,21 +3,24 @@
 // inflate the error rate (with four looks at α = 0.05 each, a true null is "reproduced" about 1 time in
 // 8 rather than 1 in 20), so the looks follow a group-sequential design:
 //
-//   O'Brien–Fleming-type alpha spending (Lan & DeMets 1983). With n_max pairs at most and n_k at look k,
-//   the information fraction is t_k = n_k / n_max and the α spent by then is
-//       α(t) = 2 − 2 Φ(z_{1−α/2} / √t)        (α(1) = α; almost nothing early, most at the end).
-//   Look k tests at the increment α(t_k) − α(t_{k−1}). By the union bound the chance of any false
-//   rejection over all looks is at most Σ increments = α, whatever the correlation between looks and
-//   whatever test a claim names: the exact O'Brien–Fleming boundaries (which use that correlation) would
-//   be a little less strict at the last look; this is the conservative form, and it needs no numerical
-//   integration to be valid. Refutations (against the claim, or against the smallest effect of interest)
-//   spend their own α the same way. The max is fixed before the first look, from --max-seeds or from the
-//   time budget and measured step times, never from the outcomes.
+//   Lan–DeMets alpha spending with exact boundaries. With n_max pairs at most and n_k at look k, the
+//   information fraction is t_k = n_k / n_max; by look k the design has spent α(t_k) of α,
+//   O'Brien–Fleming-type α(t) = 2 − 2Φ(z_{1−α/2}/√t) by default (almost nothing early), Pocock-type
+//   α·ln(1 + (e − 1)t) as an option. Look k's critical value c_k is the exact one: P(no earlier crossing,
+//   Z_k ≥ c_k) = α(t_k) − α(t_{k−1}) under H0, by recursive numerical integration over the looks actually
+//   taken (stats.ts: sequentialBoundaries). A look tests at the nominal level 1 − Φ(c_k) with the claim's
+//   own test, and the verdict at that look is the fixed rule of verdicts.ts on the repeated confidence
+//   interval at that level (Jennison & Turnbull 2000, ch. 9): same rule, same words.
+//   Both halves of the rule spend their own α this way: "gain > line" and "gain < δ".
+//   The run stops only when every required claim is terminal under the rule (ClaimCheck.terminal): the
+//   claimed benefit ruled out (U < δ), or the gain shown at least δ. The max is fixed before the first
+//   look, from --max-seeds or from the time budget and measured step times, never from the outcomes.
 //
-// test/compare/sequential.test.ts simulates the type-I error of this procedure under a true null.
+// test/compare/sequential.test.ts checks the boundaries against published values and the type-I error by
+// simulation on normal and skewed gains.
 
 import { join } from 'node:path';
-import { normalCdf, normalQuantile, pairedTTest } from './stats.js';
+import { pairedTest, sequentialBoundaries, type SpendingFunction, type TestName, alphaSpent } from './stats.js';
 import { ReproError } from '../core/errors.js';
 import { mulberry32 } from '../core/rng.js';
 import type { RunRecord } from '../formats/run-record.js';
@@ -29,13 +32,16 @@ import { emptyNotes, loadObservations } from './observations.js';
 import { buildVerdictFile, fmt, secondsPerSeed } from './verdicts.js';
 
 export const SEQUENTIAL_DESIGN =
-  "group-sequential, O'Brien–Fleming-type alpha spending (Lan–DeMets), each look at its increment of α (union bound over looks)";
+  "group-sequential, Lan–DeMets O'Brien–Fleming-type alpha spending, exact boundaries by recursive numerical integration over the looks taken";
+
+/** The design in words, for the spending function chosen (`repro check --until-decided --spending`). */
+export function sequentialDesign(spending: SpendingFunction = 'obrien-fleming'): string {
+  return spending === 'pocock' ? SEQUENTIAL_DESIGN.replace("O'Brien–Fleming-type", 'Pocock-type') : SEQUENTIAL_DESIGN;
+}
 
 /** α spent by information fraction t (0 < t ≤ 1) under the O'Brien–Fleming-type spending function. */
 export function obrienFlemingSpent(t: number, alpha: number): number {
-  if (t <= 0) return 0;
-  if (t >= 1) return alpha;
-  return 2 - 2 * normalCdf(normalQuantile(1 - alpha / 2) / Math.sqrt(t));
+  return alphaSpent(t, alpha, 'obrien-fleming');
 }
 
 /** The looks: n0, n0 + round, …, capped at nMax (the last look is always at nMax). */
@@ -46,15 +52,12 @@ export function plannedLooks(n0: number, round: number, nMax: number): number[] 
   return [...new Set(looks)].filter((n) => n >= n0);
 }
 
-/** The α each look tests at: the spending function's increments at n_k / nMax. */
-export function lookAlphas(looks: readonly number[], nMax: number, alpha: number): number[] {
-  let spent = 0;
-  return looks.map((n) => {
-    const total = obrienFlemingSpent(n / nMax, alpha);
-    const inc = Math.max(0, total - spent);
-    spent = Math.max(spent, total);
-    return inc;
-  });
+/**
+ * The nominal one-sided level each look tests at: 1 − Φ(c_k) for the exact boundaries at n_k / nMax.
+ * The looks may stop short of nMax (a budget that ended early): the earlier looks' levels do not change.
+ */
+export function lookAlphas(looks: readonly number[], nMax: number, alpha: number, spending: SpendingFunction = 'obrien-fleming'): number[] {
+  return sequentialBoundaries(looks.map((n) => n / nMax), alpha, spending).nominal;
 }
 
 /** Standard normals (Box–Muller) for the simulations, from core's seeded mulberry32. */
@@ -72,30 +75,46 @@ export interface SimulationResult {
   rate: number;
   /** Monte-Carlo standard error of the rate at α: √(α(1 − α)/sequences). */
   standardError: number;
+  /** Rejections at each look. */
+  byLook: number[];
 }
 
 /**
- * Type-I error of the procedure by simulation: paired gains with a true mean of 0, looks at `looks`,
- * a one-sided paired t-test at each look's α; a sequence "rejects" when any look does. With
- * `naive: true` every look tests at the full α, the inflation the design prevents.
+ * Type-I error of the procedure by simulation: paired gains drawn by `gain` (mean 0 under the null
+ * simulated: a standard normal by default), looks at `looks`, a one-sided paired test (`test`, default
+ * paired-t) at each look's nominal level; a sequence "rejects" when any look does. With `naive: true`
+ * every look tests at the full α, the inflation the design prevents.
  */
-export function simulateTypeIError(o: { looks: number[]; alpha: number; sequences: number; seed: number; naive?: boolean }): SimulationResult {
+export function simulateTypeIError(o: {
+  looks: number[];
+  alpha: number;
+  sequences: number;
+  seed: number;
+  naive?: boolean;
+  test?: TestName;
+  spending?: SpendingFunction;
+  gain?: (normal: () => number, uniform: () => number) => number;
+}): SimulationResult {
   const nMax = o.looks[o.looks.length - 1]!;
-  const alphas = o.naive ? o.looks.map(() => o.alpha) : lookAlphas(o.looks, nMax, o.alpha);
-  const draw = normalStream(o.seed);
+  const alphas = o.naive ? o.looks.map(() => o.alpha) : lookAlphas(o.looks, nMax, o.alpha, o.spending);
+  const normal = normalStream(o.seed);
+  const uniform = mulberry32(o.seed ^ 0x9e3779b9);
+  const draw = o.gain ? () => o.gain!(normal, uniform) : normal;
+  const byLook = o.looks.map(() => 0);
   let rejections = 0;
   for (let s = 0; s < o.sequences; s++) {
     const gains: number[] = [];
     for (let k = 0; k < o.looks.length; k++) {
       while (gains.length < o.looks[k]!) gains.push(draw());
-      if (pairedTTest(gains, 'greater').pValue < alphas[k]!) {
+      if (pairedTest(o.test ?? 'paired-t', gains, 'greater').pValue < alphas[k]!) {
         rejections++;
+        byLook[k]!++;
         break;
       }
     }
   }
   const rate = rejections / o.sequences;
-  return { sequences: o.sequences, rejections, rate, standardError: Math.sqrt((o.alpha * (1 - o.alpha)) / o.sequences) };
+  return { sequences: o.sequences, rejections, rate, standardError: Math.sqrt((o.alpha * (1 - o.alpha)) / o.sequences), byLook };
 }
 
 // ——— the pieces `repro check --until-decided` puts together ———
@@ -182,36 +201,53 @@ export function comparisonOfRun(compare: ConcreteStep, record: RunRecord, workfl
 }
 
 /**
- * The verdicts at look `look` (1-based) of `looks`: every claim tested at its α's increment under the
- * spending function, with the look recorded on each claim. Reported numbers keep their own α (seeds
- * do not decide a paper's absolute numbers on a proxy run).
+ * The verdicts at look `look` (1-based) of `looks`: every claim decided by the fixed rule at the look's
+ * nominal level from the exact boundaries, with the look recorded on each claim. Reported numbers keep
+ * their own α (seeds do not decide a paper's absolute numbers on a proxy run).
  */
-export async function sequentialVerdicts(w: CompareWith, looks: readonly number[], look: number): Promise<VerdictFile> {
+export async function sequentialVerdicts(
+  w: CompareWith,
+  looks: readonly number[],
+  look: number,
+  spending: SpendingFunction = 'obrien-fleming',
+): Promise<VerdictFile> {
   const variantKey = w.variant_key ?? DEFAULTS.variant_key;
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
   const notes = emptyNotes();
   const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)), notes);
   const nMax = looks[looks.length - 1]!;
-  const spend = (alpha: number) => {
-    const inc = lookAlphas(looks, nMax, alpha);
-    return { alphaLook: inc[look - 1]!, alphaSpent: inc.slice(0, look).reduce((a, b) => a + b, 0) };
+  const fractions = looks.map((n) => n / nMax);
+  // Boundaries per total α (a ranking refutes at α/(k − 1)); the looks up to this one are the ones taken.
+  const cache = new Map<number, ReturnType<typeof sequentialBoundaries>>();
+  const boundaries = (alpha: number) => {
+    if (!cache.has(alpha)) cache.set(alpha, sequentialBoundaries(fractions, alpha, spending));
+    return cache.get(alpha)!;
   };
-  const claims = (w.claims ?? []).map((c) => ({ ...c, alpha: spend(c.alpha ?? DEFAULTS.alpha).alphaLook }));
-  const nominal = new Map((w.claims ?? []).map((c) => [c.id, c.alpha ?? DEFAULTS.alpha]));
-  const file = buildVerdictFile({ ...w, claims }, table, notes, nominal);
+  const levelAt = (alpha: number) => boundaries(alpha).nominal[look - 1]!;
+  const designAt = (alpha: number) => ({ fractions, z: boundaries(alpha).z, nMax, looks: [...looks] });
+  const file = buildVerdictFile(w, table, notes, { levelAt, designAt });
   for (const c of file.checks) {
     if (c.kind !== 'claim') continue;
-    const alpha = (w.claims ?? []).find((x) => x.id === c.id)?.alpha ?? DEFAULTS.alpha;
-    c.alpha = alpha;
-    c.sequential = { design: SEQUENTIAL_DESIGN, look, n: looks[look - 1]!, nMax, alpha, ...spend(alpha) };
-    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: tested at α ${fmt(c.sequential.alphaLook)} of ${alpha} (${SEQUENTIAL_DESIGN})]`;
+    const alpha = c.alpha ?? DEFAULTS.alpha;
+    const b = boundaries(alpha);
+    c.sequential = {
+      design: sequentialDesign(spending),
+      look,
+      n: looks[look - 1]!,
+      nMax,
+      alpha,
+      z: b.z[look - 1]!,
+      alphaLook: b.nominal[look - 1]!,
+      alphaSpent: b.spent.slice(0, look).reduce((x, y) => x + y, 0),
+    };
+    c.explanation += ` [look ${look} of at most ${looks.length}, ${looks[look - 1]} of at most ${nMax} ${pairBy}s: boundary z ${fmt(b.z[look - 1]!)}, tested at nominal one-sided α ${fmt(c.sequential.alphaLook)} of ${alpha} (${sequentialDesign(spending)})]`;
   }
   return file;
 }
 
-/** Whether every required claim is reproduced or not reproduced. */
+/** Whether every required claim is terminal under the rule (more seeds could not change its verdict). */
 export function decided(file: VerdictFile): boolean {
-  return file.checks.every((c) => c.kind !== 'claim' || !c.required || c.verdict === 'reproduced' || c.verdict === 'not reproduced');
+  return file.checks.every((c) => c.kind !== 'claim' || !c.required || c.terminal === true);
 }
 
 /**

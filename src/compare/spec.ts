@@ -8,7 +8,8 @@ import type { RunScale } from '../formats/verdict.js';
 import { METRIC_NAMES, TIMING_METRIC_NAMES, metricCatalog, type MetricDeclInput } from '../formats/metrics.js';
 import { didYouMean } from '../workflow/suggest.js';
 
-export type TestName = 'paired-t' | 'wilcoxon' | 'sign';
+export type { TestName } from './stats.js';
+import type { TestName } from './stats.js';
 
 export interface Tolerance {
   absolute?: number;
@@ -81,7 +82,8 @@ export const DEFAULTS = {
   pair_by: 'seed',
   // A run that does not say what it is is treated as a stand-in: it can never mark a paper's absolute number reproduced.
   scale: 'proxy' as RunScale,
-  test: 'paired-t' as TestName,
+  // Exact under "the variants are interchangeable" at every n, look and α (docs/compare.md "Which paired test").
+  test: 'sign-flip' as TestName,
   alpha: 0.05,
 };
 
@@ -258,9 +260,11 @@ export const compareWithSchema = {
             },
           },
           test: {
-            enum: ['paired-t', 'wilcoxon', 'sign'],
+            enum: ['sign-flip', 'paired-t', 'wilcoxon', 'sign'],
             default: DEFAULTS.test,
-            description: 'The paired test: paired-t (means), wilcoxon (signed ranks, exact for ≤ 50 pairs), sign (signs only).',
+            description:
+              'The paired test: sign-flip (default: permutation test of the mean gain, exact under "the variants are interchangeable" at any n; ' +
+              'needs 5 pairs for α = 0.05), paired-t (means, normal gains), wilcoxon (signed ranks, exact for ≤ 50 pairs), sign (signs only).',
           },
           alpha: { type: 'number', default: DEFAULTS.alpha, description: 'Significance level (one-sided for better/ranking; each side of the TOST for equivalent).' },
           required: { type: 'boolean', default: true, description: 'Whether `repro check` gates on this claim.' },
@@ -268,8 +272,8 @@ export const compareWithSchema = {
             type: ['number', 'object'],
             description:
               "The smallest gain worth having, in the metric's units (a number, or {METRIC: number} naming the claim's metric). " +
-              "With it a 'better' claim is refuted ('not reproduced') when the data show the gain is smaller (equivalence/non-inferiority test), " +
-              "and an undecided claim gets the seeds it would need for 80 % power. Default: the metric's declared smallest_effect.",
+              "With it a 'better' claim whose gain is shown smaller is 'smaller than claimed' (a real gain) or 'not reproduced' (none shown), " +
+              "and an undecided claim gets the seeds it would need for 80 % power at it. Default: the metric's declared smallest_effect.",
           },
         },
       },

@@ -9,9 +9,10 @@
 //   'greater'   centre > 0,   'less'   centre < 0,   'two-sided'   centre ≠ 0.
 
 import jStat from 'jstat';
+import { mulberry32 } from '../core/rng.js';
 
 export type Alternative = 'two-sided' | 'greater' | 'less';
-export type TestName = 'paired-t' | 'wilcoxon' | 'sign';
+export type TestName = 'sign-flip' | 'paired-t' | 'wilcoxon' | 'sign';
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -91,7 +92,7 @@ export function cohensDz(d: readonly number[]): number {
 export interface TestResult {
   test: TestName;
   alternative: Alternative;
-  /** t for the t-test; W+ (sum of positive ranks) for Wilcoxon; number of positive differences for the sign test. */
+  /** t for the t-test; W+ (sum of positive ranks) for Wilcoxon; number of positive differences for the sign test; the sum of the differences for the sign-flip test. */
   statistic: number;
   pValue: number;
   /** Differences that entered the test (zeros are dropped by the rank and sign tests). */
@@ -269,8 +270,106 @@ export function signTest(d: readonly number[], alternative: Alternative = 'two-s
   };
 }
 
+/** Largest n for which the sign-flip test enumerates all 2^n sign patterns (two halves of 2^15 sums each). */
+export const SIGN_FLIP_EXACT_MAX_N = 30;
+/** Random sign patterns drawn above SIGN_FLIP_EXACT_MAX_N (seeded, so a verdict is the same on every run). */
+export const SIGN_FLIP_DRAWS = 200_000;
+
+/** Every sum Σ ε_i·x_i over the 2^k sign patterns ε ∈ {−1, +1}^k of xs (x ≥ 0), sorted: each x merges the sorted sums − x and + x. */
+function signedSums(xs: readonly number[]): Float64Array {
+  let sums = new Float64Array([0]);
+  for (const x of xs) {
+    const m = sums.length;
+    const next = new Float64Array(2 * m);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < 2 * m; k++) {
+      if (j >= m || (i < m && sums[i]! - x <= sums[j]! + x)) next[k] = sums[i++]! - x;
+      else next[k] = sums[j++]! + x;
+    }
+    sums = next;
+  }
+  return sums;
+}
+
+/** How many pairs (l, r) of the two sorted lists have l + r ≤ v: one pass, the pointer into `right` only falls. */
+function pairsAtMost(left: Float64Array, right: Float64Array, v: number): number {
+  let count = 0;
+  let j = right.length;
+  for (let i = 0; i < left.length; i++) {
+    while (j > 0 && left[i]! + right[j - 1]! > v) j--;
+    count += j;
+  }
+  return count;
+}
+
+/**
+ * Sign-flip permutation test of the paired differences (Fisher 1935; the one-sample permutation test).
+ * Under H0 "the two variants are interchangeable" each difference is as likely to have either sign
+ * (the distribution of d is symmetric about 0), so the observed sum Σd is compared with the sums of all
+ * 2^n sign patterns of |d|. The p is exact at every n and every α for any symmetric distribution,
+ * heavy-tailed ones included, and it can never fall below 2^−n (non-zero differences): a tiny α needs
+ * enough seeds to be reachable at all. Because Σd² does not change under sign flips, the test is the
+ * same as the permutation test of the t statistic, which is asymptotically valid for H0 "mean 0" even
+ * when d is not symmetric (Janssen 1997); with strongly skewed d and few pairs it errs as the t-test does.
+ * - n ≤ 30: exact, by meet in the middle (the sums of each half, sorted, counted against each other).
+ * - n > 30: SIGN_FLIP_DRAWS random patterns from a fixed seed, p = (1 + hits) / (1 + draws) (still a valid test).
+ */
+export function signFlipTest(d: readonly number[], alternative: Alternative = 'two-sided', draws = SIGN_FLIP_DRAWS): TestResult {
+  const floor = noiseFloor(d);
+  const nz = d.filter((x) => Math.abs(x) > floor);
+  const n = nz.length;
+  let observed = 0;
+  for (const x of nz) observed += x;
+  if (n === 0) return { test: 'sign-flip', alternative, statistic: 0, pValue: 1, n: 0, method: 'exact', minPValue: 1 };
+  // Sums equal up to rounding count as ties (both tails include the observed pattern itself).
+  const tol = floor * n * 4;
+  const abs = nz.map(Math.abs);
+  let lower: number;
+  let upper: number;
+  let method: string;
+  if (n <= SIGN_FLIP_EXACT_MAX_N) {
+    const half = Math.floor(n / 2);
+    const left = signedSums(abs.slice(0, half));
+    const right = signedSums(abs.slice(half));
+    const total = left.length * right.length;
+    lower = pairsAtMost(left, right, observed + tol) / total;
+    upper = (total - pairsAtMost(left, right, observed - tol)) / total;
+    method = 'exact';
+  } else {
+    const uniform = mulberry32(0x5eed);
+    let hitsLow = 0;
+    let hitsHigh = 0;
+    for (let r = 0; r < draws; r++) {
+      let s = 0;
+      for (const x of abs) s += uniform() < 0.5 ? -x : x;
+      if (s <= observed + tol) hitsLow++;
+      if (s >= observed - tol) hitsHigh++;
+    }
+    lower = (1 + hitsLow) / (1 + draws);
+    upper = (1 + hitsHigh) / (1 + draws);
+    method = `monte-carlo (${draws} sign patterns)`;
+  }
+  return {
+    test: 'sign-flip',
+    alternative,
+    statistic: observed,
+    pValue: Math.min(1, tailP(lower, upper, alternative)),
+    n,
+    method,
+    minPValue: n <= SIGN_FLIP_EXACT_MAX_N ? 2 ** -n : 1 / (1 + draws),
+  };
+}
+
+/** Whether every difference is the same (sd 0 up to rounding): a paired test then has nothing to weigh them by. */
+export function zeroVariance(d: readonly number[]): boolean {
+  return d.length >= 2 && sd(d) === 0;
+}
+
 export function pairedTest(test: TestName, d: readonly number[], alternative: Alternative): TestResult {
   switch (test) {
+    case 'sign-flip':
+      return signFlipTest(d, alternative);
     case 'paired-t':
       return pairedTTest(d, alternative);
     case 'wilcoxon':
@@ -309,4 +408,146 @@ export function pairsForPower(effect: number, sdOfDiffs: number, alpha: number, 
   // The approximation can overshoot for tiny n: walk back while the smaller n still has the power.
   while (n > 2 && pairedTPower(n - 1, effect, sdOfDiffs, alpha) >= power) n--;
   return n;
+}
+
+// ——— group-sequential boundaries ———
+//
+// One-sided efficacy boundaries c_1 … c_K for standardised statistics Z_k observed at information
+// fractions t_1 < … < t_K (t_k = n_k / n_max), so that under H0 P(Z_k ≥ c_k for some k) = α and the α
+// crossed by look k is the spending function's α(t_k) (Lan & DeMets 1983). The joint distribution of
+// (Z_1, …, Z_K) is that of a Brownian motion: Z_k·√t_k has independent increments of variance t_k − t_{k−1}
+// and mean θ·(t_k − t_{k−1}) under a drift θ. The crossing probabilities come from the recursive numerical
+// integration of Armitage, McPherson & Rowe (1969), with Simpson's rule on a grid over the continuation
+// region (Jennison & Turnbull 2000, ch. 19), as gsDesign and ldbounds compute them.
+
+export type SpendingFunction = 'obrien-fleming' | 'pocock';
+
+/** α spent by information fraction t (0 < t ≤ 1): Lan–DeMets O'Brien–Fleming-type or Pocock-type. */
+export function alphaSpent(t: number, alpha: number, spending: SpendingFunction = 'obrien-fleming'): number {
+  if (t <= 0) return 0;
+  if (t >= 1) return alpha;
+  if (spending === 'pocock') return alpha * Math.log(1 + (Math.E - 1) * t);
+  return 2 - 2 * normalCdf(normalQuantile(1 - alpha / 2) / Math.sqrt(t));
+}
+
+const GRID_STEP = 0.025;
+const GRID_REACH = 9;
+
+interface Grid {
+  z: Float64Array;
+  /** Simpson weights times the density of Z_k at z, restricted to the continuation region (no crossing so far). */
+  mass: Float64Array;
+}
+
+function normalPdf(x: number): number {
+  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+}
+
+/** Simpson's rule nodes over [a, b]: an odd number of points, weights h/3·(1, 4, 2, …, 4, 1). */
+function simpson(a: number, b: number): { z: Float64Array; w: Float64Array } {
+  const intervals = Math.max(2, 2 * Math.ceil((b - a) / GRID_STEP / 2));
+  const h = (b - a) / intervals;
+  const z = new Float64Array(intervals + 1);
+  const w = new Float64Array(intervals + 1);
+  for (let i = 0; i <= intervals; i++) {
+    z[i] = a + i * h;
+    w[i] = (h / 3) * (i === 0 || i === intervals ? 1 : i % 2 ? 4 : 2);
+  }
+  return { z, w };
+}
+
+/** P(no crossing before look k, Z_k ≥ c) under drift θ, from look k − 1's grid. */
+function crossing(prev: Grid | null, tPrev: number, t: number, c: number, theta: number): number {
+  if (c === Infinity) return 0;
+  if (!prev) return 1 - normalCdf(c - theta * Math.sqrt(t));
+  const dt = t - tPrev;
+  let p = 0;
+  for (let j = 0; j < prev.z.length; j++) {
+    p += prev.mass[j]! * (1 - normalCdf((c * Math.sqrt(t) - prev.z[j]! * Math.sqrt(tPrev) - theta * dt) / Math.sqrt(dt)));
+  }
+  return p;
+}
+
+/** The density of Z_k on its continuation region z < c (weighted for the next look's integral). */
+function propagate(prev: Grid | null, tPrev: number, t: number, c: number, theta: number): Grid {
+  const centre = theta * Math.sqrt(t);
+  const { z, w } = simpson(centre - GRID_REACH, Math.min(c, centre + GRID_REACH));
+  const mass = new Float64Array(z.length);
+  const dt = t - tPrev;
+  for (let i = 0; i < z.length; i++) {
+    let f: number;
+    if (!prev) f = normalPdf(z[i]! - centre);
+    else {
+      f = 0;
+      const scale = Math.sqrt(t / dt);
+      for (let j = 0; j < prev.z.length; j++) {
+        f += prev.mass[j]! * scale * normalPdf((z[i]! * Math.sqrt(t) - prev.z[j]! * Math.sqrt(tPrev) - theta * dt) / Math.sqrt(dt));
+      }
+    }
+    mass[i] = f * w[i]!;
+  }
+  return { z, mass };
+}
+
+export interface SequentialBoundaries {
+  fractions: number[];
+  /** Critical values of Z per look (Infinity where the look spends no α). */
+  z: number[];
+  /** The nominal one-sided p each look rejects below: 1 − Φ(z_k). */
+  nominal: number[];
+  /** α spent by each look: the spending function's increments. */
+  spent: number[];
+}
+
+/**
+ * Exact one-sided group-sequential boundaries for looks at information fractions `fractions`
+ * (increasing, in (0, 1]; the last need not be 1: a budget that ended early keeps the earlier looks' values).
+ */
+export function sequentialBoundaries(fractions: readonly number[], alpha: number, spending: SpendingFunction = 'obrien-fleming'): SequentialBoundaries {
+  const z: number[] = [];
+  const spent: number[] = [];
+  let grid: Grid | null = null;
+  let tPrev = 0;
+  let cumulative = 0;
+  for (const t of fractions) {
+    const target = Math.max(0, alphaSpent(t, alpha, spending) - cumulative);
+    let c: number;
+    if (target <= 1e-15) c = Infinity;
+    else if (!grid) c = normalQuantile(1 - target);
+    else {
+      // P(cross at k) falls as c rises: bisect on c.
+      let lo = -GRID_REACH;
+      let hi = GRID_REACH;
+      for (let it = 0; it < 45; it++) {
+        const mid = (lo + hi) / 2;
+        if (crossing(grid, tPrev, t, mid, 0) > target) lo = mid;
+        else hi = mid;
+      }
+      c = (lo + hi) / 2;
+    }
+    z.push(c);
+    const p = crossing(grid, tPrev, t, c, 0);
+    spent.push(p);
+    cumulative += p;
+    grid = propagate(grid, tPrev, t, c, 0);
+    tPrev = t;
+  }
+  return { fractions: [...fractions], z, nominal: z.map((c) => 1 - normalCdf(c)), spent };
+}
+
+/**
+ * Probability that a one-sided design with boundaries `z` at `fractions` crosses at some look when the
+ * standardised drift at the full information is θ (θ = effect·√n_max / sd for paired gains): its power at
+ * that effect, and under θ = 0 its type-I error.
+ */
+export function sequentialCrossing(fractions: readonly number[], z: readonly number[], theta: number): number {
+  let grid: Grid | null = null;
+  let tPrev = 0;
+  let total = 0;
+  fractions.forEach((t, k) => {
+    total += crossing(grid, tPrev, t, z[k]!, theta);
+    grid = propagate(grid, tPrev, t, z[k]!, theta);
+    tPrev = t;
+  });
+  return total;
 }

@@ -1,25 +1,28 @@
-// From measured values to verdicts. One rule throughout, so the verdicts read the same way:
-//   reproduced      the test rejects "the claim is false" at α;
-//   not reproduced  the test rejects "the claim is true" at α (the data show the opposite);
-//   inconclusive    neither (the interval straddles the line), or too few runs for the test to ever
-//                   reach α, or a proxy/smoke run asked about the paper's absolute numbers;
-//   not recorded    the paper's number is unknown (value: null).
+// From measured values to verdicts. One rule for every claim of a gain, in fixed and sequential
+// checks alike, from the (1 − 2α) interval [L, U] of the gain, the line the claim tests (min_gain,
+// default 0) and the smallest effect of interest δ (Lakens, Scheel & Isager 2018):
+//   reproduced            L > line, U ≥ δ;
+//   smaller than claimed  L > line, U < δ (a real gain below the gain worth having);
+//   not reproduced        L ≤ line, U < δ;
+//   inconclusive          L ≤ line, U ≥ δ (with the seeds δ would need), or too few runs for the test
+//                         ever to reach α, or a proxy/smoke run asked about the paper's absolute numbers;
+//   not recorded          the paper's number is unknown (value: null).
+// Without a smallest effect δ is the line itself, and the rule has three outcomes: above, below, straddling.
 //
-// - better {a, b, min_gain}: one-sided test of the gain g = a − b (sign-flipped when lower is
-//   better) against min_gain: reproduced when p(g > min_gain) < α, not reproduced when
-//   p(g < min_gain) < α. For the t-test this is "the (1 − 2α) CI of g lies above / below min_gain".
+// - better {a, b, min_gain}: L > line ⟺ the one-sided test of g > min_gain rejects at α; U < δ ⟺ the
+//   one-sided test of g < δ rejects at α (g = a − b, sign-flipped when lower is better).
 // - equivalent {a, b, delta}: TOST (two one-sided tests): reproduced when both p(d > −δ) and
 //   p(d < δ) are < α, i.e. the (1 − 2α) CI of d lies inside (−δ, δ); not reproduced when d is
 //   significantly beyond ±δ.
 // - ranking {order}: every adjacent pair as `better`. All must hold, so it is an intersection-union
-//   test: each pair at α, no correction needed. "Not reproduced" when any pair is significantly
-//   reversed at α/(k − 1) (Bonferroni: any one of k − 1 pairs may refute it).
+//   test: each pair at α, no correction needed. A pair refutes it at α/(k − 1) (Bonferroni: any one
+//   of k − 1 pairs may refute it).
 // - reported value: TOST of the mean over runs against the band value ± tolerance (one-sample t).
 
-import type { ClaimCheck, CollapsedRun, PowerNote, Refutation, ReportedCheck, RunScale, Stats, Verdict, VerdictFile, VerdictSummary } from '../formats/verdict.js';
+import { VERDICTS, type ClaimCheck, type CollapsedRun, type PowerNote, type Refutation, type ReportedCheck, type RunScale, type Stats, type Verdict, type VerdictFile, type VerdictSummary } from '../formats/verdict.js';
 import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
 import { setOwn } from '../core/names.js';
-import { cohensDz, meanCI, pairedTTest, pairedTest, pairsForPower, summarize, type TestName, type TestResult } from './stats.js';
+import { cohensDz, meanCI, normalCdf, normalQuantile, pairedTTest, pairedTest, pairsForPower, sequentialCrossing, summarize, tQuantile, zeroVariance, type TestName, type TestResult } from './stats.js';
 import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
 import { emptyNotes, metricValues, type ObservationTable, type RunNotes } from './observations.js';
 
@@ -181,11 +184,13 @@ function inUnitsOfB(p: Paired, relative: boolean | undefined): Paired {
 interface Directional {
   verdict: Verdict;
   stats: Stats | null;
-  /** p for "a better than b by more than min_gain", and for the reverse. */
+  /** p for "a better than b by more than min_gain", and for "the gain is below δ". */
   pFor: number;
   pAgainst: number;
   tooFew: string | null;
   text: string;
+  terminal: boolean;
+  zeroVariance: boolean;
   refutation?: Refutation;
   power?: PowerNote;
 }
@@ -194,27 +199,37 @@ interface Directional {
 export interface PowerContext {
   /** Training seconds one more seed costs (every variant of the matrix trains once per seed), when measured. */
   secondsPerSeed?: number;
-  /** The α a power figure is for, when not the claim's test α (a sequential look tests at less: power is for a fixed design at the claim's α). */
+  /** The α a power figure is for, when not the claim's test α (a sequential look tests at less: power is for the design at the claim's α). */
   alpha?: number;
+  /** A sequential run: the boundaries of the design actually used, for its power at δ. */
+  design?: { fractions: number[]; z: number[]; nMax: number; looks: number[] };
 }
 
 const POWER_TARGET = 0.8;
+/** Standardised effects (Cohen's d_z) a power figure names when no smallest effect is declared. */
+const REFERENCE_DZ = [0.5, 1];
 
 /**
- * Seeds (pairs) a paired t-test would need for 80 % power, from the observed sd of the gains, at the
- * smallest effect of interest (or, without one, at the observed gain), and what they would cost.
+ * Seeds (pairs) a one-sided paired t-test at α would need for 80 % power against a true gain of δ
+ * (`effect` = δ − min_gain beyond the tested line), from the sd of the gains observed here, and what they
+ * would cost. Never at the observed gain: that adds nothing to p (Hoenig & Heisey 2001). Without a
+ * smallest effect, the seeds for d_z 0.5 and 1 instead.
  */
 function powerNote(gain: readonly number[], effect: number | undefined, basis: PowerNote['basis'], alpha: number, ctx: PowerContext, tostSides = false): PowerNote | undefined {
   const n = gain.length;
   const s = summarize(gain);
-  if (!s || !(s.sd > 0)) return undefined;
+  if (!s) return undefined;
   if (effect === undefined || !(effect > 0)) {
-    return { target: POWER_TARGET, basis, sd: s.sd, n, seedsNeeded: null, note: 'no power figure: declare a smallest_effect (the gain worth having) for one' };
+    const byEffectSize = REFERENCE_DZ.map((dz) => ({ dz, seedsNeeded: pairsForPower(dz, 1, alpha, POWER_TARGET) }));
+    return { target: POWER_TARGET, basis: 'effect size d_z', sd: s.sd, n, seedsNeeded: null, byEffectSize };
   }
+  if (!(s.sd > 0)) return undefined;
   // TOST at a true difference of 0 needs each one-sided test at power ≈ 0.9 for 0.8 together.
   const needed = pairsForPower(effect, s.sd, alpha, tostSides ? 0.9 : POWER_TARGET);
   const more = needed === null ? null : Math.max(0, needed - n);
   const seconds = more !== null && ctx.secondsPerSeed !== undefined ? more * ctx.secondsPerSeed : undefined;
+  const d = ctx.design;
+  const theta = d ? (effect * Math.sqrt(d.nMax)) / s.sd : 0;
   return {
     target: POWER_TARGET,
     basis,
@@ -225,16 +240,41 @@ function powerNote(gain: readonly number[], effect: number | undefined, basis: P
     ...(more !== null ? { more } : {}),
     ...(ctx.secondsPerSeed !== undefined ? { secondsPerSeed: ctx.secondsPerSeed } : {}),
     ...(seconds !== undefined ? { seconds } : {}),
+    ...(d && !tostSides
+      ? {
+          design: {
+            power: sequentialCrossing(d.fractions, d.z, theta),
+            fixedPower: 1 - normalCdf(normalQuantile(1 - alpha) - theta),
+            nMax: d.nMax,
+            looks: d.looks,
+          },
+        }
+      : {}),
   };
 }
 
-export function describePower(p: PowerNote, pairBy: string): string {
+/** `line`: the min_gain the claim tests against, when not 0 (the effect is then measured from it). */
+export function describePower(p: PowerNote, pairBy: string, line = 0): string {
+  if (p.byEffectSize) {
+    const list = p.byEffectSize.map((e) => `${e.seedsNeeded ?? 'more than 100000'} for d_z ${fmt(e.dz)}`).join(', ');
+    return `no smallest effect declared, so no power at it: a one-sided paired t-test needs ${list} (80 % power; d_z = gain / sd of the gains), against the ${p.n} here`;
+  }
   if (p.seedsNeeded === null) {
     return p.note ?? `no ${pairBy} count within reach gives 80 % power at sd ${fmt(p.sd)}`;
   }
-  const at = p.basis === 'smallest effect of interest' ? `the smallest effect of interest ${fmt(p.effect!)}` : `the observed gain ${fmt(p.effect!)}`;
+  const at =
+    p.basis === 'smallest effect of interest'
+      ? line === 0
+        ? `a true gain of the smallest effect of interest ${fmt(p.effect!)}`
+        : `a true gain of the smallest effect of interest ${fmt(line + p.effect!, true)} (${fmt(p.effect!)} above the line ${fmt(line, true)} the test is against)`
+      : p.basis === 'equivalence margin'
+        ? `a true difference of 0 (margin ${fmt(p.effect!)})`
+        : `the observed gain ${fmt(p.effect!)}`;
   const cost = p.seconds !== undefined ? `, about ${fmtSeconds(p.seconds)} of training at this run's measured ${fmtSeconds(p.secondsPerSeed!)} per ${pairBy}` : '';
-  return `power: ${p.seedsNeeded} ${pairBy}s would give ${Math.round(p.target * 100)} % power at ${at} (sd of the gains ${fmt(p.sd)}, paired t); ${p.more ?? 0} more than the ${p.n} here${cost}`;
+  const design = p.design
+    ? `; the sequential design used (looks at ${p.design.looks.join(', ')} ${pairBy}s) has power ${fmt(p.design.power)} there, a fixed design of ${p.design.nMax} ${fmt(p.design.fixedPower)}`
+    : '';
+  return `power: ${p.seedsNeeded} ${pairBy}s would give ${Math.round(p.target * 100)} % power at ${at} (sd of the gains ${fmt(p.sd)}, paired t); ${p.more ?? 0} more than the ${p.n} here${cost}${design}`;
 }
 
 export function fmtSeconds(s: number): string {
@@ -248,25 +288,42 @@ interface DirectionalOptions {
   sign: 1 | -1;
   minGain: number;
   test: TestName;
+  /** The level "gain > min_gain" is tested at (a sequential look's nominal level). */
   alpha: number;
-  /** May be stricter than α (ranking: any one of k − 1 pairs may refute it). */
+  /** The level "gain < δ" is tested at; may be stricter (ranking: any one of k − 1 pairs may refute it). */
   refuteAlpha: number;
+  /** The claim's own α, for power figures. */
+  claimAlpha: number;
   metric: string;
   pairBy: string;
-  /** The smallest gain worth having: the claim is refuted when the gain is shown smaller than max(min_gain, this). */
+  /** The smallest gain worth having: δ = max(min_gain, this). */
   smallestEffect?: number;
   power: PowerContext;
 }
 
-/** "a is better than b by more than minGain" on paired runs. */
+/** The flag for a zero-variance paired test: every difference the same number. */
+function zeroVarianceText(gain: readonly number[], t: TestResult): string {
+  return (
+    `ZERO VARIANCE: all ${gain.length} differences equal ${fmt(gain[0]!, true)}, so the test has no spread to weigh them by` +
+    (t.test === 'paired-t' ? ` (the t statistic is infinite and its p of ${fmt(t.pValue)} holds only if that sameness is real, not a rounding or caching artefact)` : ` (its p counts only the ${t.n} signs)`)
+  );
+}
+
+/**
+ * "a is better than b by more than minGain" on paired runs, decided by one rule from the (1 − 2α)
+ * interval [L, U] of the gain (formats/verdict.ts: Verdict). L > line ⟺ the one-sided test of
+ * "gain > min_gain" rejects at α; U < δ ⟺ the one-sided test of "gain < δ" rejects at α (for the
+ * t-test these are the interval's ends; for the other tests the interval by test inversion).
+ */
 function directional(p: Paired, o: DirectionalOptions): Directional {
   const { names, sign, minGain, test, alpha, refuteAlpha, metric, pairBy, smallestEffect } = o;
   const gain = p.a.map((x, i) => sign * (x - p.b[i]!));
   const shifted = gain.map((g) => g - minGain);
   const forT = pairedTest(test, shifted, 'greater');
-  // The line below which the claimed benefit is ruled out: min_gain, or the smallest effect of interest above it.
-  const refuteLine = smallestEffect !== undefined ? Math.max(minGain, smallestEffect) : minGain;
-  const againstT = pairedTest(test, gain.map((g) => g - refuteLine), 'less');
+  // δ: the smallest gain worth having; without one, the claim's own line (the rule then has three outcomes).
+  const delta = smallestEffect !== undefined ? Math.max(minGain, smallestEffect) : minGain;
+  const againstT = pairedTest(test, gain.map((g) => g - delta), 'less');
+  const beyondT = delta > minGain ? pairedTest(test, gain.map((g) => g - delta), 'greater') : forT;
   const stats = statsOf(gain, {
     effectSize: finite(cohensDz(gain)),
     effectSizeKind: "Cohen's d_z",
@@ -280,63 +337,74 @@ function directional(p: Paired, o: DirectionalOptions): Directional {
   const gainText = stats
     ? `gain of ${a} over ${b} in ${metric} ${fmt(stats.mean, true)} ± ${fmt(stats.sd)} (95% CI ${fmt(stats.ci95[0], true)} … ${fmt(stats.ci95[1], true)})${line}`
     : `${gain.length} ${pairBy} pair${gain.length === 1 ? '' : 's'}`;
-  const level = 1 - 2 * refuteAlpha;
-  const ci = meanCI(gain, level);
+  // The decision interval: [L, U] with L at the level of the claim's test and U at the refutation's.
+  const s = summarize(gain);
+  const interval: [number, number] | null = s
+    ? [s.mean - tQuantile(1 - alpha, s.n - 1) * (s.sd / Math.sqrt(s.n)), s.mean + tQuantile(1 - refuteAlpha, s.n - 1) * (s.sd / Math.sqrt(s.n))]
+    : null;
+  const level = 1 - alpha - refuteAlpha;
   const refutation: Refutation | undefined =
-    smallestEffect !== undefined && ci
+    smallestEffect !== undefined && interval
       ? {
-          test: `one-sided ${test}, H1: gain < ${fmt(refuteLine, true)} (non-inferiority bound at the smallest effect of interest; the upper half of a TOST)`,
-          bound: refuteLine,
+          test: `one-sided ${test}, H1: gain < ${fmt(delta, true)} (the upper half of a TOST at the smallest effect of interest)`,
+          bound: delta,
           pValue: againstT.pValue,
           level,
-          interval: ci,
+          interval,
         }
       : undefined;
+  const flat = zeroVariance(gain);
+  const flag = flat ? `; ${zeroVarianceText(gain, forT)}` : '';
   const few = tooFew(forT, alpha, pairBy);
-  const basis: PowerNote['basis'] = smallestEffect !== undefined ? 'smallest effect of interest' : 'observed gain';
-  const effect = smallestEffect !== undefined ? smallestEffect : stats ? stats.mean - minGain : undefined;
-  const undecided = (text: string): Directional => {
-    const power = powerNote(shifted, effect, basis, o.power.alpha ?? alpha, o.power);
-    return {
-      verdict: 'inconclusive',
-      stats,
-      pFor: forT.pValue,
-      pAgainst: againstT.pValue,
-      tooFew: few,
-      text: power ? `${text}; ${describePower(power, pairBy)}` : text,
-      ...(refutation ? { refutation } : {}),
-      ...(power ? { power } : {}),
-    };
-  };
+  const basis: PowerNote['basis'] = smallestEffect !== undefined ? 'smallest effect of interest' : 'effect size d_z';
+  // Power at δ, measured from the tested line: a true gain of δ is δ − min_gain above it.
+  const effect = smallestEffect !== undefined ? delta - minGain : undefined;
+  const common = { stats, pFor: forT.pValue, pAgainst: againstT.pValue, zeroVariance: flat, ...(refutation ? { refutation } : {}) };
   if (p.keys.length === 0) {
-    return { verdict: 'inconclusive', stats, pFor: 1, pAgainst: 1, tooFew: 'no paired runs', text: `no ${pairBy} has runs of both ${a} and ${b}` };
+    return { ...common, verdict: 'inconclusive', pFor: 1, pAgainst: 1, tooFew: 'no paired runs', terminal: false, text: `no ${pairBy} has runs of both ${a} and ${b}` };
   }
+  const undecided = (text: string): Directional => {
+    // No spread, no power figure: the sd a power figure needs was not measured.
+    const power = flat ? undefined : powerNote(gain, effect, basis, o.power.alpha ?? o.claimAlpha, o.power);
+    return { ...common, verdict: 'inconclusive', tooFew: few, terminal: false, text: power ? `${text}; ${describePower(power, pairBy, minGain)}${flag}` : `${text}${flag}`, ...(power ? { power } : {}) };
+  };
   if (few) return undecided(`${gainText}; ${few}`);
-  const interval = ci ? `the ${Math.round(level * 100)}% CI of the gain ${fmt(ci[0], true)} … ${fmt(ci[1], true)}` : '';
-  const decide = (verdict: Verdict, text: string): Directional => ({
-    verdict,
-    stats,
-    pFor: forT.pValue,
-    pAgainst: againstT.pValue,
-    tooFew: null,
-    ...(refutation ? { refutation } : {}),
-    text: `${gainText}; ${text}`,
-  });
-  // Shown smaller than the gain worth having: refuted even when a smaller gain is significant.
-  if (refutation && refuteLine > minGain && againstT.pValue < refuteAlpha) {
-    const significant = forT.pValue < alpha ? ` (a gain above ${fmt(minGain, true)} is significant, ${fmtP(forT.pValue)}, but smaller than what the claim is worth)` : '';
+  const pct = (x: number) => `${fmt(Math.round(x * 1000) / 10)}%`;
+  const where = interval ? `the ${pct(level)} ${test === 'paired-t' ? '' : 't-'}interval of the gain ${fmt(interval[0], true)} … ${fmt(interval[1], true)}` : '';
+  const above = forT.pValue < alpha;
+  const below = againstT.pValue < refuteAlpha;
+  const lineText = fmt(minGain, true);
+  const deltaText = smallestEffect !== undefined ? `the smallest effect of interest ${fmt(delta, true)}` : `${lineText}`;
+  const decide = (verdict: Verdict, terminal: boolean, text: string): Directional => ({ ...common, verdict, tooFew: null, terminal, text: `${gainText}; ${text}${flag}` });
+  if (above && below) {
     return decide(
-      'not reproduced',
-      `the gain is smaller than the smallest effect of interest ${fmt(refuteLine, true)}: ` +
-        `one-sided ${test} ${fmtP(againstT.pValue)} for gain < ${fmt(refuteLine, true)}, below α = ${fmt(refuteAlpha)}; ${interval} lies below it${significant}`,
+      'smaller than claimed',
+      true,
+      `a real gain, but smaller than ${deltaText}: ${where} lies above ${lineText} (one-sided ${test} ${fmtP(forT.pValue)}, below α = ${fmt(alpha)}) and below ${fmt(delta, true)} (${fmtP(againstT.pValue)}, below α = ${fmt(refuteAlpha)})`,
     );
   }
-  if (forT.pValue < alpha) return decide('reproduced', `one-sided ${test} ${fmtP(forT.pValue)}, below α = ${fmt(alpha)}`);
-  if (againstT.pValue < refuteAlpha) {
-    return decide('not reproduced', `the data go against the claim: one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)}`);
+  if (above) {
+    // Terminal once the gain is shown at least δ: more pairs could then no longer show it smaller.
+    const terminal = delta === minGain || beyondT.pValue < alpha;
+    const upTo = smallestEffect !== undefined ? (terminal ? `, and above ${deltaText} too (${fmtP(beyondT.pValue)})` : `, and it may reach ${deltaText} (gain < ${fmt(delta, true)} not shown, ${fmtP(againstT.pValue)})`) : '';
+    return decide('reproduced', terminal, `one-sided ${test} ${fmtP(forT.pValue)}, below α = ${fmt(alpha)}: ${where} lies above ${lineText}${upTo}`);
   }
-  const against = refutation ? `; gain < ${fmt(refuteLine, true)} not shown either (${fmtP(againstT.pValue)})` : '';
-  return undecided(`${gainText}; the interval straddles the line: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}${against}`);
+  if (below) {
+    return decide(
+      'not reproduced',
+      true,
+      smallestEffect !== undefined
+        ? `the claimed benefit is ruled out: ${where} lies below ${deltaText} (one-sided ${test} ${fmtP(againstT.pValue)} for gain < ${fmt(delta, true)}, below α = ${fmt(refuteAlpha)}), and no gain above ${lineText} is shown (${fmtP(forT.pValue)})`
+        : `the data go against the claim: ${where} lies below ${lineText} (one-sided ${test} ${fmtP(againstT.pValue)} for the reverse, below α = ${fmt(refuteAlpha)})`,
+    );
+  }
+  if (smallestEffect !== undefined) {
+    return undecided(
+      `${gainText}; ${where} reaches below ${lineText} and up to ${deltaText}: no gain above ${lineText} shown (one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}), ` +
+        `and gain < ${fmt(delta, true)} not shown either (${fmtP(againstT.pValue)})`,
+    );
+  }
+  return undecided(`${gainText}; ${where} straddles ${lineText}: one-sided ${test} ${fmtP(forT.pValue)}, not below α = ${fmt(alpha)}`);
 }
 
 /** The claim's runs of a collapsed training, and the table its tests use under the workflow's policy. */
@@ -363,6 +431,11 @@ export interface ClaimContext {
   notes?: RunNotes;
   collapsed?: 'count' | 'exclude';
   power?: PowerContext;
+  /**
+   * The level a test at total α runs at: a sequential look's nominal one-sided p from the exact
+   * boundaries (sequential.ts); the identity for a fixed design.
+   */
+  levelAt?: (alpha: number) => number;
 }
 
 export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy: string, scale: RunScale, cx: ClaimContext = {}): ClaimCheck {
@@ -370,6 +443,7 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
   const powerCx = cx.power ?? {};
   const test = claim.test ?? DEFAULTS.test;
   const alpha = claim.alpha ?? DEFAULTS.alpha;
+  const levelAt = cx.levelAt ?? ((x: number) => x);
   const direction = claim.direction ?? catalog.get(claim.metric)?.direction ?? 'higher';
   const sign: 1 | -1 = direction === 'lower' ? -1 : 1;
   const rel = claim.relation;
@@ -407,8 +481,9 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
       sign,
       minGain,
       test,
-      alpha,
-      refuteAlpha: alpha,
+      alpha: levelAt(alpha),
+      refuteAlpha: levelAt(alpha),
+      claimAlpha: alpha,
       metric: claim.metric,
       pairBy,
       smallestEffect,
@@ -424,6 +499,8 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
       relation,
       stats: d.stats,
       verdict: d.verdict,
+      terminal: d.terminal,
+      ...(d.zeroVariance ? { zeroVariance: true } : {}),
       explanation: withFlags(d.text),
       ...(d.refutation ? { refutation: d.refutation } : {}),
       ...(d.power ? { power: d.power } : {}),
@@ -439,6 +516,7 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
     const beyondHigh = pairedTest(test, diff.map((x) => x - delta), 'greater');
     const beyondLow = pairedTest(test, diff.map((x) => x + delta), 'less');
     const tost = Math.max(aboveLow.pValue, belowHigh.pValue);
+    const level = levelAt(alpha);
     const stats = statsOf(diff, {
       effectSize: finite(cohensDz(diff)),
       effectSizeKind: "Cohen's d_z",
@@ -449,15 +527,17 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
     const diffText = stats
       ? `difference ${rel.a} − ${rel.b} in ${claim.metric} ${fmt(stats.mean, true)} ± ${fmt(stats.sd)} (95% CI ${fmt(stats.ci95[0], true)} … ${fmt(stats.ci95[1], true)}), margin ±${fmt(delta)}`
       : `${diff.length} ${pairBy} pairs`;
-    const few = tooFew(aboveLow.minPValue > belowHigh.minPValue ? aboveLow : belowHigh, alpha, pairBy);
+    const few = tooFew(aboveLow.minPValue > belowHigh.minPValue ? aboveLow : belowHigh, level, pairBy);
     let verdict: Verdict;
     let why: string;
     if (p.keys.length === 0) [verdict, why] = ['inconclusive', `no ${pairBy} has runs of both`];
     else if (few) [verdict, why] = ['inconclusive', few];
-    else if (tost < alpha) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)}, below α = ${fmt(alpha)}`];
-    else if (beyondHigh.pValue < alpha || beyondLow.pValue < alpha)
-      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${fmt(alpha)}`];
-    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${fmt(alpha)}`];
+    else if (tost < level) [verdict, why] = ['reproduced', `TOST (${test}) ${fmtP(tost)}, below α = ${fmt(level)}`];
+    else if (beyondHigh.pValue < level || beyondLow.pValue < level)
+      [verdict, why] = ['not reproduced', `the difference is beyond the margin: ${fmtP(Math.min(beyondHigh.pValue, beyondLow.pValue))}, below α = ${fmt(level)}`];
+    else [verdict, why] = ['inconclusive', `the interval straddles the margin: TOST (${test}) ${fmtP(tost)}, not below α = ${fmt(level)}`];
+    const flat = p.keys.length > 0 && zeroVariance(diff);
+    if (flat) why += `; ${zeroVarianceText(diff, aboveLow)}`;
     // Power of the TOST at a true difference of 0, from the observed sd.
     const power = verdict === 'inconclusive' && p.keys.length ? powerNote(diff, delta, 'equivalence margin', powerCx.alpha ?? alpha, powerCx, true) : undefined;
     if (power) why += `; ${describePower(power, pairBy)}`;
@@ -466,6 +546,8 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
       relation: `${rel.a} equivalent to ${rel.b} within ±${fmt(delta)}`,
       stats,
       verdict,
+      terminal: verdict === 'reproduced' || verdict === 'not reproduced',
+      ...(flat ? { zeroVariance: true } : {}),
       explanation: withFlags(`${diffText}; ${why}`),
       ...(power ? { power } : {}),
     };
@@ -482,8 +564,9 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
       sign,
       minGain,
       test,
-      alpha,
-      refuteAlpha,
+      alpha: levelAt(alpha),
+      refuteAlpha: levelAt(refuteAlpha),
+      claimAlpha: alpha,
       metric: claim.metric,
       pairBy,
       smallestEffect,
@@ -492,20 +575,26 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
     return { a, b, d };
   });
   const weakest = results.reduce((w, r) => (r.d.pFor > w.d.pFor ? r : w), results[0]!);
+  // Any pair ruled out refutes the order; then any undecided pair leaves it open; then any pair smaller than claimed.
   const failed = results.find((r) => r.d.verdict === 'not reproduced');
   const unclear = results.find((r) => r.d.verdict === 'inconclusive');
-  const verdict: Verdict = failed ? 'not reproduced' : unclear ? 'inconclusive' : 'reproduced';
+  const small = results.find((r) => r.d.verdict === 'smaller than claimed');
+  const verdict: Verdict = failed ? 'not reproduced' : unclear ? 'inconclusive' : small ? 'smaller than claimed' : 'reproduced';
   const pairText = results.map((r) => `${r.a} > ${r.b}: ${r.d.verdict} (${fmtP(r.d.pFor)})`).join('; ');
   const lead = failed
     ? `${failed.a} > ${failed.b} fails: ${failed.d.text}`
     : unclear
       ? `${unclear.a} > ${unclear.b} is unclear: ${unclear.d.text}`
-      : `every adjacent pair holds at α = ${fmt(alpha)} (intersection-union test)`;
+      : small
+        ? `${small.a} > ${small.b} is smaller than claimed: ${small.d.text}`
+        : `every adjacent pair holds at α = ${fmt(levelAt(alpha))} (intersection-union test)`;
   return {
     ...base,
     relation: `ranking ${order.join(' > ')}`,
     stats: weakest.d.stats,
     verdict,
+    terminal: Boolean(failed) || results.every((r) => r.d.terminal),
+    ...(results.some((r) => r.d.zeroVariance) ? { zeroVariance: true } : {}),
     explanation: withFlags(`${lead}. Pairs: ${pairText}`),
     ...(failed?.d.refutation ? { refutation: failed.d.refutation } : {}),
     ...(!failed && unclear?.d.power ? { power: unclear.d.power } : {}),
@@ -515,7 +604,6 @@ export function checkClaim(claim: ClaimEntry, allRuns: ObservationTable, pairBy:
 
 // ——— the whole file ———
 
-const VERDICTS: Verdict[] = ['reproduced', 'not reproduced', 'inconclusive', 'not recorded'];
 
 export function summarizeVerdicts(checks: VerdictFile['checks'], scale: RunScale): VerdictSummary {
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
@@ -524,7 +612,9 @@ export function summarizeVerdicts(checks: VerdictFile['checks'], scale: RunScale
     counts[c.verdict]++;
     if (c.required) required[c.verdict]++;
   }
-  const gate = required['not reproduced'] > 0 ? 'not reproduced' : required.inconclusive > 0 ? 'inconclusive' : 'pass';
+  // Smaller than claimed fails the gate as not reproduced does: a required claim asserts a gain worth
+  // having, and both rule that out at α (docs/compare.md "What the gate does with each verdict").
+  const gate = required['not reproduced'] + required['smaller than claimed'] > 0 ? 'not reproduced' : required.inconclusive > 0 ? 'inconclusive' : 'pass';
   return { counts, required, gate, scale };
 }
 
@@ -562,8 +652,8 @@ export function buildVerdictFile(
   w: CompareWith,
   table: ObservationTable,
   notes: RunNotes = emptyNotes(),
-  /** Per claim id, the α its power figure is for (a sequential look tests at less than the claim's α). */
-  powerAlpha: ReadonlyMap<string, number> = new Map(),
+  /** A sequential look: the level each total α tests at, and the design's boundaries for power figures. */
+  sequential?: { levelAt: (alpha: number) => number; designAt: (alpha: number) => NonNullable<PowerContext['design']> },
 ): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
@@ -578,7 +668,8 @@ export function buildVerdictFile(
         catalog,
         notes,
         collapsed: w.collapsed ?? 'count',
-        power: { secondsPerSeed: perSeed, ...(powerAlpha.has(c.id) ? { alpha: powerAlpha.get(c.id) } : {}) },
+        power: { secondsPerSeed: perSeed, ...(sequential ? { design: sequential.designAt(c.alpha ?? DEFAULTS.alpha) } : {}) },
+        ...(sequential ? { levelAt: sequential.levelAt } : {}),
       }),
     ),
   ];

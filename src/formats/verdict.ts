@@ -2,7 +2,20 @@
 
 import type { MetricDecl } from './metrics.js';
 
-export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive' | 'not recorded';
+/**
+ * From the (1 − 2α) interval [L, U] of a claimed gain, the line the claim tests (min_gain, 0 by default)
+ * and the smallest effect of interest δ (Lakens, Scheel & Isager 2018):
+ *   reproduced           L > line, U ≥ δ: a gain, and one that may be as large as the claim needs;
+ *   smaller than claimed L > line, U < δ: a real gain, shown smaller than the smallest effect worth having;
+ *   not reproduced       L ≤ line, U < δ (or an absolute number outside its band): the claimed benefit is ruled out;
+ *   inconclusive         L ≤ line, U ≥ δ: the data cannot tell (with the seeds δ would need);
+ *   not recorded         the paper's value is unknown.
+ * docs/compare.md "How a verdict is decided" says what each means for a paper's claim.
+ */
+export type Verdict = 'reproduced' | 'smaller than claimed' | 'not reproduced' | 'inconclusive' | 'not recorded';
+
+/** Every verdict, in the order tables and counts list them. */
+export const VERDICTS: readonly Verdict[] = ['reproduced', 'smaller than claimed', 'not reproduced', 'inconclusive', 'not recorded'];
 
 export interface Stats {
   n: number;
@@ -59,8 +72,16 @@ export interface ClaimCheck {
   smallestEffect?: number;
   /** The test against the smallest effect of interest that can refute the claim (better, ranking). */
   refutation?: Refutation;
-  /** For an undecided claim: the seeds a paired test would need for 80 % power, and their cost. */
+  /** For an undecided claim: the seeds a paired test would need for 80 % power at δ, and their cost. */
   power?: PowerNote;
+  /**
+   * Whether more pairs could no longer change the verdict under the rule: the claimed benefit is ruled
+   * out (U < δ), or the gain is shown at least δ (L > δ; without a smallest effect, L > the line).
+   * `repro check --until-decided` stops only when every required claim is terminal.
+   */
+  terminal?: boolean;
+  /** Set when every paired difference is the same number: the test had no spread to weigh them by. */
+  zeroVariance?: boolean;
   /** Trainings of the claim's variants flagged as collapsed, and what the tests did with them. */
   collapsed?: CollapsedRun[];
   collapsedPolicy?: 'count' | 'exclude';
@@ -84,9 +105,18 @@ export interface Refutation {
 export interface PowerNote {
   /** 0.8 */
   target: number;
-  basis: 'smallest effect of interest' | 'observed gain' | 'equivalence margin';
-  /** The true gain (beyond the tested line) the power is computed at, in metric units. */
+  /**
+   * What the power is computed at, fixed before the run: the smallest effect of interest, an
+   * equivalence margin, or (no smallest effect declared) standardised effects d_z 0.5 and 1.
+   * 'observed gain' is only in files written before compare v4.
+   */
+  basis: 'smallest effect of interest' | 'observed gain' | 'equivalence margin' | 'effect size d_z';
+  /** The true gain the power is computed at, beyond the tested line (δ − min_gain), in metric units. */
   effect?: number;
+  /** Without a smallest effect: the pairs a one-sided paired t-test needs for 80 % power at d_z 0.5 and 1. */
+  byEffectSize?: Array<{ dz: number; seedsNeeded: number | null }>;
+  /** Sequential runs: the power at δ of the design actually used (its looks and boundaries), and of a fixed design of its largest size. */
+  design?: { power: number; fixedPower: number; nMax: number; looks: number[] };
   /** The sd of the paired gains observed here. */
   sd: number;
   /** Pairs (seeds or folds) in this run. */
@@ -108,13 +138,15 @@ export interface CollapsedRun {
 }
 
 export interface SequentialLook {
-  /** 'O'Brien–Fleming-type alpha spending (Lan–DeMets), union bound over looks'. */
+  /** "group-sequential, Lan–DeMets O'Brien–Fleming spending, exact boundaries …". */
   design: string;
+  /** The critical value of Z this look rejects beyond (exact recursive integration); its nominal one-sided p is alphaLook. */
+  z?: number;
   look: number;
   /** Pairs at this look, and at most. */
   n: number;
   nMax: number;
-  /** α this look tests at (the spending function's increment), and the α spent so far. */
+  /** The nominal one-sided p this look rejects below (1 − Φ(z)), and the α spent by the boundaries so far. */
   alphaLook: number;
   alphaSpent: number;
   alpha: number;
@@ -124,7 +156,10 @@ export interface SequentialLook {
 export interface VerdictSummary {
   counts: Record<Verdict, number>;
   required: Record<Verdict, number>;
-  /** 'pass': every required check reproduced; otherwise the worst required verdict. */
+  /**
+   * 'pass': every required check reproduced; 'not reproduced' when a required check is not reproduced
+   * or smaller than claimed (the claimed benefit is ruled out either way); otherwise 'inconclusive'.
+   */
   gate: 'pass' | 'not reproduced' | 'inconclusive';
   scale: RunScale;
 }

@@ -43,7 +43,7 @@ td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-wid
 td .src { display: inline-block; max-width: 11em; font-size: 12px; overflow-wrap: anywhere; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
-.v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
+.v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-smaller-than-claimed { background:#f6dcf0; color:#6b1a5a; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
 figure { margin: 14px 0 26px; } figure svg { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
 details { margin: 6px 0; } summary { cursor: pointer; color: var(--link); }

@@ -8,6 +8,7 @@ import { backendRows, recordSource, reportMetrics, timingRows, trainingSpeedRows
 
 const VERDICT_ICON: Record<string, string> = {
   reproduced: '✅',
+  'smaller than claimed': '📉',
   'not reproduced': '❌',
   inconclusive: '⚠️',
   'not recorded': '➖',

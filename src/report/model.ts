@@ -93,7 +93,7 @@ export function verdictSummary(input: ReportInput): { counts: string; gate: stri
   const file = input.verdicts.file;
   const counts = new Map<string, number>();
   for (const c of file.checks) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
-  const order = ['reproduced', 'not reproduced', 'inconclusive', 'not recorded'];
+  const order = ['reproduced', 'smaller than claimed', 'not reproduced', 'inconclusive', 'not recorded'];
   return {
     counts: order.filter((v) => counts.get(v)).map((v) => `${counts.get(v)} ${v}`).join(', ') || 'no checks',
     // `repro check` gates only on required checks: with none, there is no gate (not a "pass").

@@ -6,12 +6,14 @@ import { compareWithSchema, DEFAULTS, type CompareWith } from '../compare/spec.j
 import { checkCompare } from '../compare/claims-file.js';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { StepError } from '../core/errors.js';
+import { VERDICTS } from '../formats/verdict.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',
   // 2: a mean of gains that cancels is 0, not its rounding residue.
   // 3: verdicts.json carries the metric declarations; smallest effects, power, collapsed trainings.
-  version: '3',
+  // 4: the one verdict rule (smaller than claimed), sign-flip test by default, power at δ, terminal, zeroVariance.
+  version: '4',
   description: "Checks a run's results against the paper: reported numbers within tolerance, claims by paired tests across seeds.",
   withSchema: compareWithSchema,
   outputs: ['verdicts', 'summary'],
@@ -44,7 +46,7 @@ export const compareStep: StepKind<CompareWith> = {
     const path = join(ctx.workDir, 'verdicts.json');
     writeJsonAtomic(path, file);
     const s = file.summary!;
-    const parts = (['reproduced', 'not reproduced', 'inconclusive', 'not recorded'] as const)
+    const parts = VERDICTS
       .filter((v) => s.counts[v] > 0)
       .map((v) => `${s.counts[v]} ${v}`);
     for (const c of file.checks) ctx.log(`${c.id}: ${c.verdict} — ${c.explanation}`);

@@ -22,6 +22,7 @@ claims:
     text: EMD² beats XE
     metric: accuracy
     relation: {type: better, a: emd2, b: xe}
+    test: paired-t   # three seeds: the default sign-flip test cannot reach 0.05
 `;
 
 // Real metrics.json files, one per variant and seed, as the engine would hand them over.

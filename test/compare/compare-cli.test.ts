@@ -43,7 +43,7 @@ beforeAll(() => {
       results: [],
       scale: 'smoke',
       scale_note: '2 epochs on CPU',
-      claims: [{ id: 'C1', text: 'EMD² beats XE', metric: 'accuracy', relation: { type: 'better', a: 'emd2', b: 'xe' } }],
+      claims: [{ id: 'C1', text: 'EMD² beats XE', metric: 'accuracy', relation: { type: 'better', a: 'emd2', b: 'xe' }, test: 'paired-t' }], // 3 seeds: the default sign-flip test cannot reach 0.05
       reported: [{ id: 'R1', metric: 'accuracy', variant: 'xe', value: 0.507, source: { paper: 'x' }, tolerance: { absolute: 0.02 } }],
     },
     table,

@@ -7,8 +7,11 @@ import {
   normalQuantile,
   pairedTTest,
   sd,
+  signFlipTest,
   signTest,
   summarize,
+  zeroVariance,
+  SIGN_FLIP_DRAWS,
   tCdf,
   tQuantile,
   wilcoxonSignedRank,
@@ -163,5 +166,50 @@ describe('power of the paired t-test (G*Power 3.1, one-sided, α = 0.05, power 0
     expect(pairsForPower(1, 1, 0.05)).toBe(8);
     expect(pairedTPower(27, 0.5, 1, 0.05)).toBeCloseTo(0.8118, 3);
     expect(pairsForPower(0, 1, 0.05)).toBeNull();
+  });
+});
+
+describe('sign-flip permutation test', () => {
+  // SciPy 1.10.1: scipy.stats.permutation_test((d,), np.mean, permutation_type='samples', n_resamples=np.inf, alternative=…).
+  it('matches scipy.stats.permutation_test (exact, every sign pattern) at 5, 9 and 22 pairs', () => {
+    const cases: Array<[number[], [number, number, number]]> = [
+      [gains, [0.0625, 0.96875, 0.125]],
+      [hwD, [0.013671875, 0.98828125, 0.02734375]],
+      [
+        [0.0352, 0.0373, 0.0142, -0.0127, -0.0188, 0.0016, 0.0297, 0.0397, 0.0224, -0.0063, -0.02, -0.0061, 0.0226, 0.0397, 0.0295, 0.0014, -0.0188, -0.0125, 0.0145, 0.0374, 0.0351, 0.0097],
+        [0.007256269454956055, 0.9927818775177002, 0.01451253890991211],
+      ],
+    ];
+    for (const [d, [greater, less, two]] of cases) {
+      expect(signFlipTest(d, 'greater').pValue).toBeCloseTo(greater, 12);
+      expect(signFlipTest(d, 'less').pValue).toBeCloseTo(less, 12);
+      expect(signFlipTest(d, 'two-sided').pValue).toBeCloseTo(two, 12);
+      expect(signFlipTest(d, 'greater').method).toBe('exact');
+    }
+  });
+
+  it('can never go below 2^−n: five seeds all positive give 1/32, four give 1/16', () => {
+    expect(signFlipTest([0.1, 0.2, 0.3, 0.4, 0.5], 'greater').pValue).toBeCloseTo(1 / 32, 15);
+    expect(signFlipTest([0.1, 0.2, 0.3, 0.4], 'greater').minPValue).toBeCloseTo(1 / 16, 15);
+    // Zeros carry no sign: they leave the count.
+    expect(signFlipTest([0.1, 0, 0.3, 0.4, 0.5], 'greater').n).toBe(4);
+  });
+
+  it('above 30 pairs: seeded random sign patterns, the same p on every run', () => {
+    const d = Array.from({ length: 40 }, (_, i) => Math.sin(i + 1) * 0.03 + 0.004);
+    const a = signFlipTest(d, 'greater');
+    expect(a.method).toMatch(/monte-carlo/);
+    expect(signFlipTest(d, 'greater').pValue).toBe(a.pValue);
+    // Close to the normal approximation of the sign-flip distribution (mean 0, variance Σd²).
+    const z = d.reduce((x, y) => x + y, 0) / Math.sqrt(d.reduce((x, y) => x + y * y, 0));
+    expect(Math.abs(a.pValue - (1 - normalCdf(z)))).toBeLessThan(0.01);
+    expect(a.minPValue).toBeCloseTo(1 / (1 + SIGN_FLIP_DRAWS), 15);
+  });
+
+  it('zero variance is recognised, rounding residue included', () => {
+    expect(zeroVariance([0.4, 0.4, 0.4])).toBe(true);
+    expect(zeroVariance([0.7825 - 0.78, 0.0025000000000000022, 0.0025])).toBe(true);
+    expect(zeroVariance([0.4, 0.41])).toBe(false);
+    expect(zeroVariance([0.4])).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { projectWith, repro as launch } from '../support/index.js';
+import { sequentialBoundaries } from '../../src/compare/stats.js';
 
 let dir: string;
 
@@ -14,15 +15,18 @@ const script = `
 import { writeFileSync } from 'node:fs';
 const variant = process.env.VARIANT, seed = Number(process.env.SEED);
 const noise = [0.012, -0.008, 0.004, -0.011, 0.009, -0.003, 0.006, -0.01, 0.002, -0.005, 0.011, -0.007];
-const accuracy = 0.5 + (variant === 'emd2' ? 0.05 + noise[(seed - 1) % noise.length] : 0);
+const gain = Number(process.env.GAIN ?? 0.05), scale = Number(process.env.NOISE ?? 1);
+const accuracy = 0.5 + (variant === 'emd2' ? gain + scale * noise[(seed - 1) % noise.length] : 0);
 writeFileSync('metrics.json', JSON.stringify({ accuracy, n: 100 }));
 writeFileSync('history.json', JSON.stringify({ loss: variant, best_epoch: 0, facts: {}, epochs: [{ epoch: 0, train_loss: 1, examples_per_second: 1, ms_per_step: 1, seconds: 2 }] }));
 `;
 
-const workflow = (node: string, seedAxis = "'${{ params.seeds }}'", smallestEffect = '0.01') => `
+const workflow = (node: string, seedAxis = "'${{ params.seeds }}'", smallestEffect = '0.01', seeds = '[1, 2, 3, 4]') => `
 name: adaptive
 params:
-  seeds: {type: array, default: [1, 2, 3, 4]}
+  seeds: {type: array, default: ${seeds}}
+  gain: {type: number, default: 0.05}
+  noise: {type: number, default: 1}
 steps:
   train:
     uses: run
@@ -32,7 +36,7 @@ steps:
     with:
       command: ['${node}', '\${{ workflow.dir }}/train.mjs']
       inputs: [train.mjs]
-      env: {VARIANT: '\${{ matrix.variant }}', SEED: '\${{ matrix.seed }}'}
+      env: {VARIANT: '\${{ matrix.variant }}', SEED: '\${{ matrix.seed }}', GAIN: '\${{ params.gain }}', NOISE: '\${{ params.noise }}'}
     outputs:
       metrics: metrics.json
       history: history.json
@@ -59,6 +63,7 @@ beforeAll(() => {
       'wf.yaml': workflow(process.execPath),
       'fixed.yaml': workflow(process.execPath, '[1, 2, 3, 4]'),
       'bad-sesoi.yaml': workflow(process.execPath, undefined, '-0.01'),
+      'six.yaml': workflow(process.execPath, undefined, '0.02', '[1, 2, 3, 4, 5, 6]'),
     },
     'repro-until-decided-',
   );
@@ -88,17 +93,21 @@ describe('repro check --until-decided', () => {
     const r = repro('check', 'wf.yaml', '--until-decided', '--max-seeds', '12', '--json', '-j', '2');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.design).toMatch(/O'Brien–Fleming-type alpha spending/);
+    expect(out.design).toMatch(/Lan–DeMets O'Brien–Fleming-type alpha spending, exact boundaries/);
     expect(out.rounds.map((x: { seeds: number; verdicts: { C1: string } }) => [x.seeds, x.verdicts.C1])).toEqual([
       [4, 'inconclusive'],
       [8, 'reproduced'],
     ]);
     const c1 = out.verdicts[0].file.checks[0];
     expect(c1.sequential).toMatchObject({ look: 2, n: 8, nMax: 12, alpha: 0.05 });
-    expect(c1.sequential.alphaLook).toBeLessThan(0.05);
-    expect(c1.explanation).toMatch(/look 2 of at most 3, 8 of at most 12 seeds: tested at α 0\.0157 of 0\.05/);
+    // The exact boundaries for looks at 4, 8 and 12 of 12 seeds.
+    const b = sequentialBoundaries([4 / 12, 8 / 12, 1], 0.05);
+    expect(c1.sequential.z).toBeCloseTo(b.z[1]!, 10);
+    expect(c1.sequential.alphaLook).toBeCloseTo(b.nominal[1]!, 10);
+    expect(c1.terminal).toBe(true);
+    expect(c1.explanation).toMatch(new RegExp(`look 2 of at most 3, 8 of at most 12 seeds: boundary z ${b.z[1]!.toPrecision(3)}, tested at nominal one-sided α ${b.nominal[1]!.toPrecision(3)} of 0\\.05`));
     expect(r.stderr).toMatch(/look 1\/3: 4 seeds.*C1 inconclusive/);
-    expect(r.stderr).toMatch(/every required claim decided after 2 rounds/);
+    expect(r.stderr).toMatch(/every required claim decided \(terminal under the verdict rule\) after 2 rounds/);
     // The second round ran only the new seeds: the first four of each variant came from the cache.
     const second = JSON.parse(readFileSync(out.rounds[1].record, 'utf8')) as { steps: Array<{ stepId: string; status: string }> };
     const trains = second.steps.filter((s) => s.stepId === 'train');
@@ -112,5 +121,36 @@ describe('repro check --until-decided', () => {
     expect(r.stdout).toMatch(/C1/);
     expect(r.stdout).toMatch(/inconclusive/);
     expect(r.stdout).toMatch(/the budget cannot afford another round: 4 more seeds would take about \d+ s/);
+  });
+
+  it('fixed and sequential give one answer in the same words: a real gain smaller than the smallest effect', () => {
+    // Gain 0.01 ± 0.006 with a smallest effect of 0.02: every gain positive, every gain below 0.02.
+    const set = ['--set', 'gain=0.01', '--set', 'noise=0.5'];
+    const fixed = repro('check', 'six.yaml', ...set, '--json', '-j', '2');
+    expect(fixed.code, fixed.stderr).toBe(3);
+    const f = JSON.parse(fixed.stdout).verdicts[0].file.checks[0];
+    expect(f.verdict).toBe('smaller than claimed');
+    const seq = repro('check', 'six.yaml', ...set, '--until-decided', '--max-seeds', '12', '--json', '-j', '2');
+    expect(seq.code, seq.stderr).toBe(3);
+    const out = JSON.parse(seq.stdout);
+    // Look 1 (6 seeds) cannot reach its nominal α (the sign-flip p is at least 1/64); look 2 decides, in the fixed check's word.
+    expect(out.rounds.map((x: { seeds: number; verdicts: { C1: string } }) => [x.seeds, x.verdicts.C1])).toEqual([
+      [6, 'inconclusive'],
+      [12, 'smaller than claimed'],
+    ]);
+    const s = out.verdicts[0].file.checks[0];
+    expect(s.terminal).toBe(true);
+    // Pocock-type spending as the option: flat boundaries; the trainings come from the cache.
+    const pocock = repro('check', 'six.yaml', ...set, '--until-decided', '--max-seeds', '12', '--spending', 'pocock', '--json', '-j', '2');
+    const p = JSON.parse(pocock.stdout);
+    expect(p.design).toMatch(/Pocock-type alpha spending/);
+    const last = p.verdicts[0].file.checks[0];
+    const pb = sequentialBoundaries([0.5, 1], 0.05, 'pocock');
+    expect(last.sequential.z).toBeCloseTo(pb.z[last.sequential.look - 1]!, 10);
+    expect(last.verdict).toBe('smaller than claimed');
+    const bad = repro('check', 'six.yaml', '--until-decided', '--max-seeds', '12', '--spending', 'linear');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--spending 'linear' is not a spending function/);
+    console.log(`fixed 6 seeds: ${f.verdict} (${f.explanation})\nuntil-decided, max 12: ${out.rounds.map((x: { seeds: number; verdicts: { C1: string } }) => `${x.seeds} seeds ${x.verdicts.C1}`).join(', ')}; ${out.stop}`);
   });
 });

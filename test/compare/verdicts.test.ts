@@ -77,7 +77,8 @@ describe('reported numbers', () => {
 });
 
 function claim(over: Partial<ClaimEntry>): ClaimEntry {
-  return { id: 'C1', text: 'EMD² beats XE', metric: 'accuracy', relation: { type: 'better', a: 'emd2', b: 'xe' }, ...over };
+  // These pin the paired t-test against SciPy; the default test (sign-flip) is pinned in stats.test.ts.
+  return { id: 'C1', text: 'EMD² beats XE', metric: 'accuracy', relation: { type: 'better', a: 'emd2', b: 'xe' }, test: 'paired-t', ...over };
 }
 
 // Gains of emd2 over xe per seed: [0.02, 0.035, −0.01, 0.05, 0.04] (SciPy: one-sided t p = 0.0305).
@@ -203,7 +204,7 @@ describe('summary and gate', () => {
       c1,
     );
     expect(file.checks.map((c) => c.verdict)).toEqual(['inconclusive', 'not recorded', 'reproduced', 'inconclusive']);
-    expect(file.summary!.counts).toEqual({ reproduced: 1, 'not reproduced': 0, inconclusive: 2, 'not recorded': 1 });
+    expect(file.summary!.counts).toEqual({ reproduced: 1, 'smaller than claimed': 0, 'not reproduced': 0, inconclusive: 2, 'not recorded': 1 });
     expect(file.summary!.gate).toBe('pass');
     expect(exitCodeOfGate(combinedGate([file]))).toBe(0);
   });
@@ -217,5 +218,8 @@ describe('summary and gate', () => {
     expect(exitCodeOfGate(combinedGate([file(check('reproduced'), check('inconclusive'))]))).toBe(4);
     expect(exitCodeOfGate(combinedGate([file(check('inconclusive'), check('not reproduced'))]))).toBe(3);
     expect(exitCodeOfGate(combinedGate([file(check('inconclusive')), file(check('not reproduced'))]))).toBe(3);
+    // A real gain shown smaller than the smallest effect fails the gate as not reproduced does.
+    expect(exitCodeOfGate(combinedGate([file(check('reproduced'), check('smaller than claimed'))]))).toBe(3);
+    expect(exitCodeOfGate(combinedGate([file(check('inconclusive'), check('smaller than claimed'))]))).toBe(3);
   });
 });

@@ -195,8 +195,8 @@ function verdicts(scale: 'full' | 'proxy' | 'smoke', variants: string[], seeds: 
       },
     ],
     summary: {
-      counts: { reproduced: 2, 'not reproduced': 0, inconclusive: 1, 'not recorded': 1 },
-      required: { reproduced: 1, 'not reproduced': 0, inconclusive: 1, 'not recorded': 0 },
+      counts: { reproduced: 2, 'smaller than claimed': 0, 'not reproduced': 0, inconclusive: 1, 'not recorded': 1 },
+      required: { reproduced: 1, 'smaller than claimed': 0, 'not reproduced': 0, inconclusive: 1, 'not recorded': 0 },
       gate: 'inconclusive',
       scale,
     },

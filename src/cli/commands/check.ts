@@ -16,6 +16,7 @@ interface CheckOptions extends RunOptions {
   maxSeeds?: string;
   maxTime?: string;
   round?: string;
+  spending?: string;
 }
 
 /** '90s', '10m', '1.5h' or plain seconds → seconds. */
@@ -60,10 +61,11 @@ export function checkCommand(program: Command): void {
   )
     .option('--json', 'print {run, record, exitCode, verdicts} as JSON on stdout (step lines go to stderr)')
     .option('--markdown', 'print the verdicts as Markdown on stdout (step lines go to stderr)')
-    .option('--until-decided', 'add seeds in rounds (cached trainings reused) until every required claim is decided or the budget is spent; group-sequential (docs/compare.md)')
+    .option('--until-decided', 'add seeds in rounds (cached trainings reused) until every required claim is decided under the verdict rule (its benefit ruled out, or its gain shown at least the smallest effect) or the budget is spent; group-sequential, exact boundaries (docs/compare.md)')
     .option('--max-seeds <n>', 'with --until-decided: at most this many seeds in all')
     .option('--max-time <duration>', "with --until-decided: stop before a round that would take the check past this wall time (600, 10m, 1h)")
     .option('--round <n>', 'with --until-decided: seeds added per round (default: as many as the first look has)')
+    .option('--spending <function>', "with --until-decided: the alpha-spending function, 'obrien-fleming' (default: strict early looks) or 'pocock' (flat boundaries)")
     .addHelpText(
       'after',
       '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced · 4 a required claim\ninconclusive (with --until-decided: also when the budget ran out first) · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
@@ -79,8 +81,8 @@ export function checkCommand(program: Command): void {
         await untilDecided(file, plan, opts, hooks);
         return;
       }
-      if (opts.maxSeeds !== undefined || opts.maxTime !== undefined || opts.round !== undefined) {
-        throw new ReproError('--max-seeds, --max-time and --round belong to --until-decided', 'invalid', 'add --until-decided');
+      if (opts.maxSeeds !== undefined || opts.maxTime !== undefined || opts.round !== undefined || opts.spending !== undefined) {
+        throw new ReproError('--max-seeds, --max-time, --round and --spending belong to --until-decided', 'invalid', 'add --until-decided');
       }
       const { record, recordPath } = await runForClaims(plan, opts, hooks);
 
@@ -128,7 +130,9 @@ interface Round {
 }
 
 /**
- * Rounds of seeds until every required claim is decided (src/compare/sequential.ts). Look 1 is the
+ * Rounds of seeds until every required claim is terminal under the verdict rule (src/compare/sequential.ts:
+ * decided): its benefit ruled out (not reproduced, smaller than claimed) or its gain shown at least the
+ * smallest effect (reproduced). Look 1 is the
  * workflow's own seeds; each round adds `round` seeds (the next integers) with --set PARAM=[…], so every
  * training already in the cache is reused. The largest number of seeds is fixed before the first
  * verdict is read: --max-seeds, or what --max-time affords at the measured time per seed.
@@ -149,6 +153,10 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
     throw new ReproError(`--max-seeds ${maxSeedsFlag} is below the ${n0} seeds the workflow already has`, 'invalid');
   }
   const round = positiveInt(opts.round, '--round') ?? n0;
+  const spending = opts.spending ?? 'obrien-fleming';
+  if (spending !== 'obrien-fleming' && spending !== 'pocock') {
+    throw new ReproError(`--spending '${spending}' is not a spending function`, 'invalid', "use 'obrien-fleming' (the default) or 'pocock'");
+  }
   const started = Date.now();
   const elapsed = () => (Date.now() - started) / 1000;
   const say = (line: string) => process.stderr.write(`until-decided: ${line}\n`);
@@ -174,7 +182,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
       say(`at most ${looks[looks.length - 1]} seeds (${per ? `${fmtSeconds(per)} per seed measured` : 'no time per seed measured'}, --max-time ${fmtSeconds(maxTime!)})`);
     }
     const look = looks.indexOf(seeds.length) + 1;
-    file_ = await seq.sequentialVerdicts(comparison, looks, look);
+    file_ = await seq.sequentialVerdicts(comparison, looks, look, spending);
     const verdicts = Object.fromEntries(file_.checks.filter((c) => c.kind === 'claim').map((c) => [c.id, c.verdict]));
     rounds.push({ look, seeds: seeds.length, record: recordPath, wallSeconds: (Date.now() - t0) / 1000, verdicts });
     say(
@@ -186,12 +194,12 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
       break;
     }
     if (seq.decided(file_)) {
-      stopReason = `every required claim decided after ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
+      stopReason = `every required claim decided (terminal under the verdict rule) after ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
       break;
     }
     const next = looks[look];
     if (next === undefined) {
-      stopReason = `budget spent: ${seeds.length} seeds is the most allowed (--max-seeds ${looks[looks.length - 1]})`;
+      stopReason = `budget spent: ${seeds.length} seeds is the most allowed (--max-seeds ${looks[looks.length - 1]}); the verdicts are the rule's at this last look`;
       break;
     }
     const cost = perSeed !== undefined ? (next - seeds.length) * perSeed : undefined;
@@ -210,7 +218,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
   const title = `${axis.compare.id} (until decided: ${rounds.length} round${rounds.length === 1 ? '' : 's'}, ${seeds.length} seeds)`;
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ exitCode: code, design: seq.SEQUENTIAL_DESIGN, rounds, stop: stopReason, wallSeconds: elapsed(), verdicts: [{ step: axis.compare.id, file: file_ }] }, null, 2) + '\n',
+      JSON.stringify({ exitCode: code, design: seq.sequentialDesign(spending), rounds, stop: stopReason, wallSeconds: elapsed(), verdicts: [{ step: axis.compare.id, file: file_ }] }, null, 2) + '\n',
     );
   } else {
     const color = !opts.markdown && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
