@@ -115,8 +115,13 @@ export function metricSteps(run: LoadedRun): MetricStep[] {
 
 /** group → metric → values over seeds/folds, from every step output named `metrics`. */
 export function runMetrics(run: LoadedRun): Map<string, Map<string, number[]>> {
+  return groupMetrics(metricSteps(run));
+}
+
+/** group → metric → values, from metric steps (of one run, or pooled from several). */
+export function groupMetrics(steps: readonly MetricStep[]): Map<string, Map<string, number[]>> {
   const out = new Map<string, Map<string, number[]>>();
-  for (const { group: label, metrics } of metricSteps(run)) {
+  for (const { group: label, metrics } of steps) {
     const group = out.get(label) ?? new Map<string, number[]>();
     out.set(label, group);
     for (const [name, v] of metrics) group.set(name, [...(group.get(name) ?? []), v]);
@@ -156,7 +161,7 @@ export interface RunDiff {
 
 const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-function metricOrder(name: string): number {
+export function metricOrder(name: string): number {
   const i = (METRIC_NAMES as readonly string[]).indexOf(name);
   return i < 0 ? METRIC_NAMES.length : i;
 }

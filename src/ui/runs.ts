@@ -1,0 +1,139 @@
+// What `repro ui` knows of the runs under its folder: an index of every run record, kept fresh by
+// re-reading only the run.json files whose size or modification time changed since the last look
+// (a run in progress rewrites its record as steps end). A URL names a run by `<workflow>/<run-id>`
+// and is looked up here: request paths are never joined onto the file system.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LoadedRun, RunRecord } from '../formats/run-record.js';
+import { summarizeRun, type RunSummary } from '../engine/runs.js';
+import { canonicalJson, sha256 } from '../core/hash.js';
+import { metricSteps, runVerdicts, type MetricStep, type RunVerdicts } from '../compare/runs.js';
+
+export interface IndexedRun {
+  /** `<workflow folder>/<run id>`: how URLs name the run. */
+  key: string;
+  summary: RunSummary;
+  runDir: string;
+  /**
+   * The fingerprint of everything but the seed: workflow text, profile, params less seeds, Node,
+   * lockfile, repro and the backends used. Runs that share it are repeats of one experiment.
+   */
+  poolKey: string;
+  mtimeMs: number;
+  size: number;
+}
+
+/** Params that only choose seeds: left out of the pool key. */
+const SEED_PARAM = /^(seed|seeds|random_seed)$/i;
+
+export function poolKeyOf(record: RunRecord): string {
+  const params = Object.entries(record.params ?? {}).filter(([k]) => !SEED_PARAM.test(k));
+  const env = record.environment;
+  return sha256(
+    canonicalJson({
+      workflow: record.workflow?.sha256 ?? null,
+      profile: record.profile ?? null,
+      params: Object.fromEntries(params),
+      node: env?.node ?? null,
+      lockfile: env?.lockfileSha256 ?? null,
+      repro: env?.repro ?? null,
+      backends: env?.backends ?? [],
+    }),
+  ).slice(0, 16);
+}
+
+/** Where run records are: DIR/results when it exists, else DIR itself (a results folder given directly). */
+export function resultsDirOf(dir: string): string {
+  const root = resolve(dir);
+  return existsSync(join(root, 'results')) ? join(root, 'results') : root;
+}
+
+export class RunIndex {
+  private readonly runs = new Map<string, IndexedRun>();
+  /** Per run key: its metric steps, read once per record version. */
+  private readonly metricCache = new Map<string, { mtimeMs: number; steps: MetricStep[] }>();
+  private readonly verdictCache = new Map<string, { mtimeMs: number; verdicts: RunVerdicts[] }>();
+
+  constructor(readonly resultsDir: string) {}
+
+  /** Looks at the folder again: new, changed and removed runs. Cheap when nothing changed (one stat per run). */
+  refresh(): void {
+    const seen = new Set<string>();
+    const wfs = existsSync(this.resultsDir) ? readdirSync(this.resultsDir, { withFileTypes: true }) : [];
+    for (const wf of wfs) {
+      if (!wf.isDirectory()) continue;
+      const wfDir = join(this.resultsDir, wf.name);
+      let entries;
+      try {
+        entries = readdirSync(wfDir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const run of entries) {
+        if (!run.isDirectory()) continue; // `latest` is a link
+        const runDir = join(wfDir, run.name);
+        const path = join(runDir, 'run.json');
+        let st;
+        try {
+          st = statSync(path);
+        } catch {
+          continue;
+        }
+        const key = `${wf.name}/${run.name}`;
+        seen.add(key);
+        const known = this.runs.get(key);
+        if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) continue;
+        try {
+          const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+          if (!Array.isArray(record?.steps) || !record.runId) continue;
+          this.runs.set(key, { key, summary: summarizeRun(path, record), runDir, poolKey: poolKeyOf(record), mtimeMs: st.mtimeMs, size: st.size });
+        } catch {
+          /* half-written or not a record: looked at again next time */
+        }
+      }
+    }
+    for (const key of this.runs.keys()) if (!seen.has(key)) this.runs.delete(key);
+  }
+
+  /** Every run, newest first (run ids start with the UTC time). */
+  all(): IndexedRun[] {
+    return [...this.runs.values()].sort((a, b) => (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : a.key.localeCompare(b.key)));
+  }
+
+  get(key: string): IndexedRun | undefined {
+    return this.runs.get(key);
+  }
+
+  /** The full record, read now (the index keeps only summaries). */
+  load(run: IndexedRun): LoadedRun {
+    return { path: run.summary.path, record: JSON.parse(readFileSync(run.summary.path, 'utf8')) as RunRecord };
+  }
+
+  /** The run's metric steps (compare/runs.ts), cached until its record changes; [] when the store lost them. */
+  metricSteps(run: IndexedRun): MetricStep[] {
+    const hit = this.metricCache.get(run.key);
+    if (hit && hit.mtimeMs === run.mtimeMs) return hit.steps;
+    let steps: MetricStep[];
+    try {
+      steps = metricSteps(this.load(run));
+    } catch {
+      steps = [];
+    }
+    this.metricCache.set(run.key, { mtimeMs: run.mtimeMs, steps });
+    return steps;
+  }
+
+  /** The run's verdict files (compare/runs.ts), cached until its record changes; [] when there are none. */
+  verdicts(run: IndexedRun): RunVerdicts[] {
+    const hit = this.verdictCache.get(run.key);
+    if (hit && hit.mtimeMs === run.mtimeMs) return hit.verdicts;
+    let verdicts: RunVerdicts[];
+    try {
+      verdicts = runVerdicts(this.load(run));
+    } catch {
+      verdicts = [];
+    }
+    this.verdictCache.set(run.key, { mtimeMs: run.mtimeMs, verdicts });
+    return verdicts;
+  }
+}
