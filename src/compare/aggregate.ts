@@ -41,31 +41,79 @@ export interface BootstrapOptions {
   level?: number;
 }
 
+function percentiles(stats: number[], level: number): [number, number] {
+  stats.sort((a, b) => a - b);
+  return [quantileSorted(stats, (1 - level) / 2), quantileSorted(stats, 1 - (1 - level) / 2)];
+}
+
+/**
+ * The IQM of a sample given as counts over sorted values (counts[i] copies of values[i]): what a
+ * bootstrap resample is, without building it.
+ */
+export function iqmOfCounts(values: readonly number[], counts: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += counts[i]!;
+  if (total === 0) return NaN;
+  const cut = Math.floor(total * 0.25);
+  const end = total - cut;
+  let start = 0;
+  let sum = 0;
+  for (let i = 0; i < values.length && start < end; i++) {
+    const c = counts[i]!;
+    const overlap = Math.min(start + c, end) - Math.max(start, cut);
+    if (overlap > 0) sum += overlap * values[i]!;
+    start += c;
+  }
+  return sum / (end - cut);
+}
+
 /**
  * A percentile bootstrap interval of `statistic` over strata: each resample draws, within every
  * stratum separately, as many values as it has, with replacement (rliable's stratified bootstrap: a
- * stratum is a task; here a fold, or the one group of seeds). null when every stratum has < 2 values.
+ * stratum is a task; here a fold, or the one group of seeds). A resample is handed to `statistic`
+ * as counts over the pooled values sorted once (as `iqmOfCounts` takes it), so it costs O(n) and
+ * neither a copy nor a sort. null when no stratum has two values.
  */
 export function stratifiedBootstrapCI(
   strata: readonly (readonly number[])[],
-  statistic: (pooled: number[]) => number,
+  statistic: (sortedValues: readonly number[], counts: Int32Array) => number,
   opts: BootstrapOptions = {},
 ): [number, number] | null {
   const nonEmpty = strata.filter((s) => s.length > 0);
   if (!nonEmpty.some((s) => s.length >= 2)) return null;
   const rand = mulberry32(opts.seed ?? BOOTSTRAP_SEED);
   const reps = opts.reps ?? BOOTSTRAP_REPS;
-  const level = opts.level ?? 0.95;
+  // Every value with its stratum, sorted by value; each stratum's positions in that order.
+  const order = nonEmpty.flatMap((s, k) => s.map((v) => ({ v, k }))).sort((a, b) => a.v - b.v);
+  const values = order.map((o) => o.v);
+  const positions = nonEmpty.map(() => [] as number[]);
+  order.forEach((o, i) => positions[o.k]!.push(i));
+  const counts = new Int32Array(values.length);
   const stats: number[] = new Array(reps);
-  const total = nonEmpty.reduce((n, s) => n + s.length, 0);
-  const sample = new Array<number>(total);
   for (let r = 0; r < reps; r++) {
-    let k = 0;
-    for (const s of nonEmpty) for (let i = 0; i < s.length; i++) sample[k++] = s[Math.floor(rand() * s.length)]!;
-    stats[r] = statistic(sample);
+    counts.fill(0);
+    for (const pos of positions) for (let i = 0; i < pos.length; i++) counts[pos[Math.floor(rand() * pos.length)]!]!++;
+    stats[r] = statistic(values, counts);
   }
-  stats.sort((a, b) => a - b);
-  return [quantileSorted(stats, (1 - level) / 2), quantileSorted(stats, 1 - (1 - level) / 2)];
+  return percentiles(stats, opts.level ?? 0.95);
+}
+
+/** The first index of sorted `xs` whose value is ≥ v (strict: > v). */
+function bound(xs: readonly number[], v: number, strict: boolean): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (strict ? xs[mid]! <= v : xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One stratum prepared for P(X > Y): y sorted, and where each x falls among the y (below, tied). */
+function prepare(xs: readonly number[], ys: readonly number[]) {
+  const sortedY = [...ys].sort((a, b) => a - b);
+  return { xs, m: ys.length, lo: xs.map((x) => bound(sortedY, x, false)), hi: xs.map((x) => bound(sortedY, x, true)) };
 }
 
 /**
@@ -74,19 +122,20 @@ export function stratifiedBootstrapCI(
  */
 export function probabilityOfImprovement(xs: readonly number[], ys: readonly number[], higherIsBetter = true): number {
   if (xs.length === 0 || ys.length === 0) return NaN;
+  const p = prepare(xs, ys);
   let wins = 0;
-  for (const x of xs) {
-    for (const y of ys) {
-      if (x === y) wins += 0.5;
-      else if (x > y === higherIsBetter) wins += 1;
-    }
+  for (let i = 0; i < xs.length; i++) {
+    const below = p.lo[i]!;
+    const tied = p.hi[i]! - p.lo[i]!;
+    wins += (higherIsBetter ? below : p.m - p.hi[i]!) + tied / 2;
   }
   return wins / (xs.length * ys.length);
 }
 
 /**
  * P(X > Y) averaged over strata (rliable: the mean over tasks of the per-task probability), with a
- * stratified bootstrap interval that resamples X and Y independently within each stratum.
+ * stratified bootstrap interval that resamples X and Y independently within each stratum. A
+ * resample of Y is counts over Y sorted once, so each costs O(n + m), not O(n·m).
  */
 export function probabilityOfImprovementCI(
   strata: ReadonlyArray<{ x: readonly number[]; y: readonly number[] }>,
@@ -99,12 +148,27 @@ export function probabilityOfImprovementCI(
   if (!used.some((s) => s.x.length >= 2 || s.y.length >= 2)) return { p, ci95: null };
   const rand = mulberry32(opts.seed ?? BOOTSTRAP_SEED);
   const reps = opts.reps ?? BOOTSTRAP_REPS;
-  const level = opts.level ?? 0.95;
-  const draw = (s: readonly number[]) => Array.from({ length: s.length }, () => s[Math.floor(rand() * s.length)]!);
+  const prepared = used.map((s) => prepare(s.x, s.y));
   const stats: number[] = new Array(reps);
-  for (let r = 0; r < reps; r++) stats[r] = mean(used.map((s) => probabilityOfImprovement(draw(s.x), draw(s.y), higherIsBetter)));
-  stats.sort((a, b) => a - b);
-  return { p, ci95: [quantileSorted(stats, (1 - level) / 2), quantileSorted(stats, 1 - (1 - level) / 2)] };
+  for (let r = 0; r < reps; r++) {
+    let sum = 0;
+    for (const s of prepared) {
+      // below[k]: how many drawn y sit at sorted positions < k.
+      const below = new Int32Array(s.m + 1);
+      for (let j = 0; j < s.m; j++) below[Math.floor(rand() * s.m) + 1]!++;
+      for (let k = 1; k <= s.m; k++) below[k]! += below[k - 1]!;
+      let wins = 0;
+      for (let i = 0; i < s.xs.length; i++) {
+        const d = Math.floor(rand() * s.xs.length);
+        const lo = below[s.lo[d]!]!;
+        const hi = below[s.hi[d]!]!;
+        wins += (higherIsBetter ? lo : s.m - hi) + (hi - lo) / 2;
+      }
+      sum += wins / (s.xs.length * s.m);
+    }
+    stats[r] = sum / prepared.length;
+  }
+  return { p, ci95: percentiles(stats, opts.level ?? 0.95) };
 }
 
 /**
@@ -143,6 +207,6 @@ export function pooledSummary(strata: readonly (readonly number[])[], opts: Boot
     mean: mean(all),
     ci95: meanCI(all),
     iqm: iqm(all),
-    iqmCi95: stratifiedBootstrapCI(strata, iqm, opts),
+    iqmCi95: stratifiedBootstrapCI(strata, iqmOfCounts, opts),
   };
 }

@@ -29,7 +29,7 @@ function interval(ci: [number, number] | null): string {
 function diffSection(ctx: PageContext, label: (key: string) => string, base: IndexedRun, other: IndexedRun, d: RunDiff): string {
   const changed = d.steps.filter((s) => s.status !== 'same');
   const items: string[] = [];
-  for (const p of d.params) items.push(`<li class="param">param ${esc(p)}</li>`);
+  for (const p of d.params) items.push(`<li class="param">${esc(p)}</li>`);
   // Steps whose fingerprints changed for the same reason are listed once, with how many steps share it.
   const byReason = new Map<string, string[]>();
   for (const s of changed) {

@@ -139,12 +139,12 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery): str
       `</tbody></table></details>`,
   );
 
-  parts.push(pooledSection(ctx, runs, steps, metric, groups, { ...q, workflow, group, metric }));
+  parts.push(pooledSection(ctx, index, runs, steps, metric, groups, { ...q, workflow, group, metric }));
   return page(ctx, 'Across runs', parts.join('\n'), { charts: true });
 }
 
 /** Seeds pooled over runs with one fingerprint of everything but the seed; a step result counted once. */
-function pooledSection(ctx: PageContext, runs: IndexedRun[], steps: Map<IndexedRun, MetricStep[]>, metric: string, groups: string[], q: DriftQuery): string {
+function pooledSection(ctx: PageContext, index: RunIndex, runs: IndexedRun[], steps: Map<IndexedRun, MetricStep[]>, metric: string, groups: string[], q: DriftQuery): string {
   const pools = new Map<string, IndexedRun[]>();
   for (const r of runs) if (steps.get(r)!.length) pools.set(r.poolKey, [...(pools.get(r.poolKey) ?? []), r]);
   const a = q.a && groups.includes(q.a) ? q.a : (groups[0] ?? null);
@@ -177,13 +177,18 @@ function pooledSection(ctx: PageContext, runs: IndexedRun[], steps: Map<IndexedR
         const stratum = String(m.step.matrix?.fold ?? '');
         const g = byGroup.get(m.group) ?? new Map<string, number[]>();
         byGroup.set(m.group, g);
-        g.set(stratum, [...(g.get(stratum) ?? []), m.metrics.get(metric)!]);
+        const values = g.get(stratum) ?? [];
+        g.set(stratum, values);
+        values.push(m.metrics.get(metric)!);
       }
     }
     const names = [...byGroup.keys()].sort();
     const runLinks = members.map((r) => `<a class="mono" href="${runHref(ctx, r.key)}">${esc(r.summary.id)}</a>`).join('<br>');
+    // Bootstrap intervals are drawn once per pool, metric and version of its records.
+    const version = members.map((r) => `${r.key}@${r.mtimeMs}`).join(',');
+    const summaries = index.memo(`pooled|${metric}|${version}`, () => new Map(names.map((g) => [g, pooledSummary([...byGroup.get(g)!.values()])])));
     names.forEach((g, i) => {
-      const s = pooledSummary([...byGroup.get(g)!.values()]);
+      const s = summaries.get(g);
       if (!s) return;
       parts.push(
         `<tr data-pool="${esc(key)}">${i === 0 ? `<td class="mono" rowspan="${names.length}">${esc(key)}<br><span class="muted">${esc(members[0]!.summary.profile ?? '')}</span></td><td rowspan="${names.length}">${runLinks}</td>` : ''}` +
@@ -192,7 +197,7 @@ function pooledSection(ctx: PageContext, runs: IndexedRun[], steps: Map<IndexedR
     });
     if (a && b && byGroup.has(a) && byGroup.has(b)) {
       const strata = [...new Set([...byGroup.get(a)!.keys(), ...byGroup.get(b)!.keys()])].map((s) => ({ x: byGroup.get(a)!.get(s) ?? [], y: byGroup.get(b)!.get(s) ?? [] }));
-      const p = probabilityOfImprovementCI(strata, higher);
+      const p = index.memo(`poi|${metric}|${a}|${b}|${version}`, () => probabilityOfImprovementCI(strata, higher));
       poi.push(`<li data-pool="${esc(key)}"><span class="mono">${esc(key)}</span>: P(${esc(a)} better than ${esc(b)}) = <b>${fmt(p.p, 2)}</b>${interval(p.ci95)}</li>`);
     }
   }

@@ -53,6 +53,7 @@ export class RunIndex {
   /** Per run key: its metric steps, read once per record version. */
   private readonly metricCache = new Map<string, { mtimeMs: number; steps: MetricStep[] }>();
   private readonly verdictCache = new Map<string, { mtimeMs: number; verdicts: RunVerdicts[] }>();
+  private readonly memos = new Map<string, unknown>();
 
   constructor(readonly resultsDir: string) {}
 
@@ -135,5 +136,17 @@ export class RunIndex {
     }
     this.verdictCache.set(run.key, { mtimeMs: run.mtimeMs, verdicts });
     return verdicts;
+  }
+
+  /**
+   * A value computed once per key (the key names the record versions it depends on, so a changed
+   * run means a new key): the bootstrap intervals of a pool are not drawn again on every view.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = compute();
+    if (this.memos.size >= 1000) this.memos.delete(this.memos.keys().next().value!);
+    this.memos.set(key, value);
+    return value;
   }
 }

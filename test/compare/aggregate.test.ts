@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   differenceCI,
   iqm,
+  iqmOfCounts,
   pooledSummary,
   probabilityOfImprovement,
   probabilityOfImprovementCI,
@@ -19,6 +20,14 @@ describe('interquartile mean (scipy.stats.trim_mean(x, 0.25), as rliable)', () =
     expect(iqm([5])).toBe(5);
     expect(iqm([])).toBeNaN();
   });
+
+  it('from counts over sorted values, as a bootstrap resample gives it', () => {
+    // 1,1,1,2,5,9,9,9 (n = 8, 2 cut each end): 1,2,5,9 → 4.25.
+    expect(iqmOfCounts([1, 2, 5, 9], [3, 1, 1, 3])).toBe(4.25);
+    // The same as iqm of the expanded sample, for n not divisible by 4: 0,0,3,3,3 → cut 1: 0,3,3 → 2.
+    expect(iqmOfCounts([0, 3], [2, 3])).toBe(iqm([0, 0, 3, 3, 3]));
+    expect(iqmOfCounts([1], [0])).toBeNaN();
+  });
 });
 
 describe('quantiles (numpy linear)', () => {
@@ -32,22 +41,22 @@ describe('quantiles (numpy linear)', () => {
 describe('stratified bootstrap', () => {
   it('resamples within strata: two constant strata give a fixed IQM', () => {
     // Every resample is [0,0,1,1] → IQM of the middle two = 0.5; a plain bootstrap over the four would vary.
-    expect(stratifiedBootstrapCI([[0, 0], [1, 1]], iqm, { reps: 500 })).toEqual([0.5, 0.5]);
+    expect(stratifiedBootstrapCI([[0, 0], [1, 1]], iqmOfCounts, { reps: 500 })).toEqual([0.5, 0.5]);
   });
 
   it('covers the resampling distribution: two values 0 and 1', () => {
     // A resample of [0,1] has mean 0 (¼), ½ (½) or 1 (¼): the 2.5 % and 97.5 % percentiles are 0 and 1.
-    expect(stratifiedBootstrapCI([[0, 1]], iqm, { reps: 4000 })).toEqual([0, 1]);
+    expect(stratifiedBootstrapCI([[0, 1]], iqmOfCounts, { reps: 4000 })).toEqual([0, 1]);
   });
 
   it('is seeded: the same seed gives the same interval, and one value gives none', () => {
     const data = [[0.61, 0.64, 0.6, 0.7, 0.66, 0.58]];
-    expect(stratifiedBootstrapCI(data, iqm, { seed: 7 })).toEqual(stratifiedBootstrapCI(data, iqm, { seed: 7 }));
-    const ci = stratifiedBootstrapCI(data, iqm)!;
+    expect(stratifiedBootstrapCI(data, iqmOfCounts, { seed: 7 })).toEqual(stratifiedBootstrapCI(data, iqmOfCounts, { seed: 7 }));
+    const ci = stratifiedBootstrapCI(data, iqmOfCounts)!;
     expect(ci[0]).toBeGreaterThanOrEqual(0.58);
     expect(ci[1]).toBeLessThanOrEqual(0.7);
     expect(ci[0]).toBeLessThan(ci[1]);
-    expect(stratifiedBootstrapCI([[0.5]], iqm)).toBeNull();
+    expect(stratifiedBootstrapCI([[0.5]], iqmOfCounts)).toBeNull();
   });
 });
 
@@ -60,6 +69,18 @@ describe('probability of improvement', () => {
     expect(probabilityOfImprovement([3, 4], [1, 2], false)).toBe(0);
     // 2 beats 1; 0 beats nothing: 1 win of 4 pairs.
     expect(probabilityOfImprovement([0, 2], [1, 3])).toBe(0.25);
+  });
+
+  it('agrees with counting every pair, with ties, on many values', () => {
+    const xs = Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i) * 20) / 20);
+    const ys = Array.from({ length: 200 }, (_, i) => Math.round(Math.cos(i * 1.3) * 20) / 20 - 0.05);
+    let wins = 0;
+    for (const x of xs) for (const y of ys) wins += x > y ? 1 : x === y ? 0.5 : 0;
+    expect(probabilityOfImprovement(xs, ys)).toBeCloseTo(wins / (300 * 200), 12);
+    expect(probabilityOfImprovement(xs, ys, false)).toBeCloseTo(1 - wins / (300 * 200), 12);
+    const r = probabilityOfImprovementCI([{ x: xs, y: ys }]);
+    expect(r.ci95![0]).toBeLessThan(r.p);
+    expect(r.ci95![1]).toBeGreaterThan(r.p);
   });
 
   it('averages over strata, with a bootstrap interval inside [0, 1]', () => {
