@@ -79,7 +79,8 @@ export function jsonScript(id: string, value: unknown): string {
 
 /** A Vega-Lite chart drawn in the browser from its spec. */
 export function chart(id: string, spec: unknown): string {
-  return `<div class="chart" data-spec="${esc(id)}"></div>${jsonScript(id, spec)}`;
+  // The data's id has a prefix of its own: a heading may carry the chart's name as its anchor.
+  return `<div class="chart" data-chart="${esc(id)}" data-spec="spec-${esc(id)}"></div>${jsonScript(`spec-${id}`, spec)}`;
 }
 
 export function statusBadge(status: string): string {
