@@ -51,8 +51,8 @@ export function resultsDirOf(dir: string): string {
 export class RunIndex {
   private readonly runs = new Map<string, IndexedRun>();
   /** Per run key: its metric steps, read once per record version. */
-  private readonly metricCache = new Map<string, { mtimeMs: number; steps: MetricStep[] }>();
-  private readonly verdictCache = new Map<string, { mtimeMs: number; verdicts: RunVerdicts[] }>();
+  private readonly metricCache = new Map<string, { mtimeMs: number; value: MetricStep[] }>();
+  private readonly verdictCache = new Map<string, { mtimeMs: number; value: RunVerdicts[] }>();
   private readonly memos = new Map<string, unknown>();
 
   constructor(readonly resultsDir: string) {}
@@ -112,30 +112,26 @@ export class RunIndex {
 
   /** The run's metric steps (compare/runs.ts), cached until its record changes; [] when the store lost them. */
   metricSteps(run: IndexedRun): MetricStep[] {
-    const hit = this.metricCache.get(run.key);
-    if (hit && hit.mtimeMs === run.mtimeMs) return hit.steps;
-    let steps: MetricStep[];
-    try {
-      steps = metricSteps(this.load(run));
-    } catch {
-      steps = [];
-    }
-    this.metricCache.set(run.key, { mtimeMs: run.mtimeMs, steps });
-    return steps;
+    return this.perVersion(this.metricCache, run, () => metricSteps(this.load(run)));
   }
 
   /** The run's verdict files (compare/runs.ts), cached until its record changes; [] when there are none. */
   verdicts(run: IndexedRun): RunVerdicts[] {
-    const hit = this.verdictCache.get(run.key);
-    if (hit && hit.mtimeMs === run.mtimeMs) return hit.verdicts;
-    let verdicts: RunVerdicts[];
+    return this.perVersion(this.verdictCache, run, () => runVerdicts(this.load(run)));
+  }
+
+  /** What `read` gives for this version of the run's record; [] when it throws (a file the store lost). */
+  private perVersion<T>(cache: Map<string, { mtimeMs: number; value: T[] }>, run: IndexedRun, read: () => T[]): T[] {
+    const hit = cache.get(run.key);
+    if (hit && hit.mtimeMs === run.mtimeMs) return hit.value;
+    let value: T[];
     try {
-      verdicts = runVerdicts(this.load(run));
+      value = read();
     } catch {
-      verdicts = [];
+      value = [];
     }
-    this.verdictCache.set(run.key, { mtimeMs: run.mtimeMs, verdicts });
-    return verdicts;
+    cache.set(run.key, { mtimeMs: run.mtimeMs, value });
+    return value;
   }
 
   /**

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // `repro ui` in real headless Chromium (Debian's package, driven by playwright-core) over real runs:
-// the flagship's smoke profile, run once, and again with one parameter changed (`--set lr=0.001`),
+// the flagship's smoke profile, run once, and again with one parameter changed (`--set seeds=[3]`: a
+// third seed, so only two models train again, and the across-runs view pools three seeds),
 // plus a copy of the first record with a hostile title. It filters the list, opens a run, compares
 // the two runs (the diff names exactly the changed parameter), opens the across-runs view, checks
 // no console error and no request leaving 127.0.0.1, and takes the screenshots of docs/ui.md.
@@ -35,7 +36,7 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     const common = ['--store', join(dir, '.repro'), '--results', join(dir, 'results')];
     const a = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', ...common], { cwd: dir });
     expect(a.code, a.out).toBe(0);
-    const b = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--set', 'lr=0.001', '--no-report', ...common], { cwd: dir });
+    const b = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--set', 'seeds=[3]', '--no-report', ...common], { cwd: dir });
     expect(b.code, b.out).toBe(0);
     [second, first] = readdirSync(join(dir, 'results', wf)).filter((n) => n !== 'latest').sort().reverse() as [string, string];
     // A third record: the first with a hostile title, as a shared workflow could have.
@@ -116,10 +117,10 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     await page.check(`input[value="${wf}/${second}"]`);
     await page.click('button:text("Compare the ticked runs")');
     await page.waitForURL(/\/compare\?/);
-    // The newest is ticked first in the list's order; the diff is from it to the other, either way one param.
+    // The baseline is the first ticked in list order: the newest, the seeds=[3] run.
     const items = await page.locator('ul.changes li.param').allTextContents();
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatch(/^param `lr`: 0\.00(03|1) → 0\.00(1|03)$/);
+    expect(items[0]).toMatch(/^param `seeds`: \[3\] → \[1,2\]$/);
     expect(await page.locator('table.metrics tbody tr').count()).toBeGreaterThanOrEqual(8);
     expect(await page.locator('table.verdicts tbody tr').count()).toBe(1);
     await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
@@ -131,9 +132,12 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     await page.click('header a:text("Across runs")');
     await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
     expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(3);
-    // The first run and its hostile copy share every fingerprint: one pool, steps counted once.
-    expect(await page.locator('table.pooled tbody tr').count()).toBe(4);
-    expect(await page.locator('ul.poi li').count()).toBe(2);
+    // The three records differ only in their seeds (the hostile copy not even in those): one pool of
+    // two variants, three seeds each (the copy's steps have the first run's fingerprints: counted once).
+    const pooled = await page.locator('table.pooled tbody tr').allTextContents();
+    expect(pooled).toHaveLength(2);
+    for (const row of pooled) expect(row).toMatch(/evaluate variant=(xe|emd2)3/);
+    expect(await page.locator('ul.poi li').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'ui-drift.png'), fullPage: true });
   });
 
