@@ -99,7 +99,12 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery): str
     };
   });
   const x = { field: 'time', type: 'temporal', title: 'run started (UTC)' };
-  const y = { type: 'quantitative', title, scale: { zero: false } };
+  // The axis spans the means and the reported bands: an interval from two seeds can be ten times
+  // wider than the drift it sits in; it is clipped at the plot's edge rather than flattening it.
+  const seen = rows.flatMap((r) => [r.mean, ...('reported' in r ? [r.bandLo!, r.bandHi!] : [])]);
+  const [min, max] = [Math.min(...seen), Math.max(...seen)];
+  const pad = max > min ? (max - min) * 0.25 : Math.max(Math.abs(max) * 0.1, 0.05);
+  const y = { type: 'quantitative', title, scale: { zero: false, domain: [min - pad, max + pad] } };
   parts.push(
     chart('drift', {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -107,11 +112,11 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery): str
       height: 280,
       data: { values: rows },
       layer: [
-        { transform: [{ filter: 'isValid(datum.reported)' }], mark: { type: 'area', opacity: 0.18, color: '#2e9d5b', interpolate: 'step-after' }, encoding: { x, y: { field: 'bandLo', ...y }, y2: { field: 'bandHi' } } },
-        { transform: [{ filter: 'isValid(datum.reported)' }], mark: { type: 'line', color: '#2e9d5b', strokeDash: [4, 3], interpolate: 'step-after' }, encoding: { x, y: { field: 'reported', ...y } } },
-        { mark: { type: 'rule', color: '#1f5fbf' }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
+        { transform: [{ filter: 'isValid(datum.reported)' }], mark: { type: 'area', clip: true, opacity: 0.18, color: '#2e9d5b', interpolate: 'step-after' }, encoding: { x, y: { field: 'bandLo', ...y }, y2: { field: 'bandHi' } } },
+        { transform: [{ filter: 'isValid(datum.reported)' }], mark: { type: 'line', clip: true, color: '#2e9d5b', strokeDash: [4, 3], interpolate: 'step-after' }, encoding: { x, y: { field: 'reported', ...y } } },
+        { mark: { type: 'rule', clip: true, color: '#1f5fbf' }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
         {
-          mark: { type: 'point', filled: true, size: 50, color: '#1f5fbf' },
+          mark: { type: 'point', clip: true, filled: true, size: 50, color: '#1f5fbf' },
           encoding: {
             x,
             y: { field: 'mean', ...y },
@@ -122,7 +127,7 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery): str
       config: { font: 'system-ui, sans-serif', view: { stroke: '#ddd' } },
     }),
   );
-  parts.push(`<p class="muted small">Blue: each run's mean over its seeds and folds with the Student-t 95% interval. Green: the reported value (dashed) and its tolerance band, as the run's claims file set them.</p>`);
+  parts.push(`<p class="muted small">Blue: each run's mean over its seeds and folds with the Student-t 95% interval (cut at the plot's edge when wider). Green: the reported value (dashed) and its tolerance band, as the run's claims file set them.</p>`);
   parts.push(
     `<details><summary>the numbers</summary><table class="drift"><thead><tr><th>run</th><th>started</th><th>commit</th><th class="n">n</th><th class="n">mean [95% CI]</th><th class="n">reported ± tolerance</th><th>verdict</th></tr></thead><tbody>` +
       points

@@ -50,9 +50,8 @@ export function resultsDirOf(dir: string): string {
 
 export class RunIndex {
   private readonly runs = new Map<string, IndexedRun>();
-  /** Per run key: its metric steps, read once per record version. */
-  private readonly metricCache = new Map<string, { mtimeMs: number; value: MetricStep[] }>();
-  private readonly verdictCache = new Map<string, { mtimeMs: number; value: RunVerdicts[] }>();
+  /** Per run key: its metric steps and verdicts, read once per record version. */
+  private readonly resultCache = new Map<string, { mtimeMs: number; steps: MetricStep[]; verdicts: RunVerdicts[] }>();
   private readonly memos = new Map<string, unknown>();
 
   constructor(readonly resultsDir: string) {}
@@ -112,25 +111,34 @@ export class RunIndex {
 
   /** The run's metric steps (compare/runs.ts), cached until its record changes; [] when the store lost them. */
   metricSteps(run: IndexedRun): MetricStep[] {
-    return this.perVersion(this.metricCache, run, () => metricSteps(this.load(run)));
+    return this.results(run).steps;
   }
 
   /** The run's verdict files (compare/runs.ts), cached until its record changes; [] when there are none. */
   verdicts(run: IndexedRun): RunVerdicts[] {
-    return this.perVersion(this.verdictCache, run, () => runVerdicts(this.load(run)));
+    return this.results(run).verdicts;
   }
 
-  /** What `read` gives for this version of the run's record; [] when it throws (a file the store lost). */
-  private perVersion<T>(cache: Map<string, { mtimeMs: number; value: T[] }>, run: IndexedRun, read: () => T[]): T[] {
-    const hit = cache.get(run.key);
-    if (hit && hit.mtimeMs === run.mtimeMs) return hit.value;
-    let value: T[];
+  /** Metric steps and verdicts of this version of the run's record, read with one parse of run.json. */
+  results(run: IndexedRun): { steps: MetricStep[]; verdicts: RunVerdicts[] } {
+    const hit = this.resultCache.get(run.key);
+    if (hit && hit.mtimeMs === run.mtimeMs) return hit;
+    let loaded: LoadedRun | null = null;
     try {
-      value = read();
+      loaded = this.load(run);
     } catch {
-      value = [];
+      /* removed or half-written: nothing to show yet */
     }
-    cache.set(run.key, { mtimeMs: run.mtimeMs, value });
+    // A file the store lost (gc) leaves that part empty, not the page broken.
+    const attempt = <T>(read: (r: LoadedRun) => T[]): T[] => {
+      try {
+        return loaded ? read(loaded) : [];
+      } catch {
+        return [];
+      }
+    };
+    const value = { mtimeMs: run.mtimeMs, steps: attempt(metricSteps), verdicts: attempt(runVerdicts) };
+    this.resultCache.set(run.key, value);
     return value;
   }
 
@@ -144,5 +152,23 @@ export class RunIndex {
     if (this.memos.size >= 1000) this.memos.delete(this.memos.keys().next().value!);
     this.memos.set(key, value);
     return value;
+  }
+
+  /**
+   * Reads every run's metric steps and verdicts ahead of the first page that needs them (the
+   * across-runs page reads them all), a few runs per turn of the event loop so requests still
+   * answer meanwhile. Resolves when done.
+   */
+  warm(batch = 25): Promise<void> {
+    const runs = this.all();
+    return new Promise((done) => {
+      let i = 0;
+      const step = () => {
+        for (const end = Math.min(i + batch, runs.length); i < end; i++) if (this.runs.has(runs[i]!.key)) this.results(this.runs.get(runs[i]!.key)!);
+        if (i < runs.length) setImmediate(step);
+        else done();
+      };
+      setImmediate(step);
+    });
   }
 }

@@ -31,6 +31,8 @@ export interface UiServer {
   url: string;
   server: Server;
   index: RunIndex;
+  /** Resolves once every run's metrics and verdicts are read (started right after listening). */
+  warmed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     const runJson = join(runDir, 'run.json');
     if (!existsSync(runJson)) return null;
     const key = relative(index.resultsDir, runDir).split(sep).join('/');
+    if (!index.get(key)) index.refresh(); // a run that started since the last page
     const run = index.get(key);
     if (!run) return null;
     const hit = reportCache.get(runDir);
@@ -216,6 +219,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     url: `http://${HOST}:${port}/${token}/`,
     server,
     index,
+    warmed: index.warm(),
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }
