@@ -98,7 +98,7 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery): str
       ...(p.reported ? { reported: p.reported.value, bandLo: p.reported.lo, bandHi: p.reported.hi } : {}),
     };
   });
-  const x = { field: 'time', type: 'temporal', title: 'run started (UTC)' };
+  const x = { field: 'time', type: 'temporal', title: 'run started (UTC)', scale: { padding: 24 } };
   // The axis spans the means and the reported bands: an interval from two seeds can be ten times
   // wider than the drift it sits in; it is clipped at the plot's edge rather than flattening it.
   const seen = rows.flatMap((r) => [r.mean, ...('reported' in r ? [r.bandLo!, r.bandHi!] : [])]);

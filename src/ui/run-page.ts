@@ -37,7 +37,7 @@ export function runPage(ctx: PageContext, index: RunIndex, run: IndexedRun): str
       `<span>started ${esc(shortTime(record.startedAt))}</span><span>took ${esc(fmtDuration(record.durationMs))}</span>` +
       `<span>steps ${s.ran} ran, ${s.cached} cached${s.failed ? `, ${s.failed} failed` : ''}</span>` +
       (record.git?.commit ? `<span>git <code>${esc(record.git.commit.slice(0, 12))}</code>${record.git.dirty ? ' (dirty)' : ''}</span>` : '') +
-      `<span>command <code>repro ${esc((record.command ?? []).join(' '))}</code></span></div>`,
+      `<span>command <code>${esc((record.command ?? []).join(' '))}</code></span></div>`,
   );
   if (record.status === 'running') {
     const live = `${ctx.base}progress/${run.key.split('/').map(encodeURIComponent).join('/')}`;
