@@ -58,5 +58,5 @@ export function runProgress(record: RunRecord, runDir: string, expected: number 
 export function describeProgress(p: RunProgress): string {
   const of = p.expected && p.expected >= p.done ? ` of about ${p.expected}` : '';
   const now = p.running.map((r) => (r.last ? `${r.log} (${r.last})` : r.log)).join('; ');
-  return `${p.done}${of} steps done (${p.ran} ran, ${p.cached} cached${p.failed ? `, ${p.failed} failed` : ''})${now ? `; running: ${now}` : ''}`;
+  return `${p.done}${of} step${p.done === 1 && !of ? '' : 's'} done (${p.ran} ran, ${p.cached} cached${p.failed ? `, ${p.failed} failed` : ''})${now ? `; running: ${now}` : ''}`;
 }

@@ -3,7 +3,7 @@
 // (a run in progress rewrites its record as steps end). A URL names a run by `<workflow>/<run-id>`
 // and is looked up here: request paths are never joined onto the file system.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { LoadedRun, RunRecord } from '../formats/run-record.js';
 import { summarizeRun, type RunSummary } from '../engine/runs.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
@@ -42,27 +42,29 @@ export function poolKeyOf(record: RunRecord): string {
   ).slice(0, 16);
 }
 
-/** Where run records are: DIR/results when it exists, else DIR itself (a results folder given directly). */
-export function resultsDirOf(dir: string): string {
-  const root = resolve(dir);
-  return existsSync(join(root, 'results')) ? join(root, 'results') : root;
-}
-
 export class RunIndex {
   private readonly runs = new Map<string, IndexedRun>();
   /** Per run key: its metric steps and verdicts, read once per record version. */
   private readonly resultCache = new Map<string, { mtimeMs: number; steps: MetricStep[]; verdicts: RunVerdicts[] }>();
   private readonly memos = new Map<string, unknown>();
 
-  constructor(readonly resultsDir: string) {}
+  /** @param root the folder served: run records are in its results/ when it has one, else in root itself. */
+  constructor(readonly root: string) {}
+
+  /** Looked up on every refresh: `repro ui` may start before the first run creates results/. */
+  get resultsDir(): string {
+    const results = join(this.root, 'results');
+    return existsSync(results) ? results : this.root;
+  }
 
   /** Looks at the folder again: new, changed and removed runs. Cheap when nothing changed (one stat per run). */
   refresh(): void {
     const seen = new Set<string>();
-    const wfs = existsSync(this.resultsDir) ? readdirSync(this.resultsDir, { withFileTypes: true }) : [];
+    const resultsDir = this.resultsDir;
+    const wfs = existsSync(resultsDir) ? readdirSync(resultsDir, { withFileTypes: true }) : [];
     for (const wf of wfs) {
       if (!wf.isDirectory()) continue;
-      const wfDir = join(this.resultsDir, wf.name);
+      const wfDir = join(resultsDir, wf.name);
       let entries;
       try {
         entries = readdirSync(wfDir, { withFileTypes: true });

@@ -10,7 +10,7 @@ import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { RunIndex, resultsDirOf } from './runs.js';
+import { RunIndex } from './runs.js';
 import { CSS, esc, page, type PageContext } from './html.js';
 import { CLIENT_JS } from './client.js';
 import { listPage, progressText } from './list-page.js';
@@ -100,7 +100,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
   const root = realpathSync(opts.dir);
   const token = opts.token ?? randomBytes(24).toString('hex');
   const ctx: PageContext = { base: `/${token}/`, root };
-  const index = new RunIndex(resultsDirOf(root));
+  const index = new RunIndex(root);
   index.refresh();
   const vendor = vendorAssets();
   const assets = new Map<string, { type: string; body: () => Buffer }>([

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeRunFixture } from '../report/fixture.js';
-import { startRepro, until } from '../support/index.js';
+import { projectWith, startRepro, until } from '../support/index.js';
 import { startUi, type UiServer } from '../../src/ui/server.js';
 import type { RunRecord } from '../../src/formats/run-record.js';
 
@@ -165,3 +165,51 @@ describe('repro ui server', () => {
     expect(() => readFileSync(join(f.root, 'results', 'paper', '20250102T120000Z-lr0001', 'report.html'))).toThrow();
   });
 });
+
+describe('repro ui on a run in progress', () => {
+  it('shows the live progress of a real `repro run`: steps done, the step running and its last log line', async () => {
+    const dir = projectWith({
+      'wf.yaml': `name: slow
+steps:
+  first:
+    uses: run
+    with: {command: "echo one > a.txt"}
+    outputs: {a: a.txt}
+  second:
+    uses: run
+    with: {command: 'echo warming up; echo halfway there; while [ ! -e "$GO" ]; do sleep 0.1; done; echo two > b.txt', env: {GO: "${'$'}{{ workflow.dir }}/go"}}
+    outputs: {b: b.txt}
+    needs: [first]
+`,
+    });
+    const run = startRepro(['run', 'wf.yaml', '--no-report'], { cwd: dir });
+    const ui = await startUi({ dir });
+    try {
+      let progress: { status: string; text: string } = { status: '', text: '' };
+      await until(
+        () => {
+          ui.index.refresh();
+          return ui.index.all().length === 1;
+        },
+        30_000,
+        'the run record',
+      );
+      const key = ui.index.all()[0]!.key;
+      const poll = async () => (progress = JSON.parse((await get(`${ui.url}progress/${key}`)).body));
+      for (let i = 0; i < 300 && !progress.text.includes('halfway there'); i++) {
+        await poll();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(progress.status).toBe('running');
+      expect(progress.text).toBe('1 step done (1 ran, 0 cached); running: second (halfway there)');
+      writeFileSync(join(dir, 'go'), '');
+      expect(await run.done).toBe(0);
+      await poll();
+      expect(progress).toEqual({ status: 'succeeded', text: 'succeeded' });
+    } finally {
+      run.child.kill();
+      await ui.close();
+    }
+  }, 60_000);
+});
+
