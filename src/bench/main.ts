@@ -9,6 +9,7 @@ const areas: Record<string, () => Promise<{ bench: () => Promise<void> }>> = {
   data: () => import('./data.js'),
   ml: () => import('./ml.js'),
   torch: () => import('./torch.js'),
+  ui: () => import('./ui.js'),
 };
 
 const wanted = process.argv.slice(2);

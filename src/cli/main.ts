@@ -19,6 +19,7 @@ import { initCommand } from './commands/init.js';
 import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
+import { uiCommand } from './commands/ui.js';
 import { ReproError } from '../core/errors.js';
 import { watchOutputPipes } from './output.js';
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     exportCommand,
     reproduceCommand,
     pinCommand,
+    uiCommand,
     execStepCommand,
   ]) {
     register(program);

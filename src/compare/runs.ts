@@ -77,16 +77,23 @@ export function missingVerdicts(run: LoadedRun): string[] {
 // ——— run-to-run ———
 
 /** Axes that pair runs (seeds, folds) rather than distinguish variants: metric means average over them. */
-const REPLICATE_AXES = new Set(['seed', 'fold']);
+export const REPLICATE_AXES: ReadonlySet<string> = new Set(['seed', 'fold']);
 
 function groupLabel(step: StepRecord): string {
   const axes = Object.entries(step.matrix ?? {}).filter(([k]) => !REPLICATE_AXES.has(k));
   return axes.length ? `${step.stepId} ${axes.map(([k, v]) => `${k}=${variantName(v)}`).join(',')}` : step.stepId;
 }
 
-/** group → metric → values over seeds/folds, from every step output named `metrics`. */
-export function runMetrics(run: LoadedRun): Map<string, Map<string, number[]>> {
-  const out = new Map<string, Map<string, number[]>>();
+/** One step's metrics file: its group (step and variant axes), its matrix, and its numeric metrics. */
+export interface MetricStep {
+  group: string;
+  step: StepRecord;
+  metrics: Map<string, number>;
+}
+
+/** Every step output named `metrics` of the run, read from the store; unreadable files are skipped. */
+export function metricSteps(run: LoadedRun): MetricStep[] {
+  const out: MetricStep[] = [];
   for (const step of run.record.steps) {
     const path = step.outputs?.metrics?.type === 'file' ? storeFile(run, step, 'metrics') : null;
     if (!path) continue;
@@ -96,13 +103,28 @@ export function runMetrics(run: LoadedRun): Map<string, Map<string, number[]>> {
     } catch {
       continue;
     }
-    const label = groupLabel(step);
-    const group = out.get(label) ?? new Map<string, number[]>();
-    out.set(label, group);
+    const values = new Map<string, number>();
     for (const [name, v] of Object.entries(metrics)) {
       if (typeof v !== 'number' || !Number.isFinite(v) || name === 'n') continue;
-      group.set(name, [...(group.get(name) ?? []), v]);
+      values.set(name, v);
     }
+    out.push({ group: groupLabel(step), step, metrics: values });
+  }
+  return out;
+}
+
+/** group → metric → values over seeds/folds, from every step output named `metrics`. */
+export function runMetrics(run: LoadedRun): Map<string, Map<string, number[]>> {
+  return groupMetrics(metricSteps(run));
+}
+
+/** group → metric → values, from metric steps (of one run, or pooled from several). */
+export function groupMetrics(steps: readonly MetricStep[]): Map<string, Map<string, number[]>> {
+  const out = new Map<string, Map<string, number[]>>();
+  for (const { group: label, metrics } of steps) {
+    const group = out.get(label) ?? new Map<string, number[]>();
+    out.set(label, group);
+    for (const [name, v] of metrics) group.set(name, [...(group.get(name) ?? []), v]);
   }
   return out;
 }
@@ -139,7 +161,7 @@ export interface RunDiff {
 
 const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-function metricOrder(name: string): number {
+export function metricOrder(name: string): number {
   const i = (METRIC_NAMES as readonly string[]).indexOf(name);
   return i < 0 ? METRIC_NAMES.length : i;
 }

@@ -23,7 +23,7 @@ import { VERDICTS, type ClaimCheck, type CollapsedRun, type PowerNote, type Refu
 import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
 import { setOwn } from '../core/names.js';
 import { cohensDz, meanCI, normalCdf, normalQuantile, pairedTTest, pairedTest, pairsForPower, sequentialCrossing, summarize, tQuantile, zeroVariance, type TestName, type TestResult } from './stats.js';
-import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
+import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry, type Tolerance } from './spec.js';
 import { emptyNotes, metricValues, type ObservationTable, type RunNotes } from './observations.js';
 
 /** Numbers in explanations: 3 significant digits, signs where a gain is meant. */
@@ -61,6 +61,11 @@ const scaleWords: Record<RunScale, string> = { full: 'full', proxy: 'proxy', smo
 
 // ——— reported numbers ———
 
+/** Half the width of a reported value's band: the largest of its absolute, relative and k·sd tolerances. */
+export function toleranceWidth(value: number, tol: Tolerance, sd: number | undefined): number {
+  return Math.max(tol.absolute ?? 0, (tol.relative ?? 0) * Math.abs(value), (tol.k_sd ?? 0) * (sd ?? 0));
+}
+
 export function checkReported(entry: ReportedEntry, table: ObservationTable, scale: RunScale, scaleNote: string): ReportedCheck {
   const values = [...metricValues(table, entry.variant, entry.metric).values()];
   const alpha = entry.alpha ?? DEFAULTS.alpha;
@@ -90,7 +95,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
 
   const value = entry.value;
   const tol = entry.tolerance ?? {};
-  const width = Math.max(tol.absolute ?? 0, (tol.relative ?? 0) * Math.abs(value), (tol.k_sd ?? 0) * (entry.sd ?? 0));
+  const width = toleranceWidth(value, tol, entry.sd);
   const [lo, hi] = [value - width, value + width];
   const band = `${fmt(value)} ± ${fmt(width)}`;
 

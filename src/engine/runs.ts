@@ -82,6 +82,8 @@ export interface RunSummary {
   path: string;
   workflow: string;
   profile: string | null;
+  /** The git commit of the workflow's repository when the run ended (null when not in git or not known yet). */
+  commit: string | null;
   status: RunRecord['status'];
   startedAt: string;
   durationMs: number | null;
@@ -92,13 +94,15 @@ export interface RunSummary {
   verdicts: string[];
 }
 
-function summarize(path: string, record: RunRecord): RunSummary {
+/** One line of `repro runs` (and of `repro ui`'s list) from a record. */
+export function summarizeRun(path: string, record: RunRecord): RunSummary {
   const count = (...st: string[]) => record.steps.filter((s) => st.includes(s.status)).length;
   return {
     id: record.runId,
     path,
     workflow: record.workflow.name,
     profile: record.profile,
+    commit: record.git?.commit ?? null,
     status: record.status,
     startedAt: record.startedAt,
     durationMs: record.durationMs ?? null,
@@ -121,7 +125,7 @@ export function listRuns(resultsDir = 'results', workflow?: string): RunSummary[
       const path = join(results, wf.name, run.name, 'run.json');
       try {
         const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-        if (Array.isArray(record?.steps) && record.runId) out.push(summarize(path, record));
+        if (Array.isArray(record?.steps) && record.runId) out.push(summarizeRun(path, record));
       } catch {
         /* not a run directory */
       }

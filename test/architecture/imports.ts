@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative } from 'node:path';
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'bench'], // entry points: `repro` and `npm run bench`
-  ['share'], // moving workflows and runs between machines
+  ['share', 'ui'], // moving workflows and runs between machines; the local web app over runs
   ['engine'], // runs a plan: fingerprint, cache, scheduler, store, run record
   ['steps'], // one file per step kind
   ['report'], // HTML/Markdown reports, checklist, RO-Crate

@@ -1,0 +1,41 @@
+// `repro ui [DIR]`: a local, read-only web app over every run under DIR (its results/ and the store):
+// the runs, one run, a comparison of runs, and metrics across runs. It prints its URL (with the
+// token every request needs) and opens nothing; Ctrl-C stops it.
+import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { ReproError } from '../../core/errors.js';
+
+export function uiCommand(program: Command): void {
+  program
+    .command('ui')
+    .description('browse and compare every run under DIR in a local web app (loopback only, token in the URL)')
+    .argument('[dir]', 'the folder holding results/ (or a results folder itself)', '.')
+    .option('--port <n>', 'the port to listen on (default: a free one)')
+    .action(async (dir: string, opts: { port?: string }) => {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ReproError(`${dir} is not a folder`, 'invalid', 'give the folder you run workflows in (the one holding results/)');
+      const port = opts.port === undefined ? 0 : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ReproError(`--port must be an integer 0..65535, got '${opts.port}'`, 'invalid');
+      const { startUi } = await import('../../ui/server.js');
+      let ui;
+      try {
+        ui = await startUi({ dir, port });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') throw new ReproError(`cannot listen on 127.0.0.1:${port} (${code})`, 'invalid', 'choose another --port, or leave it out for a free one');
+        throw err;
+      }
+      const n = ui.index.all().length;
+      process.stdout.write(`repro ui: ${n} run${n === 1 ? '' : 's'} under ${ui.index.resultsDir}\n${ui.url}\n(read-only, this machine only; Ctrl-C stops it)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void ui.close().then(done);
+          // Keep-alive connections of an open browser would hold close() open: end them.
+          ui.server.closeAllConnections();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,160 @@
+/// <reference lib="dom" />
+// `repro ui` in real headless Chromium (Debian's package, driven by playwright-core) over real runs:
+// the flagship's smoke profile, run once, and again with one parameter changed (`--set seeds=[3]`: a
+// third seed, so only two models train again, and the across-runs view pools three seeds),
+// plus a copy of the first record with a hostile title. It filters the list, opens a run, compares
+// the two runs (the diff names exactly the changed parameter), opens the across-runs view, checks
+// no console error and no request leaving 127.0.0.1, and takes the screenshots of docs/ui.md.
+// Skips, saying why, where Chromium is not installed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { repro, tempDir } from '../support/index.js';
+import { startUi, type UiServer } from '../../src/ui/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`SKIPPED repro ui browser test: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+
+const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+// REPRO_UI_SCREENSHOTS=docs regenerates the pictures of docs/ui.md and the README.
+const SHOTS = process.env.REPRO_UI_SCREENSHOTS ?? tempDir('repro-ui-shots-');
+
+describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { timeout: 240_000 }, () => {
+  const dir = tempDir('repro-ui-runs-');
+  const wf = 'hou2016-emd2';
+  let ui: UiServer;
+  let context: BrowserContext;
+  let page: Page;
+  let first: string;
+  let second: string;
+  const remote: string[] = [];
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    const common = ['--store', join(dir, '.repro'), '--results', join(dir, 'results')];
+    const a = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', ...common], { cwd: dir });
+    expect(a.code, a.out).toBe(0);
+    const b = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--set', 'seeds=[3]', '--no-report', ...common], { cwd: dir });
+    expect(b.code, b.out).toBe(0);
+    [second, first] = readdirSync(join(dir, 'results', wf)).filter((n) => n !== 'latest').sort().reverse() as [string, string];
+    // A third record: the first with a hostile title, as a shared workflow could have.
+    const record = JSON.parse(readFileSync(join(dir, 'results', wf, first, 'run.json'), 'utf8'));
+    record.workflow.title = HOSTILE;
+    record.runId = '20000101-000000-evil';
+    mkdirSync(join(dir, 'results', wf, record.runId));
+    writeFileSync(join(dir, 'results', wf, record.runId, 'run.json'), JSON.stringify(record));
+
+    ui = await startUi({ dir });
+    const { chromium } = await import('playwright-core');
+    context = await chromium.launchPersistentContext(tempDir('repro-chromium-'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1320, height: 900 },
+    });
+    // Every request of every page and frame: one to anywhere but our server is recorded and refused.
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname !== '127.0.0.1') {
+        remote.push(url.href);
+        return route.abort();
+      }
+      return route.continue();
+    });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+  }, 200_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await ui?.close();
+  });
+
+  const rows = () => page.locator('table.runs tbody tr');
+
+  it('lists the runs, newest first, and filters them', async () => {
+    await page.goto(ui.url);
+    expect(await rows().count()).toBe(3);
+    expect(await rows().first().getAttribute('data-run')).toBe(`${wf}/${second}`);
+    expect(await rows().first().locator('td').nth(4).textContent()).toBe('smoke');
+    expect(await rows().nth(1).textContent()).toContain('1 inconclusive (smoke)');
+    await page.screenshot({ path: join(SHOTS, 'ui-runs.png') });
+
+    await page.fill('input[name=q]', second.slice(-4));
+    await page.selectOption('select[name=profile]', 'smoke');
+    await page.click('form.filters button');
+    await page.waitForURL(/q=/);
+    expect(await rows().count()).toBe(1);
+    expect(await page.locator('#count').textContent()).toMatch(/^1 of 3 runs/);
+    await page.click('form.filters a'); // clear
+    expect(await rows().count()).toBe(3);
+  });
+
+  it('opens a run: its report, its steps with logs and hashes, its environment', async () => {
+    await page.click(`a:text("${first}")`);
+    await page.waitForURL(/\/run\//);
+    const report = page.frameLocator('iframe.report');
+    await expect.poll(() => report.locator('h1').textContent(), { timeout: 30_000 }).toContain("Squared Earth Mover's Distance");
+    expect(await report.locator('figure.plot svg').count()).toBeGreaterThan(0);
+    const steps = await page.locator('table.steps tbody tr').allTextContents();
+    expect(steps.some((s) => s.startsWith('train[variant=xe,seed=1'))).toBe(true);
+    expect(await page.locator('table.steps a:text("log")').count()).toBeGreaterThan(5);
+    expect(await page.locator('table.env').textContent()).toContain('Node.js');
+    await page.screenshot({ path: join(SHOTS, 'ui-run.png') });
+    // A log opens as text.
+    const log = await page.request.get(new URL((await page.locator('table.steps a:text("log")').first().getAttribute('href'))!, ui.url).href);
+    expect(log.status()).toBe(200);
+  });
+
+  it('compares the two runs: the diff is exactly the changed parameter', async () => {
+    await page.goto(ui.url);
+    await page.check(`input[value="${wf}/${first}"]`);
+    await page.check(`input[value="${wf}/${second}"]`);
+    await page.click('button:text("Compare the ticked runs")');
+    await page.waitForURL(/\/compare\?/);
+    // The baseline is the first ticked in list order: the newest, the seeds=[3] run.
+    const items = await page.locator('ul.changes li.param').allTextContents();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(/^param `seeds`: \[3\] → \[1,2\]$/);
+    expect(await page.locator('table.metrics tbody tr').count()).toBeGreaterThanOrEqual(8);
+    expect(await page.locator('table.verdicts tbody tr').count()).toBe(1);
+    await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+    expect(await page.locator('.chart svg g.mark-symbol path, .chart svg g.mark-line path').count()).toBeGreaterThan(4);
+    await page.screenshot({ path: join(SHOTS, 'ui-compare.png'), fullPage: true });
+  });
+
+  it('shows one metric across runs, and the seeds pooled', async () => {
+    await page.click('header a:text("Across runs")');
+    await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+    expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(3);
+    // The three records differ only in their seeds (the hostile copy not even in those): one pool of
+    // two variants, three seeds each (the copy's steps have the first run's fingerprints: counted once).
+    const pooled = await page.locator('table.pooled tbody tr').allTextContents();
+    expect(pooled).toHaveLength(2);
+    for (const row of pooled) expect(row).toMatch(/evaluate variant=(xe|emd2)3/);
+    expect(await page.locator('ul.poi li').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'ui-drift.png'), fullPage: true });
+  });
+
+  it('renders a hostile title as text', async () => {
+    await page.goto(`${ui.url}run/${wf}/20000101-000000-evil`);
+    expect(await page.locator('h1').textContent()).toBe(HOSTILE);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+  });
+
+  it('refuses a request without the token, and nothing left 127.0.0.1 nor failed in the console', async () => {
+    const bare = await context.newPage();
+    const r = await bare.goto(new URL(ui.url).origin + '/');
+    expect(r?.status()).toBe(403);
+    await bare.close();
+    expect(remote).toEqual([]);
+    expect(errors).toEqual([]);
+    for (const name of ['ui-runs.png', 'ui-run.png', 'ui-compare.png', 'ui-drift.png']) expect(statSync(join(SHOTS, name)).size).toBeGreaterThan(20_000);
+  });
+});
