@@ -1,14 +1,17 @@
 // `repro reproduce ARCHIVE`: the answer an artifact evaluator wants. After the archive's workflow ran
 // again (in another folder, with another store), every output of the original run is compared with
 // the new one: bit-identical (same sha256), within the declared tolerance (JSON files and values
-// whose numbers differ by no more than the tolerance, everything else equal), or differs.
+// whose numbers differ by no more than the tolerance, everything else equal), or differs. Numbers
+// at the fields a step kind declares as measurements of the machine (StepKind.measurements: timings,
+// throughput) are reported beside, never as a difference. The statistical level above this one (the
+// re-run's seeds against the original's) is src/compare/reproduction.ts.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReproError } from '../core/errors.js';
-import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
+import type { ArtifactRecord, RunRecord, StepRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
 
-export type ArtifactVerdict = 'bit-identical' | 'within tolerance' | 'differs' | 'not compared';
+export type ArtifactVerdict = 'bit-identical' | 'identical except measurements' | 'within tolerance' | 'differs' | 'not compared';
 export type ReproduceVerdict = 'bit-identical' | 'reproduced within tolerance' | 'differs' | 'failed';
 
 /** A tolerance for numbers whose key is `key` (or every number, key '*'): absolute, or relative to the original. */
@@ -25,7 +28,8 @@ export interface MetricComparison {
   reproduced: number;
   /** The allowed |difference| for this number (0: must be equal). */
   allowed: number;
-  verdict: 'bit-identical' | 'within tolerance' | 'differs';
+  /** 'measurement': a field the step's kind declares a measurement of the machine (informative only). */
+  verdict: 'bit-identical' | 'within tolerance' | 'differs' | 'measurement';
 }
 
 export interface ArtifactComparison {
@@ -68,7 +72,7 @@ export const formatTolerance = (t: Tolerance): string =>
   `${t.key === '*' ? '' : `${t.key}=`}${t.relative !== undefined ? `${+(t.relative * 100).toPrecision(6)}%` : t.absolute}`;
 
 function allowedFor(path: string, original: number, tolerances: Tolerance[]): number {
-  const name = path.replace(/\[\d+\]/g, '').split('.').pop() ?? path;
+  const name = lastKey(path);
   // The most specific tolerance wins: by key, else the one for every number.
   const t = tolerances.filter((x) => x.key === name).at(-1) ?? tolerances.filter((x) => x.key === '*').at(-1);
   if (!t) return 0;
@@ -85,8 +89,10 @@ function leaves(v: unknown, path: string, out: Leaf[]): void {
   else out.push({ path, value: v });
 }
 
+const lastKey = (path: string) => path.replace(/\[\d+\]/g, '').split('.').pop() ?? path;
+
 /** Compares two JSON values number by number; null when their shapes or non-numbers differ. */
-function compareJson(a: unknown, b: unknown, tolerances: Tolerance[]): MetricComparison[] | null {
+function compareJson(a: unknown, b: unknown, tolerances: Tolerance[], measured: ReadonlySet<string>): MetricComparison[] | null {
   const la: Leaf[] = [];
   const lb: Leaf[] = [];
   leaves(a, '', la);
@@ -100,7 +106,7 @@ function compareJson(a: unknown, b: unknown, tolerances: Tolerance[]): MetricCom
     if (typeof x.value === 'number' && typeof y.value === 'number') {
       const allowed = allowedFor(x.path || 'value', x.value, tolerances);
       const d = Math.abs(x.value - y.value);
-      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : d <= allowed ? 'within tolerance' : 'differs';
+      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : measured.has(lastKey(x.path)) ? 'measurement' : d <= allowed ? 'within tolerance' : 'differs';
       out.push({ path: x.path || 'value', original: x.value, reproduced: y.value, allowed, verdict });
     } else if (x.value !== y.value) return null;
   }
@@ -129,6 +135,8 @@ export function compareRuns(
   reproduced: RunRecord,
   storeRoot: string,
   tolerances: Tolerance[],
+  /** The measurement fields of a step's outputs (its kind's StepKind.measurements); none when absent. */
+  measurementsOf: (step: StepRecord) => readonly string[] = () => [],
 ): ReproduceReport {
   const now = new Map(reproduced.steps.map((s) => [s.id, s]));
   const artifacts: ArtifactComparison[] = [];
@@ -152,19 +160,23 @@ export function compareRuns(
       const shipped = lock.steps[step.id]?.outputs[output]?.path;
       const a = art.type === 'value' ? { ok: true as const, value: art.value } : readJson(shipped ? join(archiveDir, shipped) : null);
       const b = again.type === 'value' ? { ok: true as const, value: again.value } : readJson(again.storePath ? join(storeRoot, again.storePath) : null);
-      const metrics = a.ok && b.ok ? compareJson(a.value, b.value, tolerances) : null;
+      const metrics = a.ok && b.ok ? compareJson(a.value, b.value, tolerances, new Set(measurementsOf(step))) : null;
       if (!metrics) {
         const why = art.type === 'dir' ? 'a directory: compared by hash only' : a.ok && b.ok ? 'their structure or text differs' : 'not JSON: compared by hash only';
         artifacts.push({ ...base, verdict: 'differs', note: why });
         continue;
       }
       const differs = metrics.some((m) => m.verdict === 'differs');
-      artifacts.push({ ...base, verdict: differs ? 'differs' : 'within tolerance', metrics });
+      const toleranced = metrics.some((m) => m.verdict === 'within tolerance');
+      const verdict: ArtifactVerdict = differs ? 'differs' : toleranced ? 'within tolerance' : 'identical except measurements';
+      const measuredOnly = verdict === 'identical except measurements' ? { note: `only measurements of the machine differ: ${[...new Set(metrics.filter((m) => m.verdict === 'measurement').map((m) => lastKey(m.path)))].join(', ')}` } : {};
+      artifacts.push({ ...base, verdict, metrics, ...measuredOnly });
     }
   }
-  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'within tolerance': 0, differs: 0, 'not compared': 0 };
+  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'identical except measurements': 0, 'within tolerance': 0, differs: 0, 'not compared': 0 };
   for (const a of artifacts) counts[a.verdict]++;
   const failed = reproduced.status !== 'succeeded';
+  // 'bit-identical' is about results: outputs that differ only in measurements of the machine count as identical.
   const verdict: ReproduceVerdict = failed
     ? 'failed'
     : counts.differs > 0
