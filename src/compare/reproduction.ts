@@ -14,6 +14,7 @@
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { mean, sd, tCdf, tQuantile } from './stats.js';
 import { DEFAULTS } from './spec.js';
+import { fmt } from './verdicts.js';
 
 /** group (step and variant) → metric → replicate key (`seed=1,fold=0`) → value: the samples of one run (runs.ts runSamples). */
 export type RunSamples = Map<string, Map<string, Map<string, number>>>;
@@ -222,12 +223,12 @@ export function reproduction(
   const results = metrics.filter((m) => !m.measurement);
   const reasons: string[] = [];
   const where = (m: SampleComparison) => `${m.group} ${m.metric}`;
-  for (const m of results.filter((x) => x.verdict === 'different')) reasons.push(`${where(m)} differs beyond its smallest effect ±${m.smallestEffect}`);
+  for (const m of results.filter((x) => x.verdict === 'different')) reasons.push(`${where(m)} differs beyond its smallest effect ±${fmt(m.smallestEffect)}`);
   for (const c of claims.filter((x) => x.agreement === 'changed')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
   const notReproduced = reasons.length > 0;
   for (const m of results.filter((x) => x.verdict === 'untested')) reasons.push(`${where(m)}: values differ, too few seeds to test (n = ${m.original.n}, ${m.reproduced.n})`);
   const untested = reasons.length > 0 && !notReproduced;
-  for (const m of results.filter((x) => x.verdict === 'inconclusive')) reasons.push(`${where(m)}: equivalence within ±${m.smallestEffect} not shown`);
+  for (const m of results.filter((x) => x.verdict === 'inconclusive')) reasons.push(`${where(m)}: equivalence within ±${fmt(m.smallestEffect)} not shown`);
   for (const c of claims.filter((x) => x.agreement === 'undecided')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
   const verdict: ReproductionVerdict = notReproduced
     ? 'not reproduced'

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { ReproError } from '../core/errors.js';
 import type { ArtifactRecord, RunRecord, StepRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
+import type { StepKind } from '../steps/kind.js';
+import type { RunSource } from '../compare/runs.js';
+import type { Reproduction } from '../compare/reproduction.js';
 
 export type ArtifactVerdict = 'bit-identical' | 'identical except measurements' | 'within tolerance' | 'differs' | 'not compared';
 export type ReproduceVerdict = 'bit-identical' | 'reproduced within tolerance' | 'differs' | 'failed';
@@ -137,6 +140,8 @@ export function compareRuns(
   tolerances: Tolerance[],
   /** The measurement fields of a step's outputs (its kind's StepKind.measurements); none when absent. */
   measurementsOf: (step: StepRecord) => readonly string[] = () => [],
+  /** The re-run trained other seeds: an output of a seed it did not run is not compared. */
+  freshSeeds = false,
 ): ReproduceReport {
   const now = new Map(reproduced.steps.map((s) => [s.id, s]));
   const artifacts: ArtifactComparison[] = [];
@@ -144,6 +149,10 @@ export function compareRuns(
     for (const [output, art] of Object.entries(step.outputs ?? {})) {
       const again: ArtifactRecord | undefined = now.get(step.id)?.outputs?.[output];
       const base = { step: step.id, output, original: art.sha256, reproduced: again?.sha256 ?? null, metrics: [] as MetricComparison[] };
+      if (!again && freshSeeds && !now.has(step.id)) {
+        artifacts.push({ ...base, verdict: 'not compared', note: 'fresh seeds: this one was not re-run' });
+        continue;
+      }
       if (!again) {
         artifacts.push({ ...base, verdict: 'differs', note: `the reproduced run has no output (step ${now.get(step.id)?.status ?? 'absent'})` });
         continue;
@@ -186,3 +195,61 @@ export function compareRuns(
         : 'bit-identical';
   return { verdict, counts, artifacts, tolerances };
 }
+
+// ——— the levels together ———
+
+/**
+ * The measurement fields of a recorded step, from its kind (StepKind.measurements) and the `with`
+ * its fingerprint recorded. `kindOf` is the registry's lookup, handed in so this module does not
+ * load every kind.
+ */
+export function measurementsFrom(kindOf: (name: string) => Pick<StepKind<any>, 'measurements'> | undefined): (step: StepRecord) => readonly string[] {
+  return (step) => {
+    const w = (step.fingerprintComponents?.with ?? {}) as Record<string, unknown>;
+    try {
+      return kindOf(step.uses)?.measurements?.(w) ?? [];
+    } catch {
+      return [];
+    }
+  };
+}
+
+/** A run as an archive carries it: run.json, and each output at the place the lock names. */
+export function archiveRun(dir: string, lock: ExportLock, record: RunRecord): RunSource {
+  return {
+    path: join(dir, 'run.json'),
+    record,
+    locate: (step, output) => {
+      const rel = lock.steps[step.id]?.outputs[output]?.path;
+      return rel ? join(dir, rel) : null;
+    },
+  };
+}
+
+/**
+ * The answer of `repro reproduce`, strongest level first: bit-identical (measurements of the
+ * machine aside), reproduced within the declared tolerances, reproduced statistically (every
+ * metric equivalent within its smallest effect and every claim the same verdict); else not
+ * reproduced, differs (values differ with too few seeds to test), inconclusive, or failed.
+ */
+export type OverallVerdict = 'bit-identical' | 'reproduced within tolerance' | 'reproduced statistically' | 'not reproduced' | 'differs' | 'inconclusive' | 'failed';
+
+export function overallVerdict(artifacts: ReproduceReport, stats: Reproduction, freshSeeds: boolean): OverallVerdict {
+  if (artifacts.verdict === 'failed') return 'failed';
+  if (!freshSeeds && artifacts.verdict === 'bit-identical') return 'bit-identical';
+  if (!freshSeeds && artifacts.verdict === 'reproduced within tolerance') return 'reproduced within tolerance';
+  switch (stats.verdict) {
+    case 'reproduced':
+      return 'reproduced statistically';
+    case 'not reproduced':
+      return 'not reproduced';
+    case 'inconclusive':
+      return 'inconclusive';
+    default:
+      // Nothing to test (no metrics over seeds, no claims): the outputs' bytes are all there is.
+      return 'differs';
+  }
+}
+
+/** Only re-runs of the author's artifacts: ACM's "Results Reproduced" at most, never "Results Replicated". */
+export const reproducedBadge = (v: OverallVerdict): boolean => v === 'bit-identical' || v === 'reproduced within tolerance' || v === 'reproduced statistically';
