@@ -49,7 +49,7 @@ export function renderDifferences(d: RunDiff, opts: { indent?: string; /** false
     }),
   );
   section('verdicts', d.verdicts.map((v) => `${v.id}: ${v.a ?? 'absent'} → ${v.b ?? 'absent'}`));
-  if (!lines.length) lines.push(`${i}nothing differs but the runs' ids and times`);
+  if (!lines.length) lines.push(`${i}${opts.metrics === false ? 'no parameter, input, code, environment or execution fact differs' : "nothing differs but the runs' ids and times"}`);
   return lines.join('\n') + '\n';
 }
 
