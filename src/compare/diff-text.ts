@@ -88,7 +88,8 @@ export function renderReproduction(r: Reproduction, o: { fresh: boolean; verdict
   lines.push('claims (verdict of the original run → of the re-run):');
   for (const c of r.claims) {
     const word = c.agreement === 'same' ? 'same' : c.agreement === 'changed' ? 'CHANGED' : 'undecided';
-    lines.push(`  ${word.padEnd(12)} ${c.id}${c.required ? ' (required)' : ''}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
+    const note = c.measurement ? '  (a claim on a measurement of the machine: informative)' : '';
+    lines.push(`  ${word.padEnd(12)} ${c.id}${c.required ? ' (required)' : ''}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}${note}`);
   }
   if (!r.claims.length) lines.push('  none: the run has no compare step');
   const why = r.reasons.length && !o.badge ? `: ${r.reasons.slice(0, 3).join('; ')}${r.reasons.length > 3 ? `; … ${r.reasons.length - 3} more` : ''}` : '';

@@ -176,10 +176,12 @@ export interface ClaimReproduction {
   original: Verdict | null;
   reproduced: Verdict | null;
   agreement: ClaimAgreement;
+  /** A claim on a measurement of the machine (C5: ms per step): shown, never part of the verdict. */
+  measurement: boolean;
 }
 
 /** Each check of the original's compare steps beside the same check on the re-run. */
-export function compareClaims(original: readonly VerdictFile[], reproduced: readonly VerdictFile[]): ClaimReproduction[] {
+export function compareClaims(original: readonly VerdictFile[], reproduced: readonly VerdictFile[], measurements: ReadonlySet<string> = new Set()): ClaimReproduction[] {
   const index = (files: readonly VerdictFile[]) => new Map(files.flatMap((f) => f.checks.map((c) => [c.id, c] as const)));
   const a = index(original);
   const b = index(reproduced);
@@ -187,7 +189,8 @@ export function compareClaims(original: readonly VerdictFile[], reproduced: read
     const x = a.get(id)?.verdict ?? null;
     const y = b.get(id)?.verdict ?? null;
     const agreement: ClaimAgreement = x === y ? 'same' : x === 'inconclusive' || y === 'inconclusive' ? 'undecided' : 'changed';
-    return { id, required: Boolean(a.get(id)?.required ?? b.get(id)?.required), original: x, reproduced: y, agreement };
+    const metric = (a.get(id) ?? b.get(id))!.metric;
+    return { id, required: Boolean(a.get(id)?.required ?? b.get(id)?.required), original: x, reproduced: y, agreement, measurement: measurements.has(metric) };
   });
 }
 
@@ -219,24 +222,25 @@ export function reproduction(
 ): Reproduction {
   const alpha = opts.alpha ?? DEFAULTS.alpha;
   const metrics = compareSamples(original.samples, reproduced.samples, { ...opts, alpha, effects: smallestEffects(original.verdicts) });
-  const claims = compareClaims(original.verdicts, reproduced.verdicts);
+  const claims = compareClaims(original.verdicts, reproduced.verdicts, opts.measurements);
   const results = metrics.filter((m) => !m.measurement);
+  const decisive = claims.filter((c) => !c.measurement);
   const reasons: string[] = [];
   const where = (m: SampleComparison) => `${m.group} ${m.metric}`;
   for (const m of results.filter((x) => x.verdict === 'different')) reasons.push(`${where(m)} differs beyond its smallest effect ±${fmt(m.smallestEffect)}`);
-  for (const c of claims.filter((x) => x.agreement === 'changed')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
+  for (const c of decisive.filter((x) => x.agreement === 'changed')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
   const notReproduced = reasons.length > 0;
   for (const m of results.filter((x) => x.verdict === 'untested')) reasons.push(`${where(m)}: values differ, too few seeds to test (n = ${m.original.n}, ${m.reproduced.n})`);
   const untested = reasons.length > 0 && !notReproduced;
   for (const m of results.filter((x) => x.verdict === 'inconclusive')) reasons.push(`${where(m)}: equivalence within ±${fmt(m.smallestEffect)} not shown`);
-  for (const c of claims.filter((x) => x.agreement === 'undecided')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
+  for (const c of decisive.filter((x) => x.agreement === 'undecided')) reasons.push(`claim ${c.id}: ${c.original ?? 'absent'} → ${c.reproduced ?? 'absent'}`);
   const verdict: ReproductionVerdict = notReproduced
     ? 'not reproduced'
     : untested
       ? 'differs'
       : reasons.length
         ? 'inconclusive'
-        : results.length + claims.length === 0
+        : results.length + decisive.length === 0
           ? 'no evidence'
           : 'reproduced';
   const designs = new Set(results.map((m) => m.design));

@@ -30,7 +30,7 @@ export async function driftAgainst(
   try {
     const baseline = opened.run;
     const measuredIn = measurementsFrom(o.kindOf);
-    const measurements = new Set(baseline.record.steps.filter((s) => s.outputs?.metrics).flatMap((s) => [...measuredIn(s)]));
+    const measurements = new Set(baseline.record.steps.flatMap((s) => [...measuredIn(s)]));
     const side = (run: LoadedRun) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
     const r = reproduction(side(baseline), side(current), { design: 'auto', measurements });
     const results = r.metrics.filter((m) => !m.measurement);

@@ -87,6 +87,15 @@ describe('claims and the overall verdict', () => {
     expect(changed.reasons.join()).toMatch(/claim C1: reproduced → not reproduced/);
   });
 
+  it("a claim on a measurement of the machine (C5's ms per step) is shown but never decides", () => {
+    const timing = (v: string) => [file([{ kind: 'claim', id: 'C5', metric: 'ms_per_step', verdict: v as never }])];
+    const r = reproduction({ samples: samples(a()), verdicts: timing('reproduced') }, { samples: samples(a()), verdicts: timing('not reproduced') }, { measurements: new Set(['ms_per_step']) });
+    expect(r.claims[0]).toMatchObject({ id: 'C5', agreement: 'changed', measurement: true });
+    expect(r.verdict).toBe('reproduced');
+    // Without the declaration the same flip is a changed result.
+    expect(reproduction({ samples: samples(a()), verdicts: timing('reproduced') }, { samples: samples(a()), verdicts: timing('not reproduced') }).verdict).toBe('not reproduced');
+  });
+
   it('differs when values differ and one run a side allows no test; no evidence with nothing to compare', () => {
     expect(reproduction({ samples: samples([0.5]), verdicts: [] }, { samples: samples([0.6]), verdicts: [] }).verdict).toBe('differs');
     expect(reproduction({ samples: new Map(), verdicts: [] }, { samples: new Map(), verdicts: [] }).verdict).toBe('no evidence');

@@ -44,7 +44,7 @@ describe('flagship smoke: export → reproduce', { timeout: 400_000 }, () => {
     expect(histories).toHaveLength(4);
     for (const h of histories) expect(['bit-identical', 'identical except measurements']).toContain(h.verdict);
     expect(report.reproduction.metrics.every((m: { verdict: string }) => m.verdict === 'identical')).toBe(true);
-    expect(report.reproduction.claims).toEqual([{ id: 'C1-one-off', required: false, original: 'inconclusive', reproduced: 'inconclusive', agreement: 'same' }]);
+    expect(report.reproduction.claims).toEqual([{ id: 'C1-one-off', required: false, original: 'inconclusive', reproduced: 'inconclusive', agreement: 'same', measurement: false }]);
     expect(existsSync(join(b, 'again', '.repro', 'cache'))).toBe(true);
   });
 

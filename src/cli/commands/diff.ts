@@ -31,7 +31,7 @@ export function diffCommand(program: Command): void {
         const runB = await openRunOrArchive(b, opts.results);
         try {
           const measuredIn = measurementsFrom(getStepKind);
-          const measurements = new Set([runA, runB].flatMap((r) => r.run.record.steps.filter((s) => s.outputs?.metrics).flatMap((s) => [...measuredIn(s)])));
+          const measurements = new Set([runA, runB].flatMap((r) => r.run.record.steps.flatMap((s) => [...measuredIn(s)])));
           const diff = diffRuns(
             runA.run,
             runB.run,

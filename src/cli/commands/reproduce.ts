@@ -141,8 +141,8 @@ export function reproduceCommand(program: Command): void {
         const { reproduction } = await import('../../compare/reproduction.js');
         const before = archiveRun(unpacked, lock, original);
         const after = { path: recordPath, record };
-        // Metric names that measure the machine, from the kinds of the steps that wrote metrics.
-        const measurements = new Set(original.steps.filter((st) => st.outputs?.metrics).flatMap((st) => [...measuredIn(st)]));
+        // Names that measure the machine, from the kinds of the original's steps (train: its timings).
+        const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
         const sides = (run: typeof before) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
         const stats = reproduction(sides(before), sides(after), { design: fresh ? 'welch' : 'paired', measurements });
         const verdict = overallVerdict(report, stats, fresh);
