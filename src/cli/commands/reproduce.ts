@@ -155,19 +155,27 @@ export function reproduceCommand(program: Command): void {
           }, { measurements });
         }
         if (opts.json) {
-          process.stdout.write(
-            JSON.stringify(
-              { archive, run: lock.run, reproducedIn: dir, status: record.status, mode: fresh ? 'fresh seeds' : 'archived seeds', verdict, acm: reproducedBadge(verdict) ? 'Results Reproduced' : null, artifactVerdict: report.verdict, counts: report.counts, artifacts: report.artifacts, tolerances: report.tolerances, reproduction: stats, differences },
-              null,
-              2,
-            ) + '\n',
-          );
+          const out = {
+            archive,
+            run: lock.run,
+            reproducedIn: dir,
+            status: record.status,
+            mode: fresh ? 'fresh seeds' : 'archived seeds',
+            verdict,
+            acm: reproducedBadge(verdict) ? 'Results Reproduced' : null,
+            artifactVerdict: report.verdict,
+            counts: report.counts,
+            artifacts: report.artifacts,
+            tolerances: report.tolerances,
+            reproduction: stats,
+            differences,
+          };
+          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
         } else {
           process.stdout.write(renderReport(report, lock.run.id, record));
-          const { renderReproduction } = await import('../../compare/diff-text.js');
+          const { renderReproduction, renderDifferences } = await import('../../compare/diff-text.js');
           process.stdout.write(renderReproduction(stats, { fresh, verdict, badge: reproducedBadge(verdict) }));
           if (differences) {
-            const { renderDifferences } = await import('../../compare/diff-text.js');
             process.stdout.write(`what differs between the original run (A) and the re-run (B):\n${renderDifferences(differences, { indent: '  ', metrics: false })}`);
           }
         }
