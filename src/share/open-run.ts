@@ -19,6 +19,12 @@ export interface OpenedRun {
 
 const isArchiveName = (p: string) => /\.(tar\.gz|tgz|tar)$/i.test(p);
 
+/** Finds the run (or checks that the archive is there) without unpacking anything: to fail before work that would be wasted. */
+export async function findRunOrArchive(arg: string, resultsDir = 'results'): Promise<void> {
+  if (existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg)) return;
+  await resolveRun(arg, resultsDir);
+}
+
 export async function openRunOrArchive(arg: string, resultsDir = 'results'): Promise<OpenedRun> {
   if (!(existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg))) {
     return { run: await resolveRun(arg, resultsDir), from: 'results', close: () => {} };
@@ -31,7 +37,8 @@ export async function openRunOrArchive(arg: string, resultsDir = 'results'): Pro
     try {
       check = await openArchive(arg, dir);
     } catch (err) {
-      throw new ReproError(`${arg}: ${(err as Error).message}`, 'corrupt');
+      const message = (err as Error).message;
+      throw new ReproError(message.startsWith(arg) ? message : `${arg}: ${message}`, 'corrupt');
     }
     if (check.problems.length) {
       const first = check.problems.slice(0, 3).map((p) => `${p.kind}: ${p.path}`).join('; ');

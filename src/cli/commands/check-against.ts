@@ -2,6 +2,12 @@
 import type { LoadedRun } from '../../formats/run-record.js';
 import type { DriftResult } from '../../share/drift.js';
 
+/** Before the run: a baseline that cannot be found is an error now, not after the trainings. */
+export async function findBaseline(baseline: string, opts: { results?: string }): Promise<void> {
+  const { findRunOrArchive } = await import('../../share/open-run.js');
+  await findRunOrArchive(baseline, opts.results);
+}
+
 export async function againstBaseline(run: LoadedRun, baseline: string, opts: { results?: string }): Promise<DriftResult> {
   const { driftAgainst } = await import('../../share/drift.js');
   const { getStepKind } = await import('../../steps/registry.js');

@@ -8,7 +8,7 @@ import { runExitCode, runPlan, withRunOptions, type RunOptions, type RunPlanHook
 import type { Plan } from '../../workflow/types.js';
 import type { RunEvent } from '../../engine/events.js';
 import { ReproError } from '../../core/errors.js';
-import { againstBaseline, renderDrift } from './check-against.js';
+import { againstBaseline, findBaseline, renderDrift } from './check-against.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -79,6 +79,7 @@ export function checkCommand(program: Command): void {
       }
       const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
       if (opts.untilDecided && opts.against) throw new ReproError('--against gates one run: it cannot be combined with --until-decided', 'invalid');
+      if (opts.against) await findBaseline(opts.against, opts);
       if (opts.untilDecided) {
         await untilDecided(file, plan, opts, hooks);
         return;
