@@ -176,7 +176,9 @@ export const runStep: StepKind<RunWith> = {
       }
       outputs[name] = { type: isDir ? 'dir' : 'file', path: spec.replace(/\/+$/, '') };
     }
-    return { outputs, ...(probe ? { facts: { interpreter: probe.path, ...versionFacts(probe) } } : {}) };
+    // A program that is no known interpreter (`cd`, `./train.sh`) is named as the program it is.
+    const facts: ExecutionFacts | null = probe ? (probe.kind === 'other' ? { program: probe.path } : { interpreter: probe.path, ...versionFacts(probe) }) : null;
+    return { outputs, ...(facts ? { facts } : {}) };
   },
 };
 
