@@ -69,7 +69,7 @@ export function checkCommand(program: Command): void {
     .option('--against <baseline>', "drift gate: exit 3 unless this run's seeds are equivalent, metric by metric, to a baseline's (a run, or an archive from `repro export`)")
     .addHelpText(
       'after',
-      '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced · 4 a required claim\ninconclusive (with --until-decided: also when the budget ran out first) · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
+      '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced (or --against: drift) · 4 a required claim\ninconclusive (with --until-decided: also when the budget ran out first) · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
     )
     .action(async (file: string, opts: CheckOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
