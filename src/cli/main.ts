@@ -10,6 +10,7 @@ import { verifyCommand } from './commands/verify.js';
 import { gcCommand } from './commands/gc.js';
 import { fetchCommand } from './commands/fetch.js';
 import { compareCommand } from './commands/compare.js';
+import { diffCommand } from './commands/diff.js';
 import { checkCommand } from './commands/check.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     checkCommand,
     whyCommand,
     compareCommand,
+    diffCommand,
     reportCommand,
     runsCommand,
     logsCommand,

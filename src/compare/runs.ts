@@ -8,6 +8,8 @@ import type { LoadedRun, StepRecord } from '../formats/run-record.js';
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { variantName } from './spec.js';
 import { ReproError } from '../core/errors.js';
+import { environmentChanges, factChanges, type FactChange } from './differences.js';
+import { compareSamples, smallestEffects, type RunSamples, type SampleComparison } from './reproduction.js';
 
 /**
  * How two runs' fingerprints differ, handed in by the caller (the engine's diffComponents and
@@ -18,9 +20,22 @@ export interface FingerprintDiff {
   params(a: Record<string, unknown>, b: Record<string, unknown>): string[];
 }
 
-function storeFile(run: LoadedRun, step: StepRecord, output: string): string | null {
+/**
+ * A run to read: a record in a results folder (its outputs in the store), or one unpacked from an
+ * export archive, whose `locate` says where each output lies (the archive's artifacts/).
+ */
+export interface RunSource extends LoadedRun {
+  locate?(step: StepRecord, output: string): string | null;
+}
+
+function storeFile(run: RunSource, step: StepRecord, output: string): string | null {
   const art = step.outputs?.[output];
   if (!art?.storePath) return null;
+  if (run.locate) {
+    const path = run.locate(step, output);
+    if (!path || !existsSync(path)) throw new ReproError(`the ${output} output of ${step.id} is not in the archive`, 'corrupt', 'it was larger than the export limit, or the archive is damaged: run `repro verify` on it');
+    return path;
+  }
   const path = join(run.record.store ?? dirname(run.path), art.storePath);
   if (!existsSync(path)) {
     throw new ReproError(
@@ -38,7 +53,7 @@ export interface RunVerdicts {
 }
 
 /** The verdict files of every compare step of the run that produced one. */
-export function runVerdicts(run: LoadedRun): RunVerdicts[] {
+export function runVerdicts(run: RunSource): RunVerdicts[] {
   const out: RunVerdicts[] = [];
   for (const step of run.record.steps) {
     if (step.uses !== 'compare') continue;
@@ -92,7 +107,7 @@ export interface MetricStep {
 }
 
 /** Every step output named `metrics` of the run, read from the store; unreadable files are skipped. */
-export function metricSteps(run: LoadedRun): MetricStep[] {
+export function metricSteps(run: RunSource): MetricStep[] {
   const out: MetricStep[] = [];
   for (const step of run.record.steps) {
     const path = step.outputs?.metrics?.type === 'file' ? storeFile(run, step, 'metrics') : null;
@@ -113,8 +128,33 @@ export function metricSteps(run: LoadedRun): MetricStep[] {
   return out;
 }
 
+/** The pairing key of a step's replicate: its seed/fold values ('seed=1,fold=0'), '' when it has none. */
+export function replicateKey(step: StepRecord): string {
+  return Object.entries(step.matrix ?? {})
+    .filter(([k]) => REPLICATE_AXES.has(k))
+    .map(([k, v]) => `${k}=${variantName(v)}`)
+    .join(',');
+}
+
+/** group → metric → replicate key → value, from every step output named `metrics`: the samples a run has. */
+export function runSamples(run: RunSource): RunSamples {
+  const out: RunSamples = new Map();
+  for (const { group: label, step, metrics } of metricSteps(run)) {
+    const group = out.get(label) ?? new Map<string, Map<string, number>>();
+    out.set(label, group);
+    for (const [name, v] of metrics) {
+      const values = group.get(name) ?? new Map<string, number>();
+      group.set(name, values);
+      values.set(replicateKey(step), v);
+    }
+  }
+  return out;
+}
+
+const valuesOf = (s: RunSamples) => new Map([...s].map(([group, m]) => [group, new Map([...m].map(([name, byKey]) => [name, [...byKey.values()]]))]));
+
 /** group → metric → values over seeds/folds, from every step output named `metrics`. */
-export function runMetrics(run: LoadedRun): Map<string, Map<string, number[]>> {
+export function runMetrics(run: RunSource): Map<string, Map<string, number[]>> {
   return groupMetrics(metricSteps(run));
 }
 
@@ -157,6 +197,17 @@ export interface RunDiff {
   metrics: MetricDelta[];
   steps: StepDiff[];
   verdicts: VerdictChange[];
+  /** Machine, OS, CPU model and features, Node, packages, GPUs, Python and torch: what differs (differences.ts). */
+  environment: string[];
+  /** Execution facts that differ per step (engine, backend, device, threads, interpreter, packages), grouped by change. */
+  facts: FactChange[];
+  /** Every variant × metric of both runs, B against A: the difference with its interval and an equivalence verdict. */
+  samples: SampleComparison[];
+}
+
+export interface DiffOptions {
+  /** Metrics that measure the machine (the kinds' measurements): shown, marked informative. */
+  measurements?: ReadonlySet<string>;
 }
 
 const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -166,9 +217,11 @@ export function metricOrder(name: string): number {
   return i < 0 ? METRIC_NAMES.length : i;
 }
 
-export function diffRuns(a: LoadedRun, b: LoadedRun, fingerprints: FingerprintDiff): RunDiff {
-  const ma = runMetrics(a);
-  const mb = runMetrics(b);
+export function diffRuns(a: RunSource, b: RunSource, fingerprints: FingerprintDiff, opts: DiffOptions = {}): RunDiff {
+  const sa = runSamples(a);
+  const sb = runSamples(b);
+  const ma = valuesOf(sa);
+  const mb = valuesOf(sb);
   const metrics: MetricDelta[] = [];
   for (const group of [...new Set([...ma.keys(), ...mb.keys()])].sort()) {
     const ga = ma.get(group) ?? new Map<string, number[]>();
@@ -203,7 +256,7 @@ export function diffRuns(a: LoadedRun, b: LoadedRun, fingerprints: FingerprintDi
     }
   }
 
-  const verdictsOf = (run: LoadedRun) =>
+  const verdictsOf = (run: RunSource) =>
     new Map(runVerdicts(run).flatMap((v) => v.file.checks.map((c) => [c.id, c.verdict] as const)));
   const va = verdictsOf(a);
   const vb = verdictsOf(b);
@@ -211,7 +264,7 @@ export function diffRuns(a: LoadedRun, b: LoadedRun, fingerprints: FingerprintDi
     .map((id) => ({ id, a: va.get(id) ?? null, b: vb.get(id) ?? null }))
     .filter((v) => v.a !== v.b);
 
-  const scaleOf = (run: LoadedRun) => runVerdicts(run)[0]?.file.scale ?? run.record.scale;
+  const scaleOf = (run: RunSource) => runVerdicts(run)[0]?.file.scale ?? run.record.scale;
   return {
     a: { runId: a.record.runId, path: a.path, ...(scaleOf(a) ? { scale: scaleOf(a) } : {}) },
     b: { runId: b.record.runId, path: b.path, ...(scaleOf(b) ? { scale: scaleOf(b) } : {}) },
@@ -219,5 +272,8 @@ export function diffRuns(a: LoadedRun, b: LoadedRun, fingerprints: FingerprintDi
     metrics,
     steps,
     verdicts,
+    environment: environmentChanges(a.record.environment, b.record.environment),
+    facts: factChanges(a.record.steps, b.record.steps),
+    samples: compareSamples(sa, sb, { effects: smallestEffects(runVerdicts(a).map((v) => v.file)), ...(opts.measurements ? { measurements: opts.measurements } : {}) }),
   };
 }

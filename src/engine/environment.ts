@@ -49,6 +49,24 @@ function osName(): string {
   return `${os.type()} ${os.release()}`;
 }
 
+/**
+ * The CPU's features as the kernel reports them (`flags`, or `Features` on ARM, of the first
+ * processor in /proc/cpuinfo): SIMD widths such as avx2 or avx512f change float sums and speed, so
+ * `repro diff` names them. Empty where there is no /proc/cpuinfo.
+ */
+export function cpuFeatures(cpuinfo: string | null = readCpuinfo()): string[] {
+  const m = cpuinfo ? /^(?:flags|Features)\s*:\s*(.*)$/m.exec(cpuinfo) : null;
+  return m ? [...new Set(m[1]!.trim().split(/\s+/).filter(Boolean))].sort() : [];
+}
+
+function readCpuinfo(): string | null {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 const repoRoot = new URL('../../', import.meta.url);
 
 /**
@@ -102,11 +120,13 @@ function reproVersion(): string {
 export async function collectEnvironment(): Promise<EnvironmentRecord> {
   const gpus = await detectGpus();
   const installed = installedPackages();
+  const features = cpuFeatures();
   return {
     os: osName(),
     kernel: os.release(),
     arch: os.arch(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    ...(features.length ? { cpuFeatures: features } : {}),
     cores: os.availableParallelism?.() ?? os.cpus().length,
     memoryBytes: os.totalmem(),
     node: process.version,

@@ -149,7 +149,8 @@ export class RunRecorder {
     record.finishedAt = new Date().toISOString();
     record.durationMs = Date.now() - this.input.startedAt;
     const backends = new Map<string, ExecutionFacts>();
-    for (const s of record.steps) if (s.facts) backends.set(JSON.stringify(s.facts), s.facts);
+    // ML backends only: a `run` step's facts (its interpreter and package versions) stay with the step.
+    for (const s of record.steps) if (s.facts && ('engine' in s.facts || 'backend' in s.facts)) backends.set(JSON.stringify(s.facts), s.facts);
     if (backends.size) record.environment.backends = [...backends.values()];
     const python = record.steps.map((s) => (s.facts ? pythonOf(s.facts) : null)).find((p) => p);
     if (python) record.environment.python = python;

@@ -59,6 +59,8 @@ export interface EnvironmentRecord {
   kernel: string;
   arch: string;
   cpuModel: string;
+  /** The CPU's instruction-set features (Linux: the `flags` of /proc/cpuinfo), sorted; absent elsewhere and in older records. */
+  cpuFeatures?: string[];
   cores: number;
   memoryBytes: number;
   node: string;

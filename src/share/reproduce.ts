@@ -1,14 +1,20 @@
 // `repro reproduce ARCHIVE`: the answer an artifact evaluator wants. After the archive's workflow ran
 // again (in another folder, with another store), every output of the original run is compared with
 // the new one: bit-identical (same sha256), within the declared tolerance (JSON files and values
-// whose numbers differ by no more than the tolerance, everything else equal), or differs.
+// whose numbers differ by no more than the tolerance, everything else equal), or differs. Numbers
+// at the fields a step kind declares as measurements of the machine (StepKind.measurements: timings,
+// throughput) are reported beside, never as a difference. The statistical level above this one (the
+// re-run's seeds against the original's) is src/compare/reproduction.ts.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReproError } from '../core/errors.js';
-import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
+import type { ArtifactRecord, RunRecord, StepRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
+import type { StepKind } from '../steps/kind.js';
+import type { RunSource } from '../compare/runs.js';
+import type { Reproduction } from '../compare/reproduction.js';
 
-export type ArtifactVerdict = 'bit-identical' | 'within tolerance' | 'differs' | 'not compared';
+export type ArtifactVerdict = 'bit-identical' | 'identical except measurements' | 'within tolerance' | 'differs' | 'not compared';
 export type ReproduceVerdict = 'bit-identical' | 'reproduced within tolerance' | 'differs' | 'failed';
 
 /** A tolerance for numbers whose key is `key` (or every number, key '*'): absolute, or relative to the original. */
@@ -25,7 +31,8 @@ export interface MetricComparison {
   reproduced: number;
   /** The allowed |difference| for this number (0: must be equal). */
   allowed: number;
-  verdict: 'bit-identical' | 'within tolerance' | 'differs';
+  /** 'measurement': a field the step's kind declares a measurement of the machine (informative only). */
+  verdict: 'bit-identical' | 'within tolerance' | 'differs' | 'measurement';
 }
 
 export interface ArtifactComparison {
@@ -68,7 +75,7 @@ export const formatTolerance = (t: Tolerance): string =>
   `${t.key === '*' ? '' : `${t.key}=`}${t.relative !== undefined ? `${+(t.relative * 100).toPrecision(6)}%` : t.absolute}`;
 
 function allowedFor(path: string, original: number, tolerances: Tolerance[]): number {
-  const name = path.replace(/\[\d+\]/g, '').split('.').pop() ?? path;
+  const name = lastKey(path);
   // The most specific tolerance wins: by key, else the one for every number.
   const t = tolerances.filter((x) => x.key === name).at(-1) ?? tolerances.filter((x) => x.key === '*').at(-1);
   if (!t) return 0;
@@ -85,8 +92,10 @@ function leaves(v: unknown, path: string, out: Leaf[]): void {
   else out.push({ path, value: v });
 }
 
+const lastKey = (path: string) => path.replace(/\[\d+\]/g, '').split('.').pop() ?? path;
+
 /** Compares two JSON values number by number; null when their shapes or non-numbers differ. */
-function compareJson(a: unknown, b: unknown, tolerances: Tolerance[]): MetricComparison[] | null {
+function compareJson(a: unknown, b: unknown, tolerances: Tolerance[], measured: ReadonlySet<string>): MetricComparison[] | null {
   const la: Leaf[] = [];
   const lb: Leaf[] = [];
   leaves(a, '', la);
@@ -100,7 +109,7 @@ function compareJson(a: unknown, b: unknown, tolerances: Tolerance[]): MetricCom
     if (typeof x.value === 'number' && typeof y.value === 'number') {
       const allowed = allowedFor(x.path || 'value', x.value, tolerances);
       const d = Math.abs(x.value - y.value);
-      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : d <= allowed ? 'within tolerance' : 'differs';
+      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : measured.has(lastKey(x.path)) ? 'measurement' : d <= allowed ? 'within tolerance' : 'differs';
       out.push({ path: x.path || 'value', original: x.value, reproduced: y.value, allowed, verdict });
     } else if (x.value !== y.value) return null;
   }
@@ -129,6 +138,10 @@ export function compareRuns(
   reproduced: RunRecord,
   storeRoot: string,
   tolerances: Tolerance[],
+  /** The measurement fields of a step's outputs (its kind's StepKind.measurements); none when absent. */
+  measurementsOf: (step: StepRecord) => readonly string[] = () => [],
+  /** The re-run trained other seeds: an output of a seed it did not run is not compared. */
+  freshSeeds = false,
 ): ReproduceReport {
   const now = new Map(reproduced.steps.map((s) => [s.id, s]));
   const artifacts: ArtifactComparison[] = [];
@@ -136,6 +149,10 @@ export function compareRuns(
     for (const [output, art] of Object.entries(step.outputs ?? {})) {
       const again: ArtifactRecord | undefined = now.get(step.id)?.outputs?.[output];
       const base = { step: step.id, output, original: art.sha256, reproduced: again?.sha256 ?? null, metrics: [] as MetricComparison[] };
+      if (!again && freshSeeds && !now.has(step.id)) {
+        artifacts.push({ ...base, verdict: 'not compared', note: 'fresh seeds: this one was not re-run' });
+        continue;
+      }
       if (!again) {
         artifacts.push({ ...base, verdict: 'differs', note: `the reproduced run has no output (step ${now.get(step.id)?.status ?? 'absent'})` });
         continue;
@@ -152,19 +169,23 @@ export function compareRuns(
       const shipped = lock.steps[step.id]?.outputs[output]?.path;
       const a = art.type === 'value' ? { ok: true as const, value: art.value } : readJson(shipped ? join(archiveDir, shipped) : null);
       const b = again.type === 'value' ? { ok: true as const, value: again.value } : readJson(again.storePath ? join(storeRoot, again.storePath) : null);
-      const metrics = a.ok && b.ok ? compareJson(a.value, b.value, tolerances) : null;
+      const metrics = a.ok && b.ok ? compareJson(a.value, b.value, tolerances, new Set(measurementsOf(step))) : null;
       if (!metrics) {
         const why = art.type === 'dir' ? 'a directory: compared by hash only' : a.ok && b.ok ? 'their structure or text differs' : 'not JSON: compared by hash only';
         artifacts.push({ ...base, verdict: 'differs', note: why });
         continue;
       }
       const differs = metrics.some((m) => m.verdict === 'differs');
-      artifacts.push({ ...base, verdict: differs ? 'differs' : 'within tolerance', metrics });
+      const toleranced = metrics.some((m) => m.verdict === 'within tolerance');
+      const verdict: ArtifactVerdict = differs ? 'differs' : toleranced ? 'within tolerance' : 'identical except measurements';
+      const measuredOnly = verdict === 'identical except measurements' ? { note: `only measurements of the machine differ: ${[...new Set(metrics.filter((m) => m.verdict === 'measurement').map((m) => lastKey(m.path)))].join(', ')}` } : {};
+      artifacts.push({ ...base, verdict, metrics, ...measuredOnly });
     }
   }
-  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'within tolerance': 0, differs: 0, 'not compared': 0 };
+  const counts: Record<ArtifactVerdict, number> = { 'bit-identical': 0, 'identical except measurements': 0, 'within tolerance': 0, differs: 0, 'not compared': 0 };
   for (const a of artifacts) counts[a.verdict]++;
   const failed = reproduced.status !== 'succeeded';
+  // 'bit-identical' is about results: outputs that differ only in measurements of the machine count as identical.
   const verdict: ReproduceVerdict = failed
     ? 'failed'
     : counts.differs > 0
@@ -174,3 +195,61 @@ export function compareRuns(
         : 'bit-identical';
   return { verdict, counts, artifacts, tolerances };
 }
+
+// ——— the levels together ———
+
+/**
+ * The measurement fields of a recorded step, from its kind (StepKind.measurements) and the `with`
+ * its fingerprint recorded. `kindOf` is the registry's lookup, handed in so this module does not
+ * load every kind.
+ */
+export function measurementsFrom(kindOf: (name: string) => Pick<StepKind<any>, 'measurements'> | undefined): (step: StepRecord) => readonly string[] {
+  return (step) => {
+    const w = (step.fingerprintComponents?.with ?? {}) as Record<string, unknown>;
+    try {
+      return kindOf(step.uses)?.measurements?.(w) ?? [];
+    } catch {
+      return [];
+    }
+  };
+}
+
+/** A run as an archive carries it: run.json, and each output at the place the lock names. */
+export function archiveRun(dir: string, lock: ExportLock, record: RunRecord): RunSource {
+  return {
+    path: join(dir, 'run.json'),
+    record,
+    locate: (step, output) => {
+      const rel = lock.steps[step.id]?.outputs[output]?.path;
+      return rel ? join(dir, rel) : null;
+    },
+  };
+}
+
+/**
+ * The answer of `repro reproduce`, strongest level first: bit-identical (measurements of the
+ * machine aside), reproduced within the declared tolerances, reproduced statistically (every
+ * metric equivalent within its smallest effect and every claim the same verdict); else not
+ * reproduced, differs (values differ with too few seeds to test), inconclusive, or failed.
+ */
+export type OverallVerdict = 'bit-identical' | 'reproduced within tolerance' | 'reproduced statistically' | 'not reproduced' | 'differs' | 'inconclusive' | 'failed';
+
+export function overallVerdict(artifacts: ReproduceReport, stats: Reproduction, freshSeeds: boolean): OverallVerdict {
+  if (artifacts.verdict === 'failed') return 'failed';
+  if (!freshSeeds && artifacts.verdict === 'bit-identical') return 'bit-identical';
+  if (!freshSeeds && artifacts.verdict === 'reproduced within tolerance') return 'reproduced within tolerance';
+  switch (stats.verdict) {
+    case 'reproduced':
+      return 'reproduced statistically';
+    case 'not reproduced':
+      return 'not reproduced';
+    case 'inconclusive':
+      return 'inconclusive';
+    default:
+      // Nothing to test (no metrics over seeds, no claims): the outputs' bytes are all there is.
+      return 'differs';
+  }
+}
+
+/** Only re-runs of the author's artifacts: ACM's "Results Reproduced" at most, never "Results Replicated". */
+export const reproducedBadge = (v: OverallVerdict): boolean => v === 'bit-identical' || v === 'reproduced within tolerance' || v === 'reproduced statistically';

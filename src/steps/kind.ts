@@ -86,5 +86,14 @@ export interface StepKind<W = Record<string, unknown>> extends KindDescriptor<W>
    * they enter the fingerprint, so a run on another backend is a cache miss, not a false hit.
    */
   plannedFacts?(w: W, options: Record<string, unknown>): Promise<ExecutionFacts> | ExecutionFacts;
+  /**
+   * The fields of this kind's JSON outputs that measure the machine rather than the result (timings,
+   * throughput, host): keys as the last segment of a path (`ms_per_step` matches
+   * `epochs[3].ms_per_step`). Records keep them; `repro reproduce` and `repro diff` report them as
+   * informative and never call a re-run different for them. A property of the kind (its code writes
+   * them), so it is not part of the fingerprint; `w` lets a kind whose outputs the workflow writes
+   * (`run`) take the list from the workflow.
+   */
+  measurements?(w: W): readonly string[];
   run(ctx: StepContext, w: W): Promise<StepResult>;
 }

@@ -8,14 +8,22 @@
 // Environment: REPRO_OUT (the work directory, also the cwd), REPRO_SCRATCH (kept between attempts,
 // for checkpoints), REPRO_THREADS and the usual *_NUM_THREADS (its CPU share), CUDA_VISIBLE_DEVICES
 // (the GPUs it was given, empty when none). A stdout line `::progress 0.4 epoch 2/5` reports progress.
+//
+// What ran it: the step records the interpreter its command starts (python…, node: the program's
+// first word, resolved on PATH) with its version, and the versions of the packages `with.packages`
+// names, as the interpreter resolves them (Python distributions through importlib.metadata, Node
+// packages from node_modules), as execution facts in run.json (`repro diff`: "scikit-learn 1.2.1 →
+// 1.5.0"). `packages_in_fingerprint: true` makes them planned facts, so a change re-runs the step.
+import { execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, normalize } from 'node:path';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { basename, delimiter, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type StepContext, type StepKind, type StepOutput } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { nullRecord } from '../core/names.js';
 import { GRACE_MS, killGroup as killProcessGroup, startWatchdog } from '../core/watchdog.js';
+import type { ExecutionFacts } from '../core/facts.js';
 
 export interface RunWith {
   /**
@@ -31,6 +39,12 @@ export interface RunWith {
   inputs?: string[];
   /** Names of environment variables holding credentials the command reads: checked to be set, and their values masked in logs and records. */
   secrets?: string[];
+  /** Packages the command uses (Python distributions or Node packages): their versions, as its interpreter resolves them, are recorded. */
+  packages?: string[];
+  /** Put the interpreter's and the packages' versions into the fingerprint: a change re-runs the step. */
+  packages_in_fingerprint?: boolean;
+  /** Keys of the JSON outputs that measure the machine (timings): reproduce and diff report them, never as a difference. */
+  measurements?: string[];
 }
 
 export const VALUE_PREFIX = 'value:';
@@ -78,11 +92,38 @@ export const runStep: StepKind<RunWith> = {
         items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         examples: [['HF_TOKEN']],
       },
+      packages: {
+        description:
+          "Packages the command uses: Python distributions (resolved by the command's python through importlib.metadata) or Node packages (node_modules, from the workflow's folder). Their versions are recorded in run.json; `repro diff` lists changes.",
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z0-9@][A-Za-z0-9._/@-]*$' },
+        examples: [['scikit-learn', 'numpy']],
+      },
+      packages_in_fingerprint: {
+        description: "Put the interpreter's version and the packages' versions into the step's fingerprint, so that a change re-runs it. Default false: recorded only.",
+        type: 'boolean',
+      },
+      measurements: {
+        description: 'Keys in the JSON outputs that measure the machine (wall times, throughput): `repro reproduce` and `repro diff` report them as informative and never call a re-run different for them.',
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        examples: [['seconds', 'ms_per_step']],
+      },
     },
   },
   outputs: null,
   inputPaths(w) {
     return w.inputs ?? [];
+  },
+  measurements(w) {
+    return Array.isArray(w.measurements) ? w.measurements.filter((k): k is string => typeof k === 'string') : [];
+  },
+  async plannedFacts(w, options) {
+    if (w.packages_in_fingerprint !== true) return {};
+    // Probing starts the workflow's interpreter: never for a remote workflow that is not trusted.
+    if (options.remote === true && options.trust !== true) return {};
+    const probe = await probeInterpreter(w, process.cwd());
+    return probe ? versionFacts(probe) : { interpreter_version: null };
   },
   needsTrust(w) {
     const places = [{ path: '', what: 'runs a command' }];
@@ -107,6 +148,7 @@ export const runStep: StepKind<RunWith> = {
       const problem = checkOutputPath(spec);
       if (problem) throw new StepError(`output \`${name}\` (${spec}) ${problem}`);
     }
+    const probe = await probeInterpreter(w, ctx.workDir, ctx.workflowDir);
     await runCommand(ctx, w);
     const outputs = nullRecord<StepOutput>(); // output names are the user's
     for (const [name, spec] of Object.entries(declared)) {
@@ -133,9 +175,114 @@ export const runStep: StepKind<RunWith> = {
       }
       outputs[name] = { type: isDir ? 'dir' : 'file', path: spec.replace(/\/+$/, '') };
     }
-    return { outputs };
+    // A program that is no known interpreter (`cd`, `./train.sh`) is named as the program it is.
+    const facts: ExecutionFacts | null = probe ? (probe.kind === 'other' ? { program: probe.path } : { interpreter: probe.path, ...versionFacts(probe) }) : null;
+    return { outputs, ...(facts ? { facts } : {}) };
   },
 };
+
+// ——— what the command runs under ———
+
+export interface InterpreterProbe {
+  /** The program's absolute path as found on PATH. */
+  path: string;
+  kind: 'python' | 'node' | 'other';
+  /** 'Python 3.11.2', 'node v20.11.0'; null when not probed or the probe failed. */
+  version: string | null;
+  /** Package → version; null when the interpreter does not find it. */
+  packages: Record<string, string | null>;
+}
+
+/** The program a command starts: an argv's first element, or a shell line's first word after VAR=value assignments and `env`. */
+export function commandProgram(command: RunWith['command']): string | null {
+  const words = Array.isArray(command) ? command.map(String) : command.trim().split(/\s+/);
+  let i = 0;
+  while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!)) i++;
+  if (words[i] === 'env' || words[i] === '/usr/bin/env') {
+    i++;
+    while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
+  }
+  const w = words[i];
+  return w && !/[$`"'|;&<>()]/.test(w) ? w : null;
+}
+
+function onPath(program: string, cwd: string): string | null {
+  const executable = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    const p = resolve(cwd, program);
+    return executable(p) ? p : null;
+  }
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && executable(join(dir, program))) return join(dir, program);
+  }
+  return null;
+}
+
+// Package names reach the interpreter as argv elements, never as code.
+const PYTHON_PROBE = `import sys, json
+from importlib import metadata
+out = {"version": "Python " + sys.version.split()[0], "packages": {}}
+for n in sys.argv[1:]:
+    try:
+        out["packages"][n] = metadata.version(n)
+    except Exception:
+        out["packages"][n] = None
+print(json.dumps(out))`;
+
+const NODE_PROBE = `const fs = require('fs'), path = require('path');
+const out = { version: 'node ' + process.version, packages: {} };
+for (const n of process.argv.slice(1)) {
+  let v = null;
+  for (let d = process.cwd(); ; d = path.dirname(d)) {
+    const f = path.join(d, 'node_modules', n, 'package.json');
+    if (fs.existsSync(f)) { try { v = JSON.parse(fs.readFileSync(f, 'utf8')).version ?? null; } catch {} break; }
+    if (path.dirname(d) === d) break;
+  }
+  out.packages[n] = v;
+}
+console.log(JSON.stringify(out));`;
+
+/**
+ * The interpreter `w.command` starts, its version and the versions of `w.packages` as it resolves
+ * them; null when the program is not found. Only Python and Node are asked (started once with a
+ * probe script); any other program is recorded by path and never started for a probe.
+ */
+export async function probeInterpreter(w: RunWith, cwd: string, workflowDir = cwd): Promise<InterpreterProbe | null> {
+  const program = commandProgram(w.command);
+  const path = program ? onPath(program, cwd) : null;
+  if (!path) return null;
+  const name = basename(path);
+  const kind = /^python(\d+(\.\d+)?)?$/.test(name) ? 'python' : /^(node|nodejs)$/.test(name) ? 'node' : 'other';
+  const packages = [...new Set(w.packages ?? [])];
+  if (kind === 'other') return { path, kind, version: null, packages: Object.fromEntries(packages.map((p) => [p, null])) };
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(w.env ?? {})) env[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  const args = kind === 'python' ? ['-c', PYTHON_PROBE, ...packages] : ['-e', NODE_PROBE, ...packages];
+  const out = await new Promise<string | null>((done) =>
+    // Where the command resolves its packages: Python from its cwd (on sys.path) and site-packages, Node from the scripts' folders.
+    execFile(path, args, { cwd: kind === 'node' ? workflowDir : cwd, env: { ...process.env, ...env }, timeout: 30_000, encoding: 'utf8' }, (err, stdout) => done(err ? null : stdout)),
+  );
+  try {
+    const parsed = JSON.parse(out ?? '') as { version: string; packages: Record<string, string | null> };
+    return { path, kind, version: parsed.version, packages: parsed.packages };
+  } catch {
+    return { path, kind, version: null, packages: Object.fromEntries(packages.map((p) => [p, null])) };
+  }
+}
+
+/** `interpreter_version` and one `package:NAME` fact per package ('absent' when the interpreter does not find it). */
+function versionFacts(p: InterpreterProbe): ExecutionFacts {
+  const facts: ExecutionFacts = { interpreter_version: p.version };
+  for (const [name, v] of Object.entries(p.packages)) facts[`package:${name}`] = v ?? 'absent';
+  return facts;
+}
 
 async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
   const { execa, parseCommandString } = await import('execa');

@@ -58,6 +58,9 @@ function engineOptimizer(o: UserOptimizer | undefined): OptimizerSpec {
 }
 export const DEFAULT_BATCH_SIZE = 64;
 
+/** The fields of a training history that measure the machine (EpochRecord): see StepKind.measurements. */
+export const TRAIN_MEASUREMENTS: readonly string[] = Object.freeze(['examples_per_second', 'ms_per_step', 'seconds']);
+
 const optimizerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -151,6 +154,9 @@ export const trainStep: StepKind<TrainWith> = {
     }
     return problems;
   },
+
+  // history.json's wall-clock timings of each epoch (both engines write them): they measure the machine.
+  measurements: () => TRAIN_MEASUREMENTS,
 
   async plannedFacts(w, options): Promise<ExecutionFacts> {
     return (await chooseMlEngine(w.engine, options)).plannedFacts('train', options);

@@ -8,6 +8,7 @@ import { runExitCode, runPlan, withRunOptions, type RunOptions, type RunPlanHook
 import type { Plan } from '../../workflow/types.js';
 import type { RunEvent } from '../../engine/events.js';
 import { ReproError } from '../../core/errors.js';
+import { againstBaseline, findBaseline, renderDrift } from './check-against.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -17,6 +18,7 @@ interface CheckOptions extends RunOptions {
   maxTime?: string;
   round?: string;
   spending?: string;
+  against?: string;
 }
 
 /** '90s', '10m', '1.5h' or plain seconds → seconds. */
@@ -66,9 +68,10 @@ export function checkCommand(program: Command): void {
     .option('--max-time <duration>', "with --until-decided: stop before a round that would take the check past this wall time (600, 10m, 1h)")
     .option('--round <n>', 'with --until-decided: seeds added per round (default: as many as the first look has)')
     .option('--spending <function>', "with --until-decided: the alpha-spending function, 'obrien-fleming' (default: strict early looks) or 'pocock' (flat boundaries)")
+    .option('--against <baseline>', "drift gate: exit 3 unless this run's seeds are equivalent, metric by metric, to a baseline's (a run, or an archive from `repro export`)")
     .addHelpText(
       'after',
-      '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced · 4 a required claim\ninconclusive (with --until-decided: also when the budget ran out first) · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
+      '\nExit codes: 0 every required claim reproduced · 3 a required claim not reproduced (or --against: drift) · 4 a required claim\ninconclusive (with --until-decided: also when the budget ran out first) · 2 invalid workflow · 1 a step failed · 130 interrupted.\n',
     )
     .action(async (file: string, opts: CheckOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
@@ -77,6 +80,8 @@ export function checkCommand(program: Command): void {
         throw new ReproError(`${file} has no compare step: there is nothing to gate on`, 'invalid', "add a step `uses: compare` with the paper's claims");
       }
       const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
+      if (opts.untilDecided && opts.against) throw new ReproError('--against gates one run: it cannot be combined with --until-decided', 'invalid');
+      if (opts.against) await findBaseline(opts.against, opts);
       if (opts.untilDecided) {
         await untilDecided(file, plan, opts, hooks);
         return;
@@ -94,9 +99,11 @@ export function checkCommand(program: Command): void {
       if (verdicts.length === 0) {
         throw new ReproError(`no verdicts: ${missingVerdicts(run).join('; ') || 'no compare step ran'}`, 'step-failed');
       }
-      const code = exitCodeOfGate(combinedGate(verdicts.map((v) => v.file)));
+      let code: number = exitCodeOfGate(combinedGate(verdicts.map((v) => v.file)));
+      const drift = opts.against ? await againstBaseline(run, opts.against, opts) : null;
+      if (drift && !drift.pass) code = ExitCode.NOT_REPRODUCED;
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ run: record.runId, record: recordPath, exitCode: code, verdicts }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ run: record.runId, record: recordPath, exitCode: code, verdicts, ...(drift ? { drift } : {}) }, null, 2) + '\n');
       } else {
         const color = !opts.markdown && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const parts = verdicts.map((v) =>
@@ -105,6 +112,7 @@ export function checkCommand(program: Command): void {
             : renderTable(v.file, { title: v.step, color, hardware: runHardware(run) }),
         );
         process.stdout.write((opts.markdown ? '' : '\n') + parts.join('\n'));
+        if (drift) process.stdout.write(renderDrift(drift));
       }
       process.exitCode = code;
     });

@@ -1,5 +1,8 @@
 // `repro reproduce ARCHIVE`: re-run an exported run in a folder and store of its own, and answer per
-// artifact and metric: bit-identical, within the declared tolerance, or differs (docs/engine.md).
+// artifact (bit-identical, identical except measurements of the machine, within the declared
+// tolerance, or differs), per variant and metric (the re-run's seeds against the original's, an
+// equivalence test), per claim (the re-run's verdict beside the original's), and overall, with what
+// differs between the two runs when anything does (docs/engine.md).
 import type { Command } from 'commander';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -7,8 +10,22 @@ import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
 import type { RunRecord } from '../../formats/run-record.js';
 // Loaded with the CLI anyway (renderReport formats tolerances), so no lazy import of it below.
-import { compareRuns, formatTolerance, parseTolerance, toleranceOption, type ReproduceReport, type Tolerance } from '../../share/reproduce.js';
+import {
+  archiveRun,
+  compareRuns,
+  formatTolerance,
+  measurementsFrom,
+  overallVerdict,
+  parseTolerance,
+  reproducedBadge,
+  toleranceOption,
+  type ReproduceReport,
+  type Tolerance,
+} from '../../share/reproduce.js';
 import type { RunOptions } from './run.js';
+import type { Plan } from '../../workflow/types.js';
+import type { FingerprintComponents } from '../../engine/fingerprint.js';
+import type { ExportLock } from '../../share/archive.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -22,12 +39,24 @@ interface ReproduceOptions {
   jobs?: string;
   json?: boolean;
   quiet?: boolean;
+  freshSeeds?: string | boolean;
+}
+
+/** Seeds added to each archived seed by --fresh-seeds without a number. */
+const FRESH_SEED_OFFSET = 1000;
+
+function freshOffset(v: string | boolean | undefined): number | null {
+  if (v === undefined || v === false) return null;
+  if (v === true) return FRESH_SEED_OFFSET;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n === 0) throw new ReproError(`--fresh-seeds ${v}: expected a whole number other than 0 (added to every archived seed)`, 'invalid');
+  return n;
 }
 
 export function reproduceCommand(program: Command): void {
   program
     .command('reproduce')
-    .description('re-run the run in an archive from `repro export` in a folder and store of its own; per artifact and metric: bit-identical, within tolerance, or differs (exit 0, or 3 when anything differs; 5 for a damaged archive)')
+    .description('re-run the run in an archive from `repro export` in a folder and store of its own; verdicts per artifact, per variant and metric (equivalence of the seeds), per claim, and overall (exit 0 reproduced, 3 not reproduced, 4 inconclusive; 5 a damaged archive)')
     .argument('<archive>', 'an archive written by `repro export`')
     .option('--dir <dir>', "where the archive's project is unpacked and run (default: ./<workflow>-<run-id>; must be new or empty)")
     .option('--store <dir>', 'artifact store (default: .repro inside --dir)')
@@ -37,9 +66,15 @@ export function reproduceCommand(program: Command): void {
     .option('--trust', 'let the archived workflow run commands, read your environment, pass executor settings to sbatch and read files outside its project (docs/engine.md, trust)')
     .option('-j, --jobs <n>', 'CPU tokens (as for `repro run`)')
     .option('-q, --quiet', 'print only failures, the summary and the comparison')
+    .option('--fresh-seeds [offset]', `train other seeds than the archived ones (each archived seed + offset, default ${FRESH_SEED_OFFSET}): does the result hold beyond the author's seeds? (Welch-type equivalence test)`)
     .option('--json', 'print the comparison as JSON on stdout (progress stays off)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 reproduced (bit-identical, within tolerance, or statistically) · 3 not reproduced, or outputs differ with too few\nseeds to test · 4 inconclusive · 1 a step failed · 2 invalid · 5 a damaged archive · 130 interrupted.\n',
+    )
     .action(async (archive: string, opts: ReproduceOptions) => {
       const asked = opts.tolerance.map(toleranceOption);
+      const offset = freshOffset(opts.freshSeeds);
       const { unpackArchive } = await import('../../share/unpack.js');
       const { extracted: unpacked, lock, project, original, dir, workflowFile } = await unpackArchive(archive, { dir: opts.dir });
       try {
@@ -66,9 +101,10 @@ export function reproduceCommand(program: Command): void {
           if (project.options[i] === '--backend') backendOpts.backend = project.options[i + 1];
           if (project.options[i] === '--engine') backendOpts.engine = project.options[i + 1];
         }
+        if (offset !== null) plan = await withFreshSeeds(plan, offset, workflowFile, project);
         const { runPlan } = await import('./run.js');
         const force = opts.useCache ? [] : [...new Set(plan.steps.map((s) => s.stepId))];
-        const { record } = await runPlan(
+        const { record, recordPath } = await runPlan(
           plan,
           { ...backendOpts, store, results, force, trust: opts.trust === true, jobs: opts.jobs, quiet: opts.quiet, ...(opts.json ? { json: true } : {}) },
           // The `run` kind's own check (a second line behind the plan's): from elsewhere, untrusted.
@@ -76,11 +112,62 @@ export function reproduceCommand(program: Command): void {
           opts.json ? { onEvent: () => {} } : {},
         );
         const declared = (lock.tolerances ?? []).map(parseTolerance).filter((t): t is Tolerance => t !== null);
-        const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked]);
-        if (opts.json) process.stdout.write(JSON.stringify({ archive, run: lock.run, reproducedIn: dir, status: record.status, ...report }, null, 2) + '\n');
-        else process.stdout.write(renderReport(report, lock.run.id, record));
+        const { getStepKind } = await import('../../steps/registry.js');
+        const measuredIn = measurementsFrom(getStepKind);
+        const fresh = offset !== null;
+        const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked], measuredIn, fresh);
+        const { runSamples, runVerdicts, diffRuns } = await import('../../compare/runs.js');
+        const { reproduction } = await import('../../compare/reproduction.js');
+        const before = archiveRun(unpacked, lock, original);
+        const after = { path: recordPath, record };
+        // Names that measure the machine, from the kinds of the original's steps (train: its timings).
+        const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
+        const sides = (run: typeof before) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
+        const stats = reproduction(sides(before), sides(after), { design: fresh ? 'welch' : 'paired', measurements });
+        const verdict = overallVerdict(report, stats, fresh);
+        let differences = null;
+        if (verdict !== 'bit-identical') {
+          const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
+          differences = diffRuns(before, after, {
+            components: (a, b) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
+            params: diffParams,
+          }, { measurements });
+        }
+        if (opts.json) {
+          const out = {
+            archive,
+            run: lock.run,
+            reproducedIn: dir,
+            status: record.status,
+            mode: fresh ? 'fresh seeds' : 'archived seeds',
+            verdict,
+            acm: reproducedBadge(verdict) ? 'Results Reproduced' : null,
+            artifactVerdict: report.verdict,
+            counts: report.counts,
+            artifacts: report.artifacts,
+            tolerances: report.tolerances,
+            reproduction: stats,
+            differences,
+          };
+          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        } else {
+          process.stdout.write(renderReport(report, lock.run.id, record));
+          const { renderReproduction, renderDifferences } = await import('../../compare/diff-text.js');
+          process.stdout.write(renderReproduction(stats, { fresh, verdict, badge: reproducedBadge(verdict) }));
+          if (differences) {
+            process.stdout.write(`what differs between the original run (A) and the re-run (B):\n${renderDifferences(differences, { indent: '  ', metrics: false })}`);
+          }
+        }
         process.exitCode =
-          record.status === 'interrupted' ? ExitCode.INTERRUPTED : report.verdict === 'failed' ? ExitCode.STEP_FAILED : report.verdict === 'differs' ? ExitCode.NOT_REPRODUCED : ExitCode.OK;
+          record.status === 'interrupted'
+            ? ExitCode.INTERRUPTED
+            : verdict === 'failed'
+              ? ExitCode.STEP_FAILED
+              : verdict === 'inconclusive'
+                ? ExitCode.INCONCLUSIVE
+                : reproducedBadge(verdict)
+                  ? ExitCode.OK
+                  : ExitCode.NOT_REPRODUCED;
       } finally {
         rmSync(unpacked, { recursive: true, force: true });
       }
@@ -92,8 +179,9 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toPrecision(6).r
 function renderReport(report: ReproduceReport, originalId: string, record: RunRecord): string {
   const lines: string[] = ['', `reproduction of run ${originalId} (new run ${record.runId}, ${record.status}):`];
   for (const a of report.artifacts) {
-    lines.push(`  ${a.verdict.padEnd(16)} ${a.step} → ${a.output}${a.note ? `  (${a.note})` : ''}`);
-    const notSame = a.metrics.filter((m) => m.verdict !== 'bit-identical');
+    lines.push(`  ${a.verdict.padEnd(a.verdict === 'identical except measurements' ? 0 : 16)} ${a.step} → ${a.output}${a.note ? `  (${a.note})` : ''}`);
+    // Measurements of the machine are summed up in the artifact's note, not listed number by number.
+    const notSame = a.metrics.filter((m) => m.verdict !== 'bit-identical' && m.verdict !== 'measurement');
     for (const m of notSame.slice(0, 8)) {
       lines.push(`      ${m.verdict === 'differs' ? 'differs' : 'within'}  ${m.path}: ${fmt(m.original)} → ${fmt(m.reproduced)} (|Δ| ${fmt(Math.abs(m.original - m.reproduced))}, allowed ${fmt(m.allowed)})`);
     }
@@ -102,6 +190,26 @@ function renderReport(report: ReproduceReport, originalId: string, record: RunRe
   const c = report.counts;
   const tol = report.tolerances.length ? ` (tolerances: ${report.tolerances.map(formatTolerance).join(', ')})` : '';
   const skipped = c['not compared'] ? `, ${c['not compared']} not compared` : '';
-  lines.push(`verdict: ${report.verdict}: ${c['bit-identical']} bit-identical, ${c['within tolerance']} within tolerance, ${c.differs} differ${skipped}${tol}`, '');
+  const measured = c['identical except measurements'] ? `, ${c['identical except measurements']} identical except measurements of the machine` : '';
+  lines.push(`artifacts: ${report.verdict}: ${c['bit-identical']} bit-identical${measured}, ${c['within tolerance']} within tolerance, ${c.differs} differ${skipped}${tol}`, '');
   return lines.join('\n');
+}
+
+/**
+ * The plan again with every archived seed moved by `offset` (`--set seeds=[1001, 1002]`): the seed
+ * axis is the one `repro check --until-decided` extends (the compare step's pair_by, read from one param).
+ */
+async function withFreshSeeds(plan: Plan, offset: number, wfFile: string, project: NonNullable<ExportLock['project']>): Promise<Plan> {
+  const { seedAxisOf } = await import('../../compare/sequential.js');
+  let axis;
+  try {
+    axis = seedAxisOf(plan);
+  } catch (err) {
+    if (err instanceof ReproError) throw new ReproError(err.message.replaceAll('--until-decided', '--fresh-seeds'), err.category, err.hint);
+    throw err;
+  }
+  const seeds = axis.seeds.map((x) => x + offset);
+  if (seeds.some((x) => x < 0)) throw new ReproError(`--fresh-seeds ${offset}: seeds would be negative (${seeds.join(', ')})`, 'invalid');
+  const { loadPlanOrFail } = await import('./validate.js');
+  return loadPlanOrFail(wfFile, { profile: project.profile ?? undefined, set: [...project.set, `${axis.param}=${JSON.stringify(seeds)}`] });
 }
