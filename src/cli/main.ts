@@ -18,6 +18,7 @@ import { initCommand } from './commands/init.js';
 import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
+import { keyCommand } from './commands/key.js';
 import { ReproError } from '../core/errors.js';
 import { watchOutputPipes } from './output.js';
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     fetchCommand,
     exportCommand,
     reproduceCommand,
+    keyCommand,
     execStepCommand,
   ]) {
     register(program);

@@ -23,6 +23,9 @@ interface ReproduceOptions {
   jobs?: string;
   json?: boolean;
   quiet?: boolean;
+  key?: string;
+  sign?: string;
+  attestation?: string;
 }
 
 export function reproduceCommand(program: Command): void {
@@ -39,8 +42,16 @@ export function reproduceCommand(program: Command): void {
     .option('-j, --jobs <n>', 'CPU tokens (as for `repro run`)')
     .option('-q, --quiet', 'print only failures, the summary and the comparison')
     .option('--json', 'print the comparison as JSON on stdout (progress stays off)')
+    .option('--key <pub>', "the exporter's public key (file or key name): the archive must be signed by it")
+    .option('--sign <key>', 'sign the verdict with this key: an in-toto statement in a DSSE envelope (docs/attestations.md)')
+    .option('--attestation <file>', 'where --sign writes the signed verdict (default: reproduction.intoto.json in --dir)')
     .action(async (archive: string, opts: ReproduceOptions) => {
       if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
+      // Keys first: a missing one fails before anything runs.
+      const keys = await import('../../share/keys.js');
+      const key = opts.key ? keys.loadPublicKey(opts.key) : null;
+      const signer = opts.sign ? keys.loadSigningKey(opts.sign) : null;
+      const attest = await import('../../share/attest.js');
       const asked = opts.tolerance.map(toleranceOption);
       const { openArchive } = await import('../../share/archive.js');
       const unpacked = mkdtempSync(join(tmpdir(), 'repro-reproduce-'));
@@ -56,6 +67,11 @@ export function reproduceCommand(program: Command): void {
           for (const p of problems) process.stderr.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
           throw new ReproError(`${archive}: ${problems.length} problem(s): the archive is damaged or was changed`, 'corrupt', 'nothing ran; ask for the archive again');
         }
+        const signature = attest.checkArchiveSignature(unpacked, key);
+        if (attest.signatureFails(signature, key !== null)) {
+          throw new ReproError(`${archive}: ${signature.state === 'unsigned' ? 'unsigned, and --key asks for a signature' : attest.describeArchiveSignature(signature)}`, 'corrupt', 'nothing ran');
+        }
+        process.stderr.write(`repro: archive ${attest.describeArchiveSignature(signature)}\n`);
         const project = lock.project;
         if (!project) {
           throw new ReproError(`${archive} carries no project/ (written by an older repro): it can be checked (repro verify), not re-run`, 'invalid');
@@ -100,6 +116,11 @@ export function reproduceCommand(program: Command): void {
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked]);
         if (opts.json) process.stdout.write(JSON.stringify({ archive, run: lock.run, reproducedIn: dir, status: record.status, ...report }, null, 2) + '\n');
         else process.stdout.write(renderReport(report, lock.run.id, record));
+        if (signer) {
+          const out = resolve(opts.attestation ?? join(dir, 'reproduction.intoto.json'));
+          await attest.attestReproduction({ archive, extracted: unpacked, lock, signature, reproduced: record, report }, signer, out);
+          process.stderr.write(`repro: verdict signed by ${attest.describeSigner(signer)}: ${out}\n  check it with: repro verify --attestation ${out} --key PUB\n`);
+        }
         process.exitCode =
           record.status === 'interrupted' ? ExitCode.INTERRUPTED : report.verdict === 'failed' ? ExitCode.STEP_FAILED : report.verdict === 'differs' ? ExitCode.NOT_REPRODUCED : ExitCode.OK;
       } finally {
