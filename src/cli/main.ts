@@ -19,6 +19,8 @@ import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
 import { keyCommand } from './commands/key.js';
+import { publishCommand } from './commands/publish.js';
+import { resultsCommand } from './commands/results.js';
 import { ReproError } from '../core/errors.js';
 import { watchOutputPipes } from './output.js';
 
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
     exportCommand,
     reproduceCommand,
     keyCommand,
+    publishCommand,
+    resultsCommand,
     execStepCommand,
   ]) {
     register(program);

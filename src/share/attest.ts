@@ -22,7 +22,7 @@ export const LOCK_PAYLOAD_TYPE = 'application/vnd.repro.lock+json';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** The predicate of a reproduction attestation (docs/attestations.md defines its fields). */
-export const REPRODUCTION_PREDICATE_TYPE = 'urn:repro:predicate:reproduction:v1';
+export const REPRODUCTION_PREDICATE_TYPE = 'https://repro.dev/predicates/reproduction/v1';
 
 /** An envelope is refused above this size before it is parsed: a verdict is a few kilobytes. */
 const MAX_ENVELOPE_BYTES = 16 * 2 ** 20;

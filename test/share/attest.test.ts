@@ -237,7 +237,7 @@ describe('signed archives and attestations', { timeout: 180_000 }, () => {
     expect(py.payloadType).toBe('application/vnd.in-toto+json');
     const s = JSON.parse(py.payload.toString());
     expect(s._type).toBe('https://in-toto.io/Statement/v1');
-    expect(s.predicateType).toBe('urn:repro:predicate:reproduction:v1');
+    expect(s.predicateType).toBe('https://repro.dev/predicates/reproduction/v1');
     expect(s.subject[0]).toEqual({ name: 'signed.repro.tar.gz', digest: { sha256: sha(readFileSync(signed)) } });
     expect(s.subject.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['gen/data', 'score/metrics']));
     expect(s.predicate).toMatchObject({ verdict: 'bit-identical', original: { workflow: 'attested', signature: { state: 'signed', name: 'alice' } }, reproduction: { status: 'succeeded' } });
