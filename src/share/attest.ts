@@ -47,7 +47,12 @@ export function signEnvelope(payloadType: string, payload: Uint8Array, key: Sign
 
 /** Parses an envelope's text; throws (message only) when it is not one. */
 export function parseEnvelope(text: string): DsseEnvelope {
-  const e = JSON.parse(text) as Partial<DsseEnvelope>;
+  let e: Partial<DsseEnvelope>;
+  try {
+    e = JSON.parse(text) as Partial<DsseEnvelope>;
+  } catch (err) {
+    throw new Error(`not JSON (${(err as Error).message.slice(0, 120)})`);
+  }
   const ok =
     e !== null &&
     typeof e === 'object' &&
