@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { ReproError } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
+import { toNullRecord } from '../core/names.js';
 import { mean, normalQuantile, sd, tQuantile } from '../compare/stats.js';
 import { runHardware, runMetrics, runVerdicts } from '../compare/runs.js';
+import { TIMING_METRIC_NAMES } from '../formats/metrics.js';
 import type { LoadedRun } from '../formats/run-record.js';
 import { escapeHtml, escapeMd } from '../report/format.js';
 import { compileSchema } from '../workflow/schema.js';
@@ -85,7 +87,7 @@ export function submissionOf(run: LoadedRun): { submission: Submission; subjects
       commit: source?.commit ?? record.git.commit ?? null,
     },
     profile: record.profile,
-    params: record.params,
+    params: withoutPaths(record.params) as Record<string, unknown>,
     run: { id: record.runId, status: record.status, scale: record.scale ?? null },
     environment: {
       os: env.os,
@@ -109,6 +111,14 @@ export function submissionOf(run: LoadedRun): { submission: Submission; subjects
     for (const [output, art] of Object.entries(step.outputs ?? {})) subjects.push({ name: `${step.id}/${output}`, digest: { sha256: art.sha256 } });
   }
   return { submission, subjects };
+}
+
+/** A param value with every absolute path replaced by '<path>': a path names a machine's layout (and often its user). */
+function withoutPaths(v: unknown): unknown {
+  if (typeof v === 'string') return /^(\/|~|[A-Za-z]:[\\/]|\\\\)/.test(v) ? '<path>' : v;
+  if (Array.isArray(v)) return v.map(withoutPaths);
+  if (v && typeof v === 'object') return toNullRecord(Object.entries(v).map(([k, x]) => [k, withoutPaths(x)] as const));
+  return v;
 }
 
 /** The submission file (a DSSE envelope; unsigned when `key` is null) and its path in the registry. */
@@ -405,6 +415,8 @@ export function aggregate(accepted: ReadSubmission[]): PoolSummary[] {
     }
     for (const [key, list] of [...cells].sort(([a], [b]) => a.localeCompare(b))) {
       const [variant, metric] = JSON.parse(key) as [string, string];
+      // Timings measure the machine, not the result: kept in the submissions, never pooled across machines.
+      if ((TIMING_METRIC_NAMES as readonly string[]).includes(metric)) continue;
       const items = list.filter((x) => x.values.length > 0).map((x) => ({ x, mean: mean(x.values), sd: x.values.length >= 2 ? sd(x.values) : null, n: x.values.length }));
       if (!items.length) continue;
       const p = pool(items);

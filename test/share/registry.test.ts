@@ -33,6 +33,9 @@ writeFileSync('history.json', JSON.stringify({ loss: variant, facts: {}, epochs:
 
 const workflow = `
 name: tiny-registry
+params:
+  data_dir: {type: string, default: /srv/someone/data}
+  label: {type: string, default: plain}
 steps:
 ${scriptedTrainStep({ seeds: [1, 2, 3] })}  compare:
     uses: compare
@@ -117,6 +120,7 @@ describe('results registry', { timeout: 240_000 }, () => {
     expect(statement.predicate.claims).toEqual([expect.objectContaining({ id: 'C1', verdict: expect.any(String) })]);
     // Nothing that names the person or the machine's layout.
     expect(payload.toString()).not.toContain(projects[0]);
+    expect(statement.predicate.params).toEqual({ data_dir: '<path>', label: 'plain' });
     expect(payload.toString()).not.toContain(process.env.HOME ?? '/root');
     expect(git(root, '--git-dir', registry, 'log', '--oneline', '--all').trim().split('\n')).toHaveLength(1);
 
@@ -211,5 +215,68 @@ describe('results registry', { timeout: 240_000 }, () => {
     expect(md.out).not.toContain('<img');
     expect(md.out).not.toContain('<script');
     expect(md.out).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+});
+
+// The flagship smoke profile run for real on this machine, on two engines (tfjs wasm twice, in stores
+// of their own; PyTorch where /usr/bin/python3 has torch). tfjs's cpu backend gives the same numbers as
+// wasm but takes about ten minutes here, so it is left out.
+const TORCH = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!TORCH) console.log('registry flagship test: /usr/bin/python3 has no torch; only the tfjs submissions are made');
+
+describe('results registry: the flagship smoke profile on two engines', { timeout: 600_000 }, () => {
+  it('shows which submissions agree bit for bit, how the rest differ, and agrees with repro compare', () => {
+    const root = tempDir('repro-registry-flagship-');
+    const env = { REPRO_KEYS_DIR: join(root, 'keys') };
+    const registry = join(root, 'registry.git');
+    git(root, 'init', '--quiet', '--bare', registry);
+    const reg = join(root, 'reg');
+    git(root, 'clone', '--quiet', registry, reg);
+    expect(repro(['key', 'generate', 'lab'], { env }).code).toBe(0);
+    mkdirSync(join(reg, 'keys'));
+    expect(repro(['key', 'export', 'lab', '-o', join(reg, 'keys', 'lab.pub.json')], { env }).code).toBe(0);
+    git(reg, 'add', 'keys');
+    git(reg, 'commit', '--quiet', '-m', 'keys');
+    git(reg, 'push', '--quiet', 'origin', 'HEAD');
+
+    const wf = join(process.cwd(), 'workflows', 'paper.yaml');
+    const runs: Array<[string, string[]]> = [['wasm-a', ['--backend', 'wasm']], ['wasm-b', ['--backend', 'wasm']]];
+    if (TORCH) runs.push(['torch', ['--engine', 'torch', '--python', '/usr/bin/python3']]);
+    const compared = new Map<string, Record<string, string>>();
+    for (const [name, opts] of runs) {
+      const where = ['--store', join(root, `store-${name}`), '--results', join(root, `results-${name}`)];
+      const r = repro(['run', wf, '--profile', 'smoke', '--no-report', '-q', ...where, ...opts], { cwd: root });
+      expect(r.code, r.out).toBe(0);
+      expect(repro(['publish', 'hou2016-emd2', '--results', join(root, `results-${name}`), '--registry', registry, '--sign', 'lab'], { cwd: root, env }).code).toBe(0);
+      const c = JSON.parse(repro(['compare', 'hou2016-emd2', '--results', join(root, `results-${name}`), '--json'], { cwd: root }).stdout);
+      compared.set(c.run, Object.fromEntries(c.verdicts[0].file.checks.map((x: { id: string; verdict: string }) => [x.id, x.verdict])));
+    }
+
+    const out = JSON.parse(repro(['results', wf, '--registry', registry, '--json'], { cwd: root, env }).stdout);
+    expect(out.submissions.map((s: { status: string }) => s.status)).toEqual(runs.map(() => 'accepted'));
+    expect(out.pools).toHaveLength(1);
+    const pool = out.pools[0];
+    expect(pool.profile).toBe('smoke');
+    const machines: string[] = pool.submissions.map((s: { machine: string }) => s.machine);
+    expect(machines.filter((m) => m.endsWith(' · engine=tfjs backend=wasm device=cpu'))).toHaveLength(2);
+    // Two tfjs wasm runs in stores of their own: the same per-seed metrics, to the last bit.
+    const byRun = new Map<string, string>(pool.submissions.map((s: { run: string; id: string }) => [s.run, s.id]));
+    const wasmIds = [...compared.keys()].slice(0, 2).map((run) => byRun.get(run));
+    expect(pool.identical.metrics).toContainEqual(expect.arrayContaining(wasmIds));
+    if (TORCH) {
+      expect(machines.filter((m) => / · engine=torch device=(cpu|cuda)/.test(m))).toHaveLength(1);
+      const torchId = byRun.get([...compared.keys()][2]!)!;
+      expect(pool.identical.metrics.find((g: string[]) => g.includes(torchId))).not.toContain(wasmIds[0]);
+    }
+    // Every claim's verdict per submission is the one `repro compare` gives for that run.
+    for (const claim of pool.claims) {
+      for (const m of claim.machines) {
+        const run = pool.submissions.find((s: { id: string }) => s.id === m.id).run;
+        expect(m.verdict).toBe(compared.get(run)![claim.id]);
+      }
+    }
+    const acc = pool.metrics.find((m: { variant: string; metric: string }) => m.variant === 'evaluate variant=xe' && m.metric === 'accuracy');
+    expect(acc.submissions).toHaveLength(runs.length);
+    expect(pool.metrics.some((m: { metric: string }) => m.metric === 'examples_per_second')).toBe(false);
   });
 });
