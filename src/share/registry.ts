@@ -19,7 +19,7 @@ import { toNullRecord } from '../core/names.js';
 import { mean, normalQuantile, sd, tQuantile } from '../compare/stats.js';
 import { runHardware, runMetrics, runVerdicts } from '../compare/runs.js';
 import { TIMING_METRIC_NAMES } from '../formats/metrics.js';
-import type { LoadedRun } from '../formats/run-record.js';
+import type { EnvironmentRecord, LoadedRun } from '../formats/run-record.js';
 import { escapeHtml, escapeMd } from '../report/format.js';
 import { compileSchema } from '../workflow/schema.js';
 import { checkEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, STATEMENT_TYPE, type DsseEnvelope, type Statement } from './attest.js';
@@ -41,19 +41,12 @@ export interface Submission {
   profile: string | null;
   params: Record<string, unknown>;
   run: { id: string; status: string; scale: string | null };
-  environment: {
-    os: string;
-    arch: string;
-    cpuModel: string;
-    cores: number;
-    memoryBytes: number;
-    node: string;
-    repro: string;
+  /** The run record's environment facts that say what machine it was, and nothing that names it. */
+  environment: Pick<EnvironmentRecord, 'os' | 'arch' | 'cpuModel' | 'cores' | 'memoryBytes' | 'node' | 'repro' | 'packages'> & {
     gpus: string[];
     /** Where the steps ran: `engine=tfjs backend=wasm device=cpu`, one per distinct combination. */
     backends: string[];
     python: { version: string; torch: string | null } | null;
-    packages: Record<string, string>;
   };
   /** Variant (the metrics step and its non-seed matrix values) → metric → one value per seed or fold. */
   variants: Record<string, Record<string, number[]>>;
