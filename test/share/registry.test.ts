@@ -131,6 +131,10 @@ describe('results registry', { timeout: 240_000 }, () => {
     expect(git(root, '--git-dir', registry, 'log', '-1', '--format=%an <%ae>')).toMatch(/^repro publish <repro-publish@invalid>/);
     expect(repro(['publish', '--registry', registry, '--sign', 'bob'], { cwd: projects[1], env }).code).toBe(0);
     expect(repro(['publish', '--registry', registry, '--sign', 'bob'], { cwd: projects[2], env }).code).toBe(0);
+    // Without a key: an envelope without signatures, which `repro results` lists apart.
+    const bare = repro(['publish', '--registry', registry, '--dry-run'], { cwd: projects[1], env });
+    expect(bare.stdout).toMatch(/^would add .* \(unsigned\):$/m);
+    expect(JSON.parse(bare.stdout.slice(bare.stdout.indexOf('\n') + 1)).signatures).toEqual([]);
     // The same run again is the same file: nothing new.
     expect(repro(['publish', '--registry', registry, '--sign', 'bob'], { cwd: projects[2], env }).out).toMatch(/^already in /);
     // Valid, but by a key the registry does not hold (another run: a cached re-run has its own id).
