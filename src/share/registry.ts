@@ -455,7 +455,8 @@ export function renderResultsMarkdown(workflow: string, url: string, read: { sub
       L.push('**Claims**', '', '| claim | agreement | verdicts |', '|---|---|---|');
       for (const c of p.claims) {
         const counts = Object.entries(c.verdicts).map(([v, n]) => `${cell(v)}: ${n}`).join(', ');
-        L.push(`| ${cell(c.id)} | ${c.agree ? `all ${c.machines.length} agree` : 'disagree'} | ${counts}${c.agree ? '' : `<br>${c.machines.map((m) => `${m.id} ${cell(m.verdict)}`).join('; ')}`} |`);
+        const kinds = new Set(c.machines.map((m) => m.machine)).size;
+        L.push(`| ${cell(c.id)} | ${c.agree ? `all ${c.machines.length} agree` : 'disagree'} (${kinds} machine kind${kinds === 1 ? '' : 's'}) | ${counts}${c.agree ? '' : `<br>${c.machines.map((m) => `${m.id} ${cell(m.verdict)}`).join('; ')}`} |`);
       }
       L.push('');
     }

@@ -213,7 +213,7 @@ describe('results registry', { timeout: 240_000 }, () => {
     const md = results();
     expect(md.code).toBe(0);
     expect(md.out).toMatch(/3 accepted, 1 unverified \(not pooled\), 6 rejected/);
-    expect(md.out).toMatch(/\| C1 \| all 3 agree \|/);
+    expect(md.out).toMatch(/\| C1 \| all 3 agree \(1 machine kind\) \|/);
     expect(md.out).toMatch(/DerSimonian–Laird/);
     const groups = md.out.match(/\*\*Bit-identical\*\*: every output: ([0-9a-f =;]+)\./)![1]!.split('; ');
     expect(groups.map((g) => g.split(' = ').length).sort()).toEqual([1, 2]);
