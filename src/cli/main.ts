@@ -21,6 +21,9 @@ import { runsCommand } from './commands/runs.js';
 import { logsCommand } from './commands/logs.js';
 import { execStepCommand } from './commands/exec-step.js';
 import { uiCommand } from './commands/ui.js';
+import { keyCommand } from './commands/key.js';
+import { publishCommand } from './commands/publish.js';
+import { resultsCommand } from './commands/results.js';
 import { ReproError } from '../core/errors.js';
 import { watchOutputPipes } from './output.js';
 
@@ -53,6 +56,9 @@ export function buildProgram(): Command {
     reproduceCommand,
     pinCommand,
     uiCommand,
+    keyCommand,
+    publishCommand,
+    resultsCommand,
     execStepCommand,
   ]) {
     register(program);

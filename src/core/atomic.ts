@@ -8,11 +8,12 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** `mode`: the file's permissions from its creation on (a private key is never readable by others, not even briefly). */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'wx', options.mode ?? 0o666);
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
       fsyncSync(fd);

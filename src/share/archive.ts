@@ -4,6 +4,7 @@
 //
 // Layout of <workflow>-<run-id>.repro.tar.gz:
 //   repro.lock.json          the lock (ExportLock): every file's sha256, every step's fingerprint and outputs
+//   repro.lock.sig.json      with `export --sign`: a DSSE envelope signing the lock's bytes (share/attest.ts)
 //   run.json                 the run record, unchanged
 //   workflow/<file>.yaml     the workflow file the run used
 //   project/…                what `repro reproduce` needs to run it again: the workflow file, its claims
@@ -18,12 +19,14 @@ import { isInside } from '../engine/fingerprint.js';
 import { tmpdir } from 'node:os';
 import { sha256File } from '../core/hash.js';
 import { hashInputPath, listFiles } from '../engine/store.js';
-import { writeJsonAtomic } from '../core/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { ReproError } from '../core/errors.js';
 import type { RunRecord } from '../formats/run-record.js';
 import type { LoadedRun } from '../formats/run-record.js';
 
 export const LOCK_FORMAT = 'repro-lock/1';
+/** The archive member that signs the lock; not listed in the lock (it signs it). */
+export const LOCK_SIGNATURE = 'repro.lock.sig.json';
 
 export interface ExportLock {
   format: typeof LOCK_FORMAT;
@@ -116,6 +119,8 @@ export interface ExportOptions {
   maxArtifactBytes?: number;
   /** Tolerances for `repro reproduce`, already checked (parseTolerance). */
   tolerances?: string[];
+  /** Signs the lock's bytes: its result is stored as LOCK_SIGNATURE (share/attest.ts signLock). */
+  signLock?: (lock: Buffer) => string;
 }
 
 export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Promise<{ archive: string; lock: ExportLock }> {
@@ -187,6 +192,7 @@ export async function exportRun(run: LoadedRun, options: ExportOptions = {}): Pr
       steps,
     };
     writeJsonAtomic(join(stage, 'repro.lock.json'), lock);
+    if (options.signLock) writeFileAtomic(join(stage, LOCK_SIGNATURE), options.signLock(readFileSync(join(stage, 'repro.lock.json'))));
 
     const archive = resolve(options.out ?? `${record.workflow.name}-${record.runId}.repro.tar.gz`);
     const tar = await import('tar');
@@ -259,7 +265,7 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
   const problems: ArchiveProblem[] = [];
   let checked = 0;
 
-  const present = new Set(listFiles(dir).filter((f) => f !== 'repro.lock.json'));
+  const present = new Set(listFiles(dir).filter((f) => f !== 'repro.lock.json' && f !== LOCK_SIGNATURE));
   for (const [rel, sha] of Object.entries(lock.files)) {
     checked++;
     const p = insideArchive(dir, dir, rel);

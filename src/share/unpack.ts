@@ -42,7 +42,10 @@ export function safeFolderName(text: string, fallback = 'reproduction'): string 
  * Opens and checks the archive (a damaged one: 'corrupt', nothing unpacked) and copies its project
  * into `dir` (default: ./<workflow>-<run-id>, sanitised), which must be new or empty.
  */
-export async function unpackArchive(archive: string, options: { dir?: string } = {}): Promise<UnpackedArchive> {
+export async function unpackArchive(
+  archive: string,
+  options: { dir?: string; /** Called on the checked archive before its project is copied (a signature check): throw to stop. */ accept?: (extracted: string) => void } = {},
+): Promise<UnpackedArchive> {
   if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
   const extracted = mkdtempSync(join(tmpdir(), 'repro-reproduce-'));
   try {
@@ -57,6 +60,7 @@ export async function unpackArchive(archive: string, options: { dir?: string } =
       for (const p of problems) process.stderr.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
       throw new ReproError(`${archive}: ${problems.length} problem(s): the archive is damaged or was changed`, 'corrupt', 'nothing ran; ask for the archive again');
     }
+    options.accept?.(extracted);
     const project = lock.project;
     if (!project) {
       throw new ReproError(`${archive} carries no project/ (written by an older repro): it can be checked (repro verify), not re-run`, 'invalid');

@@ -13,18 +13,23 @@ export function exportCommand(program: Command): void {
     .option('--results <dir>', 'where run records are (default: results)')
     .option('--max-artifact-mb <n>', 'outputs larger than this are listed in the lock by hash but not copied', '512')
     .option('-t, --tolerance <spec>', 'declare how much a number in a JSON output may differ when `repro reproduce` re-runs it: KEY=0.01, KEY=5% or a bare number for all; repeatable', (v: string, p: string[]) => [...p, v], [] as string[])
-    .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string; tolerance: string[] }) => {
+    .option('--sign <key>', 'sign the archive\'s lock with this key (a name from `repro key list`, or a private key file): `repro verify` then says who signed it')
+    .action(async (run: string | undefined, opts: { out?: string; results?: string; maxArtifactMb: string; tolerance: string[]; sign?: string }) => {
       const maxMb = Number(opts.maxArtifactMb);
       if (!(maxMb >= 0)) throw new ReproError(`--max-artifact-mb must be a number ≥ 0, got '${opts.maxArtifactMb}'`, 'invalid');
       const { toleranceOption } = await import('../../share/reproduce.js');
       opts.tolerance.forEach(toleranceOption);
+      const { loadSigningKey } = await import('../../share/keys.js');
+      const signer = opts.sign ? loadSigningKey(opts.sign) : null; // before any work: a missing key fails fast
+      const { signLock, describeSigner } = await import('../../share/attest.js');
       const { resolveRun } = await import('../../engine/runs.js');
       const loaded = await resolveRun(run, opts.results);
       const { exportRun } = await import('../../share/archive.js');
-      const { archive, lock } = await exportRun(loaded, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20, tolerances: opts.tolerance });
+      const { archive, lock } = await exportRun(loaded, { out: opts.out, maxArtifactBytes: maxMb * 2 ** 20, tolerances: opts.tolerance, ...(signer ? { signLock: (lock: Buffer) => signLock(lock, signer) } : {}) });
       const omitted = Object.values(lock.steps).flatMap((s) => Object.values(s.outputs)).filter((o) => o.omitted).length;
       process.stdout.write(`exported run ${lock.run.id} (${lock.run.status}): ${relative(process.cwd(), archive)}\n`);
       process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
+      if (signer) process.stdout.write(`  lock signed by ${describeSigner(signer)}\n`);
       process.stdout.write(`  check it anywhere with: repro verify ${relative(process.cwd(), archive)}\n`);
       process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}\n`);
     });

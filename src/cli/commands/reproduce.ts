@@ -40,6 +40,9 @@ interface ReproduceOptions {
   json?: boolean;
   quiet?: boolean;
   freshSeeds?: string | boolean;
+  key?: string;
+  sign?: string;
+  attestation?: string;
 }
 
 /** Seeds added to each archived seed by --fresh-seeds without a number. */
@@ -68,15 +71,33 @@ export function reproduceCommand(program: Command): void {
     .option('-q, --quiet', 'print only failures, the summary and the comparison')
     .option('--fresh-seeds [offset]', `train other seeds than the archived ones (each archived seed + offset, default ${FRESH_SEED_OFFSET}): does the result hold beyond the author's seeds? (Welch-type equivalence test)`)
     .option('--json', 'print the comparison as JSON on stdout (progress stays off)')
+    .option('--key <pub>', "the exporter's public key (file or key name): the archive must be signed by it")
+    .option('--sign <key>', 'sign the verdict with this key: an in-toto statement in a DSSE envelope (docs/attestations.md)')
+    .option('--attestation <file>', 'where --sign writes the signed verdict (default: reproduction.intoto.json in --dir)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 reproduced (bit-identical, within tolerance, or statistically) · 3 not reproduced, or outputs differ with too few\nseeds to test · 4 inconclusive · 1 a step failed · 2 invalid · 5 a damaged archive · 130 interrupted.\n',
+      '\nExit codes: 0 reproduced (bit-identical, within tolerance, or statistically) · 3 not reproduced, or outputs differ with too few\nseeds to test · 4 inconclusive · 1 a step failed · 2 invalid · 5 a damaged archive or a failed signature check · 130 interrupted.\n',
     )
     .action(async (archive: string, opts: ReproduceOptions) => {
+      // Keys first: a missing one fails before anything runs.
+      const keys = await import('../../share/keys.js');
+      const key = opts.key ? keys.loadPublicKey(opts.key) : null;
+      const signer = opts.sign ? keys.loadSigningKey(opts.sign) : null;
+      const attest = await import('../../share/attest.js');
       const asked = opts.tolerance.map(toleranceOption);
       const offset = freshOffset(opts.freshSeeds);
       const { unpackArchive } = await import('../../share/unpack.js');
-      const { extracted: unpacked, lock, project, original, dir, workflowFile } = await unpackArchive(archive, { dir: opts.dir });
+      let signature: ReturnType<typeof attest.checkArchiveSignature> | undefined;
+      const { extracted: unpacked, lock, project, original, dir, workflowFile } = await unpackArchive(archive, {
+        dir: opts.dir,
+        accept: (extracted) => {
+          signature = attest.checkArchiveSignature(extracted, key);
+          if (attest.signatureFails(signature, key !== null)) {
+            throw new ReproError(`${archive}: ${signature.state === 'unsigned' ? 'unsigned, and --key asks for a signature' : attest.describeArchiveSignature(signature)}`, 'corrupt', 'nothing ran');
+          }
+          process.stderr.write(`repro: archive ${attest.describeArchiveSignature(signature)}\n`);
+        },
+      });
       try {
         // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
         // decision (src/workflow/trust.ts), each refused place at its file:line:col.
@@ -133,30 +154,34 @@ export function reproduceCommand(program: Command): void {
             params: diffParams,
           }, { measurements });
         }
-        if (opts.json) {
-          const out = {
-            archive,
-            run: lock.run,
-            reproducedIn: dir,
-            status: record.status,
-            mode: fresh ? 'fresh seeds' : 'archived seeds',
-            verdict,
-            acm: reproducedBadge(verdict) ? 'Results Reproduced' : null,
-            artifactVerdict: report.verdict,
-            counts: report.counts,
-            artifacts: report.artifacts,
-            tolerances: report.tolerances,
-            reproduction: stats,
-            differences,
-          };
-          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-        } else {
+        const out = {
+          archive,
+          run: lock.run,
+          reproducedIn: dir,
+          status: record.status,
+          mode: fresh ? 'fresh seeds' : 'archived seeds',
+          verdict,
+          acm: reproducedBadge(verdict) ? 'Results Reproduced' : null,
+          artifactVerdict: report.verdict,
+          counts: report.counts,
+          artifacts: report.artifacts,
+          tolerances: report.tolerances,
+          reproduction: stats,
+          differences,
+        };
+        if (opts.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        else {
           process.stdout.write(renderReport(report, lock.run.id, record));
           const { renderReproduction, renderDifferences } = await import('../../compare/diff-text.js');
           process.stdout.write(renderReproduction(stats, { fresh, verdict, badge: reproducedBadge(verdict) }));
           if (differences) {
             process.stdout.write(`what differs between the original run (A) and the re-run (B):\n${renderDifferences(differences, { indent: '  ', metrics: false })}`);
           }
+        }
+        if (signer) {
+          const file = resolve(opts.attestation ?? join(dir, 'reproduction.intoto.json'));
+          await attest.attestReproduction({ archive, extracted: unpacked, lock, signature: signature!, reproduced: record, report: out }, signer, file);
+          process.stderr.write(`repro: verdict signed by ${attest.describeSigner(signer)}: ${file}\n  check it with: repro verify --attestation ${file} --key PUB\n`);
         }
         process.exitCode =
           record.status === 'interrupted'

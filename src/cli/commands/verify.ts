@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
+import type { VerifyingKey } from '../../share/keys.js';
 
 export function verifyCommand(program: Command): void {
   program
@@ -12,7 +13,12 @@ export function verifyCommand(program: Command): void {
     .argument('[archive]', 'an archive written by `repro export`, or a store folder (default: check the store, .repro)')
     .option('--store <dir>', 'artifact store (default: .repro in the current directory)')
     .option('--json', 'print the report as JSON')
-    .action(async (archive: string | undefined, opts: { store?: string; json?: boolean }) => {
+    .option('--key <pub>', "the signer's public key (a file from `repro key export`, or a key's name): the archive or attestation must carry a valid signature by it")
+    .option('--attestation <file>', 'check a signed verdict from `repro reproduce --sign` (signature, statement; with ARCHIVE, that it is about that archive) and print its subjects and verdict')
+    .action(async (archive: string | undefined, opts: { store?: string; json?: boolean; key?: string; attestation?: string }) => {
+      const { loadPublicKey } = await import('../../share/keys.js');
+      const key = opts.key ? loadPublicKey(opts.key) : null;
+      if (opts.attestation) return verifyAttestationCommand(opts.attestation, archive, key, opts.json === true);
       if (archive !== undefined && existsSync(archive) && statSync(archive).isDirectory()) {
         // A folder is not an archive: a store is verified as one (`repro verify .repro`), anything else is a mistake.
         if (!existsSync(join(archive, 'objects')) && !existsSync(join(archive, 'cache'))) {
@@ -21,7 +27,8 @@ export function verifyCommand(program: Command): void {
         opts.store = archive;
         archive = undefined;
       }
-      if (archive !== undefined) return verifyArchiveCommand(archive, opts.json === true);
+      if (archive !== undefined) return verifyArchiveCommand(archive, opts.json === true, key);
+      if (key) throw new ReproError('--key checks the signature of an archive or an attestation: name one', 'invalid');
       const root = resolve(opts.store ?? '.repro');
       if (!existsSync(root)) throw new ReproError(`no artifact store at ${root}`, 'invalid', 'pass --store DIR, or run a workflow first');
       const { Store } = await import('../../engine/store.js');
@@ -45,7 +52,7 @@ export function verifyCommand(program: Command): void {
     });
 }
 
-async function verifyArchiveCommand(archive: string, json: boolean): Promise<void> {
+async function verifyArchiveCommand(archive: string, json: boolean, key: VerifyingKey | null): Promise<void> {
   if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
   const { verifyArchive } = await import('../../share/archive.js');
   let result;
@@ -55,12 +62,40 @@ async function verifyArchiveCommand(archive: string, json: boolean): Promise<voi
     throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt');
   }
   const { lock, problems, checked } = result;
+  const { describeArchiveSignature, readArchiveSignature, signatureFails } = await import('../../share/attest.js');
+  const signature = await readArchiveSignature(archive, key);
+  const badSignature = signatureFails(signature, key !== null);
+  const ok = problems.length === 0 && !badSignature;
   if (json) {
-    process.stdout.write(JSON.stringify({ archive, ok: problems.length === 0, run: lock.run, checked, problems }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ archive, ok, run: lock.run, checked, problems, signature }, null, 2) + '\n');
   } else {
     for (const p of problems) process.stdout.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
     const what = `run ${lock.run.id} of ${lock.run.workflow} (${lock.run.status}), ${checked} hashes checked`;
-    process.stdout.write(problems.length ? `${problems.length} problem(s) in ${archive}: ${what}\n` : `ok: ${archive}: ${what}\n`);
+    const trouble = problems.length ? `${problems.length} problem(s) in ${archive}` : badSignature ? `bad signature on ${archive}` : '';
+    process.stdout.write(trouble ? `${trouble}: ${what}\n` : `ok: ${archive}: ${what}\n`);
+    process.stdout.write(`${key && signature.state === 'unsigned' ? 'signature FAILED: unsigned, and --key asks for a signature' : describeArchiveSignature(signature)}\n`);
   }
-  if (problems.length) process.exitCode = ExitCode.CORRUPT;
+  if (!ok) process.exitCode = ExitCode.CORRUPT;
+}
+
+async function verifyAttestationCommand(file: string, archive: string | undefined, key: VerifyingKey | null, json: boolean): Promise<void> {
+  if (archive !== undefined && !existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
+  const { describeSigner, verifyAttestation } = await import('../../share/attest.js');
+  const check = await verifyAttestation(file, key, archive);
+  const predicate = check.statement.predicate as { verdict?: unknown; original?: { runId?: unknown; workflow?: unknown } } | undefined;
+  const signer = check.signer as { keyid: string; name: string | null };
+  const ok = check.archiveMatches !== false;
+  if (json) {
+    process.stdout.write(JSON.stringify({ attestation: file, ok, signer, ...(archive !== undefined ? { archive, archiveMatches: check.archiveMatches } : {}), statement: check.statement }, null, 2) + '\n');
+  } else {
+    // Names and verdicts come from the signed file: printed as JSON strings, never as terminal controls.
+    const text = (v: unknown) => (typeof v === 'string' && /^[\w .,:=+\-\[\]/→]*$/u.test(v) ? v : JSON.stringify(v ?? null));
+    process.stdout.write(`${ok ? 'ok' : 'MISMATCH'}: ${file}: signed by ${describeSigner(signer)} (signature verified)\n`);
+    process.stdout.write(`  statement: ${check.statement.predicateType}\n`);
+    if (predicate?.original) process.stdout.write(`  reproduction of run ${text(predicate.original.runId)} of ${text(predicate.original.workflow)}\n`);
+    process.stdout.write(`  verdict: ${text(predicate?.verdict)}\n  subjects:\n`);
+    for (const s of check.statement.subject) process.stdout.write(`    ${text(s?.digest?.sha256)}  ${text(s?.name)}\n`);
+    if (check.archiveMatches === false) process.stdout.write(`  ${archive} is not among its subjects: this attestation is about another archive\n`);
+  }
+  if (!ok) process.exitCode = ExitCode.CORRUPT;
 }
