@@ -101,7 +101,7 @@ const cases: Case[] = [
   { name: 'empty matrix axis', text: good('seed: ${{ params.seeds }}\n    resources', 'seed: []\n    resources'), message: /^step 'train' matrix.seed must NOT have fewer than 1 items/, line: 19, column: 13, code: 'schema' },
   { name: 'duplicate matrix value', text: good('default: [1, 2]', 'default: [1, 1]'), message: /^matrix axis 'seed' lists 1 twice/, line: 19, column: 13, code: 'bad-matrix' },
   { name: 'duplicate concrete ids', text: good('{name: emd2, loss: {kind: emd2}}]\n      seed: ${{ params.seeds }}\n    resources', '{name: xe, loss: {kind: emd2}}]\n      seed: ${{ params.seeds }}\n    resources'), message: /^two matrix combinations of step 'train' are both named 'train\[variant=xe,seed=1\]'/, line: 18, column: 7, code: 'duplicate-id' },
-  { name: 'type error after expansion (kind schema)', text: good('epochs: {type: integer, default: 3}', 'epochs: {type: string, default: "3"}').replace('epochs: 1}', 'epochs: "1"}'), message: /^step 'train' with\.epochs must be an integer, found the string '1'$/, line: 25, column: 15, code: 'wrong-type' },
+  { name: 'type error after expansion (kind schema)', text: good('epochs: {type: integer, default: 3}', 'epochs: {type: string, default: "3"}').replace('epochs: 1}', 'epochs: "1"}').replace('epochs: 30}', 'epochs: "30"}'), message: /^step 'train' with\.epochs must be an integer, found the string '1'$/, line: 25, column: 15, code: 'wrong-type' },
   { name: 'type error inside a matrix object value', text: good('loss: {kind: emd2}', 'loss: {kind: emd3}'), message: /^step 'train' with\.loss\.kind must be one of "xe", "emd2", "xemd", "learned", "reg", "sinkhorn", found the string 'emd3' \(did you mean 'emd2'\?\) \(in train\[variant=emd2,seed=1\], train\[variant=emd2,seed=2\]\)$/, line: 23, column: 13, code: 'wrong-value' },
   { name: 'kind schema with alternatives (anyOf)', text: `name: demo\nsteps:\n  r:\n    uses: report\n    with: {title: 3}\n`, message: /^step 'r' with\.title must be a string or a list, found the number 3$/, line: 5, column: 19, code: 'wrong-type' },
   { name: 'kind schema with nested alternatives (oneOf)', text: `name: demo\nsteps:\n  r:\n    uses: report\n    with: {style: {mean: x}}\n`, message: /^step 'r' with\.style matches none of its allowed forms \(found a mapping\)$/, line: 5, column: 19, code: 'wrong-type' },
@@ -157,6 +157,16 @@ describe('bad workflow inputs give a clear diagnostic at the right place', () =>
     expect(`${d!.line}:${d!.column}`, formatDiagnostics([d!])).toBe(`${c.line}:${c.column}`);
     if (c.code) expect(d!.code).toBe(c.code);
     if (c.line > 0) expect(d!.sourceLine).toBeDefined();
+  });
+
+  // docs/workflow-language.md, Diagnostics: a failing stage stops the later ones, so the real error
+  // comes alone, without what a kind's check would derive from the broken result.
+  it.each([
+    ['a typo in a step reference', good('steps.evaluate.outputs.metrics', 'steps.evaluat.outputs.metrics'), ['unknown-step']],
+    ['a duplicate matrix value', good('seeds: {type: array, default: [1, 2]}', 'seeds: {type: array, default: [1, 1]}'), ['bad-matrix', 'bad-matrix']],
+  ])('%s gives its own error and no derived kind-check error', async (_, text, codes) => {
+    const r = await load(text);
+    expect(r.diagnostics.map((d) => `${d.code}: ${d.message}`)).toEqual(codes.map((c) => expect.stringMatching(new RegExp(`^${c}: `))));
   });
 
   it('reports every error, not just the first', async () => {
