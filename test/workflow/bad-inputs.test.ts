@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOOD, load, tmpDir, writeWorkflow } from './helpers.js';
+import { GOOD, load, testKinds, tmpDir, writeWorkflow } from './helpers.js';
 import { formatDiagnostics, loadPlan } from '../../src/workflow/index.js';
 import { MAX_WORKFLOW_BYTES } from '../../src/workflow/source.js';
 import { repro } from '../support/index.js';
@@ -167,6 +167,12 @@ describe('bad workflow inputs give a clear diagnostic at the right place', () =>
   ])('%s gives its own error and no derived kind-check error', async (_, text, codes) => {
     const r = await load(text);
     expect(r.diagnostics.map((d) => `${d.code}: ${d.message}`)).toEqual(codes.map((c) => expect.stringMatching(new RegExp(`^${c}: `))));
+  });
+
+  it('a local repository written as a plain path with #path@rev gets the file:// form as a hint', async () => {
+    const repo = tmpDir();
+    const r = await loadPlan(`${repo}#workflows/x.yaml@v1`, { kinds: testKinds, env: {} });
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'missing-file', hint: `a workflow in a local git repository is written as a file:// URL: file://${repo}#workflows/x.yaml@v1` })]);
   });
 
   it('reports every error, not just the first', async () => {
