@@ -221,6 +221,9 @@ describe('repro validate on bad input (the real CLI)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(false);
     expect(out.diagnostics[0]).toMatchObject({ severity: 'error', line: 3, column: 17, code: 'unknown-kind' });
+    // `validate --help` lists exactly the keys the JSON has, in order.
+    const help = /--json\s+print \{([^}]*)\}/.exec(repro(['validate', '--help']).stdout.replace(/\s+/g, ' '));
+    expect(help?.[1]?.split(', ')).toEqual(Object.keys(JSON.parse(repro(['validate', writeWorkflow(GOOD), '--json']).stdout)));
   });
 
   it('an unknown command-line option is a usage error (exit 2)', () => {
