@@ -11,7 +11,19 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "${1:-repro-offline}"
 out=$(cd "${1:-repro-offline}" && pwd)
 cd "$repo"
-npm pack --pack-destination "$out" >"$out/pack.log" 2>&1 || { tail -20 "$out/pack.log"; exit 1; }
+# Packs dist/ as built (npm ci builds it) from a copy of the package's files, with npm's scripts off:
+# a rebuild here would rewrite dist/ under whatever uses it meanwhile (the test suite, in CI). The copy
+# gets prepack's one effect, package-lock.json as npm-shrinkwrap.json.
+[ -f dist/cli/main.js ] || { echo "offline-kit: dist/ is missing: run npm ci (or npm run build) first"; exit 1; }
+stage=$(mktemp -d /tmp/repro-offline-stage-XXXXXX)
+for f in $(node -e 'console.log(require(process.argv[1]).files.join(" "))' "$repo/package.json"); do
+  f=${f%/}
+  if [ -e "$f" ]; then cp -R "$f" "$stage/"; fi
+done
+cp package.json "$stage/"
+cp package-lock.json "$stage/npm-shrinkwrap.json"
+npm pack "$stage" --ignore-scripts --pack-destination "$out" >"$out/pack.log" 2>&1 || { tail -20 "$out/pack.log"; exit 1; }
+rm -rf "$stage"
 tarball=$(ls "$out"/repro-*.tgz)
 # An installation into a throwaway prefix fills the cache with exactly what an installation reads
 # (the shrinkwrap's versions and the registry's metadata for them).
