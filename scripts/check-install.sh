@@ -3,16 +3,25 @@
 # it in an empty folder: repro init, validate, run, check. About 2-3 minutes (npm pack builds dist/;
 # the install fetches the dependencies from the npm registry or npm's cache).
 #   scripts/check-install.sh            # from the repository root
+#   scripts/check-install.sh --offline  # builds an offline kit (scripts/offline-kit.sh, which needs the
+#                                       # registry) and installs from it with npm --offline and its cache only
 # Exit 0 when every step worked; the folder it used is printed and left for inspection.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/repro-install-XXXXXX)
 echo "check-install: working in $work"
 cd "$repo"
-npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { tail -20 "$work/pack.log"; exit 1; }
-tarball=$(ls "$work"/repro-*.tgz)
+if [ "${1:-}" = "--offline" ]; then
+  sh "$repo/scripts/offline-kit.sh" "$work/kit"
+  tarball=$(ls "$work"/kit/repro-*.tgz)
+  set -- --offline --cache "$work/kit/npm-cache"
+else
+  npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { tail -20 "$work/pack.log"; exit 1; }
+  tarball=$(ls "$work"/repro-*.tgz)
+  set -- --prefer-offline
+fi
 tar -tzf "$tarball" | grep -q '^package/npm-shrinkwrap.json$' || { echo "check-install: the tarball has no npm-shrinkwrap.json"; exit 1; }
-npm install -g "$tarball" --prefix "$work/prefix" --prefer-offline --no-audit --no-fund >"$work/install.log" 2>&1 || { tail -20 "$work/install.log"; exit 1; }
+npm install -g "$tarball" --prefix "$work/prefix" "$@" --no-audit --no-fund >"$work/install.log" 2>&1 || { tail -20 "$work/install.log"; exit 1; }
 PATH="$work/prefix/bin:$PATH"
 export PATH
 mkdir "$work/project"

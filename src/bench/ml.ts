@@ -2,6 +2,7 @@
 //   bench: ml.backend.wasm 2 threads (tfjs-backend-wasm 4.22.0, simd)
 //   bench: train.wasm.28x28.xe 720 ex/s          (batch 64 / median step time)
 //   bench: train.wasm.28x28.emd2_vs_xe 1.01 ratio
+//   bench: ml.wasm.threads_back_on 0.02 ms      (1 → N threads with the workers kept from before)
 // for every backend that starts here (tensorflow when @tensorflow/tfjs-node(-gpu) is installed, wasm, cpu)
 // × {28×28, 64×64} × every loss. A step is what the trainer does per batch: computeGradients()
 // (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus our SGD update (momentum 0.9); the model is the
@@ -57,6 +58,10 @@ export async function bench(): Promise<void> {
       // The same figure on one thread shows what the data-parallel workers add.
       await initBackend(preference, 1);
       console.log(`bench: train.${name}.28x28.xe.1thread ${(await trainingRate(tf, 28, { kind: 'xe' }, budget)).toFixed(0)} ex/s`);
+      // Back to all threads: the workers started above are kept, so this is a switch, not a start.
+      const t0 = performance.now();
+      await initBackend(preference, facts.threads);
+      console.log(`bench: ml.${name}.threads_back_on ${(performance.now() - t0).toFixed(2)} ms (1 → ${facts.threads} threads, workers already started)`);
     }
   }
   await shutdownBackend();

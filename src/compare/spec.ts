@@ -452,12 +452,14 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
       return null;
     }
     if (!knownMetrics.includes(metric)) {
+      // A near miss is a typo: suggest the known name, not declaring the typo as a new metric.
+      const near = didYouMean(metric, knownMetrics);
       issues.push({
         path,
         message:
           // Not "no step produces": at plan time repro knows built-in and declared metrics only, not what a script writes.
-          `unknown metric '${metric}'${didYouMean(metric, knownMetrics)} (built-in and declared metrics: ${knownMetrics.join(', ') || 'none'}); ` +
-          `a metric that your own step writes is declared once under metrics: (e.g. metrics: {${metric}: {direction: higher}})`,
+          `unknown metric '${metric}'${near} (built-in and declared metrics: ${knownMetrics.join(', ') || 'none'})` +
+          (near ? '' : `; a metric that your own step writes is declared once under metrics: (e.g. metrics: {${metric}: {direction: higher}})`),
       });
       return null;
     }

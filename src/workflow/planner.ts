@@ -2,7 +2,8 @@
 // they run: names, references and the order of steps (graph.ts); which steps are enabled (`if:`,
 // here); matrix expansion and resources (matrix.ts); expressions parsed and evaluated
 // (expressions.ts); references bound to instances (binding.ts); the kinds' checks of each concrete
-// step (kind-checks.ts). Every problem is reported; nothing stops at the first one.
+// step (kind-checks.ts). Every problem of a stage is reported; the kinds' checks run only when
+// nothing before them failed.
 import { pointer, kindOf, type DiagnosticSink } from './diagnostics.js';
 import { Evaluator, Templates, type EvalContext } from './expressions.js';
 import { checkNamesAndReferences, orderSteps, outputsOf } from './graph.js';
@@ -66,9 +67,13 @@ class Planner {
       this.instances.set(id, steps);
       all.push(...steps);
     }
+    reportOldSpellings(this.wf, this.kinds, this.sink);
+    // The kinds' checks are the last stage: they would judge a `with` whose references or matrix
+    // failed (a `results` that gathers nothing after a typo), so an error so far stops them
+    // (docs/workflow-language.md, Diagnostics).
+    if (this.sink.errorCount > 0) return null;
     const checks = { kinds: this.kinds, placeholders: this.placeholders, workflowDir: this.wf.dir, sink: this.sink };
     for (const id of enabled) checkWithKind(this.instances.get(id)!, all, checks);
-    reportOldSpellings(this.wf, this.kinds, this.sink);
     if (this.sink.errorCount > 0) return null;
     return {
       workflow: this.wf,

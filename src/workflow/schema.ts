@@ -71,8 +71,59 @@ export function precompileValidators(schemas: object[], outDir: string): number 
   return keep.size;
 }
 
+/**
+ * The workflow schema that validation uses: the published file without its per-kind `with` part
+ * (`$defs.step.allOf`, for editors), since each kind checks its own `with` after expressions are
+ * evaluated (kind-checks.ts), which the editor part cannot do.
+ */
 export function workflowSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8'));
+  const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8')) as Record<string, any>;
+  delete schema.$defs?.step?.allOf;
+  return schema;
+}
+
+/**
+ * schemas/workflow.schema.json as published: workflowSchema() plus, for each kind, its own `with`
+ * schema (the one source: the kind's `withSchema`) under `if uses is KIND`, so an editor completes
+ * and checks `with` per kind. Every value that is not a plain string may also be a ${{ ... }}
+ * expression there, as in a workflow file. `node dist/cli/write-workflow-schema.js` writes it.
+ */
+export function publishedWorkflowSchema(kinds: ReadonlyMap<string, { withSchema: object }>): Record<string, unknown> {
+  const schema = workflowSchema() as Record<string, any>;
+  schema.$defs.step.allOf = [...kinds].map(([name, kind]) => ({
+    if: { properties: { uses: { const: name } }, required: ['uses'] },
+    then: { properties: { with: expressionsAllowed(kind.withSchema, true) } },
+  }));
+  return schema;
+}
+
+export function publishedWorkflowSchemaText(kinds: ReadonlyMap<string, { withSchema: object }>): string {
+  return `${JSON.stringify(publishedWorkflowSchema(kinds), null, 2)}\n`;
+}
+
+const EXPRESSION = { $ref: '#/$defs/expression' };
+
+/** A kind's schema where each value below the top may be written as an expression instead. */
+function expressionsAllowed(node: unknown, top = false): unknown {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const n = { ...(node as Record<string, unknown>) };
+  const each = (v: unknown) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, s]) => [k, expressionsAllowed(s)]));
+  if (n.properties) n.properties = each(n.properties);
+  if (n.patternProperties) n.patternProperties = each(n.patternProperties);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object') n.additionalProperties = expressionsAllowed(n.additionalProperties);
+  if (n.items) n.items = expressionsAllowed(n.items);
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(n[key])) n[key] = (n[key] as unknown[]).map((s) => strip(expressionsAllowed(s)));
+  // An unconstrained string already admits an expression.
+  const plainString = n.type === 'string' && !('pattern' in n || 'enum' in n || 'const' in n || 'format' in n || 'minLength' in n || 'maxLength' in n);
+  if (top || plainString) return n;
+  const { description, deprecated, ...rest } = n;
+  return { ...(description === undefined ? {} : { description }), ...(deprecated === undefined ? {} : { deprecated }), anyOf: [rest, EXPRESSION] };
+}
+
+/** A branch of anyOf/oneOf as a plain schema again (the expression is allowed once, around them). */
+function strip(s: unknown): unknown {
+  const n = s as Record<string, unknown>;
+  return Array.isArray(n?.anyOf) && n.anyOf.length === 2 && n.anyOf[1] === EXPRESSION ? { ...(n.anyOf[0] as object), ...(n.description === undefined ? {} : { description: n.description }) } : s;
 }
 
 /** Validates the whole document; returns false (with diagnostics in `sink`) when its structure is wrong. */

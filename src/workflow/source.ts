@@ -25,6 +25,22 @@ export interface ParsedSource {
   keyRanges: Map<string, SourceRange>;
 }
 
+/**
+ * `DIR#path@rev` names a workflow in a local git repository by a plain path, which is read as a file
+ * name; git URLs need a scheme, so the hint gives the file:// form.
+ */
+function localRepositoryHint(file: string): string | undefined {
+  const hash = file.indexOf('#');
+  if (hash <= 0) return undefined;
+  const dir = resolve(file.slice(0, hash));
+  try {
+    if (!statSync(dir).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return `a workflow in a local git repository is written as a file:// URL: file://${dir}${file.slice(hash)}`;
+}
+
 /** Reads and parses `file`; problems go to the returned sink, and `parsed` is null when nothing can be analysed. */
 export function readWorkflowSource(file: string): { parsed: ParsedSource | null; sink: DiagnosticSink } {
   const abs = resolve(file);
@@ -54,7 +70,9 @@ export function readWorkflowSource(file: string): { parsed: ParsedSource | null;
     const siblings = code === 'ENOENT' ? listYaml(dirname(abs)) : [];
     fileSink.errorNoPosition(`cannot read workflow '${file}': ${what}`, {
       code: 'missing-file',
-      hint: siblings.length ? `workflow files there: ${siblings.map((y) => relative(process.cwd(), y) || y).join(', ')}` : undefined,
+      hint:
+        (code === 'ENOENT' ? localRepositoryHint(file) : undefined) ??
+        (siblings.length ? `workflow files there: ${siblings.map((y) => relative(process.cwd(), y) || y).join(', ')}` : undefined),
     });
     return { parsed: null, sink: fileSink };
   }

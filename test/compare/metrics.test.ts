@@ -75,7 +75,8 @@ describe('metrics are data', () => {
     const r = repro(['validate', 'typo.yaml'], { cwd: dir, timeout: 120_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/typo\.yaml:\d+:\d+: error: .*unknown metric 'log_los' \(did you mean 'log_loss'\?\)/);
-    expect(r.stderr).toMatch(/declared once under metrics:/);
+    // A near miss suggests the known metric, never declaring the typo.
+    expect(r.stderr).not.toMatch(/log_los:|declared once under metrics/);
   });
 
   it('a non-number under a declared metric fails the step, naming the file and the key', () => {
@@ -99,8 +100,9 @@ describe('the metric catalog', () => {
   it('plan-time checks accept a declared metric and reject a bad declaration', () => {
     const results = ['a', 'b'].flatMap((v) => [1, 2].map((seed) => ({ matrix: { variant: v, seed }, step: `s[${v},${seed}]`, value: null })));
     const claim = { id: 'C', text: 't', metric: 'f1', relation: { type: 'better', a: 'a', b: 'b' } };
+    // No known metric is near 'f1': the message says how to declare it.
     expect(checkCompareWith({ results, claims: [claim] } as never)).toEqual([
-      expect.objectContaining({ path: 'claims/0/metric', message: expect.stringMatching(/unknown metric 'f1'/) }),
+      expect.objectContaining({ path: 'claims/0/metric', message: expect.stringMatching(/unknown metric 'f1' \(built-in.*declared once under metrics: \(e\.g\. metrics: \{f1: \{direction: higher\}\}\)$/) }),
     ]);
     expect(checkCompareWith({ results, claims: [claim], metrics: { f1: { direction: 'higher' } } } as never)).toEqual([]);
     expect(checkCompareWith({ results, claims: [claim], metrics: { f1: {} } } as never)).toEqual([

@@ -1,13 +1,13 @@
 import { describe, expect, it, beforeAll, afterEach } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseFoldFile, readFolds, splitAdience, ADIENCE_CLASSES } from '../../src/data/adience.js';
 import { readAnyManifest } from '../../src/data/tensors.js';
 import { datasetStep } from '../../src/steps/dataset.js';
 import type { ImageListManifest } from '../../src/formats/dataset.js';
 import { makeAdienceFixture, FIXTURE_HEADER, type AdienceFixture } from '../fixtures/adience.js';
 import { makeContext, stepError, type TestContext } from './helpers.js';
-import { tempDir } from '../support/index.js';
+import { REPO_ROOT, tempDir } from '../support/index.js';
 
 let fx: AdienceFixture;
 let ctx: TestContext | undefined;
@@ -128,12 +128,23 @@ describe('dataset step: adience', () => {
   });
 });
 
-// The real fold files are research material that is never committed; when the shared data folder
-// is beside the checkout, check the parser reproduces Levi & Hassner's published test lists.
-const REAL = new URL('../../../shared/data/adience-folds/levi-hassner-2015/original_txt_files', import.meta.url).pathname;
-describe.skipIf(!existsSync(REAL))('Adience: the real 2015 fold files', () => {
+// The real fold files are research material without a licence, never committed; CI keeps them in a
+// `shared/` folder beside the clone (a git worktree sits one level deeper, so every folder above the
+// checkout is tried). REPRO_ADIENCE_FOLDS names the folder of fold_{0..4}_data.txt directly. With
+// them, check the parser reproduces Levi & Hassner's published test lists.
+const FOLDS = 'shared/data/adience-folds/levi-hassner-2015/original_txt_files';
+function realFolds(): string | null {
+  if (process.env.REPRO_ADIENCE_FOLDS) return process.env.REPRO_ADIENCE_FOLDS;
+  for (let dir = resolve(REPO_ROOT, '..'); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, FOLDS, 'fold_0_data.txt'))) return join(dir, FOLDS);
+    if (dirname(dir) === dir) return null;
+  }
+}
+const REAL = realFolds();
+if (!REAL) console.log(`test/data/adience.test.ts: the real 2015 fold files are skipped: no ${FOLDS} above the checkout, and REPRO_ADIENCE_FOLDS is not set`);
+describe.skipIf(!REAL)('Adience: the real 2015 fold files', () => {
   it("test folds match Levi & Hassner's lists (fold 0: 4316 faces, classes 960/495/213/155/1580/555/219/139)", () => {
-    const { folds } = readFolds(REAL);
+    const { folds } = readFolds(REAL!);
     const tests = [0, 1, 2, 3, 4].map((k) => splitAdience(folds, k, 0.1, 0));
     expect(tests.map((s) => s.test.length)).toEqual([4316, 3101, 3339, 2975, 3693]);
     const counts = new Array(8).fill(0);

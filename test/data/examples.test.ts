@@ -25,7 +25,7 @@ describe('the Fashion-MNIST scikit-learn example', () => {
   it('reports only published numbers, each with paper, table, row and a tolerance', () => {
     const wf = parse(readFileSync(WORKFLOW, 'utf8'));
     const reported = wf.steps.compare.with.reported as Array<{ value: number; variant: string; source: Record<string, string>; tolerance: { absolute: number } }>;
-    expect(reported.length).toBe(4);
+    expect(reported.length).toBe(6);
     for (const r of reported) {
       expect(r.source).toMatchObject({ paper: 'arXiv:1708.07747', version: 'v1', table: '3', column: 'Fashion' });
       expect(r.source.row).toMatch(/^(GaussianNB|DecisionTreeClassifier|RandomForestClassifier|KNeighborsClassifier) /);

@@ -248,11 +248,17 @@ describe('execute', () => {
     const first = execute(plan, opts(p));
     while (!existsSync(join(p, 'started'))) await new Promise((r) => setTimeout(r, 20));
     await expect(execute(plan, opts(p))).rejects.toMatchObject({ category: 'locked', message: expect.stringContaining(`pid ${process.pid}`) });
+    const settled: string[] = [];
+    void first.then(() => settled.push('first'), () => settled.push('first (failed)'));
     const waiting = execute(plan, { ...opts(p), waitLock: true });
-    await new Promise((r) => setTimeout(r, 150));
+    void waiting.then(() => settled.push('waiting'), () => settled.push('waiting (failed)'));
+    await new Promise((r) => setTimeout(r, 300));
+    // Still blocked while the first run holds the lock: nothing has settled yet.
+    expect(settled).toEqual([]);
     writeFileSync(gate, '');
     expect((await first).status).toBe('succeeded');
     expect((await waiting).steps[0]!.status).toBe('cached');
+    expect(settled).toEqual(['first', 'waiting']);
   });
 });
 

@@ -86,13 +86,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(train(2)).not.toBe(first); // the hash does see the training
     });
 
-    it('one thread switches the workers off, two switch them back on without restarting them', async () => {
+    // How fast the switch back is (the workers are kept, not restarted) is `npm run bench ml`'s threads_back_on.
+    it('one thread switches the workers off, two switch them back on', async () => {
       expect((await initBackend(backend, 1)).threads).toBe(1);
       expect(workerCount()).toBe(0);
-      const t0 = performance.now();
       expect((await initBackend(backend, 2)).threads).toBe(2);
       expect(workerCount()).toBe(2);
-      expect(performance.now() - t0).toBeLessThan(200); // starting a worker (tfjs init) takes far longer
     });
 
     it('reports a loss that fails in the workers, and the next step still works', () => {

@@ -112,7 +112,12 @@ describe('train and evaluate steps under repro run', () => {
     for (const s of evals) {
       const metrics = JSON.parse(readFileSync(join(record.store, s.outputs.metrics.storePath!), 'utf8')) as EvaluationMetrics;
       expect(metrics).toMatchObject({ split: 'test', n: 40, classes: ['g0', 'g1', 'g2', 'g3', 'g4'], mirror: true });
-      expect(metrics.accuracy).toBeGreaterThanOrEqual(0);
+      // Recomputed here from the confusion matrix: 40 test images, accuracy = its diagonal / n.
+      const cells = metrics.confusion.flat();
+      expect(cells.reduce((a, b) => a + b, 0)).toBe(40);
+      expect(metrics.accuracy).toBeCloseTo(metrics.confusion.reduce((a, row, i) => a + row[i]!, 0) / 40, 12);
+      const off = metrics.confusion.reduce((a, row, i) => a + row.reduce((b, c, k) => b + c * Math.abs(i - k), 0), 0);
+      expect(metrics.mae).toBeCloseTo(off / 40, 12);
       expect(s.summary).toMatch(/^test: acc /);
     }
 

@@ -72,7 +72,12 @@ describe('trainModel', () => {
         expect(Number.isFinite(e.train_loss), `${loss.kind} loss`).toBe(true);
         expect(e.ms_per_step).toBeGreaterThan(0);
         expect(e.examples_per_second).toBeGreaterThan(0);
-        expect(e.val?.accuracy).toBeGreaterThanOrEqual(0);
+        // 32 validation images: accuracy is a count over 32, and never above one-off accuracy.
+        const acc = e.val!.accuracy!;
+        expect(acc * 32, `${loss.kind} accuracy ${acc}`).toBeCloseTo(Math.round(acc * 32), 9);
+        expect(acc).toBeGreaterThanOrEqual(0);
+        expect(acc).toBeLessThanOrEqual(e.val!.one_off_accuracy!);
+        expect(e.val!.one_off_accuracy).toBeLessThanOrEqual(1);
       }
       expect([0, 1]).toContain(history.best_epoch);
       expect(existsSync(join(outcome.modelDir, 'model.json'))).toBe(true);

@@ -7,7 +7,6 @@ import { makeRunFixture } from './fixture.js';
 import { writeRunReport, ReportError, REPORT_FILES } from '../../src/report/index.js';
 import { reportStep } from '../../src/steps/report.js';
 import type { EvaluationMetrics } from '../../src/formats/metrics.js';
-import { summarize } from '../../src/report/stats.js';
 import { readmeResults } from '../../src/report/readme.js';
 import { sha256 } from '../../src/core/hash.js';
 import { tempDir } from '../support/index.js';
@@ -49,14 +48,20 @@ describe('writeRunReport', () => {
     // Self-contained: no scripts, no stylesheets or images fetched from anywhere.
     expect(html).not.toMatch(/<script|<link |<img /);
 
-    // Mean ± sd per variant, recomputed here from the metrics files themselves.
-    const emd2 = f.metricsFiles
+    // Mean ± sd and the 95% CI per variant, recomputed here from the metrics files themselves, by hand
+    // (not with src/report/stats.ts, which is what this checks): three seeds, sample sd over n − 1 = 2,
+    // half-width t(0.975; 2 df) · sd/√3 with t = 4.3027 (any printed t table).
+    const xs = f.metricsFiles
       .filter((m) => (m.matrix.variant as { name: string }).name === 'emd2')
-      .map((m) => JSON.parse(readFileSync(m.path, 'utf8')) as EvaluationMetrics);
-    const s = summarize(emd2.map((m) => m.one_off_accuracy))!;
-    // One-off accuracy is declared a fraction shown as a percentage (formats/metrics.ts).
-    const cell = `${(s.mean * 100).toFixed(1)} % ± ${(s.sd * 100).toFixed(1)} %`;
-    expect(html).toContain(cell);
+      .map((m) => (JSON.parse(readFileSync(m.path, 'utf8')) as EvaluationMetrics).one_off_accuracy);
+    expect(xs).toHaveLength(3);
+    const mean = (xs[0]! + xs[1]! + xs[2]!) / 3;
+    const sd = Math.sqrt(((xs[0]! - mean) ** 2 + (xs[1]! - mean) ** 2 + (xs[2]! - mean) ** 2) / 2);
+    const half = (4.3027 * sd) / Math.sqrt(3);
+    // One-off accuracy is declared a fraction shown as a percentage with one decimal.
+    const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+    const cell = `${pct(mean)} ± ${pct(sd)}`;
+    expect(html).toContain(`title="95% CI [${pct(mean - half)}, ${pct(mean + half)}]">${cell}</a>`);
     expect(md).toContain(cell);
     expect(out.input.evaluations).toHaveLength(9);
     // The README's results block keeps the claims and the metrics, without links.

@@ -59,7 +59,11 @@ describe('the loader never throws', () => {
       for (const set of sets) {
         for (const profile of [undefined, '', ...PROTOTYPE_NAMES]) {
           const r = await loadPlan(file, { kinds: stepKinds, set, profile });
-          expect(Array.isArray(r.diagnostics), `${file} ${set.join(' ')} ${profile}`).toBe(true);
+          const where = `${file} ${set.join(' ')} ${profile}`;
+          // Every input here is wrong somewhere: the loader says so with an error diagnostic, no plan.
+          expect(r.plan, where).toBeNull();
+          expect(r.diagnostics.filter((d) => d.severity === 'error').length, where).toBeGreaterThan(0);
+          for (const d of r.diagnostics) expect(d.message, where).toMatch(/\S/);
         }
       }
     }

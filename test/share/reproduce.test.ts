@@ -28,6 +28,8 @@ describe('export → reproduce', { timeout: 180_000 }, () => {
     expect(again.out).toMatch(/0 ran, 2 from cache/);
     const ex = repro(a, ['export', '-o', archive, '--tolerance', 'ms=1e9']);
     expect(ex.code).toBe(0);
+    // Its steps are `run` steps, which reproduce runs only with --trust: the printed command says so.
+    expect(ex.out).toMatch(/re-run it elsewhere with: repro reproduce \S+ --trust$/m);
     const files = tar(a, '-tzf', archive).split('\n');
     expect(files).toEqual(expect.arrayContaining(['project/wf.yaml', 'project/scripts/gen.mjs', 'project/scripts/score.mjs', 'artifacts/score/metrics.json', 'artifacts/gen/data.json', 'logs/gen.log', 'logs/score.log']));
     const log = tar(a, '-xzOf', archive, 'logs/score.log');

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOOD, load, tmpDir, writeWorkflow } from './helpers.js';
+import { GOOD, load, testKinds, tmpDir, writeWorkflow } from './helpers.js';
 import { formatDiagnostics, loadPlan } from '../../src/workflow/index.js';
 import { MAX_WORKFLOW_BYTES } from '../../src/workflow/source.js';
 import { repro } from '../support/index.js';
@@ -101,8 +101,8 @@ const cases: Case[] = [
   { name: 'empty matrix axis', text: good('seed: ${{ params.seeds }}\n    resources', 'seed: []\n    resources'), message: /^step 'train' matrix.seed must NOT have fewer than 1 items/, line: 19, column: 13, code: 'schema' },
   { name: 'duplicate matrix value', text: good('default: [1, 2]', 'default: [1, 1]'), message: /^matrix axis 'seed' lists 1 twice/, line: 19, column: 13, code: 'bad-matrix' },
   { name: 'duplicate concrete ids', text: good('{name: emd2, loss: {kind: emd2}}]\n      seed: ${{ params.seeds }}\n    resources', '{name: xe, loss: {kind: emd2}}]\n      seed: ${{ params.seeds }}\n    resources'), message: /^two matrix combinations of step 'train' are both named 'train\[variant=xe,seed=1\]'/, line: 18, column: 7, code: 'duplicate-id' },
-  { name: 'type error after expansion (kind schema)', text: good('epochs: {type: integer, default: 3}', 'epochs: {type: string, default: "3"}').replace('epochs: 1}', 'epochs: "1"}'), message: /^step 'train' with\.epochs must be an integer, found the string '1'$/, line: 25, column: 15, code: 'wrong-type' },
-  { name: 'type error inside a matrix object value', text: good('loss: {kind: emd2}', 'loss: {kind: emd3}'), message: /^step 'train' with\.loss\.kind must be one of "xe", "emd2", "l2", found the string 'emd3' \(did you mean 'emd2'\?\) \(in train\[variant=emd2,seed=1\], train\[variant=emd2,seed=2\]\)$/, line: 23, column: 13, code: 'wrong-value' },
+  { name: 'type error after expansion (kind schema)', text: good('epochs: {type: integer, default: 3}', 'epochs: {type: string, default: "3"}').replace('epochs: 1}', 'epochs: "1"}').replace('epochs: 30}', 'epochs: "30"}'), message: /^step 'train' with\.epochs must be an integer, found the string '1'$/, line: 25, column: 15, code: 'wrong-type' },
+  { name: 'type error inside a matrix object value', text: good('loss: {kind: emd2}', 'loss: {kind: emd3}'), message: /^step 'train' with\.loss\.kind must be one of "xe", "emd2", "xemd", "learned", "reg", "sinkhorn", found the string 'emd3' \(did you mean 'emd2'\?\) \(in train\[variant=emd2,seed=1\], train\[variant=emd2,seed=2\]\)$/, line: 23, column: 13, code: 'wrong-value' },
   { name: 'kind schema with alternatives (anyOf)', text: `name: demo\nsteps:\n  r:\n    uses: report\n    with: {title: 3}\n`, message: /^step 'r' with\.title must be a string or a list, found the number 3$/, line: 5, column: 19, code: 'wrong-type' },
   { name: 'kind schema with nested alternatives (oneOf)', text: `name: demo\nsteps:\n  r:\n    uses: report\n    with: {style: {mean: x}}\n`, message: /^step 'r' with\.style matches none of its allowed forms \(found a mapping\)$/, line: 5, column: 19, code: 'wrong-type' },
   { name: "a kind's own check", text: good('better: emd2', 'better: emd3'), message: /^step 'compare': no variant named 'emd3' among the results/, line: 37, column: 25, code: 'kind-check' },
@@ -159,6 +159,22 @@ describe('bad workflow inputs give a clear diagnostic at the right place', () =>
     if (c.line > 0) expect(d!.sourceLine).toBeDefined();
   });
 
+  // docs/workflow-language.md, Diagnostics: a failing stage stops the later ones, so the real error
+  // comes alone, without what a kind's check would derive from the broken result.
+  it.each([
+    ['a typo in a step reference', good('steps.evaluate.outputs.metrics', 'steps.evaluat.outputs.metrics'), ['unknown-step']],
+    ['a duplicate matrix value', good('seeds: {type: array, default: [1, 2]}', 'seeds: {type: array, default: [1, 1]}'), ['bad-matrix', 'bad-matrix']],
+  ])('%s gives its own error and no derived kind-check error', async (_, text, codes) => {
+    const r = await load(text);
+    expect(r.diagnostics.map((d) => `${d.code}: ${d.message}`)).toEqual(codes.map((c) => expect.stringMatching(new RegExp(`^${c}: `))));
+  });
+
+  it('a local repository written as a plain path with #path@rev gets the file:// form as a hint', async () => {
+    const repo = tmpDir();
+    const r = await loadPlan(`${repo}#workflows/x.yaml@v1`, { kinds: testKinds, env: {} });
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'missing-file', hint: `a workflow in a local git repository is written as a file:// URL: file://${repo}#workflows/x.yaml@v1` })]);
+  });
+
   it('reports every error, not just the first', async () => {
     const text = good('needs: fetch', 'needs: fecth').replace('params.epochs }}', 'params.epoch }}').replace('outputs.model }}', 'outputs.modle }}');
     const r = await load(text);
@@ -205,6 +221,9 @@ describe('repro validate on bad input (the real CLI)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(false);
     expect(out.diagnostics[0]).toMatchObject({ severity: 'error', line: 3, column: 17, code: 'unknown-kind' });
+    // `validate --help` lists exactly the keys the JSON has, in order.
+    const help = /--json\s+print \{([^}]*)\}/.exec(repro(['validate', '--help']).stdout.replace(/\s+/g, ' '));
+    expect(help?.[1]?.split(', ')).toEqual(Object.keys(JSON.parse(repro(['validate', writeWorkflow(GOOD), '--json']).stdout)));
   });
 
   it('an unknown command-line option is a usage error (exit 2)', () => {

@@ -1,8 +1,9 @@
 // Fixtures for the workflow tests: a fixed set of step kinds (so these tests do not change when the
-// real kinds evolve) and a helper that writes workflow text to a real file and loads it.
+// real kinds evolve; only `train`'s loss is the real one) and a helper that writes workflow text to a real file and loads it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepKind } from '../../src/steps/kind.js';
+import { lossJsonSchema } from '../../src/ml/loss-table.js';
 import { loadPlan, type LoadOptions, type LoadResult } from '../../src/workflow/index.js';
 import { tempDir } from '../support/index.js';
 
@@ -28,7 +29,8 @@ export const testKinds: ReadonlyMap<string, StepKind<any>> = new Map(
         dataset: { type: 'string' },
         epochs: { type: 'integer', minimum: 1 },
         seed: { type: 'integer' },
-        loss: { type: 'object', properties: { kind: { enum: ['xe', 'emd2', 'l2'] } }, required: ['kind'] },
+        // The real loss schema, so a message about a loss is the one a user sees.
+        loss: lossJsonSchema(),
         tag: { type: 'string' },
       },
       required: ['dataset', 'epochs'],

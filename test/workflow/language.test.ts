@@ -141,9 +141,9 @@ describe('params, profiles, environment and --set', () => {
   });
 
   it('--set can change a step input', async () => {
-    const plan = await planOf(GOOD, { set: ['steps.train.with.tag=fixed', 'steps.train.with.loss.kind=l2'] });
+    const plan = await planOf(GOOD, { set: ['steps.train.with.tag=fixed', 'steps.train.with.loss.kind=reg'] });
     expect(step(plan, 'train[variant=xe,seed=1]').with.tag).toBe('fixed');
-    expect(step(plan, 'train[variant=xe,seed=1]').with.loss).toEqual({ kind: 'l2' });
+    expect(step(plan, 'train[variant=xe,seed=1]').with.loss).toEqual({ kind: 'reg' });
   });
 
   it('a string param takes --set text literally', async () => {
@@ -176,7 +176,7 @@ describe('params, profiles, environment and --set', () => {
   it('matrix include and exclude', async () => {
     const text = GOOD.replace(
       '      seed: ${{ params.seeds }}\n    resources',
-      '      seed: ${{ params.seeds }}\n      exclude: [{variant: {name: xe, loss: {kind: xe}}, seed: 2}]\n      include: [{variant: {name: l2, loss: {kind: l2}}, seed: 9}]\n    resources',
+      '      seed: ${{ params.seeds }}\n      exclude: [{variant: {name: xe, loss: {kind: xe}}, seed: 2}]\n      include: [{variant: {name: reg, loss: {kind: reg}}, seed: 9}]\n    resources',
     );
     const r = await load(text);
     // evaluate still lists xe/seed=2, which train no longer has: a clear binding error.
@@ -186,7 +186,7 @@ describe('params, profiles, environment and --set', () => {
       'train[variant=xe,seed=1]',
       'train[variant=emd2,seed=1]',
       'train[variant=emd2,seed=2]',
-      'train[variant=l2,seed=9]',
+      'train[variant=reg,seed=9]',
     ]);
   });
 });

@@ -96,7 +96,7 @@ export function validateCommand(program: Command): void {
       .description('check a workflow: YAML, schema, names, references, cycles, matrix and step inputs (exit 0 when valid, 2 when not)')
       .argument('<file>', 'the workflow YAML file, or URL#path@rev of one in a git repository'),
   )
-    .option('--json', 'print {ok, steps, concrete, disabled, diagnostics} as JSON on stdout')
+    .option('--json', 'print {ok, file, profile, steps, concrete, disabled, diagnostics} as JSON on stdout')
     .action(async (file: string, opts: WorkflowOptions) => {
       // The analyzer (yaml, ajv) loads only when a command needs it, so `repro --help` stays instant.
       const result = await loadWorkflowArg(file, { profile: opts.profile, set: opts.set });
