@@ -330,7 +330,9 @@ export function coverage(
     if (!(variantKey in g.matrix)) {
       issues.push({
         path: 'variant_key',
-        message: `${where} come from '${g.step}', whose matrix has no axis '${variantKey}'${didYouMean(variantKey, axes)} (axes: ${axes.join(', ') || 'none'})`,
+        message:
+          `${where} come from '${g.step}', whose matrix has no axis '${variantKey}'${didYouMean(variantKey, axes)} (axes: ${axes.join(', ') || 'none'})` +
+          (variantKey === DEFAULTS.variant_key && axes.some((a) => a !== pairBy) ? `; name the axis that tells variants apart with variant_key: (e.g. variant_key: ${axes.find((a) => a !== pairBy)})` : ''),
       });
       return null;
     }
