@@ -106,6 +106,11 @@ export function toInt32Labels(arr: NpyArray, name: string): Int32Array {
   if (per !== 1) throw new StepError(`${name}: expected one label per row, got shape (${arr.shape.join(', ')})`);
   if (arr.dtype === 'float32' || arr.dtype === 'float64') throw new StepError(`${name}: labels must be integers, got ${arr.dtype}`);
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Number(arr.data[i]!);
+  for (let i = 0; i < n; i++) {
+    const v = arr.data[i]!;
+    // An int64 of 2^32+1 would wrap to 1 in an Int32Array: a class index is never negative or that large.
+    if (v < 0 || v > 0x7fffffff) throw new StepError(`${name}[${i}] is ${String(v)}, not a class index`);
+    out[i] = Number(v);
+  }
   return out;
 }
