@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { StepError } from '../core/errors.js';
-import { sha256, sha256Json } from '../core/hash.js';
+import { sha256, sha256File, sha256Json } from '../core/hash.js';
 import { parseNpy, type NpyArray } from './npy.js';
 import { readNpz } from './npz.js';
 import { parseCsv, type CsvCell } from './csv.js';
@@ -43,8 +43,8 @@ function memberNames(split: SplitName): Array<{ images: string; labels: string }
   ];
 }
 
-export function loadNpzData(file: string, shownAs: string, declared: string[] | undefined): UserData {
-  const members = readNpz(file);
+export async function loadNpzData(file: string, shownAs: string, declared: string[] | undefined): Promise<UserData> {
+  const members = await readNpz(file);
   const pairs: Partial<Record<SplitName, { images: NamedArray; labels: NamedArray }>> = {};
   for (const split of SPLITS) {
     for (const names of memberNames(split)) {
@@ -62,7 +62,8 @@ export function loadNpzData(file: string, shownAs: string, declared: string[] | 
     throw new StepError(`${shownAs}: no training arrays (found: ${[...members.keys()].join(', ') || 'no .npy members'})`,
       'name the arrays train_images/train_labels (and test_…, val_…) or x_train/y_train (and x_test/y_test), e.g. numpy.savez("data.npz", train_images=X, train_labels=y, test_images=Xt, test_labels=yt)');
   }
-  const hash = sha256(readFileSync(file));
+  // Streamed: the arrays are in memory already, the file need not be too.
+  const hash = await sha256File(file);
   return fromArrays(pairs, declared, [{ path: shownAs, sha256: hash }]);
 }
 
