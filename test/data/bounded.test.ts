@@ -131,3 +131,13 @@ describe('images are refused by their header before decoding', () => {
     expect([img.width, img.height, img.channels]).toEqual([64, 32, 1]);
   });
 });
+
+describe('IDX files are gunzipped under the same limit', () => {
+  it('a gzip that expands more than DEFAULT_MAX_RATIO times is refused', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { readIdx } = await import('../../src/data/idx.js');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bomb-ubyte.gz'), gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }));
+    expect((await stepError(() => readIdx(join(dir, 'bomb-ubyte.gz')))).message).toMatch(/bomb-ubyte\.gz: refused: expands past the limit of 1000/);
+  });
+});
