@@ -110,15 +110,17 @@ const NOT_METRICS = new Set(['n']);
  * column), declared ones first in the catalog's order, then the others as they first appear.
  */
 export function reportMetrics(input: ReportInput): string[] {
-  const found: string[] = [];
+  const found = new Map<string, number>(); // name → order of first appearance (a file may hold thousands)
   for (const e of input.evaluations) {
     for (const [k, v] of Object.entries(e.metrics)) {
-      if (typeof v === 'number' && Number.isFinite(v) && !NOT_METRICS.has(k) && !found.includes(k)) found.push(k);
+      if (typeof v === 'number' && Number.isFinite(v) && !NOT_METRICS.has(k) && !found.has(k)) found.set(k, found.size);
     }
   }
-  const order = [...input.metricCatalog.keys()];
-  const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length + found.indexOf(m));
-  return found.sort((a, b) => rank(a) - rank(b));
+  // verdicts.json's catalog lists undeclared metrics too (sorted by name): they keep the files' order.
+  const declared = [...input.metricCatalog].filter(([, d]) => d.origin !== 'undeclared').map(([name]) => name);
+  const order = new Map(declared.map((m, i) => [m, i]));
+  const rank = (m: string) => order.get(m) ?? order.size + found.get(m)!;
+  return [...found.keys()].sort((a, b) => rank(a) - rank(b));
 }
 
 /** The most metrics the by-variant table has a column for; declared metrics always get one. */
@@ -142,8 +144,10 @@ export interface MetricLayout {
 export function metricLayout(input: ReportInput): MetricLayout {
   const all = reportMetrics(input);
   if (all.length <= MAX_METRIC_COLUMNS) return { columns: all, others: [], left: 0 };
-  const declared = all.filter((m) => input.metricCatalog.has(m));
-  const rest = all.filter((m) => !input.metricCatalog.has(m));
+  // verdicts.json lists every metric it saw, the undeclared ones too: a declaration earns a column.
+  const isDeclared = (m: string) => (input.metricCatalog.get(m)?.origin ?? 'undeclared') !== 'undeclared';
+  const declared = all.filter(isDeclared);
+  const rest = all.filter((m) => !isDeclared(m));
   const fill = Math.max(0, MAX_METRIC_COLUMNS - declared.length);
   const columns = [...declared, ...rest.slice(0, fill)];
   const others = rest.slice(fill, fill + MAX_OTHER_METRICS);
