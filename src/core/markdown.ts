@@ -9,12 +9,12 @@
  * neither end the table row or list item it is in nor start a block; then every character that opens
  * inline syntax is backslash-escaped: emphasis and strikethrough (* _ ~), code (`), links, images and
  * footnotes ([ ]: without them `(` and `!` are plain), raw HTML and entities (< > &), math ($), table
- * pipes (|), and GFM's autolinks (the `:` of a scheme, the `@` of an address, the dot after `www`).
+ * pipes (|), and GFM's autolinks (the `:` before `//`, the `@` of an address, the dot after `www`).
  */
 export function escapeMd(s: string): string {
   return s
     .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[\\`*_~[\]<>&$|:@]/g, '\\$&')
+    .replace(/[\\`*_~[\]<>&$|@]|:(?=\/\/)/g, '\\$&')
     .replace(/\b(www)\./gi, '$1\\.');
 }
 

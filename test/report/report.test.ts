@@ -38,7 +38,7 @@ describe('writeRunReport', () => {
     expect(md).toContain('  - emd2 > xe: reproduced (Δ -0.035 [-0.065, -0.005])');
     expect(md).toMatch(/unknown: The table was not available/);
     // A reported number says where the paper prints it, in both renderings.
-    expect(md).toContain('unknown: The table was not available to the workflow authors.<br>arXiv\\:1611.05916, Table unknown');
+    expect(md).toContain('unknown: The table was not available to the workflow authors.<br>arXiv:1611.05916, Table unknown');
     expect(html).toContain('<span class="muted src">arXiv:1611.05916, Table unknown</span>');
 
     // Plots: one figure per kind, each with an inline SVG; the learned-D heat map exists only for 'learned'.
