@@ -9,6 +9,7 @@ import { PROTOTYPE_NAMES } from '../../src/core/names.js';
 import { MAX_METRIC_COLUMNS, MAX_OTHER_METRICS } from '../../src/report/model.js';
 import { MAX_JSON_DEPTH } from '../../src/formats/json.js';
 import { checkRunCrate } from '../../src/report/rocrate.js';
+import { canonicalJson, sha256Json } from '../../src/core/hash.js';
 import { projectWith, repro } from '../support/index.js';
 
 /** A workflow whose `score` step (variants small and big, seeds 1 and 2) writes what score.mjs writes. */
@@ -68,6 +69,17 @@ describe('metric keys named like prototype members', () => {
     const again = run(dir, ['report']);
     expect(again.code, again.out).toBe(0);
     expect(again.out).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('records', () => {
+  it('a value keyed __proto__ hashes by its content (canonical JSON keeps the key)', () => {
+    const a = JSON.parse('{"__proto__": 1, "accuracy": 0.5}');
+    const b = JSON.parse('{"__proto__": 2, "accuracy": 0.5}');
+    expect(canonicalJson(a)).toBe('{"__proto__":1,"accuracy":0.5}');
+    expect(sha256Json(a)).not.toBe(sha256Json(b));
+    // Any other value hashes as before.
+    expect(canonicalJson({ b: [1, { d: 2, c: 3 }], a: null })).toBe('{"a":null,"b":[1,{"c":3,"d":2}]}');
   });
 });
 
