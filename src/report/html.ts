@@ -198,7 +198,11 @@ export async function renderHtml(input: ReportInput): Promise<string> {
       parts.push(`<div class="wide"><table><thead><tr><th>metric</th>${rows.map((r) => `<th class="n">${esc(r.variant)}</th>`).join('')}</tr></thead><tbody>`);
       for (const m of layout.others) {
         const f = (v: number) => formatMetric(v, m, cat);
-        parts.push(`<tr><td>${esc(metricTitle(m, cat))}</td>${rows.map((r) => { const x = r.summaries[m]; return `<td class="n">${x ? `${f(x.mean)} ± ${f(x.sd)}` : '–'}</td>`; }).join('')}</tr>`);
+        const cells = rows.map((r) => {
+          const x = r.summaries[m];
+          return `<td class="n">${x ? `${f(x.mean)} ± ${f(x.sd)}` : '–'}</td>`;
+        });
+        parts.push(`<tr><td>${esc(metricTitle(m, cat))}</td>${cells.join('')}</tr>`);
       }
       parts.push(`</tbody></table></div>`);
     }
