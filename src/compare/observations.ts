@@ -7,6 +7,7 @@ import type { TrainingHistory } from '../formats/metrics.js';
 import { TIMING_METRICS, pairKey, variantName } from './spec.js';
 import { StepError } from '../core/errors.js';
 import { nullRecord } from '../core/names.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
 
 export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
 
@@ -46,6 +47,10 @@ async function readJson(where: string, value: unknown): Promise<Record<string, u
   } catch (err) {
     throw new StepError(`${where}: cannot read ${value}: ${(err as Error).message}`);
   }
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    throw new StepError(`${where}: ${value} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${deep})`, 'a metrics file is one JSON object of numbers (docs/compare.md, "Metrics")');
+  }
   try {
     const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
@@ -53,6 +58,13 @@ async function readJson(where: string, value: unknown): Promise<Record<string, u
   } catch (err) {
     throw new StepError(`${where}: ${value} is not a metrics JSON object (${(err as Error).message})`);
   }
+}
+
+/** A value as an error shows it: Infinity and NaN by name (JSON would print null), anything else as JSON, cut short. */
+function shownValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 /**
@@ -102,7 +114,7 @@ export async function loadObservations(
       else if (declared.has(name)) {
         const file = typeof g.value === 'string' ? g.value : 'its metrics value';
         throw new StepError(
-          `${g.step}: ${file}: metric '${name}' is ${JSON.stringify(v)}, not a finite number`,
+          `${g.step}: ${file}: metric '${name}' is ${shownValue(v)}, not a finite number`,
           `a metrics file holds numbers for its metrics (docs/compare.md, "Metrics"); leave the key out when there is no value`,
         );
       }

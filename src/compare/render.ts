@@ -4,6 +4,7 @@
 import type { ClaimCheck, ReportedCheck, Stats, Verdict, VerdictFile } from '../formats/verdict.js';
 import { summarizeVerdicts, fmt } from './verdicts.js';
 import type { RunDiff } from './runs.js';
+import { escapeMd, mdCode } from '../core/markdown.js';
 
 type Check = ReportedCheck | ClaimCheck;
 
@@ -88,20 +89,18 @@ export function renderTable(file: VerdictFile, opts: RenderOptions & { color?: b
   return out.join('\n') + '\n';
 }
 
-const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
 export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): string {
   const out: string[] = [];
-  if (opts.title) out.push(`### ${opts.title}`, '');
-  out.push(`**Scale: ${file.scale}** — ${mdEscape(file.scaleNote)}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
-  if (opts.hardware?.length) out.push('', `Ran on: ${opts.hardware.map((h) => `\`${h}\``).join(', ')}`);
+  if (opts.title) out.push(`### ${escapeMd(opts.title)}`, '');
+  out.push(`**Scale: ${escapeMd(String(file.scale))}** — ${escapeMd(String(file.scaleNote))}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
+  if (opts.hardware?.length) out.push('', `Ran on: ${opts.hardware.map(mdCode).join(', ')}`);
   out.push('');
   out.push(`| ${[...HEADER, 'why'].join(' | ')} |`);
   out.push(`|${[...HEADER, 'why'].map(() => '---').join('|')}|`);
   for (const c of file.checks) {
-    const r = cells(c, c.scale ?? file.scale);
+    const r = [...cells(c, c.scale ?? file.scale), c.explanation].map(escapeMd);
     r[2] = `**${r[2]}**`;
-    out.push(`| ${[...r, c.explanation].map(mdEscape).join(' | ')} |`);
+    out.push(`| ${r.join(' | ')} |`);
   }
   out.push('');
   out.push(`\\* required: \`repro check\` gates on it. ${gateLine(file)}`);
@@ -110,12 +109,13 @@ export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): str
 
 export function renderDiff(d: RunDiff, opts: { markdown?: boolean } = {}): string {
   const out: string[] = [];
-  const h = (s: string) => (opts.markdown ? `### ${s}` : s);
+  const t = (s: string) => (opts.markdown ? escapeMd(s) : s);
+  const h = (s: string) => (opts.markdown ? `### ${escapeMd(s)}` : s);
   out.push(h(`A: ${d.a.runId}${d.a.scale ? ` (${d.a.scale})` : ''}   B: ${d.b.runId}${d.b.scale ? ` (${d.b.scale})` : ''}`));
   out.push('');
   if (d.params.length) {
     out.push(h('Params'));
-    for (const p of d.params) out.push(`  ${p}`);
+    for (const p of d.params) out.push(`  ${t(p)}`);
     out.push('');
   }
   out.push(h('Metrics (mean over seeds/folds; Δ = B − A)'));
@@ -130,7 +130,7 @@ export function renderDiff(d: RunDiff, opts: { markdown?: boolean } = {}): strin
     ]);
     const head = ['step', 'metric', 'A', 'B', 'Δ'];
     if (opts.markdown) {
-      out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`));
+      out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(escapeMd).join(' | ')} |`));
     } else {
       const w = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [head, ...rows]) out.push('  ' + r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
@@ -140,14 +140,14 @@ export function renderDiff(d: RunDiff, opts: { markdown?: boolean } = {}): strin
   out.push(h('Steps (fingerprint components that differ)'));
   const same = d.steps.filter((s) => s.status === 'same').length;
   for (const s of d.steps.filter((x) => x.status !== 'same')) {
-    out.push(`  ${s.step}: ${s.status}${s.changes.length ? '' : ''}`);
-    for (const c of s.changes) out.push(`      ${c}`);
+    out.push(`  ${t(s.step)}: ${s.status}`);
+    for (const c of s.changes) out.push(`      ${t(c)}`);
   }
   out.push(`  ${same} of ${d.steps.length} steps have the same fingerprint`);
   if (d.verdicts.length) {
     out.push('');
     out.push(h('Verdicts that changed'));
-    for (const v of d.verdicts) out.push(`  ${v.id}: ${v.a ?? '—'} → ${v.b ?? '—'}`);
+    for (const v of d.verdicts) out.push(`  ${t(v.id)}: ${t(v.a ?? '—')} → ${t(v.b ?? '—')}`);
   }
   return out.join('\n') + '\n';
 }

@@ -134,11 +134,9 @@ async function extractTar(archive: string, dest: string, format: 'tar' | 'tar.gz
   }
 }
 
-function expansionRefused(archive: string, limit: number, found: string): StepError {
-  return new StepError(
-    `${archive}: refused: expands past the limit of ${limit} (${found}): a decompression bomb, or an unusually compressible archive`,
-    `if you trust this archive, raise the limit with max_ratio: in the extract step (e.g. max_ratio: ${limit * 10})`,
-  );
+/** The refusal of an archive (or an .npz) that would expand past `limit` bytes per archive byte. */
+export function expansionRefused(archive: string, limit: number, found: string, hint = `if you trust this archive, raise the limit with max_ratio: in the extract step (e.g. max_ratio: ${limit * 10})`): StepError {
+  return new StepError(`${archive}: refused: expands past the limit of ${limit} (${found}): a decompression bomb, or an unusually compressible archive`, hint);
 }
 
 async function extractZip(archive: string, dest: string, opts: ExtractOptions): Promise<ExtractedFile[]> {

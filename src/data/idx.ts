@@ -3,8 +3,10 @@
 // raw values. Files are usually gzipped (*-ubyte.gz).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { constants as buffer } from 'node:buffer';
 import { StepError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
+import { DEFAULT_MAX_RATIO, expansionRefused } from './archive.js';
 
 export interface IdxArray {
   shape: number[];
@@ -17,8 +19,10 @@ export function readIdx(path: string): IdxArray {
   let buf = readFileSync(path);
   if (buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf);
+      // The extract step's ratio policy: a gzip bomb stops at the limit instead of filling memory.
+      buf = gunzipSync(buf, { maxOutputLength: Math.min(buffer.MAX_LENGTH, Math.max(1, buf.length) * DEFAULT_MAX_RATIO) });
     } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw expansionRefused(path, DEFAULT_MAX_RATIO, `more than ${DEFAULT_MAX_RATIO} × ${buf.length} bytes`, 'an IDX file of real images compresses far less than that');
       throw new StepError(`${path}: gzip data is corrupt: ${(err as Error).message}`);
     }
   }

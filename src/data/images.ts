@@ -39,6 +39,14 @@ export async function imageLibrary(): Promise<string> {
 }
 
 /**
+ * The most pixels an encoded image may have: its header's width × height is checked before any
+ * decoding (libvips checks it again as `limitInputPixels`). A PNG of 31 KB can declare 16000×16000,
+ * which decodes to 768 MB of RGB; 40 megapixels (8000×5000, 120 MB as RGB) is more than any camera
+ * image a dataset holds.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/**
  * Decodes and transforms one image to raw HWC uint8 with `channels` channels (3: sRGB, alpha
  * dropped, grey expanded; 1: kept grey). A file that is not an image is a StepError naming it.
  */
@@ -50,8 +58,16 @@ export async function transformImage(src: ImageSource, ops: ImageOps, channels: 
     if ('raw' in src && !ops.resize) {
       img = { data: Buffer.from(src.raw.buffer, src.raw.byteOffset, src.raw.byteLength), width: src.width, height: src.height, channels: src.channels };
     } else {
+      if ('file' in src) {
+        // The header alone (no pixels decoded) says how much decoding would take.
+        const { width = 0, height = 0 } = await sharp(src.file, { failOn: 'error', limitInputPixels: false }).metadata();
+        if (width * height > MAX_IMAGE_PIXELS) {
+          throw new StepError(`${label}: ${width}×${height} pixels (${(width * height / 1e6).toFixed(0)} megapixels) is more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels an image may have`,
+            'an image this large would take gigabytes to decode; scale it down before adding it to the dataset');
+        }
+      }
       let pipeline = 'file' in src
-        ? sharp(src.file, { failOn: 'error' })
+        ? sharp(src.file, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
         : sharp(src.raw, { raw: { width: src.width, height: src.height, channels: src.channels as 1 | 3 | 4 } });
       if (channels === 3) pipeline = pipeline.removeAlpha().toColourspace('srgb');
       else pipeline = pipeline.greyscale();

@@ -27,13 +27,32 @@ const DESCR: Record<string, { dtype: NpyDtype; bytes: number }> = {
   '<f8': { dtype: 'float64', bytes: 8 },
 };
 
-/** Parses a whole .npy file held in memory. `name` only labels error messages. */
-export function parseNpy(buf: Uint8Array, name = 'array.npy'): NpyArray {
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const bad = (why: string): never => {
+/** What the start of a .npy says: the dtype, the shape, where the data starts and how many bytes it has. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  dataStart: number;
+  dataBytes: number;
+}
+
+/** The longest header accepted: numpy writes well under 1 KiB; a longer one is not an array a dataset holds. */
+const MAX_HEADER = 1 << 20;
+
+function invalid(name: string) {
+  return (why: string): never => {
     throw new StepError(`${name}: not a valid .npy file: ${why}`, 'the file may be truncated or corrupt; fetch it again and check its sha256');
   };
-  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) bad('missing the \\x93NUMPY magic string');
+}
+
+/**
+ * Parses the magic string and header dict at the start of `bytes` (which may hold more, or, while
+ * a member is still being inflated, less): null when more bytes are needed to tell. The data size
+ * it returns is checked arithmetic, not yet allocated: callers compare it with what they have.
+ */
+export function parseNpyHeader(bytes: Buffer, name: string): NpyHeader | null {
+  const bad = invalid(name);
+  if (!bytes.subarray(0, 6).equals(MAGIC.subarray(0, Math.min(6, bytes.length)))) bad('missing the \\x93NUMPY magic string');
+  if (bytes.length < 10) return null;
   const major = bytes[6]!;
   let headerLen: number;
   let headerStart: number;
@@ -41,37 +60,48 @@ export function parseNpy(buf: Uint8Array, name = 'array.npy'): NpyArray {
     headerLen = bytes.readUInt16LE(8);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) bad('header truncated');
+    if (bytes.length < 12) return null;
     headerLen = bytes.readUInt32LE(8);
     headerStart = 12;
   } else {
     return bad(`unsupported format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
   }
+  if (headerLen > MAX_HEADER) bad(`header length ${headerLen} is over ${MAX_HEADER} bytes`);
   const dataStart = headerStart + headerLen;
-  if (dataStart > bytes.length) bad(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+  if (dataStart > bytes.length) return null;
   const header = bytes.subarray(headerStart, dataStart).toString(major === 3 ? 'utf8' : 'latin1');
   const fields = parseHeaderDict(header, bad);
-
   const descr = DESCR[fields.descr];
   if (!descr) return bad(`dtype '${fields.descr}' is not supported (expected one of ${Object.keys(DESCR).join(', ')})`);
   if (fields.fortran) bad('Fortran-order arrays are not supported (expected fortran_order: False)');
-  const count = fields.shape.reduce((a, b) => a * b, 1);
-  const need = count * descr.bytes;
-  const have = bytes.length - dataStart;
-  if (have !== need) {
-    bad(`shape (${fields.shape.join(', ')}) of ${fields.descr} needs ${need} data bytes but the file has ${have}`);
+  const dataBytes = fields.shape.reduce((a, b) => a * b, descr.bytes);
+  if (!Number.isSafeInteger(dataBytes)) bad(`shape (${fields.shape.join(', ')}) is too large to hold`);
+  return { dtype: descr.dtype, shape: fields.shape, dataStart, dataBytes };
+}
+
+/** The typed array of `dtype` over `raw`, which starts at offset 0 of its buffer (typed arrays need aligned offsets). */
+export function npyData(dtype: NpyDtype, raw: Uint8Array): NpyData {
+  return dtype === 'uint8' ? raw
+    : dtype === 'int8' ? new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+    : dtype === 'int32' ? new Int32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
+    : dtype === 'int64' ? new BigInt64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8)
+    : dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)
+    : new Float64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8);
+}
+
+/** Parses a whole .npy file held in memory. `name` only labels error messages. */
+export function parseNpy(buf: Uint8Array, name = 'array.npy'): NpyArray {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const bad = invalid(name);
+  const h = parseNpyHeader(bytes, name) ?? bad(bytes.length < 12 ? 'header truncated' : `header runs past the end of the file (${bytes.length} bytes)`);
+  const have = bytes.length - h.dataStart;
+  if (have !== h.dataBytes) {
+    bad(`shape (${h.shape.join(', ')}) of ${h.dtype} needs ${h.dataBytes} data bytes but the file has ${have}`);
   }
   // Copy into a fresh, aligned buffer: typed arrays need offsets that are multiples of the element size.
-  const raw = new Uint8Array(need);
-  raw.set(bytes.subarray(dataStart, dataStart + need));
-  const data: NpyData =
-    descr.dtype === 'uint8' ? raw
-    : descr.dtype === 'int8' ? new Int8Array(raw.buffer)
-    : descr.dtype === 'int32' ? new Int32Array(raw.buffer)
-    : descr.dtype === 'int64' ? new BigInt64Array(raw.buffer)
-    : descr.dtype === 'float32' ? new Float32Array(raw.buffer)
-    : new Float64Array(raw.buffer);
-  return { dtype: descr.dtype, shape: fields.shape, data };
+  const raw = new Uint8Array(h.dataBytes);
+  raw.set(bytes.subarray(h.dataStart));
+  return { dtype: h.dtype, shape: h.shape, data: npyData(h.dtype, raw) };
 }
 
 /**
@@ -106,6 +136,11 @@ export function toInt32Labels(arr: NpyArray, name: string): Int32Array {
   if (per !== 1) throw new StepError(`${name}: expected one label per row, got shape (${arr.shape.join(', ')})`);
   if (arr.dtype === 'float32' || arr.dtype === 'float64') throw new StepError(`${name}: labels must be integers, got ${arr.dtype}`);
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Number(arr.data[i]!);
+  for (let i = 0; i < n; i++) {
+    const v = arr.data[i]!;
+    // An int64 of 2^32+1 would wrap to 1 in an Int32Array: a class index is never negative or that large.
+    if (v < 0 || v > 0x7fffffff) throw new StepError(`${name}[${i}] is ${String(v)}, not a class index`);
+    out[i] = Number(v);
+  }
   return out;
 }

@@ -13,8 +13,8 @@ export const RETINAMNIST_NOTES = [
   'Not intended for clinical use.',
 ];
 
-export function loadRetinaMnist(npzPath: string): Record<'train' | 'val' | 'test', SplitTensors> {
-  const members = readNpz(npzPath);
+export async function loadRetinaMnist(npzPath: string): Promise<Record<'train' | 'val' | 'test', SplitTensors>> {
+  const members = await readNpz(npzPath);
   const split = (name: 'train' | 'val' | 'test'): SplitTensors => {
     const images = members.get(`${name}_images`);
     const labels = members.get(`${name}_labels`);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { StepError } from '../core/errors.js';
-import { sha256, sha256Json } from '../core/hash.js';
+import { sha256, sha256File, sha256Json } from '../core/hash.js';
 import { parseNpy, type NpyArray } from './npy.js';
 import { readNpz } from './npz.js';
 import { parseCsv, type CsvCell } from './csv.js';
@@ -43,8 +43,8 @@ function memberNames(split: SplitName): Array<{ images: string; labels: string }
   ];
 }
 
-export function loadNpzData(file: string, shownAs: string, declared: string[] | undefined): UserData {
-  const members = readNpz(file);
+export async function loadNpzData(file: string, shownAs: string, declared: string[] | undefined): Promise<UserData> {
+  const members = await readNpz(file);
   const pairs: Partial<Record<SplitName, { images: NamedArray; labels: NamedArray }>> = {};
   for (const split of SPLITS) {
     for (const names of memberNames(split)) {
@@ -62,7 +62,8 @@ export function loadNpzData(file: string, shownAs: string, declared: string[] | 
     throw new StepError(`${shownAs}: no training arrays (found: ${[...members.keys()].join(', ') || 'no .npy members'})`,
       'name the arrays train_images/train_labels (and test_…, val_…) or x_train/y_train (and x_test/y_test), e.g. numpy.savez("data.npz", train_images=X, train_labels=y, test_images=Xt, test_labels=yt)');
   }
-  const hash = sha256(readFileSync(file));
+  // Streamed: the arrays are in memory already, the file need not be too.
+  const hash = await sha256File(file);
   return fromArrays(pairs, declared, [{ path: shownAs, sha256: hash }]);
 }
 
@@ -96,7 +97,7 @@ function fromArrays(
 ): UserData {
   const labelsOf: Partial<Record<SplitName, Int32Array>> = {};
   for (const [split, p] of Object.entries(pairs) as Array<[SplitName, { images: NamedArray; labels: NamedArray }]>) {
-    labelsOf[split] = integerLabels(p.labels);
+    labelsOf[split] = integerLabels(p.labels, declared);
     const rows = p.images.array.shape[0] ?? 0;
     if (labelsOf[split]!.length !== rows) {
       throw new StepError(`${p.images.label} has ${rows} rows but ${p.labels.label.replace(/^.*: /, '')} has ${labelsOf[split]!.length}`,
@@ -106,23 +107,48 @@ function fromArrays(
   const classes = declared ?? impliedClasses(Object.values(labelsOf));
   const splits: UserData['splits'] = {};
   for (const [split, p] of Object.entries(pairs) as Array<[SplitName, { images: NamedArray; labels: NamedArray }]>) {
-    checkLabelRange(labelsOf[split]!, classes, (i) => `${p.labels.label}[${i}]`, declared !== undefined);
     splits[split] = { ...exampleTensors(p.images), labels: labelsOf[split]! };
   }
   return { splits, classes, sources, contentHashes: sources.map((s) => s.sha256), notes: [] };
 }
 
-/** Labels as class indices: any integer dtype, or floats that hold whole numbers (numpy often stores 0.0, 1.0). */
-function integerLabels(named: NamedArray): Int32Array {
+/**
+ * The most classes labels may imply when the workflow declares none: a label is an index into
+ * arrays of this length (one-hot targets, the confusion matrix), so an unchecked 2,000,000,000 would
+ * allocate gigabytes. ImageNet has 1000; more classes than that must be declared (`classes:`).
+ */
+export const MAX_INFERRED_CLASSES = 1000;
+
+const INFERRED_HINT = `without classes:, labels are 0, 1, … up to ${MAX_INFERRED_CLASSES - 1}; declare classes: (one name per label) for more, or fix the label`;
+
+/** Why a label value is not an index of `count` classes, or null when it is one. */
+function labelProblem(v: number | bigint, count: number, declared: boolean): string | null {
+  if (typeof v === 'number' && !Number.isInteger(v)) return 'not a class index';
+  if (v < 0) return 'negative, not a class index';
+  if (v >= count) return declared ? `outside the ${count} declared classes (0..${count - 1})` : `beyond the ${MAX_INFERRED_CLASSES} classes labels may imply without classes:`;
+  return null;
+}
+
+/**
+ * Labels as class indices: any integer dtype, or floats that hold whole numbers (numpy often stores
+ * 0.0, 1.0). Each value is checked before it is stored: an int64 of 2^32+1 would wrap to class 1 in
+ * an Int32Array, and a huge one would size the class list.
+ */
+function integerLabels(named: NamedArray, declared: string[] | undefined): Int32Array {
   const { array } = named;
   const n = array.shape[0] ?? 0;
   const per = array.shape.slice(1).reduce((a, b) => a * b, 1);
   if (array.shape.length === 0 || per !== 1) throw new StepError(`${named.label}: expected one label per row, got shape (${array.shape.join(', ')})`);
+  const count = declared?.length ?? MAX_INFERRED_CLASSES;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const v = Number(array.data[i]!);
-    if (!Number.isInteger(v)) throw new StepError(`${named.label}[${i}] is ${v}, not a class index`, 'labels are whole numbers 0, 1, … in the order of classes');
-    out[i] = v;
+    const v = array.data[i]!;
+    const why = labelProblem(v, count, declared !== undefined);
+    if (why) {
+      throw new StepError(`${named.label}[${i}] is ${String(v)}, ${why}`,
+        declared ? `classes lists ${count} names; add the missing class or fix the label` : INFERRED_HINT);
+    }
+    out[i] = Number(v);
   }
   return out;
 }
@@ -149,20 +175,21 @@ function exampleTensors(named: NamedArray): Pick<SplitTensors, 'images' | 'shape
   return { images: values, shape };
 }
 
-/** The classes labels imply when none are declared: '0'..'max label' (at least two). */
+/** The classes labels imply when none are declared: '0'..'max label' (at least two, at most MAX_INFERRED_CLASSES). */
 export function impliedClasses(labelSets: Int32Array[]): string[] {
   const max = labelSets.reduce((m, ls) => ls.reduce((a, b) => Math.max(a, b), m), 0);
+  if (max >= MAX_INFERRED_CLASSES) throw new StepError(`labels go up to ${max}: more than ${MAX_INFERRED_CLASSES} classes`, INFERRED_HINT);
   return Array.from({ length: Math.max(max + 1, 2) }, (_, i) => String(i));
 }
 
 /** Every label must index a class; the error names where the first bad one is. */
 export function checkLabelRange(labels: Int32Array, classes: string[], where: (i: number) => string, declared: boolean): void {
   for (let i = 0; i < labels.length; i++) {
-    const l = labels[i]!;
-    if (l < 0 || l >= classes.length) {
+    const why = labelProblem(labels[i]!, classes.length, declared);
+    if (why) {
       throw new StepError(
-        `${where(i)} is ${l}, outside the ${classes.length} ${declared ? 'declared ' : ''}classes (0..${classes.length - 1})`,
-        declared ? `classes lists ${classes.length} names; add the missing class or fix the label` : 'labels are whole numbers 0, 1, … (negative labels are not classes)',
+        `${where(i)} is ${labels[i]}, ${why}`,
+        declared ? `classes lists ${classes.length} names; add the missing class or fix the label` : INFERRED_HINT,
       );
     }
   }
@@ -206,7 +233,7 @@ export function loadCsvData(o: CsvOptions): UserData {
   if (shape[0] * shape[1] * shape[2] !== features.length) {
     throw new StepError(`shape [${shape.join(', ')}] holds ${shape[0] * shape[1] * shape[2]} values but ${train.file} has ${features.length} feature columns`);
   }
-  const classes = o.declared ?? impliedCsvClasses(Object.values(tables).flatMap((t) => t.rows.map((r) => r[labelAt]!.text.trim())));
+  const classes = o.declared ?? impliedCsvClasses(Object.values(tables).flatMap((t) => t.rows.map((r) => ({ file: t.file, cell: r[labelAt]! }))));
   const byName = new Map(classes.map((c, i) => [c, i]));
   const splits: UserData['splits'] = {};
   for (const [split, t] of Object.entries(tables) as Array<[SplitName, { file: string; rows: CsvCell[][] }]>) {
@@ -252,10 +279,27 @@ function csvLabel(cell: CsvCell, file: string, classes: string[], byName: Map<st
   );
 }
 
-/** All whole numbers: '0'..'max'. Otherwise the distinct names, sorted, so the order does not depend on row order. */
-function impliedCsvClasses(labels: string[]): string[] {
-  if (labels.every((l) => /^\d+$/.test(l))) return impliedClasses([Int32Array.from(labels, Number)]);
-  return [...new Set(labels)].sort();
+/**
+ * All whole numbers: '0'..'max'. Otherwise the distinct names, sorted, so the order does not depend
+ * on row order. Either way at most MAX_INFERRED_CLASSES, checked before the list is made; the error
+ * names the first label past the bound.
+ */
+function impliedCsvClasses(labels: Array<{ file: string; cell: CsvCell }>): string[] {
+  const beyond = (l: { file: string; cell: CsvCell }, why: string): never => {
+    throw new StepError(`${l.file}:${l.cell.line}:${l.cell.column}: label ${JSON.stringify(l.cell.text.trim())} ${why}`, INFERRED_HINT);
+  };
+  const texts = labels.map((l) => l.cell.text.trim());
+  if (texts.every((l) => /^\d+$/.test(l))) {
+    const tooBig = labels.find((_, i) => Number(texts[i]) >= MAX_INFERRED_CLASSES);
+    if (tooBig) beyond(tooBig, `is beyond the ${MAX_INFERRED_CLASSES} classes labels may imply without classes:`);
+    return impliedClasses([Int32Array.from(texts, Number)]);
+  }
+  const names = new Set<string>();
+  for (const [i, l] of labels.entries()) {
+    names.add(texts[i]!);
+    if (names.size > MAX_INFERRED_CLASSES) beyond(l, `is the ${MAX_INFERRED_CLASSES + 1}th distinct class: more than labels may imply without classes:`);
+  }
+  return [...names].sort();
 }
 
 // ---- image folder -------------------------------------------------------------------------------
@@ -285,6 +329,9 @@ export async function loadImageFolder(o: FolderOptions): Promise<UserData> {
   const found = new Set<string>();
   for (const [, dir] of splitDirs) for (const c of visible(dir)) if (isDir(join(dir, c))) found.add(c);
   if (found.size === 0) throw new StepError(`${o.shownAs}: no class folders`, 'put each class\'s images in a folder named after the class: FOLDER/<class>/*.png (or FOLDER/train/<class>/…, FOLDER/test/<class>/…)');
+  if (!o.declared && found.size > MAX_INFERRED_CLASSES) {
+    throw new StepError(`${o.shownAs}: ${found.size} class folders, more than the ${MAX_INFERRED_CLASSES} classes a folder may imply without classes:`, INFERRED_HINT);
+  }
   const classes = o.declared ?? [...found].sort();
   for (const c of found) {
     if (!classes.includes(c)) {

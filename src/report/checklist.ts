@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
 import { factOf, variantOrder, type ReportInput } from './input.js';
 import { citation, fmtBytes, fmtDuration } from './format.js';
+import { escapeMd as md } from '../core/markdown.js';
 import { metricTitle } from '../formats/metrics.js';
-import { reportMetrics } from './model.js';
+import { metricLayout } from './model.js';
 
 export const CHECKLIST_FORMAT = 'repro-checklist/1';
 
@@ -187,10 +188,12 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     value: `${record.command.join(' ')}${record.profile ? ` (profile ${record.profile})` : ''}; training on ${backends.join(', ') || 'no train steps'}`,
     evidence: [`run ${record.runId} ${record.status}`, `${cpu ? 'CPU' : 'GPU'} run by the train steps' recorded device facts`],
   };
-  const metricNames = reportMetrics(input);
+  // The report's columns by name; a file of thousands of metrics is counted, not listed.
+  const layout = metricLayout(input);
+  const unlisted = layout.others.length + layout.left;
   f.metrics = {
     title: 'Metrics',
-    value: metricNames.map((m) => metricTitle(m, input.metricCatalog)).join(', ') || 'none recorded',
+    value: (layout.columns.map((m) => metricTitle(m, input.metricCatalog)).join(', ') || 'none recorded') + (unlisted ? ` and ${unlisted} more (in the metrics files)` : ''),
     evidence: input.evaluations.map((e) => `${e.step} ${short(input.sources[e.source]!.sha256)}`),
   };
   // Outputs: only what this run has.
@@ -342,18 +345,19 @@ function assessBadges(record: RunRecord, input: ReportInput, ctx: { cpu: boolean
 }
 
 export function checklistMarkdown(c: Checklist): string {
+  // Every value holds a workflow's words (names, commands, licences, claims): text, never markup.
   const out: string[] = [];
-  out.push(`# Artifact checklist: ${c.workflow}, run ${c.run}`);
-  out.push(`Scale: **${c.scale}**. Filled from the run record and its artifacts by ${c.generator} at ${c.generated}.`);
+  out.push(`# Artifact checklist: ${md(c.workflow)}, run ${md(c.run)}`);
+  out.push(`Scale: **${md(c.scale)}**. Filled from the run record and its artifacts by ${md(c.generator)} at ${md(c.generated)}.`);
   out.push('## Checklist (cTuning / ACM artifact evaluation)');
   for (const field of Object.values(c.fields)) {
-    out.push(`- **${field.title}:** ${field.value}` + (field.evidence.length ? `\n${field.evidence.map((e) => `  - ${e}`).join('\n')}` : ''));
+    out.push(`- **${md(field.title)}:** ${md(field.value)}` + (field.evidence.length ? `\n${field.evidence.map((e) => `  - ${md(e)}`).join('\n')}` : ''));
   }
   out.push('## Badge self-assessment');
   out.push('| badge | status | why |\n|---|---|---|');
-  out[out.length - 1] += '\n' + Object.values(c.badges).map((b) => `| ${b.badge} | ${b.status === 'earned' ? '✅ ' : b.status === 'needs review' ? '🔎 ' : ''}${b.status} | ${b.reason.replace(/\|/g, '\\|')} |`).join('\n');
+  out[out.length - 1] += '\n' + Object.values(c.badges).map((b) => `| ${md(b.badge)} | ${b.status === 'earned' ? '✅ ' : b.status === 'needs review' ? '🔎 ' : ''}${md(b.status)} | ${md(b.reason)} |`).join('\n');
   for (const b of Object.values(c.badges)) {
-    if (b.evidence.length) out.push(`**${b.badge}** evidence:\n${b.evidence.map((e) => `- ${e}`).join('\n')}`);
+    if (b.evidence.length) out.push(`**${md(b.badge)}** evidence:\n${b.evidence.map((e) => `- ${md(e)}`).join('\n')}`);
   }
   return out.join('\n\n') + '\n';
 }

@@ -41,11 +41,6 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Markdown table cells: pipes and newlines would break the row. */
-export function escapeMd(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
 /** The sentence every output carries about what kind of run this was. */
 export function scaleBanner(scale: Scale | null, note: string | null): { label: string; text: string } {
   switch (scale) {

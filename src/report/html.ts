@@ -12,7 +12,7 @@ import {
   linkable,
 } from './format.js';
 import { formatMetric, metricTitle } from '../formats/metrics.js';
-import { backendRows, recordSource, reportMetrics, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
+import { backendRows, metricLayout, otherMetricsNote, recordSource, timingRows, trainingSpeedRows, variantRows, verdictRows, verdictSummary } from './model.js';
 import { renderPlots, type Plot } from './plots.js';
 
 const CSS = `
@@ -155,8 +155,9 @@ export async function renderHtml(input: ReportInput, plots?: Plot[]): Promise<st
   }
 
   // Metrics per variant: the metrics the runs wrote, labelled and formatted as declared.
-  const rows = variantRows(input);
-  const metrics = reportMetrics(input);
+  const layout = metricLayout(input);
+  const metrics = layout.columns;
+  const rows = variantRows(input, [...metrics, ...layout.others]);
   const cat = input.metricCatalog;
   parts.push(`<h2 id="metrics">Metrics by variant${tag}</h2>`);
   if (rows.length === 0) {
@@ -192,6 +193,19 @@ export async function renderHtml(input: ReportInput, plots?: Plot[]): Promise<st
             .join('') +
           `</tbody></table></div></details>`,
       );
+    }
+    if (layout.others.length) {
+      parts.push(`<h3>Other metrics</h3><p class="muted">${otherMetricsNote(layout)}</p>`);
+      parts.push(`<div class="wide"><table><thead><tr><th>metric</th>${rows.map((r) => `<th class="n">${esc(r.variant)}</th>`).join('')}</tr></thead><tbody>`);
+      for (const m of layout.others) {
+        const f = (v: number) => formatMetric(v, m, cat);
+        const cells = rows.map((r) => {
+          const x = r.summaries[m];
+          return `<td class="n">${x ? `${f(x.mean)} ± ${f(x.sd)}` : '–'}</td>`;
+        });
+        parts.push(`<tr><td>${esc(metricTitle(m, cat))}</td>${cells.join('')}</tr>`);
+      }
+      parts.push(`</tbody></table></div>`);
     }
   }
 

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep, basename } from 'node:path';
 import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/metrics.js';
 import { planMetricCatalog } from '../formats/metrics.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
 import type { DatasetDescription, DatasetManifest, ImageListManifest } from '../formats/dataset.js';
@@ -182,8 +183,11 @@ export function programOf(record: RunRecord): ReportInput['program'] {
 export function readJsonArtifact<T>(path: string, name: string): { value: T; bytes: Buffer; path: string } {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, name) : path;
   const bytes = readFileSync(file);
+  const text = bytes.toString('utf8');
+  const deep = tooDeep(text);
+  if (deep !== null) throw new ArtifactError(`${file}: nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${deep})`);
   try {
-    return { value: JSON.parse(bytes.toString('utf8')) as T, bytes, path: file };
+    return { value: JSON.parse(text) as T, bytes, path: file };
   } catch (err) {
     throw new ArtifactError(`${file}: not valid JSON (${(err as Error).message})`);
   }

@@ -6,6 +6,7 @@ import type { ReportInput } from './input.js';
 import { runSourceId, variantOrder } from './input.js';
 import { summarize, type Summary } from './stats.js';
 import { reportedSource } from './format.js';
+import { nullRecord, own, toNullRecord } from '../core/names.js';
 
 export interface VerdictRow {
   id: string;
@@ -109,15 +110,55 @@ const NOT_METRICS = new Set(['n']);
  * column), declared ones first in the catalog's order, then the others as they first appear.
  */
 export function reportMetrics(input: ReportInput): string[] {
-  const found: string[] = [];
+  const found = new Map<string, number>(); // name → order of first appearance (a file may hold thousands)
   for (const e of input.evaluations) {
     for (const [k, v] of Object.entries(e.metrics)) {
-      if (typeof v === 'number' && Number.isFinite(v) && !NOT_METRICS.has(k) && !found.includes(k)) found.push(k);
+      if (typeof v === 'number' && Number.isFinite(v) && !NOT_METRICS.has(k) && !found.has(k)) found.set(k, found.size);
     }
   }
-  const order = [...input.metricCatalog.keys()];
-  const rank = (m: string) => (order.includes(m) ? order.indexOf(m) : order.length + found.indexOf(m));
-  return found.sort((a, b) => rank(a) - rank(b));
+  // verdicts.json's catalog lists undeclared metrics too (sorted by name): they keep the files' order.
+  const declared = [...input.metricCatalog].filter(([, d]) => d.origin !== 'undeclared').map(([name]) => name);
+  const order = new Map(declared.map((m, i) => [m, i]));
+  const rank = (m: string) => order.get(m) ?? order.size + found.get(m)!;
+  return [...found.keys()].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The most metrics the by-variant table has a column for; declared metrics always get one. */
+export const MAX_METRIC_COLUMNS = 12;
+/** The most further metrics listed one per row below that table; the rest are counted, not shown. */
+export const MAX_OTHER_METRICS = 100;
+
+/** Which metrics a report shows where: a column each, a row each below, or only counted. */
+export interface MetricLayout {
+  columns: string[];
+  others: string[];
+  /** How many metrics the runs wrote that neither shows (they stay in the metrics files). */
+  left: number;
+}
+
+/**
+ * A metrics file may hold thousands of numbers: the declared metrics (built-in or the workflow's)
+ * get columns, filled up to MAX_METRIC_COLUMNS with the others in order; the next MAX_OTHER_METRICS
+ * get a row each; the rest are counted.
+ */
+export function metricLayout(input: ReportInput): MetricLayout {
+  const all = reportMetrics(input);
+  if (all.length <= MAX_METRIC_COLUMNS) return { columns: all, others: [], left: 0 };
+  // verdicts.json lists every metric it saw, the undeclared ones too: a declaration earns a column.
+  const isDeclared = (m: string) => (input.metricCatalog.get(m)?.origin ?? 'undeclared') !== 'undeclared';
+  const declared = all.filter(isDeclared);
+  const rest = all.filter((m) => !isDeclared(m));
+  const fill = Math.max(0, MAX_METRIC_COLUMNS - declared.length);
+  const columns = [...declared, ...rest.slice(0, fill)];
+  const others = rest.slice(fill, fill + MAX_OTHER_METRICS);
+  return { columns, others, left: rest.length - fill - others.length };
+}
+
+/** What the "other metrics" table says about itself: how many it lists and how many it leaves out. */
+export function otherMetricsNote(layout: MetricLayout): string {
+  const shown = layout.columns.length + layout.others.length;
+  return `The runs wrote ${shown + layout.left} metrics: the table above has ${layout.columns.length}, this one the next ${layout.others.length}` +
+    (layout.left ? `; ${layout.left} more are left out (they are in the metrics files)` : '') + '. Mean ± sd over the repeats of each variant.';
 }
 
 export interface VariantRow {
@@ -127,16 +168,16 @@ export interface VariantRow {
   perReplicate: Array<{ replicate: string; step: string; values: Record<string, number | null>; source: string }>;
 }
 
-export function variantRows(input: ReportInput): VariantRow[] {
-  const metrics = reportMetrics(input);
+/** The variants' summaries of `metrics` (default: every metric the runs wrote). */
+export function variantRows(input: ReportInput, metrics: string[] = reportMetrics(input)): VariantRow[] {
   return variantOrder(input)
     .map((variant) => {
       const entries = input.evaluations
         .filter((e) => e.variant === variant)
         .sort((a, b) => a.replicate.localeCompare(b.replicate, undefined, { numeric: true }));
-      const summaries: Record<string, Summary | null> = {};
+      const summaries = nullRecord<Summary | null>(); // metric names are the user's
       for (const m of metrics) {
-        summaries[m] = summarize(entries.map((e) => e.metrics[m]).filter((v): v is number => typeof v === 'number'));
+        summaries[m] = summarize(entries.map((e) => own(e.metrics, m)).filter((v): v is number => typeof v === 'number'));
       }
       return {
         variant,
@@ -144,7 +185,7 @@ export function variantRows(input: ReportInput): VariantRow[] {
         perReplicate: entries.map((e) => ({
           replicate: e.replicate,
           step: e.step,
-          values: Object.fromEntries(metrics.map((m) => [m, typeof e.metrics[m] === 'number' ? (e.metrics[m] as number) : null])),
+          values: toNullRecord(metrics.map((m) => [m, typeof own(e.metrics, m) === 'number' ? own<number>(e.metrics, m)! : null] as const)),
           source: e.source,
         })),
       };

@@ -4,7 +4,8 @@
 import { variantOrder, type ReportInput, type TrainingEntry } from './input.js';
 import { scaleBanner } from './format.js';
 import { metricTitle } from '../formats/metrics.js';
-import { reportMetrics } from './model.js';
+import { MAX_METRIC_COLUMNS, metricLayout } from './model.js';
+import { own } from '../core/names.js';
 import { summarize } from './stats.js';
 
 export interface Plot {
@@ -27,6 +28,15 @@ const CONFIG = {
   range: { category: { scheme: 'tableau10' } },
 };
 
+/**
+ * Sorts a field by the number each row carries in FIELD_order. A sort given as a list of values
+ * becomes an object keyed by them inside Vega-Lite, where a variant, metric or class named
+ * 'constructor' or 'toString' fails the whole report ("Operator not defined").
+ */
+function byOrder(field: string) {
+  return { field: `${field}_order`, op: 'min' };
+}
+
 function colour(variants: string[]) {
   return { field: 'variant', type: 'nominal', title: 'variant', scale: { domain: variants } };
 }
@@ -46,6 +56,7 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
     }
   }
   if (rows.length === 0) return null;
+  for (const r of rows) r.series_order = series.indexOf(r.series as string);
   const epochs = [...new Set(rows.map((r) => r.epoch as number))].sort((a, b) => a - b);
   // Epochs are whole numbers: ticks only at integers, printed without decimals. One epoch is one
   // point per variant, which a line cannot show: then the means are drawn as points.
@@ -60,7 +71,7 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
-    facet: { field: 'series', type: 'nominal', title: null, sort: series },
+    facet: { field: 'series', type: 'nominal', title: null, sort: byOrder('series') },
     columns: Math.min(series.length, 3),
     // Each panel draws its own axes: with a shared x axis, a column whose last row is empty (5 series
     // in 3 columns) got an axis under an empty sixth panel.
@@ -103,16 +114,19 @@ export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSp
 
 export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | null {
   const rows: Array<Record<string, unknown>> = [];
-  const metrics = reportMetrics(input);
+  // The table's columns: a panel each (a file of thousands of metrics is not thousands of panels).
+  const metrics = metricLayout(input).columns.slice(0, MAX_METRIC_COLUMNS);
   const label = (m: string) => metricTitle(m, input.metricCatalog);
-  for (const metric of metrics) {
-    for (const variant of variants) {
-      const entries = input.evaluations.filter((e) => e.variant === variant && typeof e.metrics[metric] === 'number');
-      for (const e of entries) rows.push({ kind: 'seed', metric: label(metric), variant, replicate: e.replicate, value: e.metrics[metric] });
-      const s = summarize(entries.map((e) => e.metrics[metric] as number));
+  for (const [metric_order, metric] of metrics.entries()) {
+    for (const [variant_order, variant] of variants.entries()) {
+      const entries = input.evaluations.filter((e) => e.variant === variant && typeof own(e.metrics, metric) === 'number');
+      const order = { metric_order, variant_order };
+      for (const e of entries) rows.push({ kind: 'seed', metric: label(metric), variant, replicate: e.replicate, value: own(e.metrics, metric), ...order });
+      const s = summarize(entries.map((e) => own<number>(e.metrics, metric)!));
       if (s) {
         rows.push({
           kind: 'mean',
+          ...order,
           metric: label(metric),
           variant,
           value: s.mean,
@@ -123,11 +137,11 @@ export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | nu
     }
   }
   if (rows.length === 0) return null;
-  const x = { field: 'variant', type: 'nominal', title: null, sort: variants, axis: { labelAngle: -35 } };
+  const x = { field: 'variant', type: 'nominal', title: null, sort: byOrder('variant'), axis: { labelAngle: -35 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
-    facet: { field: 'metric', type: 'nominal', title: null, sort: metrics.map(label) },
+    facet: { field: 'metric', type: 'nominal', title: null, sort: byOrder('metric') },
     columns: Math.min(4, metrics.length),
     resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     spec: {
@@ -158,7 +172,7 @@ export function perSeedSpec(input: ReportInput, variants: string[]): VlSpec | nu
 export function confusionSpec(input: ReportInput, variants: string[]): VlSpec | null {
   const rows: Array<Record<string, unknown>> = [];
   let classes: string[] = [];
-  for (const variant of variants) {
+  for (const [variant_order, variant] of variants.entries()) {
     const entries = input.evaluations.filter((e) => e.variant === variant && Array.isArray(e.metrics.confusion));
     if (entries.length === 0) continue;
     const first = entries[0]!.metrics;
@@ -170,7 +184,7 @@ export function confusionSpec(input: ReportInput, variants: string[]): VlSpec | 
     for (const e of entries) e.metrics.confusion.forEach((row, i) => row.forEach((c, j) => (sum[i]![j]! += c)));
     sum.forEach((row, i) => {
       const total = row.reduce((a, b) => a + b, 0);
-      row.forEach((count, j) => rows.push({ variant, truth: names[i], predicted: names[j], count, rate: total ? count / total : 0 }));
+      row.forEach((count, j) => rows.push({ variant, truth: names[i], predicted: names[j], count, rate: total ? count / total : 0, variant_order, truth_order: i, predicted_order: j }));
     });
   }
   if (rows.length === 0) return null;
@@ -178,14 +192,14 @@ export function confusionSpec(input: ReportInput, variants: string[]): VlSpec | 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
-    facet: { field: 'variant', type: 'nominal', title: null, sort: variants },
+    facet: { field: 'variant', type: 'nominal', title: null, sort: byOrder('variant') },
     columns: 4,
     spec: {
       width: { step: cell },
       height: { step: cell },
       encoding: {
-        x: { field: 'predicted', type: 'ordinal', sort: classes, title: 'predicted' },
-        y: { field: 'truth', type: 'ordinal', sort: classes, title: 'true' },
+        x: { field: 'predicted', type: 'ordinal', sort: byOrder('predicted'), title: 'predicted' },
+        y: { field: 'truth', type: 'ordinal', sort: byOrder('truth'), title: 'true' },
       },
       layer: [
         {
@@ -225,7 +239,7 @@ export function groundDistanceSpec(t: TrainingEntry, classes: string[] | null): 
   const epochNo = (e: number) => t.history.epochs?.[e]?.epoch ?? e + 1;
   const rows: Array<Record<string, unknown>> = [];
   for (const e of epochs) {
-    mats[e]!.forEach((row, i) => row.forEach((d, j) => rows.push({ epoch: `epoch ${epochNo(e)}`, order: e, i: names[i], j: names[j], d })));
+    mats[e]!.forEach((row, i) => row.forEach((d, j) => rows.push({ epoch: `epoch ${epochNo(e)}`, order: e, i: names[i], j: names[j], d, i_order: i, j_order: j })));
   }
   return {
     shown: epochs.length,
@@ -239,8 +253,8 @@ export function groundDistanceSpec(t: TrainingEntry, classes: string[] | null): 
         width: { step: k <= 6 ? 26 : Math.max(10, Math.floor(110 / k)) },
         height: { step: k <= 6 ? 26 : Math.max(10, Math.floor(110 / k)) },
         encoding: {
-          x: { field: 'j', type: 'ordinal', sort: names, title: null },
-          y: { field: 'i', type: 'ordinal', sort: names, title: null },
+          x: { field: 'j', type: 'ordinal', sort: byOrder('j'), title: null },
+          y: { field: 'i', type: 'ordinal', sort: byOrder('i'), title: null },
         },
         layer: [
           {

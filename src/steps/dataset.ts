@@ -186,7 +186,7 @@ async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Ex
   let defaultName: string;
   if (format === 'npz') {
     const f = file(w.npz!, 'npz');
-    data = user.loadNpzData(f.abs, f.shownAs, w.classes);
+    data = await user.loadNpzData(f.abs, f.shownAs, w.classes);
     defaultName = user.stem(f.abs);
   } else if (format === 'npy') {
     const files: Parameters<typeof user.loadNpyData>[0] = {};

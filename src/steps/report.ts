@@ -44,7 +44,9 @@ export const reportStep: StepKind<ReportWith> = {
   name: 'report',
   // 2: the backend table leaves out what each training chose (select_by, α): one row per backend.
   // 3: variants follow variant_key, columns are the metrics that exist, plot and table fixes (issues 14, 16).
-  version: '3',
+  // 4: report.md escapes the workflow's strings (no markup from a workflow), and metrics past 12 columns
+  //    go to a bounded "other metrics" table (issue 21).
+  version: '4',
   description: 'Render the HTML and Markdown report (verdicts, metrics per variant, plots, backend, timings) from the run so far.',
   withSchema: {
     type: 'object',

@@ -75,7 +75,7 @@ describe('repro compare RUN', () => {
     expect(repro(['compare', '20260101-000000-aaaa'], { cwd: dir, timeout: 60_000 }).stdout).toMatch(/C1\*/);
     expect(repro(['compare', 'good'], { cwd: dir, timeout: 60_000 }).stdout).toMatch(/C1\*/); // a workflow name: its latest run
     const md = repro(['compare', '20260101-000000-aaaa', '--markdown'], { cwd: dir, timeout: 60_000 });
-    expect(md.stdout).toMatch(/^\| smoke \| C1\* \| \*\*reproduced\*\* \|/m);
+    expect(md.stdout).toMatch(/^\| smoke \| C1\\\* \| \*\*reproduced\*\* \|/m);
     expect(md.stdout).toMatch(/\*\*Scale: smoke\*\* — 2 epochs on CPU\. The paper's absolute numbers cannot be reproduced by this run/);
     const json = JSON.parse(repro(['compare', '20260101-000000-aaaa', '--json'], { cwd: dir, timeout: 60_000 }).stdout);
     expect(json.verdicts[0].file.checks[1].stats.n).toBe(3);

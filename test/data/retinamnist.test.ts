@@ -59,7 +59,7 @@ describe('NPZ reader', () => {
     const npy = npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", new Uint8Array([9, 8, 7, 6]));
     const zip = storedZip('a.npy', Buffer.from(npy));
     writeFileSync(join(dir, 'ok.npz'), zip);
-    expect([...readNpz(join(dir, 'ok.npz')).get('a')!.data]).toEqual([9, 8, 7, 6]);
+    expect([...(await readNpz(join(dir, 'ok.npz'))).get('a')!.data]).toEqual([9, 8, 7, 6]);
     const bad = Buffer.from(zip);
     const cdOffset = bad.readUInt32LE(bad.length - 22 + 16);
     bad.writeUInt32LE(bad.readUInt32LE(cdOffset + 16) ^ 1, cdOffset + 16); // the CRC the directory promises
@@ -106,8 +106,8 @@ describe('RetinaMNIST (embedded)', () => {
   let ctx: TestContext | undefined;
   afterEach(() => ctx?.cleanup());
 
-  it('reads the official split from the npz: 1080/120/400 with the published label counts', () => {
-    const members = readNpz(NPZ);
+  it('reads the official split from the npz: 1080/120/400 with the published label counts', async () => {
+    const members = await readNpz(NPZ);
     expect([...members.keys()].sort()).toEqual(['test_images', 'test_labels', 'train_images', 'train_labels', 'val_images', 'val_labels']);
     expect(members.get('train_images')!.shape).toEqual([1080, 28, 28, 3]);
   });
@@ -131,7 +131,7 @@ describe('RetinaMNIST (embedded)', () => {
     expect(splits.val!.labels.length).toBe(120);
     expect(splits.test!.images.length).toBe(400 * 28 * 28 * 3);
     // Same pixels as the npz member (no reordering on the way).
-    expect(Buffer.from(splits.test!.images as Uint8Array).equals(Buffer.from(readNpz(NPZ).get('test_images')!.data as Uint8Array))).toBe(true);
+    expect(Buffer.from(splits.test!.images as Uint8Array).equals(Buffer.from((await readNpz(NPZ)).get('test_images')!.data as Uint8Array))).toBe(true);
     const one = readSplit(dir, 'val');
     expect(one.dtype).toBe('uint8');
     expect(result.summary).toBe('train 1080 val 120 test 400');

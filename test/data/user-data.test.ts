@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { readDataset } from '../../src/data/tensors.js';
 import { datasetStep, type DatasetWith } from '../../src/steps/dataset.js';
-import { makeZip } from './archives.js';
+import { npy, npz } from './arrays.js';
 import { makeContext, stepError, type TestContext } from './helpers.js';
 import { REPO_ROOT, repro, tempDir } from '../support/index.js';
 
@@ -19,19 +19,6 @@ afterEach(() => {
   ctx?.cleanup();
   ctx = undefined;
 });
-
-/** A .npy (v1.0) of a little-endian dtype: '|u1', '<i8', '<f4'… */
-function npy(descr: string, shape: number[], data: Uint8Array | Float32Array | BigInt64Array | Float64Array): Buffer {
-  let h = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  while ((10 + h.length + 1) % 64 !== 0) h += ' ';
-  h += '\n';
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
-  head.writeUInt16LE(h.length, 8);
-  return Buffer.concat([head, Buffer.from(h, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
-
-const npz = (members: Record<string, Buffer>) => makeZip(Object.entries(members).map(([name, body]) => ({ name: `${name}.npy`, body })));
 
 /** n images of h×w×c whose every pixel is 40 × label (+ row-dependent noise); labels cycle 0..k-1. */
 function imagesOf(n: number, h: number, w: number, c: number, k: number): { x: Uint8Array; y: BigInt64Array } {

@@ -51,10 +51,10 @@ export function retinaMnistNpz(): string | null {
 }
 
 /** The first `train`/`val`/`test` images of RetinaMNIST's official splits as a dataset directory. */
-export function retinaMnistSubset(dir: string, counts: { train: number; val: number; test?: number }): string {
+export async function retinaMnistSubset(dir: string, counts: { train: number; val: number; test?: number }): Promise<string> {
   const npz = retinaMnistNpz();
   if (!npz) throw new Error('RetinaMNIST npz not found');
-  const all = loadRetinaMnist(npz);
+  const all = await loadRetinaMnist(npz);
   const head = (s: (typeof all)['train'], n: number) => {
     const [, h, w, c] = s.shape;
     const m = Math.min(n, s.shape[0]);

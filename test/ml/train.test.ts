@@ -163,7 +163,7 @@ describe('evaluateModel', () => {
 
 describe('small CNN on real RetinaMNIST images', () => {
   it.skipIf(!retinaMnistNpz())('learns above the majority-class predictor within 3 epochs on 300 images', async () => {
-    const data = retinaMnistSubset(tempDir('repro-ml-'), { train: 300, val: 120 });
+    const data = await retinaMnistSubset(tempDir('repro-ml-'), { train: 300, val: 120 });
     const out = tempDir('repro-ml-');
     const outcome = await trainModel(
       {
