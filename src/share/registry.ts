@@ -20,7 +20,7 @@ import { mean, normalQuantile, sd, tQuantile } from '../compare/stats.js';
 import { runHardware, runMetrics, runVerdicts } from '../compare/runs.js';
 import { TIMING_METRIC_NAMES } from '../formats/metrics.js';
 import type { EnvironmentRecord, LoadedRun } from '../formats/run-record.js';
-import { escapeHtml, escapeMd } from '../report/format.js';
+import { escapeMd } from '../core/markdown.js';
 import { compileSchema } from '../workflow/schema.js';
 import { checkEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, STATEMENT_TYPE, type DsseEnvelope, type Statement } from './attest.js';
 import { parsePublicKey, type SigningKey, type VerifyingKey } from './keys.js';
@@ -441,7 +441,7 @@ function identicalGroups(group: ReadSubmission[], key: (r: ReadSubmission) => st
 // ─── rendering ─────────────────────────────────────────────────────────────────────────────────
 
 /** Text from a submission, safe in a Markdown table that a forge renders as HTML. */
-const cell = (s: string): string => escapeMd(escapeHtml(s)).replace(/`/g, '\\`');
+const cell = (s: string): string => escapeMd(s);
 const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
 
 export function renderResultsMarkdown(workflow: string, url: string, read: { submissions: ReadSubmission[]; problems: string[] }, pools: PoolSummary[]): string {
