@@ -46,8 +46,8 @@ describe('metric keys named like prototype members', () => {
         constructor: {label: ctor, direction: lower}
         __proto__: {label: proto, direction: lower}
       claims:
-        - {id: toString, text: small has the lower ctor, metric: constructor, relation: {type: better, a: small, b: big}}
-        - {id: valueOf, text: small has the lower proto, metric: __proto__, relation: {type: better, a: small, b: big}}`);
+        - {id: toString, text: small has the lower ctor, metric: constructor, relation: {type: better, a: small, b: big}, test: paired-t}
+        - {id: valueOf, text: small has the lower proto, metric: __proto__, relation: {type: better, a: small, b: big}, test: paired-t}`);
     const r = run(dir);
     expect(r.code, r.out).toBe(0);
     expect(r.out).not.toMatch(/could not be written|internal error|Operator not defined|\n\s+at /);
@@ -125,7 +125,7 @@ describe('files that cannot be metrics', () => {
 
   it('a metrics file nested 200,000 levels deep fails the compare step, naming the file', () => {
     const dir = project(`writeFileSync('metrics.json', '{"accuracy": 0.5, "deep": ' + '['.repeat(200000) + ']'.repeat(200000) + '}');`, `      claims:
-        - {id: a, text: small is more accurate, metric: accuracy, relation: {type: better, a: small, b: big}}`);
+        - {id: a, text: small is more accurate, metric: accuracy, relation: {type: better, a: small, b: big}, test: paired-t}`);
     const r = run(dir);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/compare failed: score\[variant=small,seed=1\]: \S+\/metrics\.json nests objects or arrays more than 256 levels deep/);
@@ -136,7 +136,7 @@ describe('files that cannot be metrics', () => {
 
   it('an infinite declared metric says it is Infinity, not null', () => {
     const dir = project(`writeFileSync('metrics.json', '{"accuracy": ' + (small ? '1e999' : '0.5') + '}');`, `      claims:
-        - {id: a, text: small is more accurate, metric: accuracy, relation: {type: better, a: small, b: big}}`);
+        - {id: a, text: small is more accurate, metric: accuracy, relation: {type: better, a: small, b: big}, test: paired-t}`);
     const r = run(dir);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/metrics\.json: metric 'accuracy' is Infinity, not a finite number/);
