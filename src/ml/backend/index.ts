@@ -7,6 +7,7 @@
 // (src/ml/parallel), which computeGradients() uses.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { KernelSet } from '../kernels/index.js';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -23,8 +24,12 @@ export interface BackendFacts {
   threads: number;
   /** wasm only: whether the SIMD build runs. */
   simd: boolean | null;
-  /** What computes the heavy gradients: our SIMD kernels (wasm), our plain-JS loops, or the backend's own (tensorflow). */
-  kernels: 'simd' | 'js' | 'native';
+  /**
+   * What computes the heavy work: our native kernels by code path (wasm: native-avx512, native-avx2,
+   * native-scalar), our SIMD kernels (wasm), our plain-JS loops, or the backend's own (tensorflow: native).
+   * Not in the fingerprint: the native paths give the SIMD path's bits.
+   */
+  kernels: KernelSet;
 }
 
 /** The user asked for a backend this machine cannot run (printed without a stack trace by the step). */

@@ -1,0 +1,166 @@
+/* Node-API glue of the native kernels (kernels.c): checks the arguments, picks the code path, calls it.
+ * Tensors arrive as Float32Array views of the wasm backend's memory; nothing is copied. */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+
+enum { SCALAR = 0, AVX2 = 1, AVX512 = 2 };
+
+/* The best code path this CPU (and OS: GCC's check includes the saved register state) runs. */
+static int cpu_level(void) {
+#if defined(__x86_64__) && !defined(REPRO_SCALAR_ONLY)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return AVX512;
+  if (__builtin_cpu_supports("avx2")) return AVX2;
+#endif
+  return SCALAR;
+}
+
+#define THROW(msg)                                \
+  do {                                            \
+    napi_throw_error(env, "REPRO_KERNELS", msg);  \
+    return NULL;                                  \
+  } while (0)
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) return 0;
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value v, int *out) { return napi_get_value_int32(env, v, out) == napi_ok; }
+
+/* A Float32Array's data and length, or 0. */
+static int get_floats(napi_env env, napi_value v, float **data, size_t *length) {
+  napi_typedarray_type type;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_float32_array) return 0;
+  *data = p;
+  return 1;
+}
+
+static int get_level(napi_env env, napi_value v, int *level) {
+  return get_int(env, v, level) && *level >= SCALAR && *level <= cpu_level();
+}
+
+static int get_geometry(napi_env env, napi_value v, conv_geometry *g) {
+  napi_typedarray_type type;
+  size_t length;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, NULL, NULL) != napi_ok || type != napi_int32_array) return 0;
+  if (length != sizeof(conv_geometry) / sizeof(int)) return 0;
+  memcpy(g, p, sizeof *g);
+  const int *f = (const int *)g;
+  for (size_t i = 0; i < length; i++)
+    if (f[i] < 0) return 0;
+  return g->sh > 0 && g->sw > 0 && g->dh > 0 && g->dw > 0 && g->uh > 0 && g->uw > 0;
+}
+
+static size_t sz(long long a, long long b, long long c, long long d) { return (size_t)(a * b * c * d); }
+
+typedef int (*conv_fn)(const float *, const float *, float *, const conv_geometry *);
+typedef int (*matmul_fn)(const float *, const float *, float *, int, int, int, int, int);
+
+static const conv_fn CONV[] = {repro_conv_scalar, repro_conv_avx2, repro_conv_avx512};
+static const conv_fn FILTER_GRAD[] = {repro_filter_grad_scalar, repro_filter_grad_avx2, repro_filter_grad_avx512};
+static const matmul_fn MATMUL[] = {repro_matmul_scalar, repro_matmul_avx2, repro_matmul_avx512};
+
+/* level(): the best code path here (0 scalar, 1 AVX2, 2 AVX-512). */
+static napi_value level(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_int32(env, cpu_level(), &out);
+  return out;
+}
+
+/* conv(level, x, f, y, geometry): y[N, OH, OW, CO] = x ⊛ f[KH, KW, C, CO]. */
+static napi_value conv(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int lv;
+  float *x, *f, *y;
+  size_t nx, nf, ny;
+  conv_geometry g;
+  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
+      !get_floats(env, argv[2], &f, &nf) || !get_floats(env, argv[3], &y, &ny) || !get_geometry(env, argv[4], &g))
+    THROW("conv(level, x, f, y, geometry): bad arguments");
+  if (nx < sz(g.N, g.H, g.W, g.C) || nf < sz(g.KH, g.KW, g.C, g.CO) || ny < sz(g.N, g.OH, g.OW, g.CO))
+    THROW("conv: an array is smaller than its shape");
+  if (CONV[lv](x, f, y, &g) != 0) THROW("conv: out of memory or filter too large");
+  return NULL;
+}
+
+/* backpropInput(level, dy, w, dx, geometry): dx = dy ⊛ w flipped, as a convolution of the spread dy
+ * (geometry: N, H = dy rows, W = dy columns, C = output channels, OH/OW = dx size, CO = input channels,
+ * uh/uw = the forward strides). w is [KH, KW, CO, C]; its flipped transpose is built here. */
+static napi_value backprop_input(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int lv;
+  float *dy, *w, *dx;
+  size_t ndy, nw, ndx;
+  conv_geometry g;
+  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &dy, &ndy) ||
+      !get_floats(env, argv[2], &w, &nw) || !get_floats(env, argv[3], &dx, &ndx) || !get_geometry(env, argv[4], &g))
+    THROW("backpropInput(level, dy, w, dx, geometry): bad arguments");
+  if (ndy < sz(g.N, g.H, g.W, g.C) || nw < sz(g.KH, g.KW, g.C, g.CO) || ndx < sz(g.N, g.OH, g.OW, g.CO))
+    THROW("backpropInput: an array is smaller than its shape");
+  const int KH = g.KH, KW = g.KW, CI = g.CO, CO = g.C;
+  float *flipped = malloc(sizeof(float) * sz(KH, KW, CI, CO) + 1);
+  if (!flipped) THROW("backpropInput: out of memory");
+  for (int kh = 0; kh < KH; kh++)
+    for (int kw = 0; kw < KW; kw++)
+      for (int ci = 0; ci < CI; ci++)
+        for (int co = 0; co < CO; co++)
+          flipped[(((size_t)(KH - 1 - kh) * KW + (KW - 1 - kw)) * CO + co) * CI + ci] = w[(((size_t)kh * KW + kw) * CI + ci) * CO + co];
+  const int rc = CONV[lv](dy, flipped, dx, &g);
+  free(flipped);
+  if (rc != 0) THROW("backpropInput: out of memory or filter too large");
+  return NULL;
+}
+
+/* filterGrad(level, x, dy, dw, geometry): dw[KH, KW, C, CO] = Σ over output pixels of x · dy. */
+static napi_value filter_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int lv;
+  float *x, *dy, *dw;
+  size_t nx, ndy, ndw;
+  conv_geometry g;
+  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
+      !get_floats(env, argv[2], &dy, &ndy) || !get_floats(env, argv[3], &dw, &ndw) || !get_geometry(env, argv[4], &g) ||
+      g.uh != 1 || g.uw != 1)
+    THROW("filterGrad(level, x, dy, dw, geometry): bad arguments");
+  if (nx < sz(g.N, g.H, g.W, g.C) || ndy < sz(g.N, g.OH, g.OW, g.CO) || ndw < sz(g.KH, g.KW, g.C, g.CO))
+    THROW("filterGrad: an array is smaller than its shape");
+  FILTER_GRAD[lv](x, dy, dw, &g);
+  return NULL;
+}
+
+/* matMul(level, a, b, c, M, K, N, transA, transB): c[M, N] = op(a) · op(b). */
+static napi_value mat_mul(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int lv, M, K, N, ta, tb;
+  float *a, *b, *c;
+  size_t na, nb, nc;
+  if (!get_args(env, info, 9, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &a, &na) ||
+      !get_floats(env, argv[2], &b, &nb) || !get_floats(env, argv[3], &c, &nc) || !get_int(env, argv[4], &M) ||
+      !get_int(env, argv[5], &K) || !get_int(env, argv[6], &N) || !get_int(env, argv[7], &ta) || !get_int(env, argv[8], &tb) ||
+      M < 0 || K < 0 || N < 0)
+    THROW("matMul(level, a, b, c, M, K, N, transA, transB): bad arguments");
+  if (na < sz(M, K, 1, 1) || nb < sz(K, N, 1, 1) || nc < sz(M, N, 1, 1)) THROW("matMul: an array is smaller than its shape");
+  if (MATMUL[lv](a, b, c, M, K, N, ta, tb) != 0) THROW("matMul: out of memory");
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,207 @@
+/* Native kernels for the wasm backend's convolutions and matrix products, compiled once per code path
+ * (scripts/build-native.sh): VW = 1 (scalar), 8 (AVX2), 16 (AVX-512), with -ffp-contract=off and no
+ * fast-math. Why they give the wasm path's bits on every path: each output is ONE sum, started at +0,
+ * over k ascending (for a convolution: taps (kh, kw) row-major, then input channels; for the filter
+ * gradient: output rows, then columns), each term a product rounded on its own then added (no FMA).
+ * Tiles split only outputs; a block along k stores its partial sum in the output and the next block
+ * carries on from it, which rounds nothing. That is the order of XNNPACK's convolution (forward, and the
+ * input gradient the wasm path computes as a convolution of dy), of its and our SIMD matrix products,
+ * and of our SIMD filter gradient (src/ml/kernels/simd/kernels.ts), so the results are identical.
+ * Padding taps read a buffer of zeros, as XNNPACK's do: +0 · w added to a sum that started at +0 leaves
+ * it unchanged, and Inf · 0 gives the same NaN. The filter gradient skips taps outside the image, as
+ * the SIMD kernel does. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+
+#if !defined(VW) || !defined(SUFFIX)
+#error "compile with -DVW=<floats per vector> -DSUFFIX=<code path>"
+#endif
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, SUFFIX)
+
+#if VW == 1
+typedef float vf;
+#define VZERO 0.0f
+#else
+/* aligned(4): tensors on the wasm heap are 4-byte aligned only. */
+typedef float vf __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+#define VZERO ((vf){0})
+#endif
+
+/* Rows (pixels, or input channels for the filter gradient) × vectors of output columns per tile:
+ * 8 independent accumulators hide the latency of the adds. */
+#define MR 4
+#define NV 2
+/* Rows of B per block of a matrix product, and output rows per block of the filter gradient: the block
+ * stays in cache while every tile passes over it. */
+#define KC 256
+#define ROWS 8
+/* Segments of one tile: taps of a convolution (at most 8×8), rows of a filter-gradient block. */
+#define MAX_SEGS 64
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* One tile: c[i, j] (+)= Σ_t Σ_k a[i][t][k·as] · b[t][k·ldb + j] for mr rows, nv vectors of columns
+ * (or nv single columns in the scalar tile). carry: start from c (a previous block's partial sum). */
+#define DEFINE_TILE(NAME, T, WIDTH, ZERO)                                                                  \
+  INLINE void NAME(const int mr, const int nv, const float *const *a, const float *const *b, int segs,    \
+                   int K, ptrdiff_t as, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int carry) {             \
+    T acc[MR][NV];                                                                                         \
+    for (int i = 0; i < mr; i++)                                                                           \
+      for (int j = 0; j < nv; j++) acc[i][j] = carry ? *(const T *)(c + i * ldc + j * WIDTH) : ZERO;       \
+    for (int t = 0; t < segs; t++) {                                                                       \
+      const float *ap[MR];                                                                                 \
+      for (int i = 0; i < mr; i++) ap[i] = a[i * segs + t];                                                \
+      const float *bp = b[t];                                                                              \
+      for (int k = 0; k < K; k++) {                                                                        \
+        T bv[NV];                                                                                          \
+        for (int j = 0; j < nv; j++) bv[j] = *(const T *)(bp + j * WIDTH);                                 \
+        for (int i = 0; i < mr; i++) {                                                                     \
+          const float s = ap[i][k * as];                                                                   \
+          for (int j = 0; j < nv; j++) acc[i][j] = acc[i][j] + bv[j] * s;                                  \
+        }                                                                                                  \
+        bp += ldb;                                                                                         \
+      }                                                                                                    \
+    }                                                                                                      \
+    for (int i = 0; i < mr; i++)                                                                           \
+      for (int j = 0; j < nv; j++) *(T *)(c + i * ldc + j * WIDTH) = acc[i][j];                            \
+  }
+
+typedef float sf __attribute__((aligned(4), may_alias));
+DEFINE_TILE(vtile, vf, VW, VZERO)
+DEFINE_TILE(stile, sf, 1, 0.0f)
+
+/* Columns [n, n+width) of every row tile: b and c shifted by n. */
+INLINE void column_tile(const int vector, const int nv, int m, const float *const *a, const float *const *b, int segs, int K,
+                        ptrdiff_t as, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int carry, int n) {
+  const float *bs[MAX_SEGS];
+  for (int t = 0; t < segs; t++) bs[t] = b[t] + n;
+  int i = 0;
+  for (; i + MR <= m; i += MR) {
+    if (vector) vtile(MR, nv, a + i * segs, bs, segs, K, as, ldb, c + i * ldc + n, ldc, carry);
+    else stile(MR, nv, a + i * segs, bs, segs, K, as, ldb, c + i * ldc + n, ldc, carry);
+  }
+  for (; i < m; i++) {
+    if (vector) vtile(1, nv, a + i * segs, bs, segs, K, as, ldb, c + i * ldc + n, ldc, carry);
+    else stile(1, nv, a + i * segs, bs, segs, K, as, ldb, c + i * ldc + n, ldc, carry);
+  }
+}
+
+/* c[m rows, N columns] (+)= the tiles above; a holds m × segs row pointers, b segs column-0 pointers. */
+static void panel(int m, const float *const *a, const float *const *b, int segs, int K, ptrdiff_t as, ptrdiff_t ldb,
+                  float *c, ptrdiff_t ldc, int N, int carry) {
+  int n = 0;
+  for (; n + NV * VW <= N; n += NV * VW) column_tile(1, NV, m, a, b, segs, K, as, ldb, c, ldc, carry, n);
+  for (; n + VW <= N; n += VW) column_tile(1, 1, m, a, b, segs, K, as, ldb, c, ldc, carry, n);
+  for (; n < N; n++) column_tile(0, 1, m, a, b, segs, K, as, ldb, c, ldc, carry, n);
+}
+
+int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry *g) {
+  const int T = g->KH * g->KW;
+  if (T > MAX_SEGS) return -2;
+  const float *a[MR * MAX_SEGS];
+  const float *b[MAX_SEGS];
+  float *zero = calloc(g->C > 0 ? g->C : 1, sizeof(float));
+  if (!zero) return -1;
+  for (int t = 0; t < T; t++) b[t] = f + (ptrdiff_t)t * g->C * g->CO;
+  /* Extent of the spread input: rows 0, uh, 2·uh… hold the input's rows. */
+  const int SH = (g->H - 1) * g->uh + 1, SW = (g->W - 1) * g->uw + 1;
+  for (int n = 0; n < g->N; n++) {
+    for (int oh = 0; oh < g->OH; oh++) {
+      float *yrow = y + ((ptrdiff_t)(n * g->OH + oh) * g->OW) * g->CO;
+      for (int ow0 = 0; ow0 < g->OW; ow0 += MR) {
+        const int m = g->OW - ow0 < MR ? g->OW - ow0 : MR;
+        for (int i = 0; i < m; i++) {
+          const int ow = ow0 + i;
+          for (int kh = 0; kh < g->KH; kh++) {
+            const int r = oh * g->sh + kh * g->dh - g->pt;
+            const int row_ok = r >= 0 && r < SH && r % g->uh == 0;
+            for (int kw = 0; kw < g->KW; kw++) {
+              const int q = ow * g->sw + kw * g->dw - g->pl;
+              const int ok = row_ok && q >= 0 && q < SW && q % g->uw == 0;
+              a[i * T + kh * g->KW + kw] = ok ? x + ((ptrdiff_t)(n * g->H + r / g->uh) * g->W + q / g->uw) * g->C : zero;
+            }
+          }
+        }
+        panel(m, a, b, T, g->C, 1, g->CO, yrow + (ptrdiff_t)ow0 * g->CO, g->CO, g->CO, 0);
+      }
+    }
+  }
+  free(zero);
+  return 0;
+}
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+
+int FN(repro_filter_grad)(const float *x, const float *dy, float *dw, const conv_geometry *g) {
+  const int C = g->C, CO = g->CO;
+  memset(dw, 0, sizeof(float) * (size_t)g->KH * g->KW * C * CO);
+  const int rows = g->N * g->OH;
+  const float *xrow[ROWS];
+  const float *b[ROWS];
+  const float *a[MR * ROWS];
+  for (int r0 = 0; r0 < rows; r0 += ROWS) {
+    const int r1 = imin(r0 + ROWS, rows);
+    for (int kh = 0; kh < g->KH; kh++) {
+      for (int kw = 0; kw < g->KW; kw++) {
+        const int shift = kw * g->dw - g->pl;
+        /* Output columns [from, to) meet input columns ow·sw + shift inside [0, W). */
+        const int from = imin(g->OW, imax(0, (-shift + g->sw - 1) / g->sw));
+        const int to = imax(from, imin(g->OW, (g->W - shift + g->sw - 1) / g->sw));
+        if (to <= from) continue;
+        int segs = 0;
+        for (int r = r0; r < r1; r++) {
+          const int n = r / g->OH, oh = r - n * g->OH;
+          const int ih = oh * g->sh + kh * g->dh - g->pt;
+          if (ih < 0 || ih >= g->H) continue;
+          xrow[segs] = x + ((ptrdiff_t)(n * g->H + ih) * g->W + (ptrdiff_t)from * g->sw + shift) * C;
+          b[segs] = dy + ((ptrdiff_t)r * g->OW + from) * CO;
+          segs++;
+        }
+        if (segs == 0) continue;
+        float *wtap = dw + (ptrdiff_t)(kh * g->KW + kw) * C * CO;
+        for (int ci0 = 0; ci0 < C; ci0 += MR) {
+          const int m = imin(MR, C - ci0);
+          for (int i = 0; i < m; i++)
+            for (int s = 0; s < segs; s++) a[i * segs + s] = xrow[s] + ci0 + i;
+          panel(m, a, b, segs, to - from, (ptrdiff_t)g->sw * C, CO, wtap + (ptrdiff_t)ci0 * CO, CO, CO, 1);
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+int FN(repro_matmul)(const float *a, const float *b, float *c, int M, int K, int N, int transA, int transB) {
+  if (K == 0 || M == 0 || N == 0) {
+    memset(c, 0, sizeof(float) * (size_t)M * N);
+    return 0;
+  }
+  const float *B = b;
+  float *bt = NULL;
+  if (transB) { /* B is [N, K]: an exact copy as [K, N], so that columns of C are contiguous in B. */
+    bt = malloc(sizeof(float) * (size_t)K * N);
+    if (!bt) return -1;
+    for (int n = 0; n < N; n++)
+      for (int k = 0; k < K; k++) bt[(ptrdiff_t)k * N + n] = b[(ptrdiff_t)n * K + k];
+    B = bt;
+  }
+  const float **rows = malloc(sizeof(float *) * (size_t)M);
+  if (!rows) {
+    free(bt);
+    return -1;
+  }
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    const int kc = imin(KC, K - k0);
+    for (int m = 0; m < M; m++) rows[m] = transA ? a + (ptrdiff_t)k0 * M + m : a + (ptrdiff_t)m * K + k0;
+    const float *bs = B + (ptrdiff_t)k0 * N;
+    panel(M, rows, &bs, 1, kc, transA ? M : 1, N, c, N, N, k0 > 0);
+  }
+  free(rows);
+  free(bt);
+  return 0;
+}

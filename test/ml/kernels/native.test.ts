@@ -1,0 +1,179 @@
+// The native kernels (src/ml/kernels/native) against the wasm path they replace, bit for bit: Conv2D,
+// its input and filter gradients, and BatchMatMul (transposed, batched, broadcast), on random shapes with
+// odd sizes, strides, 'same'/'valid'/numeric padding and the models' own layers, on every code path this
+// CPU runs (scalar, AVX2, AVX-512). The wasm path (XNNPACK and our SIMD kernels) is the reference.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, shutdownBackend } from '../../../src/ml/backend/index.js';
+import { setNativeKernels } from '../../../src/ml/kernels/wasm.js';
+import { NATIVE_PATHS, addonFile, kernelChoice, loadNativeKernels, type NativeKernels } from '../../../src/ml/kernels/native/index.js';
+import { mulberry32 } from '../../../src/core/rng.js';
+import { geometry, type Pad } from './reference.js';
+
+const available = existsSync(addonFile());
+
+/** Normal-ish values of mixed magnitudes, so that summing in another order changes the rounding. */
+function randoms(count: number, seed: number): Float32Array {
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => (next() - 0.5) * 2 ** Math.floor(next() * 8 - 4));
+}
+
+/** Index of the first element whose bits differ, or -1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+function read(t: tf.Tensor): Float32Array {
+  const v = t.dataSync().slice() as Float32Array;
+  t.dispose();
+  return v;
+}
+
+interface ConvCase {
+  n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; stride: [number, number]; pad: Pad; dilation?: number;
+}
+
+/** Forward output, input gradient and filter gradient of one convolution on the kernels now set. */
+function convOutputs(c: ConvCase, seed: number): Float32Array[] {
+  const [sh, sw] = c.stride;
+  const d = c.dilation ?? 1;
+  const oh = geometry(c.h, (c.kh - 1) * d + 1, sh, c.pad).out;
+  const ow = geometry(c.w, (c.kw - 1) * d + 1, sw, c.pad).out;
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randoms(c.n * c.h * c.w * c.ci, seed), [c.n, c.h, c.w, c.ci]);
+    const f = tf.tensor4d(randoms(c.kh * c.kw * c.ci * c.co, seed + 1), [c.kh, c.kw, c.ci, c.co]);
+    const dy = tf.tensor4d(randoms(c.n * oh * ow * c.co, seed + 2), [c.n, oh, ow, c.co]);
+    const y = tf.conv2d(x, f, c.stride, c.pad as 'same', 'NHWC', d);
+    if (d > 1) return [y]; // tfjs has no conv2d gradient with dilations
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as 'same'), dy)))([x, f]);
+    return [y, dx!, df!];
+  }).map(read);
+}
+
+const convCases: ConvCase[] = [
+  // The models' layers (small-cnn at 28×28×1 and 64×64×3, alxs), on small batches.
+  { n: 2, h: 28, w: 28, ci: 1, co: 32, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 2, h: 14, w: 14, ci: 32, co: 64, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 2, h: 64, w: 64, ci: 3, co: 32, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+  { n: 1, h: 71, w: 71, ci: 3, co: 24, kh: 7, kw: 7, stride: [4, 4], pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 24, co: 64, kh: 5, kw: 5, stride: [1, 1], pad: 'same' },
+  // Odd sizes and channel counts (tails of every tile), strides, numeric and asymmetric padding.
+  { n: 3, h: 9, w: 11, ci: 5, co: 7, kh: 3, kw: 3, stride: [2, 2], pad: 'same' },
+  { n: 2, h: 10, w: 7, ci: 2, co: 3, kh: 3, kw: 3, stride: [2, 2], pad: 2 },
+  { n: 1, h: 13, w: 6, ci: 17, co: 33, kh: 1, kw: 1, stride: [1, 1], pad: 'valid' },
+  { n: 2, h: 12, w: 15, ci: 6, co: 20, kh: 2, kw: 4, stride: [1, 3], pad: 'same' },
+  { n: 1, h: 9, w: 9, ci: 4, co: 36, kh: 5, kw: 5, stride: [3, 2], pad: 'valid' },
+  { n: 2, h: 11, w: 9, ci: 3, co: 16, kh: 3, kw: 3, stride: [1, 1], pad: 'same', dilation: 2 },
+];
+
+interface MatMulCase { a: number[]; b: number[]; transA: boolean; transB: boolean }
+const matMulCases: MatMulCase[] = [
+  { a: [32, 3136], b: [3136, 128], transA: false, transB: false }, // fc1 forward (K blocks carry the sum)
+  { a: [32, 3136], b: [32, 128], transA: true, transB: false }, // fc1 weight gradient
+  { a: [32, 128], b: [3136, 128], transA: false, transB: true }, // fc1 input gradient
+  { a: [32, 128], b: [128, 10], transA: false, transB: false }, // the output layer (XNNPACK on wasm)
+  { a: [7, 300], b: [300, 13], transA: false, transB: false },
+  { a: [9, 5], b: [6, 9], transA: true, transB: true },
+  { a: [3, 6, 5], b: [3, 5, 8], transA: false, transB: false }, // batched
+  { a: [3, 6, 5], b: [1, 8, 5], transA: false, transB: true }, // one b broadcast over the batch
+];
+
+function matMulOutput(c: MatMulCase, seed: number): Float32Array {
+  return read(
+    tf.tidy(() => {
+      const a = tf.tensor(randoms(c.a.reduce((p, q) => p * q), seed), c.a);
+      const b = tf.tensor(randoms(c.b.reduce((p, q) => p * q), seed + 1), c.b);
+      return tf.matMul(a, b, c.transA, c.transB);
+    }),
+  );
+}
+
+describe.skipIf(!available)('native kernels give the wasm path’s bits', () => {
+  const paths: NativeKernels[] = [];
+
+  beforeAll(async () => {
+    const facts = await initBackend('wasm', 1);
+    expect(facts.simd).toBe(true);
+    const best = loadNativeKernels('native')!;
+    for (const path of NATIVE_PATHS.slice(0, NATIVE_PATHS.indexOf(best.path) + 1)) paths.push(loadNativeKernels(path)!);
+  });
+  afterAll(async () => {
+    setNativeKernels(null);
+    await shutdownBackend();
+  });
+
+  /** The kernels, counting the calls of each (so a case the native kernels declined cannot pass unseen). */
+  function counted(kernels: NativeKernels, calls: Map<string, number>): NativeKernels {
+    const count = <A extends unknown[]>(name: string, f: (...args: A) => void) => (...args: A) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      f(...args);
+    };
+    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul) };
+  }
+
+  /** The outputs on the wasm path, then on each native path: each must match the wasm path bit for bit. */
+  function compare(compute: () => Float32Array[], expectedCalls: string[]): void {
+    setNativeKernels(null);
+    const reference = compute();
+    for (const kernels of paths) {
+      const calls = new Map<string, number>();
+      setNativeKernels(counted(kernels, calls));
+      const outputs = compute();
+      expect([...calls.keys()].sort()).toEqual([...expectedCalls].sort());
+      outputs.forEach((out, i) => {
+        const at = firstDifference(out, reference[i]!);
+        expect(at, `${kernels.path}, output ${i}: element ${at} is ${out[at]}, the wasm path gives ${reference[i]![at]}`).toBe(-1);
+      });
+    }
+    setNativeKernels(null);
+  }
+
+  it('runs every code path this CPU has (AVX-512 on this machine kind where it has it)', () => {
+    expect(paths.map((p) => p.path)).toContain('native-scalar');
+    expect(paths.length).toBeGreaterThanOrEqual(1);
+  });
+
+  for (const [i, c] of convCases.entries()) {
+    const name = `conv ${c.kh}×${c.kw} stride ${c.stride.join('×')} pad ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''} (${c.n}×${c.h}×${c.w}×${c.ci} → ${c.co}): forward, input and filter gradients`;
+    it(name, () => compare(() => convOutputs(c, 100 + 10 * i), c.dilation ? ['conv'] : ['conv', 'backpropInput', 'filterGrad']));
+  }
+
+  for (const [i, c] of matMulCases.entries()) {
+    it(`matMul ${c.a.join('×')}${c.transA ? 'ᵀ' : ''} · ${c.b.join('×')}${c.transB ? 'ᵀ' : ''}`, () => compare(() => [matMulOutput(c, 500 + 10 * i)], ['matMul']));
+  }
+
+  it('would see another summation order: the same product summed with k descending differs', () => {
+    const c = matMulCases[4]!;
+    const [M, K] = c.a as [number, number];
+    const N = c.b[1]!;
+    const a = randoms(M * K, 540);
+    const b = randoms(K * N, 541);
+    const reversed = new Float32Array(M * N);
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = K - 1; k >= 0; k--) s = Math.fround(s + Math.fround(a[m * K + k]! * b[k * N + n]!));
+        reversed[m * N + n] = s;
+      }
+    setNativeKernels(null);
+    expect(firstDifference(reversed, matMulOutput(c, 540))).not.toBe(-1);
+  });
+});
+
+describe('REPRO_KERNELS', () => {
+  it('accepts the kernel paths and refuses anything else, naming the choices', () => {
+    expect(kernelChoice({})).toBe('auto');
+    expect(kernelChoice({ REPRO_KERNELS: 'native-avx2' })).toBe('native-avx2');
+    expect(kernelChoice({ REPRO_KERNELS: 'simd' })).toBe('simd');
+    expect(() => kernelChoice({ REPRO_KERNELS: 'fast' })).toThrow(/simd, native, native-scalar/);
+  });
+
+  it('simd never loads the native kernels', () => {
+    expect(loadNativeKernels('simd')).toBeNull();
+  });
+});
