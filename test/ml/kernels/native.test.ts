@@ -2,14 +2,17 @@
 // its input and filter gradients, and BatchMatMul (transposed, batched, broadcast), on random shapes with
 // odd sizes, strides, 'same'/'valid'/numeric padding and the models' own layers, on every code path this
 // CPU runs (scalar, AVX2, AVX-512). The wasm path (XNNPACK and our SIMD kernels) is the reference.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../../../src/ml/backend/index.js';
 import { setNativeKernels } from '../../../src/ml/kernels/wasm.js';
 import { NATIVE_PATHS, addonFile, kernelChoice, loadNativeKernels, type NativeKernels } from '../../../src/ml/kernels/native/index.js';
 import { mulberry32 } from '../../../src/core/rng.js';
 import { geometry, type Pad } from './reference.js';
+import { tempDir } from '../../support/index.js';
 
 const available = existsSync(addonFile());
 
@@ -175,5 +178,33 @@ describe('REPRO_KERNELS', () => {
 
   it('simd never loads the native kernels', () => {
     expect(loadNativeKernels('simd')).toBeNull();
+  });
+
+  it('falls back to the wasm path with one line on stderr where the binary is missing or does not load; a forced native path is an error', () => {
+    const dir = tempDir('repro-kernels-');
+    const broken = join(dir, 'repro-kernels.node');
+    writeFileSync(broken, 'not a shared object');
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(loadNativeKernels('auto', join(dir, 'missing.node'))).toBeNull();
+      expect(loadNativeKernels('auto', broken)).toBeNull();
+      const lines = write.mock.calls.map((c) => String(c[0]));
+      expect(lines).toHaveLength(1); // once per process
+      expect(lines[0]).toMatch(/^repro: native kernels unavailable \(.+\); using the wasm kernels \(same results, slower\)\n$/);
+    } finally {
+      write.mockRestore();
+    }
+    expect(() => loadNativeKernels('native', broken)).toThrow(/REPRO_KERNELS=native: the native kernels do not load here/);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('the npm package', () => {
+  it('carries the prebuilt linux-x64 binary (small) and the sources to build it', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
+    const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    for (const f of ['prebuilds/linux-x64/repro-kernels.node', 'src/ml/kernels/native/kernels.c', 'src/ml/kernels/native/addon.c', 'src/ml/kernels/native/kernels.h', 'scripts/build-native.sh']) {
+      expect(files).toContain(f);
+    }
+    expect(statSync('prebuilds/linux-x64/repro-kernels.node').size).toBeLessThan(512 * 1024);
   });
 });

@@ -61,17 +61,20 @@ function packed(g: ConvGeometry): Int32Array {
   return Int32Array.from(GEOMETRY_ORDER, (k) => g[k]);
 }
 
-let addon: Addon | null | undefined;
-let failure = '';
+/** Each binary tried, loaded once per thread: the addon, or why it does not load. */
+const addons = new Map<string, Addon | string>();
 let noted = false;
 
-function loadAddon(): Addon | null {
-  if (addon !== undefined) return addon;
-  try {
-    addon = createRequire(import.meta.url)(addonFile()) as Addon;
-  } catch (error) {
-    addon = null;
-    failure = (error as Error).message.split('\n')[0]!;
+function loadAddon(file: string): Addon | string {
+  let addon = addons.get(file);
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(file) as Addon;
+      if (typeof addon.level !== 'function') addon = `${file} is not the repro kernels addon`;
+    } catch (error) {
+      addon = (error as Error).message.split('\n')[0]!;
+    }
+    addons.set(file, addon);
   }
   return addon;
 }
@@ -81,14 +84,14 @@ function loadAddon(): Addon | null {
  * does not load: then a one-line note on stderr, once per process). A forced native path that cannot
  * run here is an error: the user asked for it by name.
  */
-export function loadNativeKernels(choice: KernelChoice = kernelChoice()): NativeKernels | null {
+export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: string = addonFile()): NativeKernels | null {
   if (choice === 'simd') return null;
-  const lib = loadAddon();
-  if (!lib) {
-    if (choice !== 'auto') throw new Error(`REPRO_KERNELS=${choice}: the native kernels do not load here (${failure}); run scripts/build-native.sh, or unset REPRO_KERNELS`);
+  const lib = loadAddon(file);
+  if (typeof lib === 'string') {
+    if (choice !== 'auto') throw new Error(`REPRO_KERNELS=${choice}: the native kernels do not load here (${lib}); run scripts/build-native.sh, or unset REPRO_KERNELS`);
     if (isMainThread && !noted) {
       noted = true;
-      process.stderr.write(`repro: native kernels unavailable (${failure}); using the wasm kernels (same results, slower)\n`);
+      process.stderr.write(`repro: native kernels unavailable (${lib}); using the wasm kernels (same results, slower)\n`);
     }
     return null;
   }
