@@ -9,3 +9,16 @@
 export interface ExecutionFacts {
   [key: string]: string | number | boolean | null;
 }
+
+/** Facts that name which code computed, not what it computed: in run.json, never in a step's outputs. */
+export const RECORD_ONLY_FACTS: readonly string[] = ['kernels'];
+
+/**
+ * The facts without RECORD_ONLY_FACTS, for files a step writes into its outputs (a model's metadata, a
+ * training history): outputs hash the same whichever kernels ran, so downstream steps stay cached.
+ */
+export function outputFacts(facts: ExecutionFacts): ExecutionFacts {
+  const out: ExecutionFacts = {};
+  for (const [key, value] of Object.entries(facts)) if (!RECORD_ONLY_FACTS.includes(key)) out[key] = value;
+  return out;
+}
