@@ -75,19 +75,33 @@ static napi_value level(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The arguments of the three convolutions: (level, three Float32Arrays, geometry), with the arrays'
+ * lengths checked against the sizes the geometry gives them. */
+enum { IN = 0, FILTER = 1, OUT = 2 };
+
+typedef struct {
+  int level;
+  float *p[3];
+  conv_geometry g;
+} conv_args;
+
+static int get_conv_args(napi_env env, napi_callback_info info, conv_args *a, int s0, int s1, int s2, int spread) {
+  napi_value argv[5];
+  size_t n[3];
+  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &a->level) || !get_geometry(env, argv[4], &a->g)) return 0;
+  for (int i = 0; i < 3; i++)
+    if (!get_floats(env, argv[i + 1], &a->p[i], &n[i])) return 0;
+  if (!spread && (a->g.uh != 1 || a->g.uw != 1)) return 0;
+  const conv_geometry *g = &a->g;
+  const size_t in = sz(g->N, g->H, g->W, g->C), filter = sz(g->KH, g->KW, g->C, g->CO), out = sz(g->N, g->OH, g->OW, g->CO);
+  const size_t size[3] = {in, filter, out};
+  return n[0] >= size[s0] && n[1] >= size[s1] && n[2] >= size[s2];
+}
 /* conv(level, x, f, y, geometry): y[N, OH, OW, CO] = x ⊛ f[KH, KW, C, CO]. */
 static napi_value conv(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  int lv;
-  float *x, *f, *y;
-  size_t nx, nf, ny;
-  conv_geometry g;
-  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
-      !get_floats(env, argv[2], &f, &nf) || !get_floats(env, argv[3], &y, &ny) || !get_geometry(env, argv[4], &g))
-    THROW("conv(level, x, f, y, geometry): bad arguments");
-  if (nx < sz(g.N, g.H, g.W, g.C) || nf < sz(g.KH, g.KW, g.C, g.CO) || ny < sz(g.N, g.OH, g.OW, g.CO))
-    THROW("conv: an array is smaller than its shape");
-  if (CONV[lv](x, f, y, &g) != 0) THROW("conv: out of memory or filter too large");
+  conv_args a;
+  if (!get_conv_args(env, info, &a, IN, FILTER, OUT, 1)) THROW("conv(level, x, f, y, geometry): bad arguments");
+  if (CONV[a.level](a.p[0], a.p[1], a.p[2], &a.g) != 0) THROW("conv: out of memory or filter too large");
   return NULL;
 }
 
@@ -95,17 +109,10 @@ static napi_value conv(napi_env env, napi_callback_info info) {
  * (geometry: N, H = dy rows, W = dy columns, C = output channels, OH/OW = dx size, CO = input channels,
  * uh/uw = the forward strides). w is [KH, KW, CO, C]; its flipped transpose is built here. */
 static napi_value backprop_input(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  int lv;
-  float *dy, *w, *dx;
-  size_t ndy, nw, ndx;
-  conv_geometry g;
-  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &dy, &ndy) ||
-      !get_floats(env, argv[2], &w, &nw) || !get_floats(env, argv[3], &dx, &ndx) || !get_geometry(env, argv[4], &g))
-    THROW("backpropInput(level, dy, w, dx, geometry): bad arguments");
-  if (ndy < sz(g.N, g.H, g.W, g.C) || nw < sz(g.KH, g.KW, g.C, g.CO) || ndx < sz(g.N, g.OH, g.OW, g.CO))
-    THROW("backpropInput: an array is smaller than its shape");
-  const int KH = g.KH, KW = g.KW, CI = g.CO, CO = g.C;
+  conv_args a;
+  if (!get_conv_args(env, info, &a, IN, FILTER, OUT, 1)) THROW("backpropInput(level, dy, w, dx, geometry): bad arguments");
+  const float *w = a.p[1];
+  const int KH = a.g.KH, KW = a.g.KW, CI = a.g.CO, CO = a.g.C;
   float *flipped = malloc(sizeof(float) * sz(KH, KW, CI, CO) + 1);
   if (!flipped) THROW("backpropInput: out of memory");
   for (int kh = 0; kh < KH; kh++)
@@ -113,7 +120,7 @@ static napi_value backprop_input(napi_env env, napi_callback_info info) {
       for (int ci = 0; ci < CI; ci++)
         for (int co = 0; co < CO; co++)
           flipped[(((size_t)(KH - 1 - kh) * KW + (KW - 1 - kw)) * CO + co) * CI + ci] = w[(((size_t)kh * KW + kw) * CI + ci) * CO + co];
-  const int rc = CONV[lv](dy, flipped, dx, &g);
+  const int rc = CONV[a.level](a.p[0], flipped, a.p[2], &a.g);
   free(flipped);
   if (rc != 0) THROW("backpropInput: out of memory or filter too large");
   return NULL;
@@ -121,18 +128,9 @@ static napi_value backprop_input(napi_env env, napi_callback_info info) {
 
 /* filterGrad(level, x, dy, dw, geometry): dw[KH, KW, C, CO] = Σ over output pixels of x · dy. */
 static napi_value filter_grad(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  int lv;
-  float *x, *dy, *dw;
-  size_t nx, ndy, ndw;
-  conv_geometry g;
-  if (!get_args(env, info, 5, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
-      !get_floats(env, argv[2], &dy, &ndy) || !get_floats(env, argv[3], &dw, &ndw) || !get_geometry(env, argv[4], &g) ||
-      g.uh != 1 || g.uw != 1)
-    THROW("filterGrad(level, x, dy, dw, geometry): bad arguments");
-  if (nx < sz(g.N, g.H, g.W, g.C) || ndy < sz(g.N, g.OH, g.OW, g.CO) || ndw < sz(g.KH, g.KW, g.C, g.CO))
-    THROW("filterGrad: an array is smaller than its shape");
-  FILTER_GRAD[lv](x, dy, dw, &g);
+  conv_args a;
+  if (!get_conv_args(env, info, &a, IN, OUT, FILTER, 0)) THROW("filterGrad(level, x, dy, dw, geometry): bad arguments");
+  FILTER_GRAD[a.level](a.p[0], a.p[1], a.p[2], &a.g);
   return NULL;
 }
 
