@@ -99,38 +99,52 @@ static void panel(int m, const float *const *a, const float *const *b, int segs,
   for (; n < N; n++) column_tile(0, 1, m, a, b, segs, K, as, ldb, c, ldc, carry, n);
 }
 
+/* The input row (or column) that output position o meets through tap k, or -1 where it meets padding or
+ * a zero of the spread input: out[o * K + k], computed once per call (no division per tile). */
+static int *taps_table(int O, int K, int stride, int dilation, int pad, int in, int spread) {
+  int *out = malloc(sizeof(int) * ((size_t)O * K + 1));
+  if (!out) return NULL;
+  const int extent = (in - 1) * spread + 1; /* rows 0, spread, 2·spread… hold the input's rows */
+  for (int o = 0; o < O; o++)
+    for (int k = 0; k < K; k++) {
+      const int r = o * stride + k * dilation - pad;
+      out[o * K + k] = r >= 0 && r < extent && r % spread == 0 ? r / spread : -1;
+    }
+  return out;
+}
+
 int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry *g) {
   const int T = g->KH * g->KW;
   if (T > MAX_SEGS) return -2;
   const float *a[MR * MAX_SEGS];
   const float *b[MAX_SEGS];
   float *zero = calloc(g->C > 0 ? g->C : 1, sizeof(float));
-  if (!zero) return -1;
+  int *rows = taps_table(g->OH, g->KH, g->sh, g->dh, g->pt, g->H, g->uh);
+  int *cols = taps_table(g->OW, g->KW, g->sw, g->dw, g->pl, g->W, g->uw);
+  if (!zero || !rows || !cols) {
+    free(zero), free(rows), free(cols);
+    return -1;
+  }
   for (int t = 0; t < T; t++) b[t] = f + (ptrdiff_t)t * g->C * g->CO;
-  /* Extent of the spread input: rows 0, uh, 2·uh… hold the input's rows. */
-  const int SH = (g->H - 1) * g->uh + 1, SW = (g->W - 1) * g->uw + 1;
   for (int n = 0; n < g->N; n++) {
     for (int oh = 0; oh < g->OH; oh++) {
       float *yrow = y + ((ptrdiff_t)(n * g->OH + oh) * g->OW) * g->CO;
+      const int *ih = rows + oh * g->KH;
       for (int ow0 = 0; ow0 < g->OW; ow0 += MR) {
         const int m = g->OW - ow0 < MR ? g->OW - ow0 : MR;
         for (int i = 0; i < m; i++) {
-          const int ow = ow0 + i;
+          const int *iw = cols + (ow0 + i) * g->KW;
           for (int kh = 0; kh < g->KH; kh++) {
-            const int r = oh * g->sh + kh * g->dh - g->pt;
-            const int row_ok = r >= 0 && r < SH && r % g->uh == 0;
-            for (int kw = 0; kw < g->KW; kw++) {
-              const int q = ow * g->sw + kw * g->dw - g->pl;
-              const int ok = row_ok && q >= 0 && q < SW && q % g->uw == 0;
-              a[i * T + kh * g->KW + kw] = ok ? x + ((ptrdiff_t)(n * g->H + r / g->uh) * g->W + q / g->uw) * g->C : zero;
-            }
+            const ptrdiff_t row = ((ptrdiff_t)n * g->H + ih[kh]) * g->W;
+            for (int kw = 0; kw < g->KW; kw++)
+              a[i * T + kh * g->KW + kw] = ih[kh] >= 0 && iw[kw] >= 0 ? x + (row + iw[kw]) * g->C : zero;
           }
         }
         panel(m, a, b, T, g->C, 1, g->CO, yrow + (ptrdiff_t)ow0 * g->CO, g->CO, g->CO, 0);
       }
     }
   }
-  free(zero);
+  free(zero), free(rows), free(cols);
   return 0;
 }
 
@@ -176,32 +190,45 @@ int FN(repro_filter_grad)(const float *x, const float *dy, float *dw, const conv
   return 0;
 }
 
+/* dst[cols, rows] = src[rows, cols]ᵀ, in blocks (a plain loop would write with a stride of a whole row). */
+static void transpose(const float *src, float *dst, int rows, int cols) {
+  for (int r0 = 0; r0 < rows; r0 += 32)
+    for (int c0 = 0; c0 < cols; c0 += 32)
+      for (int r = r0; r < imin(r0 + 32, rows); r++)
+        for (int c = c0; c < imin(c0 + 32, cols); c++) dst[(ptrdiff_t)c * rows + r] = src[(ptrdiff_t)r * cols + c];
+}
+
+/* c[M, N] = a · b where row m of a has its k-th value at a[m·ra + k·as] and b is [K, N] row-major. */
+static int product(const float *a, ptrdiff_t ra, ptrdiff_t as, const float *b, float *c, int M, int K, int N) {
+  const float **rows = malloc(sizeof(float *) * (size_t)M);
+  if (!rows) return -1;
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    const int kc = imin(KC, K - k0);
+    for (int m = 0; m < M; m++) rows[m] = a + m * ra + k0 * as;
+    const float *bs = b + (ptrdiff_t)k0 * N;
+    panel(M, rows, &bs, 1, kc, as, N, c, N, N, k0 > 0);
+  }
+  free(rows);
+  return 0;
+}
+
 int FN(repro_matmul)(const float *a, const float *b, float *c, int M, int K, int N, int transA, int transB) {
   if (K == 0 || M == 0 || N == 0) {
     memset(c, 0, sizeof(float) * (size_t)M * N);
     return 0;
   }
-  const float *B = b;
-  float *bt = NULL;
-  if (transB) { /* B is [N, K]: an exact copy as [K, N], so that columns of C are contiguous in B. */
-    bt = malloc(sizeof(float) * (size_t)K * N);
-    if (!bt) return -1;
-    for (int n = 0; n < N; n++)
-      for (int k = 0; k < K; k++) bt[(ptrdiff_t)k * N + n] = b[(ptrdiff_t)n * K + k];
-    B = bt;
+  if (!transB) return transA ? product(a, 1, M, b, c, M, K, N) : product(a, K, 1, b, c, M, K, N);
+  /* A·Bᵀ = (B·Aᵀ)ᵀ: B's rows [N, K] are the rows of that product, Aᵀ [K, M] its right operand. Each
+   * element is the same sum in the same order (products commute exactly); this way no operand is read
+   * with the stride of a long row (a dense layer's input gradient: dy · Wᵀ with W [16384, 128]). */
+  float *at = transA ? NULL : malloc(sizeof(float) * (size_t)M * K);
+  float *ct = malloc(sizeof(float) * (size_t)M * N);
+  int rc = -1;
+  if ((transA || at) && ct) {
+    if (at) transpose(a, at, M, K);
+    rc = product(b, K, 1, transA ? a : at, ct, N, K, M);
+    if (rc == 0) transpose(ct, c, N, M);
   }
-  const float **rows = malloc(sizeof(float *) * (size_t)M);
-  if (!rows) {
-    free(bt);
-    return -1;
-  }
-  for (int k0 = 0; k0 < K; k0 += KC) {
-    const int kc = imin(KC, K - k0);
-    for (int m = 0; m < M; m++) rows[m] = transA ? a + (ptrdiff_t)k0 * M + m : a + (ptrdiff_t)m * K + k0;
-    const float *bs = B + (ptrdiff_t)k0 * N;
-    panel(M, rows, &bs, 1, kc, transA ? M : 1, N, c, N, N, k0 > 0);
-  }
-  free(rows);
-  free(bt);
-  return 0;
+  free(at), free(ct);
+  return rc;
 }
