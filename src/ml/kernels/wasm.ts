@@ -12,7 +12,9 @@
 //   Identity (tfjs clones every tensor saved for the backward pass): shares the data, as cpu does.
 // Where the native kernels load (native/), they compute Conv2D, Conv2DBackpropInput,
 // Conv2DBackpropFilter and BatchMatMul instead, on the same memory and with the same bits (native/kernels.c
-// says why); the paths above stay as the fallback and the reference the tests compare them with.
+// says why), and Add of two float32 tensors of one shape or of a bias over the last axis (tfjs's wasm Add
+// broadcasts in a slow loop; an addition is one IEEE operation, the same bits anywhere); the paths above
+// stay as the fallback and the reference the tests compare them with.
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -263,6 +265,22 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     return out;
   };
 
+  const fastAdd: Kernel = (args) => {
+    const be = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return add(args);
+    const size = (t: Info) => tf.util.sizeFromShape(t.shape);
+    const same = tf.util.arraysEqual(a.shape, b.shape);
+    // A bias: a vector (or [1, …, 1, C]) whose length is the other's last axis.
+    const bias = (x: Info, v: Info) => x.shape.length >= v.shape.length && v.shape.slice(0, -1).every((d) => d === 1) && v.shape.at(-1) === x.shape.at(-1);
+    const [x, v] = same ? [a, b] : bias(a, b) ? [a, b] : bias(b, a) ? [b, a] : [null, null];
+    if (!x || !v || size(x) === 0) return add(args);
+    const y = be.makeOutput(x.shape, 'float32');
+    const cols = same ? size(x) : v.shape.at(-1)!;
+    native.addRows(heap(be, x), heap(be, v), heap(be, y), size(x) / cols, cols);
+    return y;
+  };
+
   const fastSum: Kernel = (args) => {
     const be = args.backend as BackendWasm;
     const { x } = args.inputs as { x: Info };
@@ -295,6 +313,7 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
 
   replaceKernel('Identity', identity);
   replaceKernel('Conv2D', fastConv2d);
+  replaceKernel('Add', fastAdd);
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('Conv2DBackpropInput', backpropInput);
   replaceKernel('MaxPoolGrad', maxPoolGrad);

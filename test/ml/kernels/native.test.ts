@@ -116,7 +116,7 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       calls.set(name, (calls.get(name) ?? 0) + 1);
       f(...args);
     };
-    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul) };
+    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows) };
   }
 
   /** The outputs on the wasm path, then on each native path: each must match the wasm path bit for bit. */
@@ -148,6 +148,24 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
 
   for (const [i, c] of matMulCases.entries()) {
     it(`matMul ${c.a.join('×')}${c.transA ? 'ᵀ' : ''} · ${c.b.join('×')}${c.transB ? 'ᵀ' : ''}`, () => compare(() => [matMulOutput(c, 500 + 10 * i)], ['matMul']));
+  }
+
+  // Add: a bias over the last axis (either operand), two tensors of one shape; other broadcasts stay stock.
+  const addCases: Array<{ a: number[]; b: number[]; native: boolean }> = [
+    { a: [2, 5, 7, 32], b: [32], native: true },
+    { a: [3, 13], b: [1, 13], native: true },
+    { a: [17], b: [4, 6, 17], native: true },
+    { a: [3, 7, 5], b: [3, 7, 5], native: true },
+    { a: [4, 1], b: [1, 5], native: false },
+  ];
+  for (const [i, c] of addCases.entries()) {
+    it(`add ${c.a.join('×')} + ${c.b.join('×')}${c.native ? '' : ' (stock)'}`, () =>
+      compare(
+        () => [
+          read(tf.tidy(() => tf.add(tf.tensor(randoms(c.a.reduce((p, q) => p * q), 700 + i), c.a), tf.tensor(randoms(c.b.reduce((p, q) => p * q), 800 + i), c.b)))),
+        ],
+        c.native ? ['addRows'] : [],
+      ));
   }
 
   it('would see another summation order: the same product summed with k descending differs', () => {

@@ -66,6 +66,8 @@ typedef int (*matmul_fn)(const float *, const float *, float *, int, int, int, i
 static const conv_fn CONV[] = {repro_conv_scalar, repro_conv_avx2, repro_conv_avx512};
 static const conv_fn FILTER_GRAD[] = {repro_filter_grad_scalar, repro_filter_grad_avx2, repro_filter_grad_avx512};
 static const matmul_fn MATMUL[] = {repro_matmul_scalar, repro_matmul_avx2, repro_matmul_avx512};
+typedef void (*add_rows_fn)(const float *, const float *, float *, ptrdiff_t, ptrdiff_t);
+static const add_rows_fn ADD_ROWS[] = {repro_add_rows_scalar, repro_add_rows_avx2, repro_add_rows_avx512};
 
 /* level(): the best code path here (0 scalar, 1 AVX2, 2 AVX-512). */
 static napi_value level(napi_env env, napi_callback_info info) {
@@ -150,11 +152,27 @@ static napi_value mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* addRows(level, x, b, y, rows, cols): y[r, c] = x[r, c] + b[c]. */
+static napi_value add_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int lv;
+  double rows, cols;
+  float *x, *b, *y;
+  size_t nx, nb, ny;
+  if (!get_args(env, info, 6, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
+      !get_floats(env, argv[2], &b, &nb) || !get_floats(env, argv[3], &y, &ny) || napi_get_value_double(env, argv[4], &rows) != napi_ok ||
+      napi_get_value_double(env, argv[5], &cols) != napi_ok || rows < 0 || cols < 0 || rows * cols > (double)nx ||
+      rows * cols > (double)ny || cols > (double)nb)
+    THROW("addRows(level, x, b, y, rows, cols): bad arguments");
+  ADD_ROWS[lv](x, b, y, (ptrdiff_t)rows, (ptrdiff_t)cols);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

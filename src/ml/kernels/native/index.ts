@@ -21,6 +21,7 @@ interface Addon {
   backpropInput(level: number, dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   filterGrad(level: number, x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matMul(level: number, a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: number, transB: number): void;
+  addRows(level: number, x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
 }
 
 /**
@@ -42,6 +43,8 @@ export interface NativeKernels {
   filterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry): void;
   /** c[M, N] = op(a) · op(b), op transposing where asked. */
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: boolean, transB: boolean): void;
+  /** y[r, c] = x[r, c] + b[c] (a bias on every row; rows = 1 adds two tensors of one shape). */
+  addRows(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
 }
 
 /** The prebuilt binary for this platform (the same path from src/ and from dist/). */
@@ -104,5 +107,6 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
     backpropInput: (dy, w, dx, g) => lib.backpropInput(level, dy, w, dx, packed(g)),
     filterGrad: (x, dy, dw, g) => lib.filterGrad(level, x, dy, dw, packed(g)),
     matMul: (a, b, c, M, K, N, transA, transB) => lib.matMul(level, a, b, c, M, K, N, transA ? 1 : 0, transB ? 1 : 0),
+    addRows: (x, b, y, rows, cols) => lib.addRows(level, x, b, y, rows, cols),
   };
 }

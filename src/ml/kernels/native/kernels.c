@@ -232,3 +232,15 @@ int FN(repro_matmul)(const float *a, const float *b, float *c, int M, int K, int
   free(at), free(ct);
   return rc;
 }
+
+/* y[r, c] = x[r, c] + b[c]: a bias added to every row, or (rows = 1) two tensors of one shape added.
+ * One IEEE addition per element, as tfjs's Add: the same bits in any order or width. */
+void FN(repro_add_rows)(const float *x, const float *b, float *y, ptrdiff_t rows, ptrdiff_t cols) {
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols;
+    ptrdiff_t c = 0;
+    for (; c + VW <= cols; c += VW) *(vf *)(yr + c) = *(const vf *)(xr + c) + *(const vf *)(b + c);
+    for (; c < cols; c++) yr[c] = xr[c] + b[c];
+  }
+}

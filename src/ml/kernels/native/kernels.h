@@ -2,6 +2,7 @@
  * the summation order that makes every path give the bits of the wasm backend. */
 #ifndef REPRO_KERNELS_H
 #define REPRO_KERNELS_H
+#include <stddef.h>
 
 /* Geometry of a convolution as the kernels see it: output pixel (oh, ow), tap (kh, kw) reads input
  * row r = oh*sh + kh*dh - pt of an input "spread" by uh (a row exists where r % uh == 0, at r / uh,
@@ -13,7 +14,8 @@ typedef struct {
 #define DECLARE(S)                                                                                                      \
   int repro_conv_##S(const float *x, const float *f, float *y, const conv_geometry *g);                              \
   int repro_filter_grad_##S(const float *x, const float *dy, float *dw, const conv_geometry *g);                      \
-  int repro_matmul_##S(const float *a, const float *b, float *c, int M, int K, int N, int transA, int transB);
+  int repro_matmul_##S(const float *a, const float *b, float *c, int M, int K, int N, int transA, int transB);       \
+  void repro_add_rows_##S(const float *x, const float *b, float *y, ptrdiff_t rows, ptrdiff_t cols);
 
 DECLARE(scalar)
 DECLARE(avx2)
