@@ -83,6 +83,7 @@ export async function initBackend(preference: BackendPreference = 'auto', thread
   if (!BACKEND_PREFERENCES.includes(preference)) {
     throw new BackendUnavailableError(`unknown backend '${preference}' (expected one of: ${BACKEND_PREFERENCES.join(', ')})`);
   }
+  await checkKernelChoice();
   const wanted = Math.max(1, Math.floor(threads));
   const previous = started ? await started.catch(() => null) : null;
   if (previous?.preference === preference && previous.facts.threads === wanted) return previous.facts;
@@ -97,6 +98,20 @@ export async function initBackend(preference: BackendPreference = 'auto', thread
     return { preference, facts: await start(preference, wanted) };
   })();
   return (await started).facts;
+}
+
+/**
+ * REPRO_KERNELS checked before any backend starts: a bad value, or a native path that cannot run here,
+ * is the user's to fix, and must not send 'auto' on to the next backend.
+ */
+async function checkKernelChoice(): Promise<void> {
+  const { kernelChoice, loadNativeKernels } = await import('../kernels/native/index.js');
+  try {
+    const choice = kernelChoice();
+    if (choice !== 'auto' && choice !== 'simd') loadNativeKernels(choice);
+  } catch (error) {
+    throw new BackendUnavailableError((error as Error).message, 'unset REPRO_KERNELS, or set it to simd (the wasm kernels, everywhere) or native');
+  }
 }
 
 /** The facts of the running backend, or null before initBackend. */

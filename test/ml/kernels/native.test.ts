@@ -194,6 +194,17 @@ describe('REPRO_KERNELS', () => {
     expect(() => kernelChoice({ REPRO_KERNELS: 'fast' })).toThrow(/simd, native, native-scalar/);
   });
 
+  it('a bad value stops the backend from starting, with a hint (auto must not fall through to another backend)', async () => {
+    const saved = process.env.REPRO_KERNELS;
+    process.env.REPRO_KERNELS = 'fast';
+    try {
+      await expect(initBackend('auto', 1)).rejects.toMatchObject({ name: 'BackendUnavailableError', message: expect.stringMatching(/REPRO_KERNELS=fast/), hint: expect.stringMatching(/unset REPRO_KERNELS/) });
+    } finally {
+      if (saved === undefined) delete process.env.REPRO_KERNELS;
+      else process.env.REPRO_KERNELS = saved;
+    }
+  });
+
   it('simd never loads the native kernels', () => {
     expect(loadNativeKernels('simd')).toBeNull();
   });
