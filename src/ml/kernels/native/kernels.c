@@ -126,23 +126,25 @@ int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry
     return -1;
   }
   for (int t = 0; t < T; t++) b[t] = f + (ptrdiff_t)t * g->C * g->CO;
-  for (int n = 0; n < g->N; n++) {
-    for (int oh = 0; oh < g->OH; oh++) {
-      float *yrow = y + ((ptrdiff_t)(n * g->OH + oh) * g->OW) * g->CO;
-      const int *ih = rows + oh * g->KH;
-      for (int ow0 = 0; ow0 < g->OW; ow0 += MR) {
-        const int m = g->OW - ow0 < MR ? g->OW - ow0 : MR;
-        for (int i = 0; i < m; i++) {
-          const int *iw = cols + (ow0 + i) * g->KW;
-          for (int kh = 0; kh < g->KH; kh++) {
-            const ptrdiff_t row = ((ptrdiff_t)n * g->H + ih[kh]) * g->W;
-            for (int kw = 0; kw < g->KW; kw++)
-              a[i * T + kh * g->KW + kw] = ih[kh] >= 0 && iw[kw] >= 0 ? x + (row + iw[kw]) * g->C : zero;
-          }
-        }
-        panel(m, a, b, T, g->C, 1, g->CO, yrow + (ptrdiff_t)ow0 * g->CO, g->CO, g->CO, 0);
+  /* Output pixels in memory order, MR at a time across row and image ends (y's rows are pixels), so
+   * that only the very last tile is short. */
+  const ptrdiff_t pixels = (ptrdiff_t)g->N * g->OH * g->OW;
+  int n = 0, oh = 0, ow = 0;
+  for (ptrdiff_t p0 = 0; p0 < pixels; p0 += MR) {
+    const int m = pixels - p0 < MR ? (int)(pixels - p0) : MR;
+    for (int i = 0; i < m; i++) {
+      const int *ih = rows + oh * g->KH, *iw = cols + ow * g->KW;
+      for (int kh = 0; kh < g->KH; kh++) {
+        const ptrdiff_t row = ((ptrdiff_t)n * g->H + ih[kh]) * g->W;
+        for (int kw = 0; kw < g->KW; kw++)
+          a[i * T + kh * g->KW + kw] = ih[kh] >= 0 && iw[kw] >= 0 ? x + (row + iw[kw]) * g->C : zero;
+      }
+      if (++ow == g->OW) {
+        ow = 0;
+        if (++oh == g->OH) oh = 0, n++;
       }
     }
+    panel(m, a, b, T, g->C, 1, g->CO, y + p0 * g->CO, g->CO, g->CO, 0);
   }
   free(zero), free(rows), free(cols);
   return 0;
