@@ -111,9 +111,10 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
     const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = info;
     const perImage = info.filterHeight * info.filterWidth * info.inChannels * OH * OW;
-    // The im2col path below sums chunks of images with Add, in another order than one running sum: the
-    // native kernel takes over only where that path would sum in one piece.
-    if (native && x.dtype === 'float32' && (CO % 4 === 0 || N * perImage <= MAX_COLS) && tf.util.sizeFromShape(filterShape) > 0) {
+    // The native kernel sums as the SIMD one does; the im2col path below sums chunks of images with Add,
+    // in another order than one running sum: the native kernel takes over where the SIMD one would run,
+    // or where the im2col path would sum in one piece.
+    if (native && x.dtype === 'float32' && ((simd && CO % 4 === 0) || N * perImage <= MAX_COLS) && tf.util.sizeFromShape(filterShape) > 0) {
       const dw = be.makeOutput(filterShape, 'float32');
       native.filterGrad(heap(be, x), heap(be, dy), heap(be, dw), forwardGeometry(info));
       return dw;
