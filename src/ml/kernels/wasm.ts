@@ -12,9 +12,10 @@
 //   Identity (tfjs clones every tensor saved for the backward pass): shares the data, as cpu does.
 // Where the native kernels load (native/), they compute Conv2D, Conv2DBackpropInput,
 // Conv2DBackpropFilter and BatchMatMul instead, on the same memory and with the same bits (native/kernels.c
-// says why), and Add of two float32 tensors of one shape or of a bias over the last axis (tfjs's wasm Add
-// broadcasts in a slow loop; an addition is one IEEE operation, the same bits anywhere); the paths above
-// stay as the fallback and the reference the tests compare them with.
+// says why), Add of two float32 tensors of one shape or of a bias over the last axis (tfjs's wasm Add
+// broadcasts in a slow loop; an addition is one IEEE operation, the same bits anywhere), and where the
+// SIMD ones would run, the ReLU and 2×2 max-pool gradients (bit selections, the SIMD kernels' rules); the
+// paths above stay as the fallback and the reference the tests compare them with.
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -201,7 +202,8 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * OH <= H && 2 * OW <= W;
     if (simd && tiles2x2 && C % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
       if (2 * OH !== H || 2 * OW !== W) heap(be, dx).fill(0); // a last row or column no window covers
-      simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
+      if (native) native.maxPool2x2Grad(heap(be, input), heap(be, output), heap(be, dy), heap(be, dx), N, H, W, C, OH, OW);
+      else simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
     } else {
       maxPoolBackprop(heap(be, input), heap(be, output), heap(be, dy), info, heap(be, dx));
     }
@@ -299,7 +301,8 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     const { dy, x } = inputs as { dy: Info; x: Info };
     const out = be.makeOutput(x.shape, 'float32');
     const size = tf.util.sizeFromShape(x.shape);
-    if (simd && size % 4 === 0) simd.exports.reluGrad(ptr(dy), ptr(x), ptr(out), size);
+    if (native && simd && size % 4 === 0) native.reluGrad(heap(be, dy), heap(be, x), heap(be, out));
+    else if (simd && size % 4 === 0) simd.exports.reluGrad(ptr(dy), ptr(x), ptr(out), size);
     else reluBackprop(heap(be, dy), heap(be, x), heap(be, out));
     return out;
   };

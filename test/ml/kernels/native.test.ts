@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../../../src/ml/backend/index.js';
 import { setNativeKernels } from '../../../src/ml/kernels/wasm.js';
+import { RELU_GRAD } from '../../../src/ml/kernels/names.js';
 import { NATIVE_PATHS, addonFile, kernelChoice, loadNativeKernels, type NativeKernels } from '../../../src/ml/kernels/native/index.js';
 import { mulberry32 } from '../../../src/core/rng.js';
 import { geometry, type Pad } from './reference.js';
@@ -116,7 +117,8 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       calls.set(name, (calls.get(name) ?? 0) + 1);
       f(...args);
     };
-    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows) };
+    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows),
+      reluGrad: count('reluGrad', kernels.reluGrad), maxPool2x2Grad: count('maxPool2x2Grad', kernels.maxPool2x2Grad) };
   }
 
   /** The outputs on the wasm path, then on each native path: each must match the wasm path bit for bit. */
@@ -127,7 +129,8 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       const calls = new Map<string, number>();
       setNativeKernels(counted(kernels, calls));
       const outputs = compute();
-      expect([...calls.keys()].sort()).toEqual([...expectedCalls].sort());
+      for (const name of expectedCalls) expect(calls.has(name), `${kernels.path} ran ${name}`).toBe(true);
+      if (expectedCalls.length === 0) expect(calls.size).toBe(0);
       outputs.forEach((out, i) => {
         const at = firstDifference(out, reference[i]!);
         expect(at, `${kernels.path}, output ${i}: element ${at} is ${out[at]}, the wasm path gives ${reference[i]![at]}`).toBe(-1);
@@ -148,6 +151,36 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
 
   for (const [i, c] of matMulCases.entries()) {
     it(`matMul ${c.a.join('×')}${c.transA ? 'ᵀ' : ''} · ${c.b.join('×')}${c.transB ? 'ᵀ' : ''}`, () => compare(() => [matMulOutput(c, 500 + 10 * i)], ['matMul']));
+  }
+
+  /** Values with the special cases the gradient rules distinguish: zeros of both signs, NaN, ±∞, ties. */
+  function specials(count: number, seed: number): Float32Array {
+    const next = mulberry32(seed);
+    const pool = [0, -0, NaN, -Infinity, Infinity, 1, -1, 0.5];
+    return Float32Array.from({ length: count }, () => (next() < 0.3 ? pool[Math.floor(next() * pool.length)]! : Math.round((next() - 0.5) * 6) / 2));
+  }
+
+  it('ReLU gradient (NaN, ±0, ±∞)', () =>
+    compare(() => {
+      const x = tf.tensor(specials(4 * 1000, 900), [8, 500]);
+      const dy = tf.tensor(randoms(4 * 1000, 901), [8, 500]);
+      const out = tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
+      tf.dispose([x, dy]);
+      return [read(out)];
+    }, ['reluGrad']));
+
+  for (const shape of [
+    [2, 8, 6, 8],
+    [3, 7, 9, 4], // odd sizes: a row and a column no window covers
+    [1, 28, 28, 32],
+  ] as Array<[number, number, number, number]>) {
+    it(`max-pool 2×2 gradient ${shape.join('×')} (ties, NaN, −∞)`, () =>
+      compare(() => {
+        const x = tf.tensor4d(specials(shape.reduce((p, q) => p * q), 910 + shape[1]), shape);
+        const dx = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), 1.5)))(x));
+        x.dispose();
+        return [read(dx)];
+      }, ['maxPool2x2Grad']));
   }
 
   // Add: a bias over the last axis (either operand), two tensors of one shape; other broadcasts stay stock.

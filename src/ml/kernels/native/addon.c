@@ -68,6 +68,10 @@ static const conv_fn FILTER_GRAD[] = {repro_filter_grad_scalar, repro_filter_gra
 static const matmul_fn MATMUL[] = {repro_matmul_scalar, repro_matmul_avx2, repro_matmul_avx512};
 typedef void (*add_rows_fn)(const float *, const float *, float *, ptrdiff_t, ptrdiff_t);
 static const add_rows_fn ADD_ROWS[] = {repro_add_rows_scalar, repro_add_rows_avx2, repro_add_rows_avx512};
+typedef void (*relu_grad_fn)(const float *, const float *, float *, ptrdiff_t);
+static const relu_grad_fn RELU_GRAD[] = {repro_relu_grad_scalar, repro_relu_grad_avx2, repro_relu_grad_avx512};
+typedef void (*pool_grad_fn)(const float *, const float *, const float *, float *, int, int, int, int, int, int);
+static const pool_grad_fn MAX_POOL_GRAD[] = {repro_max_pool_2x2_grad_scalar, repro_max_pool_2x2_grad_avx2, repro_max_pool_2x2_grad_avx512};
 
 /* level(): the best code path here (0 scalar, 1 AVX2, 2 AVX-512). */
 static napi_value level(napi_env env, napi_callback_info info) {
@@ -168,11 +172,46 @@ static napi_value add_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* reluGrad(level, dy, x, out): dy where x > 0, NaN where x is NaN, else 0. */
+static napi_value relu_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int lv;
+  float *dy, *x, *out;
+  size_t ndy, nx, nout;
+  if (!get_args(env, info, 4, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &dy, &ndy) ||
+      !get_floats(env, argv[2], &x, &nx) || !get_floats(env, argv[3], &out, &nout) || ndy < nx || nout < nx)
+    THROW("reluGrad(level, dy, x, out): bad arguments");
+  RELU_GRAD[lv](dy, x, out, (ptrdiff_t)nx);
+  return NULL;
+}
+
+/* maxPool2x2Grad(level, x, y, dy, dx, [N, H, W, C, OH, OW]): 2×2, stride 2, 'valid', 2·OH ≤ H, 2·OW ≤ W. */
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int lv;
+  float *x, *y, *dy, *dx;
+  size_t nx, ny, ndy, ndx, nd;
+  napi_typedarray_type type;
+  void *p;
+  int d[6];
+  if (!get_args(env, info, 6, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) ||
+      !get_floats(env, argv[2], &y, &ny) || !get_floats(env, argv[3], &dy, &ndy) || !get_floats(env, argv[4], &dx, &ndx) ||
+      napi_get_typedarray_info(env, argv[5], &type, &nd, &p, NULL, NULL) != napi_ok || type != napi_int32_array || nd != 6)
+    THROW("maxPool2x2Grad(level, x, y, dy, dx, dims): bad arguments");
+  memcpy(d, p, sizeof d);
+  const int N = d[0], H = d[1], W = d[2], C = d[3], OH = d[4], OW = d[5];
+  if (N < 0 || C < 0 || OH < 0 || OW < 0 || 2 * OH > H || 2 * OW > W || nx < sz(N, H, W, C) || ndx < sz(N, H, W, C) ||
+      ny < sz(N, OH, OW, C) || ndy < sz(N, OH, OW, C))
+    THROW("maxPool2x2Grad: shapes do not fit");
+  MAX_POOL_GRAD[lv](x, y, dy, dx, N, H, W, C, OH, OW);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

@@ -22,6 +22,8 @@ interface Addon {
   filterGrad(level: number, x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matMul(level: number, a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: number, transB: number): void;
   addRows(level: number, x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  reluGrad(level: number, dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  maxPool2x2Grad(level: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
 }
 
 /**
@@ -45,6 +47,10 @@ export interface NativeKernels {
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: boolean, transB: boolean): void;
   /** y[r, c] = x[r, c] + b[c] (a bias on every row; rows = 1 adds two tensors of one shape). */
   addRows(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** The ReLU gradient as the SIMD kernel computes it: dy where x > 0, NaN where x is NaN, else 0. */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  /** The 2×2, stride-2 'valid' max-pool gradient as the SIMD kernel computes it (first maximum wins). */
+  maxPool2x2Grad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void;
 }
 
 /** The prebuilt binary for this platform (the same path from src/ and from dist/). */
@@ -108,5 +114,7 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
     filterGrad: (x, dy, dw, g) => lib.filterGrad(level, x, dy, dw, packed(g)),
     matMul: (a, b, c, M, K, N, transA, transB) => lib.matMul(level, a, b, c, M, K, N, transA ? 1 : 0, transB ? 1 : 0),
     addRows: (x, b, y, rows, cols) => lib.addRows(level, x, b, y, rows, cols),
+    reluGrad: (dy, x, out) => lib.reluGrad(level, dy, x, out),
+    maxPool2x2Grad: (x, y, dy, dx, N, H, W, C, OH, OW) => lib.maxPool2x2Grad(level, x, y, dy, dx, Int32Array.of(N, H, W, C, OH, OW)),
   };
 }

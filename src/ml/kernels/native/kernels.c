@@ -11,8 +11,10 @@
  * it unchanged, and Inf · 0 gives the same NaN. The filter gradient skips taps outside the image, as
  * the SIMD kernel does. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include "kernels.h"
 
 #if !defined(VW) || !defined(SUFFIX)
@@ -245,4 +247,50 @@ void FN(repro_add_rows)(const float *x, const float *b, float *y, ptrdiff_t rows
     for (; c + VW <= cols; c += VW) *(vf *)(yr + c) = *(const vf *)(xr + c) + *(const vf *)(b + c);
     for (; c < cols; c++) yr[c] = xr[c] + b[c];
   }
+}
+
+/* Bit selections, not arithmetic: the results are copies of input bits, the same on every path. */
+static inline uint32_t bits(float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  return u;
+}
+static inline float from_bits(uint32_t u) {
+  float v;
+  memcpy(&v, &u, 4);
+  return v;
+}
+
+/* ReLU gradient, as the SIMD kernel: dy where x > 0, x itself where x is NaN, else +0. */
+void FN(repro_relu_grad)(const float *dy, const float *x, float *out, ptrdiff_t n) {
+  for (ptrdiff_t i = 0; i < n; i++) {
+    const float v = x[i];
+    const uint32_t gt = v > 0.0f ? ~0u : 0u, nan = v != v ? ~0u : 0u;
+    out[i] = from_bits((bits(dy[i]) & gt) | (bits(v) & nan));
+  }
+}
+
+/* Gradient of a 2×2, stride-2 'valid' max-pool, as the SIMD kernel: each window's dy goes to its first
+ * tap (row-major) equal to the window's maximum y, or to the last tap when none is; none where y is NaN
+ * or −∞. Every element of dx in a window is written (the caller zeroes rows and columns none covers). */
+void FN(repro_max_pool_2x2_grad)(const float *x, const float *y, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW) {
+  const ptrdiff_t row = (ptrdiff_t)W * C, tap = C;
+  for (int n = 0; n < N; n++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        const ptrdiff_t a = (((ptrdiff_t)n * H + 2 * oh) * W + 2 * ow) * C;
+        const ptrdiff_t g = (((ptrdiff_t)n * OH + oh) * OW + ow) * C;
+        for (int c = 0; c < C; c++) {
+          const float m = y[g + c];
+          const uint32_t gv = m > -INFINITY ? bits(dy[g + c]) : 0u;
+          const int ea = x[a + c] == m;
+          const int eb = !ea && x[a + tap + c] == m;
+          const int ec = !ea && !eb && x[a + row + c] == m;
+          const int ed = !ea && !eb && !ec;
+          dx[a + c] = from_bits(ea ? gv : 0u);
+          dx[a + tap + c] = from_bits(eb ? gv : 0u);
+          dx[a + row + c] = from_bits(ec ? gv : 0u);
+          dx[a + row + tap + c] = from_bits(ed ? gv : 0u);
+        }
+      }
 }
