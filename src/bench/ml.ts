@@ -8,6 +8,12 @@
 // (src/ml/gradients.ts, data-parallel over all cores on wasm/cpu) plus our SGD update (momentum 0.9); the model is the
 // small CNN (conv32-pool-conv64-pool-fc128, 'same' 3×3 convolutions, ReLU, 2×2 max-pool), batch 64,
 // 3 channels, 5 classes, random inputs (a step's speed does not depend on the pixels).
+// On wasm, the native kernels against the wasm SIMD ones, on one thread, the two alternating step by step
+// (so that load from elsewhere hits both alike):
+//   bench: train.wasm.28x28.xe.1thread.native-avx512 1500 ex/s
+//   bench: train.wasm.28x28.xe.1thread.simd 800 ex/s
+//   bench: train.wasm.28x28.native_vs_simd 1.9 ratio
+// The other wasm figures use the kernels REPRO_KERNELS chooses (by default the native ones where they load).
 // REPRO_BENCH_BACKENDS=wasm,cpu limits the backends tried. REPRO_BENCH_SECONDS sets the time per figure (default 3 s; the slow cpu backend runs the minimum:
 // 2 timed steps per figure, and only xe at 64×64). The whole area takes about 3 minutes on 2 cores.
 import os from 'node:os';
@@ -40,7 +46,7 @@ export async function bench(): Promise<void> {
     }
     const name = facts.backend === 'tensorflow' ? `tensorflow-${facts.device}` : facts.backend;
     const load = os.loadavg()[0]!.toFixed(1);
-    console.log(`bench: ml.backend.${name} ${facts.threads} threads (${facts.backend} ${facts.backendVersion}, device ${facts.device}${facts.simd ? ', simd' : ''}; load average ${load} when it started)`);
+    console.log(`bench: ml.backend.${name} ${facts.threads} threads (${facts.backend} ${facts.backendVersion}, device ${facts.device}${facts.simd ? ', simd' : ''}, kernels ${facts.kernels}; load average ${load} when it started)`);
     // The pure-JS cpu backend is a last resort, tens of times slower: the shortest runs, and at 64×64 only xe.
     const slow = facts.backend === 'cpu';
     const budget = slow ? 0 : seconds;
@@ -63,6 +69,7 @@ export async function bench(): Promise<void> {
       await initBackend(preference, facts.threads);
       console.log(`bench: ml.${name}.threads_back_on ${(performance.now() - t0).toFixed(2)} ms (1 → ${facts.threads} threads, workers already started)`);
     }
+    if (facts.backend === 'wasm') await compareKernels(tf, budget);
   }
   await shutdownBackend();
 }
@@ -133,6 +140,48 @@ async function stepTimeRatio(tf: Tf, size: number, seconds: number): Promise<num
   xe.dispose();
   emd2.dispose();
   return median(times.emd2) / median(times.xe);
+}
+
+/** Native against wasm SIMD kernels at both sizes, on this thread (the workers keep the kernels they loaded). */
+async function compareKernels(tf: Tf, seconds: number): Promise<void> {
+  const { initBackend } = await import('../ml/backend/index.js');
+  const { loadNativeKernels } = await import('../ml/kernels/native/index.js');
+  const { setNativeKernels } = await import('../ml/kernels/wasm.js');
+  let native;
+  try {
+    native = loadNativeKernels('native');
+  } catch (error) {
+    console.log(`bench: train.wasm.native_vs_simd skipped: ${(error as Error).message}`);
+    return;
+  }
+  await initBackend('wasm', 1);
+  for (const size of SIZES) {
+    const a = await trainer(tf, size, { kind: 'xe' });
+    const b = await trainer(tf, size, { kind: 'xe' });
+    const timed = (t: Trainer, kernels: typeof native) => {
+      setNativeKernels(kernels);
+      const s = performance.now();
+      t.step();
+      return performance.now() - s;
+    };
+    for (let i = 0; i < 3; i++) {
+      timed(a, native);
+      timed(b, null);
+    }
+    const times: { native: number[]; simd: number[] } = { native: [], simd: [] };
+    const t0 = performance.now();
+    while (times.native.length < 3 || performance.now() - t0 < 2 * seconds * 1000) {
+      times.native.push(timed(a, native));
+      times.simd.push(timed(b, null));
+    }
+    a.dispose();
+    b.dispose();
+    const load = os.loadavg()[0]!.toFixed(1);
+    console.log(`bench: train.wasm.${size}x${size}.xe.1thread.${native!.path} ${((BATCH * 1000) / median(times.native)).toFixed(0)} ex/s`);
+    console.log(`bench: train.wasm.${size}x${size}.xe.1thread.simd ${((BATCH * 1000) / median(times.simd)).toFixed(0)} ex/s`);
+    console.log(`bench: train.wasm.${size}x${size}.native_vs_simd ${(median(times.simd) / median(times.native)).toFixed(2)} ratio (step time simd / native, 1 thread, interleaved, medians; load average ${load})`);
+  }
+  setNativeKernels(loadNativeKernels());
 }
 
 function median(values: number[]): number {

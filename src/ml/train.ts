@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { sha256Json } from '../core/hash.js';
+import { outputFacts } from '../core/facts.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type EpochRecord, type MetricName, type TrainingHistory } from '../formats/metrics.js';
 import { backendFacts, initBackend, type BackendPreference } from './backend/index.js';
@@ -173,7 +174,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         loss: config.loss,
         ...(normalization ? { normalization } : {}),
         bestEpoch: state.bestEpoch,
-        facts,
+        facts: outputFacts(facts),
       },
       best,
     );
@@ -182,7 +183,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       epochs: state.history,
       best_epoch: state.bestEpoch,
       ...(capabilities(config.loss.kind).learnsGroundDistance ? { ground_distance: state.groundDistances } : {}),
-      facts: { ...facts, select_by: selectBy, alpha: loss.state.alpha },
+      facts: { ...outputFacts(facts), select_by: selectBy, alpha: loss.state.alpha },
     };
     const historyFile = join(config.outDir, 'history.json');
     writeJsonAtomic(historyFile, history);

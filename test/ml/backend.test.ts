@@ -24,8 +24,9 @@ describe('initBackend', () => {
     const facts = await initBackend('auto', 1);
     expect(facts).toMatchObject({ engine: 'tfjs', backend: 'wasm', backendVersion: '4.22.0', device: 'cpu', threads: 1 });
     expect(typeof facts.simd).toBe('boolean');
-    // Our SIMD gradient kernels wherever tfjs's SIMD build runs (both need wasm SIMD).
-    expect(facts.kernels).toBe(facts.simd ? 'simd' : 'js');
+    // Our native kernels where their binary loads (src/ml/kernels/native), else our SIMD gradient kernels
+    // wherever tfjs's SIMD build runs (both need wasm SIMD).
+    expect(facts.kernels).toMatch(facts.simd ? /^(native-(avx512|avx2|scalar)|simd)$/ : /^(native-(avx512|avx2|scalar)|js)$/);
     expect(tf.getBackend()).toBe('wasm');
   });
 

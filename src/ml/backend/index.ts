@@ -7,6 +7,7 @@
 // (src/ml/parallel), which computeGradients() uses.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { KernelSet } from '../kernels/index.js';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -23,8 +24,12 @@ export interface BackendFacts {
   threads: number;
   /** wasm only: whether the SIMD build runs. */
   simd: boolean | null;
-  /** What computes the heavy gradients: our SIMD kernels (wasm), our plain-JS loops, or the backend's own (tensorflow). */
-  kernels: 'simd' | 'js' | 'native';
+  /**
+   * What computes the heavy work: our native kernels by code path (wasm: native-avx512, native-avx2,
+   * native-scalar), our SIMD kernels (wasm), our plain-JS loops, or the backend's own (tensorflow: native).
+   * Not in the fingerprint: the native paths give the SIMD path's bits.
+   */
+  kernels: KernelSet;
 }
 
 /** The user asked for a backend this machine cannot run (printed without a stack trace by the step). */
@@ -78,6 +83,7 @@ export async function initBackend(preference: BackendPreference = 'auto', thread
   if (!BACKEND_PREFERENCES.includes(preference)) {
     throw new BackendUnavailableError(`unknown backend '${preference}' (expected one of: ${BACKEND_PREFERENCES.join(', ')})`);
   }
+  await checkKernelChoice();
   const wanted = Math.max(1, Math.floor(threads));
   const previous = started ? await started.catch(() => null) : null;
   if (previous?.preference === preference && previous.facts.threads === wanted) return previous.facts;
@@ -92,6 +98,20 @@ export async function initBackend(preference: BackendPreference = 'auto', thread
     return { preference, facts: await start(preference, wanted) };
   })();
   return (await started).facts;
+}
+
+/**
+ * REPRO_KERNELS checked before any backend starts: a bad value, or a native path that cannot run here,
+ * is the user's to fix, and must not send 'auto' on to the next backend.
+ */
+async function checkKernelChoice(): Promise<void> {
+  const { kernelChoice, loadNativeKernels } = await import('../kernels/native/index.js');
+  try {
+    const choice = kernelChoice();
+    if (choice !== 'auto' && choice !== 'simd') loadNativeKernels(choice);
+  } catch (error) {
+    throw new BackendUnavailableError((error as Error).message, 'unset REPRO_KERNELS, or set it to simd (the wasm kernels, everywhere) or native');
+  }
 }
 
 /** The facts of the running backend, or null before initBackend. */

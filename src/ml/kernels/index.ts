@@ -2,9 +2,14 @@
 // what each replaces and why). Once per backend per process: re-registering would wrap our own kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from './names.js';
+import type { NativePath } from './native/index.js';
 
-/** Which kernels do the heavy gradient work: our SIMD ones, our plain-JS loops, or the backend's own. */
-export type KernelSet = 'simd' | 'js' | 'native';
+/**
+ * Which kernels do the heavy work: our native ones (wasm backend, by code path), our SIMD ones, our
+ * plain-JS loops, or the backend's own (tensorflow: 'native'). Recorded in the facts, never fingerprinted:
+ * every path but the backend's own gives the same bits.
+ */
+export type KernelSet = NativePath | 'simd' | 'js' | 'native';
 
 const done = new Map<string, KernelSet>();
 
@@ -13,7 +18,11 @@ export async function registerFastKernels(backend: string): Promise<KernelSet> {
   const known = done.get(backend);
   if (known) return known;
   let set: KernelSet;
-  if (backend === 'wasm') set = (await import('./wasm.js')).registerWasmKernels() ? 'simd' : 'js';
+  if (backend === 'wasm') {
+    const native = (await import('./native/index.js')).loadNativeKernels();
+    const simd = (await import('./wasm.js')).registerWasmKernels(native);
+    set = native ? native.path : simd ? 'simd' : 'js';
+  }
   else if (backend === 'cpu') {
     (await import('./cpu.js')).registerCpuKernels();
     set = 'js';

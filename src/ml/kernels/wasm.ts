@@ -10,12 +10,19 @@
 //   MaxPoolGrad 2×2/2, ReLU gradient, Sum over leading axes (bias gradients): SIMD, else one JS pass
 //   Conv2DBackpropInput   dy (zeros inserted if strided) ⊛ flipped W → Conv2D (XNNPACK; the filter is small)
 //   Identity (tfjs clones every tensor saved for the backward pass): shares the data, as cpu does.
+// Where the native kernels load (native/), they compute Conv2D, Conv2DBackpropInput,
+// Conv2DBackpropFilter and BatchMatMul instead, on the same memory and with the same bits (native/kernels.c
+// says why), Add of two float32 tensors of one shape or of a bias over the last axis (tfjs's wasm Add
+// broadcasts in a slow loop; an addition is one IEEE operation, the same bits anywhere), and where the
+// SIMD ones would run, the ReLU and 2×2 max-pool gradients (bit selections, the SIMD kernels' rules); the
+// paths above stay as the fallback and the reference the tests compare them with.
 // Registered after the backend has initialised, so the stock kernels we call have run their setup.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { flipFilter, im2colTransposed, insertZeros, leadingAxesSum, maxPoolBackprop, reluBackprop, sumRows } from './loops.js';
 import { loadSimdKernels } from './simd.js';
 import { RELU_GRAD } from './names.js';
+import type { ConvGeometry, NativeKernels } from './native/index.js';
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -40,8 +47,29 @@ function heap(backend: BackendWasm, t: Info): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-/** Registers our kernels; returns whether the SIMD ones run (else the plain-JS loops do). */
-export function registerWasmKernels(): boolean {
+/** The native kernels in use, or null for the wasm path (set by registerWasmKernels, or by tests). */
+let native: NativeKernels | null = null;
+
+/** Switches between the native kernels and the wasm path (tests compare their outputs in one process). */
+export function setNativeKernels(kernels: NativeKernels | null): void {
+  native = kernels;
+}
+
+/** The forward convolution of `info` as the native kernels see it. */
+function forwardGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    N: info.batchSize, H: info.inHeight, W: info.inWidth, C: info.inChannels, OH: info.outHeight, OW: info.outWidth, CO: info.outChannels,
+    KH: info.filterHeight, KW: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth,
+    pt: info.padInfo.top, pl: info.padInfo.left, uh: 1, uw: 1,
+  };
+}
+
+/** Taps of one native convolution at most (kernels.c: MAX_SEGS); larger filters take the wasm path. */
+const NATIVE_MAX_TAPS = 64;
+
+/** Registers our kernels, with `nativeKernels` where they loaded; returns whether the SIMD ones run (else the plain-JS loops do). */
+export function registerWasmKernels(nativeKernels: NativeKernels | null = null): boolean {
+  native = nativeKernels;
   const simd = loadSimdKernels(tf.backend() as BackendWasm);
   const ptr = (t: Info) => simd!.pointer(t);
   const conv2d = stockKernel('Conv2D');
@@ -65,12 +93,33 @@ export function registerWasmKernels(): boolean {
     return c;
   };
 
+  const fastConv2d: Kernel = (args) => {
+    const be = args.backend as BackendWasm;
+    const { x, filter } = args.inputs as { x: Info; filter: Info };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
+    if (!native || dataFormat !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32') return conv2d(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+    if (info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0) return conv2d(args);
+    const y = be.makeOutput(info.outShape, 'float32');
+    native.conv(heap(be, x), heap(be, filter), heap(be, y), forwardGeometry(info));
+    return y;
+  };
+
   const backpropFilter: Kernel = ({ inputs, backend, attrs }) => {
     const be = backend as BackendWasm;
     const { x, dy } = inputs as { x: Info; dy: Info };
     const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
     const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+    const perImage = info.filterHeight * info.filterWidth * info.inChannels * OH * OW;
+    // The native kernel sums as the SIMD one does; the im2col path below sums chunks of images with Add,
+    // in another order than one running sum: the native kernel takes over where the SIMD one would run,
+    // or where the im2col path would sum in one piece.
+    if (native && x.dtype === 'float32' && ((simd && CO % 4 === 0) || N * perImage <= MAX_COLS) && tf.util.sizeFromShape(filterShape) > 0) {
+      const dw = be.makeOutput(filterShape, 'float32');
+      native.filterGrad(heap(be, x), heap(be, dy), heap(be, dw), forwardGeometry(info));
+      return dw;
+    }
     if (simd && CO % 4 === 0 && x.dtype === 'float32') {
       const dw = be.makeOutput(filterShape, 'float32');
       heap(be, dw).fill(0);
@@ -79,7 +128,6 @@ export function registerWasmKernels(): boolean {
       return dw;
     }
     const K = info.filterHeight * info.filterWidth * info.inChannels;
-    const perImage = K * OH * OW;
     const chunk = Math.max(1, Math.min(N, Math.floor(MAX_COLS / perImage)));
     const planes = transpose({ inputs: { x }, backend: be, attrs: { perm: [3, 0, 1, 2] } }); // [CI, N, H, W]
     let total: Info | null = null;
@@ -120,6 +168,13 @@ export function registerWasmKernels(): boolean {
     const bottom = H - DH + info.padInfo.top;
     const right = W - DW + info.padInfo.left;
     if (top < 0 || left < 0 || bottom < 0 || right < 0) return stockBackpropInput(args); // exotic explicit padding
+    if (native && dy.dtype === 'float32' && KH * KW <= NATIVE_MAX_TAPS && N * H * W * CI > 0) {
+      // The same convolution as below (the zero-inserted dy ⊛ the flipped filter), without building either.
+      const dx = be.makeOutput(inputShape, 'float32');
+      const g = { N, H: OH, W: OW, C: CO, OH: H, OW: W, CO: CI, KH, KW, sh: 1, sw: 1, dh: 1, dw: 1, pt: top, pl: left, uh: sh, uw: sw };
+      native.backpropInput(heap(be, dy), heap(be, filter), heap(be, dx), g);
+      return dx;
+    }
     const flipped = be.makeOutput([KH, KW, CO, CI], 'float32');
     flipFilter(heap(be, filter), KH, KW, CI, CO, heap(be, flipped));
     let spread = dy;
@@ -147,7 +202,8 @@ export function registerWasmKernels(): boolean {
     const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * OH <= H && 2 * OW <= W;
     if (simd && tiles2x2 && C % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
       if (2 * OH !== H || 2 * OW !== W) heap(be, dx).fill(0); // a last row or column no window covers
-      simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
+      if (native) native.maxPool2x2Grad(heap(be, input), heap(be, output), heap(be, dy), heap(be, dx), N, H, W, C, OH, OW);
+      else simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
     } else {
       maxPoolBackprop(heap(be, input), heap(be, output), heap(be, dy), info, heap(be, dx));
     }
@@ -161,10 +217,34 @@ export function registerWasmKernels(): boolean {
     return transpose({ inputs: { x: t }, backend: be, attrs: { perm } });
   };
 
+  /** op(A)·op(B) by the native kernel, one product per batch; null where the batches broadcast otherwise than 1 against n. */
+  const nativeBatchMatMul = (be: BackendWasm, a: Info, b: Info, transA: boolean, transB: boolean): Info | null => {
+    if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+    const [a1, a2] = a.shape.slice(-2) as [number, number];
+    const [b1, b2] = b.shape.slice(-2) as [number, number];
+    const [M, K, N] = [transA ? a2 : a1, transA ? a1 : a2, transB ? b1 : b2];
+    if ((transB ? b2 : b1) !== K) return null; // the stock kernel says what is wrong
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batches = tf.util.sizeFromShape(outer);
+    const batchesA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchesB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    if ((batchesA !== batches && batchesA !== 1) || (batchesB !== batches && batchesB !== 1) || batches * M * N === 0) return null;
+    const c = be.makeOutput([...outer, M, N], 'float32');
+    const [av, bv, cv] = [heap(be, a), heap(be, b), heap(be, c)];
+    for (let i = 0; i < batches; i++) {
+      const ai = batchesA === 1 ? 0 : i;
+      const bi = batchesB === 1 ? 0 : i;
+      native.matMul(av.subarray(ai * M * K, (ai + 1) * M * K), bv.subarray(bi * K * N, (bi + 1) * K * N), cv.subarray(i * M * N, (i + 1) * M * N), M, K, N, transA, transB);
+    }
+    return c;
+  };
+
   const fastBatchMatMul: Kernel = (args) => {
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
     const be = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: Info; b: Info };
+    const byNative = nativeBatchMatMul(be, a, b, Boolean(transposeA), Boolean(transposeB));
+    if (byNative) return byNative;
     if (!transposeA && !transposeB) return matMul(be, a, b);
     if (transposeB && !transposeA) {
       // A·Bᵀ = (B·Aᵀ)ᵀ: when B is the big one (a dense layer's input gradient, dy·Wᵀ), transposing A and
@@ -188,6 +268,22 @@ export function registerWasmKernels(): boolean {
     return out;
   };
 
+  const fastAdd: Kernel = (args) => {
+    const be = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return add(args);
+    const size = (t: Info) => tf.util.sizeFromShape(t.shape);
+    const same = tf.util.arraysEqual(a.shape, b.shape);
+    // A bias: a vector (or [1, …, 1, C]) whose length is the other's last axis.
+    const bias = (x: Info, v: Info) => x.shape.length >= v.shape.length && v.shape.slice(0, -1).every((d) => d === 1) && v.shape.at(-1) === x.shape.at(-1);
+    const [x, v] = same ? [a, b] : bias(a, b) ? [a, b] : bias(b, a) ? [b, a] : [null, null];
+    if (!x || !v || size(x) === 0) return add(args);
+    const y = be.makeOutput(x.shape, 'float32');
+    const cols = same ? size(x) : v.shape.at(-1)!;
+    native.addRows(heap(be, x), heap(be, v), heap(be, y), size(x) / cols, cols);
+    return y;
+  };
+
   const fastSum: Kernel = (args) => {
     const be = args.backend as BackendWasm;
     const { x } = args.inputs as { x: Info };
@@ -205,7 +301,8 @@ export function registerWasmKernels(): boolean {
     const { dy, x } = inputs as { dy: Info; x: Info };
     const out = be.makeOutput(x.shape, 'float32');
     const size = tf.util.sizeFromShape(x.shape);
-    if (simd && size % 4 === 0) simd.exports.reluGrad(ptr(dy), ptr(x), ptr(out), size);
+    if (native && simd && size % 4 === 0) native.reluGrad(heap(be, dy), heap(be, x), heap(be, out));
+    else if (simd && size % 4 === 0) simd.exports.reluGrad(ptr(dy), ptr(x), ptr(out), size);
     else reluBackprop(heap(be, dy), heap(be, x), heap(be, out));
     return out;
   };
@@ -219,6 +316,8 @@ export function registerWasmKernels(): boolean {
   };
 
   replaceKernel('Identity', identity);
+  replaceKernel('Conv2D', fastConv2d);
+  replaceKernel('Add', fastAdd);
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('Conv2DBackpropInput', backpropInput);
   replaceKernel('MaxPoolGrad', maxPoolGrad);

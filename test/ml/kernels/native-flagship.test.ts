@@ -1,0 +1,75 @@
+// The flagship's smoke profile trained with the wasm kernels and with the native kernels forced
+// (REPRO_KERNELS): the same model hashes, metrics and fingerprints, each run's facts naming the kernels
+// that ran; and a re-run with the other kernels on the first run's store is served from the cache,
+// since the kernels do not enter the fingerprint (they change no bit).
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { repro, tempDir } from '../../support/index.js';
+import { addonFile } from '../../../src/ml/kernels/native/index.js';
+
+interface Step {
+  id: string;
+  status: string;
+  fingerprint: string;
+  outputs: Record<string, { sha256: string; storePath: string }>;
+  facts?: Record<string, unknown>;
+}
+
+function smoke(dir: string, kernels: string, store = join(dir, '.repro')): { steps: Step[]; store: string } {
+  const r = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--backend', 'wasm', '--store', store, '--results', join(dir, 'results'), '--no-report'], {
+    cwd: dir,
+    env: { REPRO_KERNELS: kernels },
+  });
+  expect(r.code, r.out).toBe(0);
+  const record = JSON.parse(readFileSync(join(dir, 'results', 'hou2016-emd2', 'latest', 'run.json'), 'utf8'));
+  return { steps: record.steps, store: record.store };
+}
+
+const trains = (steps: Step[]) => steps.filter((s) => s.id.startsWith('train['));
+const evaluations = (steps: Step[]) => steps.filter((s) => s.id.startsWith('evaluate['));
+
+describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke with each kernel path', { timeout: 900_000 }, () => {
+  it('gives the same models, metrics and fingerprints with native and simd kernels, and a cached re-run across them', () => {
+    const simdDir = tempDir('repro-kernels-simd-');
+    const nativeDir = tempDir('repro-kernels-native-');
+    const simd = smoke(simdDir, 'simd');
+    const native = smoke(nativeDir, 'native');
+
+    expect(trains(simd.steps).length).toBe(4);
+    for (const s of trains(simd.steps)) expect(s.facts?.kernels).toBe('simd');
+    for (const s of trains(native.steps)) expect(String(s.facts?.kernels)).toMatch(/^native-(avx512|avx2|scalar)$/);
+
+    const byId = new Map(native.steps.map((s) => [s.id, s]));
+    for (const s of [...trains(simd.steps), ...evaluations(simd.steps)]) {
+      const other = byId.get(s.id)!;
+      expect(other.fingerprint, s.id).toBe(s.fingerprint);
+      for (const [name, out] of Object.entries(s.outputs)) {
+        if (name === 'history') continue; // it holds wall times: compared below without them
+        expect(other.outputs[name]?.sha256, `${s.id} ${name}`).toBe(out.sha256);
+      }
+    }
+    // Training histories: the same losses and validation metrics, epoch by epoch (times differ, of course).
+    const learning = (store: string, s: Step) => {
+      const h = JSON.parse(readFileSync(join(store, s.outputs.history!.storePath), 'utf8'));
+      return { best: h.best_epoch, epochs: h.epochs.map((e: { train_loss: number; val: unknown }) => ({ loss: e.train_loss, val: e.val })), facts: h.facts };
+    };
+    for (const s of trains(simd.steps)) {
+      const [a, b] = [learning(simd.store, s), learning(native.store, byId.get(s.id)!)];
+      expect(b, s.id).toEqual(a);
+      expect(a.epochs[0].loss).toBeGreaterThan(0);
+      expect(a.facts.kernels).toBeUndefined(); // outputs never name the kernels: run.json does
+    }
+    // The metrics files are outputs above; read one to be sure they hold numbers, not just equal bytes.
+    const evaluation = evaluations(native.steps)[0]!;
+    const metricsFile = Object.values(evaluation.outputs).find((o) => o.storePath.endsWith('.json'))!;
+    expect(readFileSync(join(native.store, metricsFile.storePath), 'utf8')).toMatch(/\d\.\d/);
+
+    // The simd run's store, re-run with native kernels: every step is served from the cache.
+    const again = smoke(simdDir, 'native', simd.store);
+    for (const s of trains(again.steps)) {
+      expect(s.status, s.id).toBe('cached');
+      expect(s.facts?.kernels, `${s.id}: a cached step keeps the facts of the run that computed it`).toBe('simd');
+    }
+  });
+});
