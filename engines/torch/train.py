@@ -193,7 +193,7 @@ def evaluate(config, device, emit, facts):
     outputs = scores(model, split, kind, mirror)
     seconds = time.perf_counter() - t0
     predicted = predict_classes(outputs, kind, positions)
-    result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'])
+    result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'], ordered=manifest.get('ordered', True) is not False)
     result.update({'split': config['split'], 'classes': manifest['classes'], 'mirror': mirror,
                    'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
     # Six significant digits, as src/ml/evaluate.ts writes them; reg keeps z_0 alone.

@@ -27,6 +27,12 @@ export interface MetricDecl {
 export const METRIC_NAMES = ['accuracy', 'one_off_accuracy', 'mae', 'qwk'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
+/**
+ * The metrics that read class indices as steps on a scale: meaningless for unordered classes (a dataset
+ * whose manifest says `ordered: false`), so evaluate leaves them out of metrics.json there.
+ */
+export const ORDINAL_METRIC_NAMES: readonly string[] = ['one_off_accuracy', 'mae', 'qwk'];
+
 /** What `train` writes per epoch into history.json and compare reads as timing metrics. */
 export const TIMING_METRIC_NAMES = ['ms_per_step', 'examples_per_second'] as const;
 
@@ -106,12 +112,12 @@ export function planMetricCatalog(steps: ReadonlyArray<{ uses: string; with?: un
 export interface EvaluationMetrics {
   /** Fraction in 0..1 (not percent). */
   accuracy: number;
-  /** Prediction within one class step of the truth, 0..1. */
-  one_off_accuracy: number;
-  /** Mean absolute error in class steps. */
-  mae: number;
-  /** Quadratic-weighted Cohen's kappa. */
-  qwk: number;
+  /** Prediction within one class step of the truth, 0..1; absent for unordered classes (evaluate v3). */
+  one_off_accuracy?: number;
+  /** Mean absolute error in class steps; absent for unordered classes. */
+  mae?: number;
+  /** Quadratic-weighted Cohen's kappa; absent for unordered classes. */
+  qwk?: number;
   /** confusion[true][predicted] counts. */
   confusion: number[][];
   per_class_recall: number[];

@@ -15,7 +15,7 @@ import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch
 import { inferSplit, splitScores } from './evaluate.js';
 import { capabilities } from './loss-table.js';
 import { lossSpecProblems, makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
-import { evaluationMetrics } from './metrics.js';
+import { evaluationMetrics, metricsLine } from './metrics.js';
 import { buildModel, type Network } from './models.js';
 import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './model-file.js';
 import { learningRate, makeOptimizer } from './optimizers.js';
@@ -143,9 +143,11 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         seconds: (performance.now() - epochStart) / 1000,
       };
       state.history.push(record);
-      if (isBetter(selectBy, m[selectBy], state.bestValue)) {
+      // Validation computes every metric (ordered by default), so the selected one is there.
+      const selected = m[selectBy] as number;
+      if (isBetter(selectBy, selected, state.bestValue)) {
         state.bestEpoch = epoch;
-        state.bestValue = m[selectBy];
+        state.bestValue = selected;
         best = readWeights(model);
       }
       const saved = optimizer.save();
@@ -158,7 +160,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       const eta = (((performance.now() - started) / 1000) / done) * (config.epochs - epoch - 1);
       const line =
         `epoch ${epoch + 1}/${config.epochs} loss ${record.train_loss.toFixed(4)} ` +
-        `val acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} ` +
+        `val ${metricsLine(m, 3)} ` +
         `${record.examples_per_second.toFixed(0)} ex/s ${record.ms_per_step.toFixed(1)} ms/step ETA ${formatSeconds(eta)}`;
       io.log(line);
       io.progress((epoch + 1) / config.epochs, line);

@@ -98,7 +98,7 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
     expect(metrics.classes).toHaveLength(5);
     expect(metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(20);
     expect(metrics.per_class_recall).toHaveLength(5);
-    for (const k of ['accuracy', 'one_off_accuracy', 'qwk'] as const) expect(Math.abs(metrics[k])).toBeLessThanOrEqual(1);
+    for (const k of ['accuracy', 'one_off_accuracy', 'qwk'] as const) expect(Math.abs(metrics[k]!)).toBeLessThanOrEqual(1);
     expect(metrics.one_off_accuracy).toBeGreaterThanOrEqual(metrics.accuracy);
     const predictions = readJson<{ predicted: number[]; labels: number[] }>(ev.predictionsFile);
     expect(predictions.predicted).toHaveLength(20);
