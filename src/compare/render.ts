@@ -18,7 +18,7 @@ const COLORS: Record<Verdict, string> = {
 function what(c: Check): string {
   if (c.kind === 'reported') {
     const v = c.reported.value === null ? 'unknown' : fmt(c.reported.value);
-    return `${c.metric} of ${c.variant} vs paper ${v}`;
+    return `${c.metric} of ${c.variant} vs reported ${v}`;
   }
   return `${c.relation} (${c.metric})`;
 }
@@ -93,7 +93,7 @@ const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): string {
   const out: string[] = [];
   if (opts.title) out.push(`### ${opts.title}`, '');
-  out.push(`**Scale: ${file.scale}** — ${mdEscape(file.scaleNote)}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
+  out.push(`**Scale: ${file.scale}** — ${mdEscape(file.scaleNote)}${file.scale === 'full' ? '' : ". Reported absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
   if (opts.hardware?.length) out.push('', `Ran on: ${opts.hardware.map((h) => `\`${h}\``).join(', ')}`);
   out.push('');
   out.push(`| ${[...HEADER, 'why'].join(' | ')} |`);

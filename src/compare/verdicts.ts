@@ -85,7 +85,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
   if (entry.value === null) {
     const measured = statsOf(values);
     const what = measured ? `measured ${describeStats(measured)}` : `measured${one || ': no runs'}`;
-    return { ...base, measured, verdict: 'not recorded', explanation: `${entry.note ?? "the paper's value is not known here"}; ${what}` };
+    return { ...base, measured, verdict: 'not recorded', explanation: `${entry.note ?? 'the reported value is not known here'}; ${what}` };
   }
 
   const value = entry.value;
@@ -116,7 +116,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
       ...base,
       measured,
       verdict: 'inconclusive',
-      explanation: `${scaleWords[scale]} run (${scaleNote}): the paper's absolute numbers are not comparable; ${m} vs reported ${band}`,
+      explanation: `${scaleWords[scale]} run (${scaleNote}): reported absolute numbers are not comparable; ${m} vs reported ${band}`,
     };
   }
   if (!measured) {
@@ -657,7 +657,7 @@ export function buildVerdictFile(
 ): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
-    w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
+    w.scale_note ?? (scale === 'full' ? 'the full protocol on the full data, as the workflow declares them' : 'scale not declared: treated as a proxy run');
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
   const catalog = metricCatalog(w.metrics);
   const perSeed = secondsPerSeed(notes);
