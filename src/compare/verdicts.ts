@@ -20,7 +20,7 @@
 // - reported value: TOST of the mean over runs against the band value ± tolerance (one-sample t).
 
 import { VERDICTS, type ClaimCheck, type CollapsedRun, type PowerNote, type Refutation, type ReportedCheck, type RunScale, type Stats, type Verdict, type VerdictFile, type VerdictSummary } from '../formats/verdict.js';
-import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
+import { metricCatalog, undeclaredMetric, type MetricDecl } from '../formats/metrics.js';
 import { setOwn } from '../core/names.js';
 import { cohensDz, meanCI, normalCdf, normalQuantile, pairedTTest, pairedTest, pairsForPower, sequentialCrossing, summarize, tQuantile, zeroVariance, type TestName, type TestResult } from './stats.js';
 import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry } from './spec.js';
@@ -624,13 +624,21 @@ export function summarizeVerdicts(checks: VerdictFile['checks'], scale: RunScale
  */
 function metricsInUse(catalog: ReadonlyMap<string, MetricDecl>, table: ObservationTable, checks: VerdictFile['checks']): Record<string, MetricDecl> {
   const names = new Set<string>(checks.map((c) => c.metric));
-  for (const byKey of table.values()) for (const metrics of byKey.values()) for (const name of Object.keys(metrics)) names.add(name);
+  const values = new Map<string, number[]>();
+  for (const byKey of table.values()) {
+    for (const metrics of byKey.values()) {
+      for (const [name, v] of Object.entries(metrics)) {
+        names.add(name);
+        values.set(name, [...(values.get(name) ?? []), v]);
+      }
+    }
+  }
   const order = [...catalog.keys()];
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
   const out: Record<string, MetricDecl> = {};
   for (const name of [...names].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))) {
     if (name === 'n') continue; // evaluate's example count is a size, not a metric
-    setOwn(out, name, catalog.get(name) ?? { label: name.replace(/_/g, ' '), format: 'number', origin: 'undeclared' });
+    setOwn(out, name, catalog.get(name) ?? undeclaredMetric(name, values.get(name) ?? []));
   }
   return out;
 }

@@ -13,7 +13,7 @@ export interface MetricDecl {
   direction?: 'higher' | 'lower';
   /** Printed after the value ('ms', 'grades'); absent for unitless numbers and fractions. */
   unit?: string;
-  /** 'percent': a fraction in 0..1 printed as %; 'number': `digits` decimals; 'integer'. */
+  /** 'percent': a fraction in 0..1 printed as %; 'number': `digits` decimals; 'integer': whole numbers (a mean or sd that is not whole: one decimal). */
   format: 'percent' | 'number' | 'integer';
   /** Decimals (default 3 for 'number', 1 for 'percent'). */
   digits?: number;
@@ -78,6 +78,20 @@ export function metricCatalog(declared?: Record<string, MetricDeclInput> | null)
   return out;
 }
 
+/**
+ * How a metric nobody declared reads: its name as label, printed as an integer when every value seen
+ * is a whole number (a count: '50', not '50.000'), else with 3 decimals. Its direction stays unknown.
+ */
+export function undeclaredMetric(name: string, values: Iterable<number>): MetricDecl {
+  let whole = true;
+  let any = false;
+  for (const v of values) {
+    any = true;
+    if (!Number.isInteger(v)) whole = false;
+  }
+  return { label: name.replace(/_/g, ' '), format: any && whole ? 'integer' : 'number', origin: 'undeclared' };
+}
+
 /** A metric's label with its unit: 'MAE (class steps)'. Unknown metrics read as their name. */
 export function metricTitle(name: string, catalog: ReadonlyMap<string, MetricDecl> = BUILT_IN_METRICS): string {
   const d = catalog.get(name);
@@ -91,7 +105,8 @@ export function formatMetric(value: number | null | undefined, name: string, cat
   const d = catalog.get(name);
   if (!d) return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toPrecision(3);
   if (d.format === 'percent') return `${(value * 100).toFixed(d.digits ?? 1)} %`;
-  if (d.format === 'integer') return value.toFixed(0);
+  // A mean or sd of counts is rarely whole: one decimal then, so 49.7 ± 1.2 does not read as 50 ± 1.
+  if (d.format === 'integer') return Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1);
   return value.toFixed(d.digits ?? 3);
 }
 
