@@ -24,8 +24,8 @@ describe('undeclared metrics', () => {
       ['a', new Map([['seed=1', { mistakes: 50, score: 0.25 }], ['seed=2', { mistakes: 50, score: 0.5 }]])],
     ]);
     const file = buildVerdictFile({ results: [] } as never, table);
-    expect(file.metrics.mistakes).toMatchObject({ format: 'integer', origin: 'undeclared' });
-    expect(file.metrics.score).toMatchObject({ format: 'number', origin: 'undeclared' });
+    expect(file.metrics?.mistakes).toMatchObject({ format: 'integer', origin: 'undeclared' });
+    expect(file.metrics?.score).toMatchObject({ format: 'number', origin: 'undeclared' });
 
     const evaluations = [50, 49].map((mistakes, i) => ({ variant: 'a', replicate: `seed=${i}`, step: 's', source: 'm', metrics: { accuracy: 0.5, mistakes, n: 100 } }));
     const catalog = reportCatalog([], null, evaluations as unknown as EvaluationEntry[]);
