@@ -39,7 +39,7 @@ describe('writeRunReport', () => {
     expect(md).toMatch(/unknown: The table was not available/);
     // A reported number says where the paper prints it, in both renderings.
     expect(md).toContain('unknown: The table was not available to the workflow authors.<br>arXiv:1611.05916, Table unknown');
-    expect(html).toContain('<span class="muted src">arXiv:1611.05916, Table unknown</span>');
+    expect(html).toContain('<p>Reported in: arXiv:1611.05916, Table unknown.</p>');
 
     // Plots: one figure per kind, each with an inline SVG; the learned-D heat map exists only for 'learned'.
     for (const plot of ['learning-curves', 'per-seed', 'confusion', 'ground-distance-learned']) {
