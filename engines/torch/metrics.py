@@ -43,3 +43,12 @@ def evaluation_metrics(labels, predicted, classes, positions=None, ordered=True)
         })
     result.update({'confusion': confusion.tolist(), 'per_class_recall': recall, 'n': n})
     return result
+
+
+def metrics_line(m):
+    """'acc 0.612 one-off 0.901 mae 0.512 qwk 0.701', the ordinal part only where measured (as src/ml/metrics.ts)."""
+    parts = [f"acc {m['accuracy']:.3f}"]
+    for key, label in (('one_off_accuracy', 'one-off'), ('mae', 'mae'), ('qwk', 'qwk')):
+        if key in m:
+            parts.append(f"{label} {m[key]:.3f}")
+    return ' '.join(parts)

@@ -133,17 +133,18 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       if (capabilities(config.loss.kind).learnsGroundDistance && loss.state.groundDistance) state.groundDistances.push(loss.state.groundDistance);
 
       const scores = splitScores(model, val, normalization, config.loss.kind, false);
-      const m = evaluationMetrics(val.labels, predictClasses(scores, C, config.loss.kind, positions), manifest.classes, config.splits.val);
+      const m = evaluationMetrics(val.labels, predictClasses(scores, C, config.loss.kind, positions), manifest.classes, config.splits.val, manifest.ordered !== false);
       const record: EpochRecord = {
         epoch,
         train_loss: lossSum / train.labels.length,
+        // JSON drops the ordinal ones where they are undefined (unordered classes).
         val: { accuracy: m.accuracy, one_off_accuracy: m.one_off_accuracy, mae: m.mae, qwk: m.qwk },
         examples_per_second: train.labels.length / trainSeconds,
         ms_per_step: stepMs / batches.length,
         seconds: (performance.now() - epochStart) / 1000,
       };
       state.history.push(record);
-      // Validation computes every metric (ordered by default), so the selected one is there.
+      // The train step refuses an ordinal select_by for unordered classes, so the selected metric is there.
       const selected = m[selectBy] as number;
       if (isBetter(selectBy, selected, state.bestValue)) {
         state.bestEpoch = epoch;

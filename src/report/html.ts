@@ -44,8 +44,6 @@ details.why { margin: 2px 0 0; } details.why p { margin: 4px 0; font-size: 12.5p
 .wide { max-width: 100%; overflow-x: auto; }
 td.sha { word-break: break-all; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-width: 12em; }
-td .src { display: inline-block; max-width: 11em; font-size: 12px; overflow-wrap: anywhere; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
 .v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-smaller-than-claimed { background:#f6dcf0; color:#6b1a5a; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
