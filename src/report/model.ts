@@ -60,7 +60,8 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
         test: k.stats?.test ?? null,
         reported: null,
         explanation: k.explanation,
-        inShort: inShort('claim', k.verdict, k.relation, k.explanation, k.scale ?? scale),
+        // Zero variance stays in sight: behind "why" its p would read as evidence about a spread never measured.
+        inShort: `${inShort('claim', k.verdict, k.relation, k.explanation, k.scale ?? scale)}${k.zeroVariance ? ' Zero variance: every paired difference is the same number, so p measures no spread.' : ''}`,
         pairwise: (k.pairwise ?? []).map((p) => ({ a: p.a, b: p.b, verdict: p.verdict, mean: p.stats?.mean ?? null, ci95: p.stats?.ci95 ?? null })),
         source,
       };
