@@ -24,8 +24,9 @@ def quadratic_weighted_kappa(confusion):
     return float(1.0 - (w * o).sum() / denominator)
 
 
-def evaluation_metrics(labels, predicted, classes, positions=None):
-    """accuracy, one_off_accuracy, mae (class steps), qwk, confusion, per_class_recall, n."""
+def evaluation_metrics(labels, predicted, classes, positions=None, ordered=True):
+    """accuracy, confusion, per_class_recall, n; for ordered classes also one_off_accuracy, mae
+    (class steps) and qwk (on unordered classes a class step means nothing)."""
     labels = np.asarray(labels, dtype=np.int64)
     predicted = np.asarray(predicted, dtype=np.int64)
     n = int(labels.size)
@@ -33,12 +34,21 @@ def evaluation_metrics(labels, predicted, classes, positions=None):
     steps = np.abs(labels - predicted)
     rows = confusion.sum(axis=1)
     recall = [float(confusion[k, k] / rows[k]) if rows[k] > 0 else 0.0 for k in range(classes)]
-    return {
-        'accuracy': float((steps == 0).mean()) if n else 0.0,
-        'one_off_accuracy': float((steps <= 1).mean()) if n else 0.0,
-        'mae': float(steps.mean()) if n else 0.0,
-        'qwk': quadratic_weighted_kappa(confusion),
-        'confusion': confusion.tolist(),
-        'per_class_recall': recall,
-        'n': n,
-    }
+    result = {'accuracy': float((steps == 0).mean()) if n else 0.0}
+    if ordered:
+        result.update({
+            'one_off_accuracy': float((steps <= 1).mean()) if n else 0.0,
+            'mae': float(steps.mean()) if n else 0.0,
+            'qwk': quadratic_weighted_kappa(confusion),
+        })
+    result.update({'confusion': confusion.tolist(), 'per_class_recall': recall, 'n': n})
+    return result
+
+
+def metrics_line(m):
+    """'acc 0.612 one-off 0.901 mae 0.512 qwk 0.701', the ordinal part only where measured (as src/ml/metrics.ts)."""
+    parts = [f"acc {m['accuracy']:.3f}"]
+    for key, label in (('one_off_accuracy', 'one-off'), ('mae', 'mae'), ('qwk', 'qwk')):
+        if key in m:
+            parts.append(f"{label} {m[key]:.3f}")
+    return ' '.join(parts)

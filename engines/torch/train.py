@@ -124,7 +124,8 @@ def train(config, device, emit, facts):
             if objective.learns_d:
                 history['ground_distance'].append(objective.state['groundDistance'])
         val = {k: v for k, v in metric_fns.evaluation_metrics(
-            val_set.labels_np, predict_classes(scores(model, val_set, objective.kind), objective.kind, objective.positions), classes).items()
+            val_set.labels_np, predict_classes(scores(model, val_set, objective.kind), objective.kind, objective.positions), classes,
+            ordered=manifest.get('ordered', True) is not False).items()
             if k in VAL_METRICS}
         record = {
             'epoch': epoch,
@@ -147,8 +148,7 @@ def train(config, device, emit, facts):
         }, f))
         done = epoch - start + 1
         eta = (time.monotonic() - started) / done * (epochs - epoch - 1)
-        line = (f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} val acc {val['accuracy']:.3f} "
-                f"one-off {val['one_off_accuracy']:.3f} mae {val['mae']:.3f} qwk {val['qwk']:.3f} "
+        line = (f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} val {metric_fns.metrics_line(val)} "
                 f"{record['examples_per_second']:.0f} ex/s {record['ms_per_step']:.1f} ms/step ETA {eta:.0f}s")
         emit.log(line)
         emit.progress((epoch + 1) / epochs, line)
@@ -193,7 +193,7 @@ def evaluate(config, device, emit, facts):
     outputs = scores(model, split, kind, mirror)
     seconds = time.perf_counter() - t0
     predicted = predict_classes(outputs, kind, positions)
-    result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'])
+    result = metric_fns.evaluation_metrics(split.labels_np, predicted, spec['classes'], ordered=manifest.get('ordered', True) is not False)
     result.update({'split': config['split'], 'classes': manifest['classes'], 'mirror': mirror,
                    'examples_per_second': split.n / seconds if seconds > 0 else None, 'engine': 'torch'})
     # Six significant digits, as src/ml/evaluate.ts writes them; reg keeps z_0 alone.
@@ -207,7 +207,7 @@ def evaluate(config, device, emit, facts):
     metrics_file, predictions_file = os.path.join(out, 'metrics.json'), os.path.join(out, 'predictions.json')
     write_json(metrics_file, result)
     write_json(predictions_file, predictions)
-    emit.progress(1.0, f"{config['split']}: acc {result['accuracy']:.3f} one-off {result['one_off_accuracy']:.3f} qwk {result['qwk']:.3f}")
+    emit.progress(1.0, f"{config['split']}: {metric_fns.metrics_line(result)}")
     return {'metricsFile': metrics_file, 'predictionsFile': predictions_file, 'facts': facts}
 
 

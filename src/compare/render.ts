@@ -19,7 +19,7 @@ const COLORS: Record<Verdict, string> = {
 function what(c: Check): string {
   if (c.kind === 'reported') {
     const v = c.reported.value === null ? 'unknown' : fmt(c.reported.value);
-    return `${c.metric} of ${c.variant} vs paper ${v}`;
+    return `${c.metric} of ${c.variant} vs reported ${v}`;
   }
   return `${c.relation} (${c.metric})`;
 }
@@ -92,7 +92,7 @@ export function renderTable(file: VerdictFile, opts: RenderOptions & { color?: b
 export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): string {
   const out: string[] = [];
   if (opts.title) out.push(`### ${escapeMd(opts.title)}`, '');
-  out.push(`**Scale: ${escapeMd(String(file.scale))}** — ${escapeMd(String(file.scaleNote))}${file.scale === 'full' ? '' : ". The paper's absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
+  out.push(`**Scale: ${escapeMd(String(file.scale))}** — ${escapeMd(String(file.scaleNote))}${file.scale === 'full' ? '' : ". Reported absolute numbers cannot be reproduced by this run; claims are checked on it as labelled."}`);
   if (opts.hardware?.length) out.push('', `Ran on: ${opts.hardware.map(mdCode).join(', ')}`);
   out.push('');
   out.push(`| ${[...HEADER, 'why'].join(' | ')} |`);

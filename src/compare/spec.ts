@@ -133,12 +133,14 @@ export const compareWithSchema = {
       enum: ['full', 'proxy', 'smoke'],
       default: DEFAULTS.scale,
       description:
-        "'full': the paper's protocol on the paper's data. 'proxy': a stand-in dataset, CPU, or fewer epochs. 'smoke': a tiny run " +
+        "'full': the original protocol on the original data (a paper's, or your own experiment's). 'proxy': a stand-in dataset, CPU, or fewer epochs. 'smoke': a tiny run " +
         "that only shows the pipeline works. Only a full run can mark a reported number reproduced; claims are checked at every scale, labelled.",
     },
     scale_note: {
       type: 'string',
-      description: "Why the run is not full scale ('RetinaMNIST stands in for Adience; 20 epochs on CPU'). Required unless scale is 'full'.",
+      description:
+        "What protocol and data this run used, printed with every verdict: for a proxy or smoke run how it differs from the full one " +
+        "('RetinaMNIST stands in for Adience; 20 epochs on CPU'; required), for a full run what it is ('our protocol on our 2024 survey data').",
     },
     metrics: {
       type: 'object',
@@ -431,7 +433,7 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
 
   const scale = w.scale ?? DEFAULTS.scale;
   if (scale !== 'full' && w.scale !== undefined && !(typeof w.scale_note === 'string' && w.scale_note.trim())) {
-    issues.push({ path: 'scale', message: `a ${scale} run needs a scale_note saying how it differs from the paper's protocol (dataset, device, epochs)` });
+    issues.push({ path: 'scale', message: `a ${scale} run needs a scale_note saying how it differs from the full protocol (dataset, device, epochs)` });
   }
 
   const declared = w.metrics && typeof w.metrics === 'object' && !Array.isArray(w.metrics) ? w.metrics : undefined;

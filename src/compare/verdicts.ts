@@ -20,7 +20,7 @@
 // - reported value: TOST of the mean over runs against the band value ± tolerance (one-sample t).
 
 import { VERDICTS, type ClaimCheck, type CollapsedRun, type PowerNote, type Refutation, type ReportedCheck, type RunScale, type Stats, type Verdict, type VerdictFile, type VerdictSummary } from '../formats/verdict.js';
-import { metricCatalog, type MetricDecl } from '../formats/metrics.js';
+import { metricCatalog, undeclaredMetric, type MetricDecl } from '../formats/metrics.js';
 import { setOwn } from '../core/names.js';
 import { cohensDz, meanCI, normalCdf, normalQuantile, pairedTTest, pairedTest, pairsForPower, sequentialCrossing, summarize, tQuantile, zeroVariance, type TestName, type TestResult } from './stats.js';
 import { DEFAULTS, smallestEffectOf, type ClaimEntry, type CompareWith, type ReportedEntry, type Tolerance } from './spec.js';
@@ -90,7 +90,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
   if (entry.value === null) {
     const measured = statsOf(values);
     const what = measured ? `measured ${describeStats(measured)}` : `measured${one || ': no runs'}`;
-    return { ...base, measured, verdict: 'not recorded', explanation: `${entry.note ?? "the paper's value is not known here"}; ${what}` };
+    return { ...base, measured, verdict: 'not recorded', explanation: `${entry.note ?? 'the reported value is not known here'}; ${what}` };
   }
 
   const value = entry.value;
@@ -121,7 +121,7 @@ export function checkReported(entry: ReportedEntry, table: ObservationTable, sca
       ...base,
       measured,
       verdict: 'inconclusive',
-      explanation: `${scaleWords[scale]} run (${scaleNote}): the paper's absolute numbers are not comparable; ${m} vs reported ${band}`,
+      explanation: `${scaleWords[scale]} run (${scaleNote}): reported absolute numbers are not comparable; ${m} vs reported ${band}`,
     };
   }
   if (!measured) {
@@ -629,13 +629,21 @@ export function summarizeVerdicts(checks: VerdictFile['checks'], scale: RunScale
  */
 function metricsInUse(catalog: ReadonlyMap<string, MetricDecl>, table: ObservationTable, checks: VerdictFile['checks']): Record<string, MetricDecl> {
   const names = new Set<string>(checks.map((c) => c.metric));
-  for (const byKey of table.values()) for (const metrics of byKey.values()) for (const name of Object.keys(metrics)) names.add(name);
+  const values = new Map<string, number[]>();
+  for (const byKey of table.values()) {
+    for (const metrics of byKey.values()) {
+      for (const [name, v] of Object.entries(metrics)) {
+        names.add(name);
+        values.set(name, [...(values.get(name) ?? []), v]);
+      }
+    }
+  }
   const order = [...catalog.keys()];
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
   const out: Record<string, MetricDecl> = {};
   for (const name of [...names].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))) {
     if (name === 'n') continue; // evaluate's example count is a size, not a metric
-    setOwn(out, name, catalog.get(name) ?? { label: name.replace(/_/g, ' '), format: 'number', origin: 'undeclared' });
+    setOwn(out, name, catalog.get(name) ?? undeclaredMetric(name, values.get(name) ?? []));
   }
   return out;
 }
@@ -662,7 +670,7 @@ export function buildVerdictFile(
 ): VerdictFile {
   const scale = w.scale ?? DEFAULTS.scale;
   const scaleNote =
-    w.scale_note ?? (scale === 'full' ? "the paper's protocol on the paper's data" : 'scale not declared: treated as a proxy run');
+    w.scale_note ?? (scale === 'full' ? 'the full protocol on the full data, as the workflow declares them' : 'scale not declared: treated as a proxy run');
   const pairBy = w.pair_by ?? DEFAULTS.pair_by;
   const catalog = metricCatalog(w.metrics);
   const perSeed = secondsPerSeed(notes);

@@ -13,7 +13,7 @@ export interface MetricDecl {
   direction?: 'higher' | 'lower';
   /** Printed after the value ('ms', 'grades'); absent for unitless numbers and fractions. */
   unit?: string;
-  /** 'percent': a fraction in 0..1 printed as %; 'number': `digits` decimals; 'integer'. */
+  /** 'percent': a fraction in 0..1 printed as %; 'number': `digits` decimals; 'integer': whole numbers (a mean or sd that is not whole: one decimal). */
   format: 'percent' | 'number' | 'integer';
   /** Decimals (default 3 for 'number', 1 for 'percent'). */
   digits?: number;
@@ -26,6 +26,12 @@ export interface MetricDecl {
 /** What `evaluate` writes into metrics.json, in display order. */
 export const METRIC_NAMES = ['accuracy', 'one_off_accuracy', 'mae', 'qwk'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
+
+/**
+ * The metrics that read class indices as steps on a scale: meaningless for unordered classes (a dataset
+ * whose manifest says `ordered: false`), so evaluate leaves them out of metrics.json there.
+ */
+export const ORDINAL_METRIC_NAMES: readonly string[] = ['one_off_accuracy', 'mae', 'qwk'];
 
 /** What `train` writes per epoch into history.json and compare reads as timing metrics. */
 export const TIMING_METRIC_NAMES = ['ms_per_step', 'examples_per_second'] as const;
@@ -72,6 +78,20 @@ export function metricCatalog(declared?: Record<string, MetricDeclInput> | null)
   return out;
 }
 
+/**
+ * How a metric nobody declared reads: its name as label, printed as an integer when every value seen
+ * is a whole number (a count: '50', not '50.000'), else with 3 decimals. Its direction stays unknown.
+ */
+export function undeclaredMetric(name: string, values: Iterable<number>): MetricDecl {
+  let whole = true;
+  let any = false;
+  for (const v of values) {
+    any = true;
+    if (!Number.isInteger(v)) whole = false;
+  }
+  return { label: name.replace(/_/g, ' '), format: any && whole ? 'integer' : 'number', origin: 'undeclared' };
+}
+
 /** A metric's label with its unit: 'MAE (class steps)'. Unknown metrics read as their name. */
 export function metricTitle(name: string, catalog: ReadonlyMap<string, MetricDecl> = BUILT_IN_METRICS): string {
   const d = catalog.get(name);
@@ -85,7 +105,8 @@ export function formatMetric(value: number | null | undefined, name: string, cat
   const d = catalog.get(name);
   if (!d) return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toPrecision(3);
   if (d.format === 'percent') return `${(value * 100).toFixed(d.digits ?? 1)} %`;
-  if (d.format === 'integer') return value.toFixed(0);
+  // A mean or sd of counts is rarely whole: one decimal then, so 49.7 ± 1.2 does not read as 50 ± 1.
+  if (d.format === 'integer') return Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1);
   return value.toFixed(d.digits ?? 3);
 }
 
@@ -106,12 +127,12 @@ export function planMetricCatalog(steps: ReadonlyArray<{ uses: string; with?: un
 export interface EvaluationMetrics {
   /** Fraction in 0..1 (not percent). */
   accuracy: number;
-  /** Prediction within one class step of the truth, 0..1. */
-  one_off_accuracy: number;
-  /** Mean absolute error in class steps. */
-  mae: number;
-  /** Quadratic-weighted Cohen's kappa. */
-  qwk: number;
+  /** Prediction within one class step of the truth, 0..1; absent for unordered classes (evaluate v3). */
+  one_off_accuracy?: number;
+  /** Mean absolute error in class steps; absent for unordered classes. */
+  mae?: number;
+  /** Quadratic-weighted Cohen's kappa; absent for unordered classes. */
+  qwk?: number;
   /** confusion[true][predicted] counts. */
   confusion: number[][];
   per_class_recall: number[];

@@ -8,7 +8,7 @@ import type { EvaluationMetrics, PredictionsFile } from '../formats/metrics.js';
 import { backendFacts, initBackend, type BackendFacts, type BackendPreference } from './backend/index.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, type Normalization } from './data.js';
 import { predictClasses, predictsByRegression } from './losses.js';
-import { evaluationMetrics } from './metrics.js';
+import { evaluationMetrics, metricsLine } from './metrics.js';
 import { loadModel } from './model-file.js';
 import type { Network } from './models.js';
 import type { EvalConfig, LossKind, TrainIO } from './types.js';
@@ -74,7 +74,7 @@ export async function evaluateModel(config: EvalConfig, io: TrainIO): Promise<{ 
     const positions = file.loss.positions ?? manifest.positions;
     const scores = splitScores(model, split, normalization, file.loss.kind, config.mirror === true);
     const predicted = predictClasses(scores, file.spec.classes, file.loss.kind, positions);
-    const metrics = evaluationMetrics(split.labels, predicted, manifest.classes, config.split);
+    const metrics = evaluationMetrics(split.labels, predicted, manifest.classes, config.split, manifest.ordered !== false);
     metrics.mirror = config.mirror === true;
     const regression = predictsByRegression(file.loss.kind);
     const predictions: PredictionsFile = {
@@ -88,7 +88,7 @@ export async function evaluateModel(config: EvalConfig, io: TrainIO): Promise<{ 
     const predictionsFile = join(config.outDir, 'predictions.json');
     writeJsonAtomic(metricsFile, metrics);
     writeJsonAtomic(predictionsFile, predictions);
-    io.log(`${config.split}: accuracy ${metrics.accuracy.toFixed(4)} one-off ${metrics.one_off_accuracy.toFixed(4)} mae ${metrics.mae.toFixed(4)} qwk ${metrics.qwk.toFixed(4)} (n=${metrics.n})`);
+    io.log(`${config.split}: ${metricsLine(metrics, 4, 'accuracy')} (n=${metrics.n})`);
     return { metricsFile, predictionsFile, metrics, facts };
   } finally {
     model.dispose();

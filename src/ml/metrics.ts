@@ -1,4 +1,4 @@
-// Evaluation metrics of ordered classes, on plain arrays (definitions: docs/ml.md). No tfjs here:
+// Evaluation metrics (the ordinal ones for ordered classes only), on plain arrays (definitions: docs/ml.md). No tfjs here:
 // compare, report and tests use these on JSON predictions.
 import type { EvaluationMetrics } from '../formats/metrics.js';
 
@@ -68,19 +68,29 @@ export function quadraticWeightedKappa(truth: ArrayLike<number>, pred: ArrayLike
   return den === 0 ? 0 : 1 - num / den;
 }
 
-/** Every metric of an evaluation, as metrics.json holds it. */
-export function evaluationMetrics(truth: ArrayLike<number>, pred: ArrayLike<number>, classNames: string[], split: string): EvaluationMetrics {
+/**
+ * Every metric of an evaluation, as metrics.json holds it. The ordinal ones (one-off, MAE, QWK) only
+ * for ordered classes: on unordered ones a "class step" is an artefact of the label order.
+ */
+export function evaluationMetrics(truth: ArrayLike<number>, pred: ArrayLike<number>, classNames: string[], split: string, ordered = true): EvaluationMetrics {
   const C = classNames.length;
   const confusion = confusionMatrix(truth, pred, C);
   return {
     accuracy: accuracy(truth, pred),
-    one_off_accuracy: oneOffAccuracy(truth, pred),
-    mae: meanAbsoluteError(truth, pred),
-    qwk: quadraticWeightedKappa(truth, pred, C),
+    ...(ordered ? { one_off_accuracy: oneOffAccuracy(truth, pred), mae: meanAbsoluteError(truth, pred), qwk: quadraticWeightedKappa(truth, pred, C) } : {}),
     confusion,
     per_class_recall: perClassRecall(confusion),
     n: truth.length,
     split,
     classes: classNames,
   };
+}
+
+/** "acc 0.612 one-off 0.901 mae 0.512 qwk 0.701" for logs and summaries; the ordinal part only where measured. */
+export function metricsLine(m: Pick<EvaluationMetrics, 'accuracy' | 'one_off_accuracy' | 'mae' | 'qwk'>, digits: number, accuracyLabel = 'acc'): string {
+  const parts = [`${accuracyLabel} ${m.accuracy.toFixed(digits)}`];
+  if (m.one_off_accuracy !== undefined) parts.push(`one-off ${m.one_off_accuracy.toFixed(digits)}`);
+  if (m.mae !== undefined) parts.push(`mae ${m.mae.toFixed(digits)}`);
+  if (m.qwk !== undefined) parts.push(`qwk ${m.qwk.toFixed(digits)}`);
+  return parts.join(' ');
 }

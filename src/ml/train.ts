@@ -16,7 +16,7 @@ import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch
 import { inferSplit, splitScores } from './evaluate.js';
 import { capabilities } from './loss-table.js';
 import { lossSpecProblems, makeLoss, predictClasses, type EpochPass, type LossState, type TrainingLoss } from './losses.js';
-import { evaluationMetrics } from './metrics.js';
+import { evaluationMetrics, metricsLine } from './metrics.js';
 import { buildModel, type Network } from './models.js';
 import { assignWeights, readCheckpoint, readWeights, writeCheckpoint, writeModelDir } from './model-file.js';
 import { learningRate, makeOptimizer } from './optimizers.js';
@@ -134,19 +134,22 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       if (capabilities(config.loss.kind).learnsGroundDistance && loss.state.groundDistance) state.groundDistances.push(loss.state.groundDistance);
 
       const scores = splitScores(model, val, normalization, config.loss.kind, false);
-      const m = evaluationMetrics(val.labels, predictClasses(scores, C, config.loss.kind, positions), manifest.classes, config.splits.val);
+      const m = evaluationMetrics(val.labels, predictClasses(scores, C, config.loss.kind, positions), manifest.classes, config.splits.val, manifest.ordered !== false);
       const record: EpochRecord = {
         epoch,
         train_loss: lossSum / train.labels.length,
+        // JSON drops the ordinal ones where they are undefined (unordered classes).
         val: { accuracy: m.accuracy, one_off_accuracy: m.one_off_accuracy, mae: m.mae, qwk: m.qwk },
         examples_per_second: train.labels.length / trainSeconds,
         ms_per_step: stepMs / batches.length,
         seconds: (performance.now() - epochStart) / 1000,
       };
       state.history.push(record);
-      if (isBetter(selectBy, m[selectBy], state.bestValue)) {
+      // The train step refuses an ordinal select_by for unordered classes, so the selected metric is there.
+      const selected = m[selectBy] as number;
+      if (isBetter(selectBy, selected, state.bestValue)) {
         state.bestEpoch = epoch;
-        state.bestValue = m[selectBy];
+        state.bestValue = selected;
         best = readWeights(model);
       }
       const saved = optimizer.save();
@@ -159,7 +162,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
       const eta = (((performance.now() - started) / 1000) / done) * (config.epochs - epoch - 1);
       const line =
         `epoch ${epoch + 1}/${config.epochs} loss ${record.train_loss.toFixed(4)} ` +
-        `val acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} ` +
+        `val ${metricsLine(m, 3)} ` +
         `${record.examples_per_second.toFixed(0)} ex/s ${record.ms_per_step.toFixed(1)} ms/step ETA ${formatSeconds(eta)}`;
       io.log(line);
       io.progress((epoch + 1) / config.epochs, line);

@@ -305,7 +305,7 @@ function assessBadges(record: RunRecord, input: ReportInput, ctx: { cpu: boolean
 
   const limits: string[] = [];
   if (ctx.cpu) limits.push('the training ran on CPU');
-  if (ctx.standIn) limits.push(`the run is a ${record.scale ?? input.scale ?? 'scale-unknown'} run, not the paper's protocol on its data`);
+  if (ctx.standIn) limits.push(`the run is a ${record.scale ?? input.scale ?? 'scale-unknown'} run, not ${input.paper ? "the paper's protocol on its data" : 'the full protocol on the full data'}`);
   const atMost = `A CPU or stand-in-data run earns Functional at most: ${limits.join(' and ')}.`;
   badges.reusable = limits.length
     ? { badge: 'Artifacts Evaluated – Reusable', status: 'not earned', reason: atMost, evidence: [] }
@@ -338,7 +338,7 @@ function assessBadges(record: RunRecord, input: ReportInput, ctx: { cpu: boolean
   badges.results_replicated = {
     badge: 'Results Replicated',
     status: 'not earned',
-    reason: "Needs an independent team's own implementation; a run of the authors' workflow cannot show it.",
+    reason: "Needs an independent team's own implementation; a run of this workflow cannot show it.",
     evidence: [],
   };
   return badges;

@@ -35,12 +35,15 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 1
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 th.n { text-align: right; }
-table.verdicts td:first-child { min-width: 150px; } table.verdicts td:last-child { min-width: 150px; }
+table.verdicts { table-layout: fixed; }
+table.verdicts td { overflow-wrap: anywhere; } table.verdicts td.n { overflow-wrap: normal; white-space: normal; } table.verdicts td.n a.num { white-space: nowrap; }
+col.c-check { width: 31%; } col.c-verdict { width: 11.5%; } col.c-what { width: 11.5%; } col.c-measured { width: 14%; }
+col.c-p { width: 6.5%; } col.c-reported { width: 6.5%; } col.c-short { width: 19%; }
+table.verdicts .claim { font-size: 12.5px; }
+details.why { margin: 2px 0 0; } details.why p { margin: 4px 0; font-size: 12.5px; }
 .wide { max-width: 100%; overflow-x: auto; }
 td.sha { word-break: break-all; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.n .wrap { display: inline-block; white-space: normal; min-width: 7em; max-width: 12em; }
-td .src { display: inline-block; max-width: 11em; font-size: 12px; overflow-wrap: anywhere; }
 .v { display:inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .v-reproduced { background:#d9f2e1; color:#14572c; } .v-not-reproduced { background:#fbdcdc; color:#7a1616; }
 .v-inconclusive { background:#fff0c2; color:#6a4c00; } .v-smaller-than-claimed { background:#f6dcf0; color:#6b1a5a; } .v-not-recorded { background:#e8eaef; color:#434b5c; }
@@ -130,28 +133,40 @@ export async function renderHtml(input: ReportInput, plots?: Plot[]): Promise<st
         `<p class="muted">${esc(banner.label)}: these verdicts test the claims in this run's setting; ${input.paper ? "the paper's" : 'reported'} absolute numbers are never marked reproduced from it.</p>`,
       );
     }
+    // At a glance: the verdict, the numbers and one plain sentence; the explanation (the test, its
+    // interval and p-values, each pair of a ranking) one click away, so the table fits the page.
     parts.push(
-      `<div class="wide"><table class="verdicts"><thead><tr><th>check</th><th>verdict</th><th>metric</th><th>variants</th><th>n</th><th>mean ± sd</th><th>95% CI</th><th>effect size</th><th>p</th><th>reported</th><th>explanation</th></tr></thead><tbody>`,
+      `<table class="verdicts"><colgroup><col class="c-check"><col class="c-verdict"><col class="c-what"><col class="c-measured"><col class="c-p"><col class="c-reported"><col class="c-short"></colgroup>` +
+        `<thead><tr><th>check</th><th>verdict</th><th>metric · variants</th><th class="n">measured (n)<br>mean ± sd, 95% CI</th><th class="n">p</th><th class="n">reported</th><th>in short</th></tr></thead><tbody>`,
     );
     for (const r of vrows) {
       const reported = r.reported
         ? r.reported.value === null
-          ? `<span class="muted">unknown${r.reported.note ? `: ${esc(r.reported.note)}` : ''}</span>`
+          ? `<span class="muted">unknown</span>`
           : num(input, `${fmt(r.reported.value)}${r.reported.sd !== null ? ` ± ${fmt(r.reported.sd)}` : ''}`, r.source)
         : '';
-      const where = r.reported?.source ? `<br><span class="muted src">${esc(r.reported.source)}</span>` : '';
+      const measured =
+        r.mean === null
+          ? '–'
+          : `${num(input, `${fmt(r.mean)} ± ${fmt(r.sd)}`, r.source)} <span class="muted">(${r.n ?? '–'})</span>` +
+            (r.ci95 ? `<br>${num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source)}` : '');
+      const details = [
+        esc(r.explanation),
+        r.test ? `Test: ${esc(r.test)}.` : '',
+        r.effectSize === null ? '' : `Effect size ${num(input, fmt(r.effectSize, 2), r.source)}.`,
+        r.reported?.source ? `Reported in: ${esc(r.reported.source)}.` : '',
+        r.reported?.note ? `Note: ${esc(r.reported.note)}` : '',
+      ].filter(Boolean);
       parts.push(
-        `<tr><td><b>${esc(r.id)}</b>${r.required ? ' <span class="muted">(required)</span>' : ''}<br><span class="muted">${esc(r.text)}</span></td>` +
-          `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricTitle(r.metric, input.metricCatalog))}</td><td>${esc(r.variants)}</td>` +
-          `<td class="n">${r.n === null ? '–' : num(input, String(r.n), r.source)}</td>` +
-          `<td class="n">${r.mean === null ? '–' : num(input, `${fmt(r.mean)} ± ${fmt(r.sd)}`, r.source)}</td>` +
-          `<td class="n">${r.ci95 ? num(input, `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`, r.source) : '–'}</td>` +
-          `<td class="n">${r.effectSize === null ? '–' : num(input, fmt(r.effectSize, 2), r.source)}</td>` +
-          `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}${r.test ? `<br><span class="muted wrap">${esc(r.test)}</span>` : ''}</td>` +
-          `<td>${reported}${where}</td><td>${esc(r.explanation)}${pairwiseList(input, r)}</td></tr>`,
+        `<tr data-check="${esc(r.id)}"><td><b>${esc(r.id)}</b>${r.required ? ' <span class="muted">(required)</span>' : ''}<br><span class="muted claim">${esc(r.text)}</span></td>` +
+          `<td>${verdictBadge(r.verdict)}</td><td>${esc(metricTitle(r.metric, input.metricCatalog))}<br><span class="muted">${esc(r.pair)}</span></td>` +
+          `<td class="n">${measured}</td>` +
+          `<td class="n">${r.pValue === null ? '–' : num(input, fmtP(r.pValue), r.source)}</td>` +
+          `<td class="n">${reported}</td>` +
+          `<td><span class="short">${esc(r.inShort)}</span><details class="why"><summary>why</summary>${details.map((d) => `<p>${d}</p>`).join('')}${pairwiseList(input, r)}</details></td></tr>`,
       );
     }
-    parts.push(`</tbody></table></div>`);
+    parts.push(`</tbody></table>`);
   }
 
   // Metrics per variant: the metrics the runs wrote, labelled and formatted as declared.

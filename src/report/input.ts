@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep, basename } from 'node:path';
 import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/metrics.js';
-import { planMetricCatalog } from '../formats/metrics.js';
+import { planMetricCatalog, undeclaredMetric } from '../formats/metrics.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
@@ -142,10 +142,22 @@ export function replicateOf(matrix: Record<string, unknown>, key: string | null)
   return parts.length ? parts.join(',') : 'single';
 }
 
-/** The metric declarations a report reads: the built-in ones, the workflow's (compare `metrics:`), and verdicts.json's. */
-export function reportCatalog(compareWith: Array<{ uses: string; with?: unknown }>, verdicts: VerdictFile | null): Map<string, MetricDecl> {
+/**
+ * The metric declarations a report reads: the built-in ones, the workflow's (compare `metrics:`), and
+ * verdicts.json's; a metric none declares reads as its values suggest (a count as an integer).
+ */
+export function reportCatalog(compareWith: Array<{ uses: string; with?: unknown }>, verdicts: VerdictFile | null, evaluations: readonly EvaluationEntry[] = []): Map<string, MetricDecl> {
   const catalog = planMetricCatalog(compareWith);
   for (const [name, d] of Object.entries(verdicts?.metrics ?? {})) catalog.set(name, d);
+  const seen = new Map<string, number[]>();
+  for (const e of evaluations) {
+    for (const [name, v] of Object.entries(e.metrics)) {
+      if (typeof v === 'number' && Number.isFinite(v) && name !== 'n') seen.set(name, [...(seen.get(name) ?? []), v]);
+    }
+  }
+  for (const [name, values] of seen) {
+    if ((catalog.get(name)?.origin ?? 'undeclared') === 'undeclared') catalog.set(name, undeclaredMetric(name, values));
+  }
   return catalog;
 }
 
@@ -333,7 +345,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
   return {
     title: record.workflow.title ?? titleOfPaper(record.workflow.paper) ?? record.workflow.name,
     variantKey,
-    metricCatalog: reportCatalog(record.steps.map((s) => ({ uses: s.uses, with: recordedWith(s) })), verdicts?.file ?? null),
+    metricCatalog: reportCatalog(record.steps.map((s) => ({ uses: s.uses, with: recordedWith(s) })), verdicts?.file ?? null, evaluations),
     program: programOf(record),
     datasets: datasetFacts(record),
     paper: (record.workflow.paper as PaperRef | undefined) ?? null,

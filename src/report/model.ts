@@ -15,7 +15,10 @@ export interface VerdictRow {
   verdict: Verdict;
   required: boolean | null;
   metric: string;
+  /** The variants with the relation: 'emd2 vs xe (emd2 better than xe)'. */
   variants: string;
+  /** The variants alone: 'emd2 vs xe'. */
+  pair: string;
   n: number | null;
   mean: number | null;
   sd: number | null;
@@ -26,6 +29,8 @@ export interface VerdictRow {
   /** Reported value for `reported` checks: a number, or null with the note saying why. */
   reported: { value: number | null; sd: number | null; note: string | null; source: string | null } | null;
   explanation: string;
+  /** What the verdict means, in one plain sentence (the explanation gives the numbers behind it). */
+  inShort: string;
   /** For a ranking claim: each adjacent pair, checked as "a better than b". */
   pairwise: Array<{ a: string; b: string; verdict: Verdict; mean: number | null; ci95: [number, number] | null }>;
   source: string;
@@ -34,6 +39,7 @@ export interface VerdictRow {
 export function verdictRows(input: ReportInput): VerdictRow[] {
   if (!input.verdicts) return [];
   const source = input.verdicts.source;
+  const scale = input.verdicts.file.scale;
   return input.verdicts.file.checks.map((c) => {
     if (c.kind === 'claim') {
       const k = c as ClaimCheck;
@@ -45,6 +51,7 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
         required: k.required,
         metric: k.metric,
         variants: `${k.variants.join(' vs ')}${k.relation ? ` (${k.relation})` : ''}`,
+        pair: k.variants.join(' vs '),
         n: k.stats?.n ?? null,
         mean: k.stats?.mean ?? null,
         sd: k.stats?.sd ?? null,
@@ -54,6 +61,8 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
         test: k.stats?.test ?? null,
         reported: null,
         explanation: k.explanation,
+        // Zero variance stays in sight: behind "why" its p would read as evidence about a spread never measured.
+        inShort: `${inShort('claim', k.verdict, k.relation, k.explanation, k.scale ?? scale)}${k.zeroVariance ? ' Zero variance: every paired difference is the same number, so p measures no spread.' : ''}`,
         pairwise: (k.pairwise ?? []).map((p) => ({ a: p.a, b: p.b, verdict: p.verdict, mean: p.stats?.mean ?? null, ci95: p.stats?.ci95 ?? null })),
         source,
       };
@@ -67,6 +76,7 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
       required: r.required ?? null,
       metric: r.metric,
       variants: r.variant,
+      pair: r.variant,
       n: r.measured?.n ?? null,
       mean: r.measured?.mean ?? null,
       sd: r.measured?.sd ?? null,
@@ -76,10 +86,45 @@ export function verdictRows(input: ReportInput): VerdictRow[] {
       test: r.measured?.test ?? null,
       reported: { value: r.reported.value, sd: r.reported.sd ?? null, note: r.reported.note ?? null, source: reportedSource(r.reported.source) },
       explanation: r.explanation,
+      inShort: inShort('reported', r.verdict, null, r.explanation, r.scale ?? scale),
       pairwise: [],
       source,
     };
   });
+}
+
+/**
+ * One sentence a reader takes in at a glance: what the verdict says about the claim or the number,
+ * without the statistics (docs/compare.md "How a verdict is decided" gives the rule behind each).
+ */
+export function inShort(kind: 'claim' | 'reported', verdict: Verdict, relation: string | null, explanation: string, scale: string | undefined): string {
+  const tooFew = /too few/i.test(explanation);
+  if (kind === 'reported') {
+    switch (verdict) {
+      case 'reproduced':
+        return 'The measured mean lies within the tolerance of the reported value.';
+      case 'not reproduced':
+        return 'The measured mean lies outside the tolerance of the reported value.';
+      case 'not recorded':
+        return 'No reported value to compare with; the measured numbers are shown.';
+      default:
+        if (scale && scale !== 'full') return `A ${scale} run cannot confirm a reported absolute number; it is shown for context.`;
+        return tooFew ? 'Not decided: too few runs to test against the tolerance.' : 'Not decided: the interval is wider than the tolerance band; more runs may decide it.';
+    }
+  }
+  const claim = relation ? ` (${relation})` : '';
+  switch (verdict) {
+    case 'reproduced':
+      return `The runs support the claim${claim}.`;
+    case 'smaller than claimed':
+      return `A gain is shown, but it is smaller than the smallest gain worth having${claim}.`;
+    case 'not reproduced':
+      return `The runs go against the claim${claim}.`;
+    case 'not recorded':
+      return 'Nothing to compare with.';
+    default:
+      return tooFew ? 'Not decided: too few runs for the test ever to reach its level.' : 'Not decided: the interval allows both answers; more seeds may decide it.';
+  }
 }
 
 function requiredCount(file: VerdictFileLike): number {

@@ -3,8 +3,8 @@
 
 import { variantOrder, type ReportInput, type TrainingEntry } from './input.js';
 import { scaleBanner } from './format.js';
-import { metricTitle } from '../formats/metrics.js';
-import { MAX_METRIC_COLUMNS, metricLayout } from './model.js';
+import { ORDINAL_METRIC_NAMES, metricTitle } from '../formats/metrics.js';
+import { MAX_METRIC_COLUMNS, metricLayout, reportMetrics } from './model.js';
 import { own } from '../core/names.js';
 import { summarize } from './stats.js';
 
@@ -44,11 +44,13 @@ function colour(variants: string[]) {
 export function learningCurvesSpec(input: ReportInput, variants: string[]): VlSpec | null {
   const rows: Array<Record<string, unknown>> = [];
   const series: string[] = ['train loss'];
+  // A history trained before train left them out may still hold ordinal metrics of unordered classes.
+  const unordered = input.datasets.length > 0 && input.datasets.every((d) => d.ordered === false);
   for (const t of input.trainings) {
     for (const e of t.history.epochs ?? []) {
       if (Number.isFinite(e.train_loss)) rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: 'train loss', value: e.train_loss });
       for (const [metric, value] of Object.entries(e.val ?? {})) {
-        if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+        if (typeof value !== 'number' || !Number.isFinite(value) || (unordered && ORDINAL_METRIC_NAMES.includes(metric))) continue;
         const name = `validation ${metricTitle(metric, input.metricCatalog)}`;
         if (!series.includes(name)) series.push(name);
         rows.push({ variant: t.variant, replicate: t.replicate, epoch: e.epoch, series: name, value });

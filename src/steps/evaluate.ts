@@ -1,7 +1,8 @@
 // `evaluate`: a trained model (either engine, as its model.json says) on one split of a dataset →
-// metrics.json (accuracy, one-off, MAE, QWK, confusion, per-class recall) and predictions.json.
+// metrics.json (accuracy, confusion, per-class recall; one-off, MAE, QWK for ordered classes) and predictions.json.
 import { type StepKind } from './kind.js';
 import { mlEngine } from '../ml/engine.js';
+import { metricsLine } from '../ml/metrics.js';
 import type { ExecutionFacts } from '../core/facts.js';
 
 export interface EvaluateWith {
@@ -26,8 +27,9 @@ const withSchema = {
 export const evaluateStep: StepKind<EvaluateWith> = {
   name: 'evaluate',
   // 2: metrics.json says whether the predictions are constant (health).
-  version: '2',
-  description: 'Evaluate a trained model on a split: accuracy, one-off accuracy, MAE, quadratic-weighted kappa, confusion matrix, per-class recall.',
+  // 3: no ordinal metrics (one-off, MAE, QWK) for a dataset whose classes are unordered.
+  version: '3',
+  description: 'Evaluate a trained model on a split: accuracy, confusion matrix, per-class recall; for ordered classes also one-off accuracy, MAE and quadratic-weighted kappa.',
   withSchema,
   outputs: ['metrics', 'predictions'],
 
@@ -58,7 +60,7 @@ export const evaluateStep: StepKind<EvaluateWith> = {
         predictions: { type: 'file', path: result.predictionsFile },
       },
       facts: { ...result.facts, engine: file.engine },
-      summary: `${m.health.collapsed ? 'COLLAPSED (constant predictions) · ' : ''}${config.split}: acc ${m.accuracy.toFixed(3)} one-off ${m.one_off_accuracy.toFixed(3)} mae ${m.mae.toFixed(3)} qwk ${m.qwk.toFixed(3)} (n=${m.n})`,
+      summary: `${m.health.collapsed ? 'COLLAPSED (constant predictions) · ' : ''}${config.split}: ${metricsLine(m, 3)} (n=${m.n})`,
     };
   },
 };

@@ -134,7 +134,7 @@ export const reportStep: StepKind<ReportWith> = {
     const input: ReportInput = {
       title: w.title ?? (w.paper?.title ? `Reproduction of “${w.paper.title}”` : 'Run report'),
       variantKey: key,
-      metricCatalog: reportCatalog([], verdicts?.value ?? null),
+      metricCatalog: reportCatalog([], verdicts?.value ?? null, evaluations),
       program: [],
       datasets: [],
       paper: w.paper ?? null,

@@ -3,7 +3,7 @@
 // Definitions of every option: docs/ml.md.
 import { join } from 'node:path';
 import { type StepKind } from './kind.js';
-import { METRIC_NAMES } from '../formats/metrics.js';
+import { METRIC_NAMES, ORDINAL_METRIC_NAMES } from '../formats/metrics.js';
 import { canonicalLossSpec, capabilities, LOSS_OLD_SPELLINGS, lossJsonSchema, lossParameter, lossSpecProblems } from '../ml/loss-table.js';
 import { chooseMlEngine } from '../ml/engine.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
@@ -180,6 +180,12 @@ export const trainStep: StepKind<TrainWith> = {
       ...(w.model.dropout !== undefined ? { dropout: w.model.dropout } : {}),
     };
     const can = capabilities(w.loss.kind);
+    if (!manifest.ordered && w.select_by !== undefined && ORDINAL_METRIC_NAMES.includes(w.select_by)) {
+      throw new StepError(
+        `select_by '${w.select_by}' counts class steps, but dataset ${manifest.name} says its classes have no order, so it is not measured`,
+        "select by accuracy (the default), or declare the dataset's classes ordered: true if they are grades",
+      );
+    }
     if (!manifest.ordered && can.ordered) {
       ctx.log(`note: dataset ${manifest.name} says its classes have no order; loss '${w.loss.kind}' uses their index order`);
     }

@@ -64,9 +64,9 @@ describe('repro compare RUN', () => {
     const r = repro(['compare', 'results/good/20260101-000000-aaaa'], { cwd: dir, timeout: 60_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/scale: smoke \(2 epochs on CPU\)\nran on: engine=tfjs backend=wasm device=cpu\n/);
-    expect(r.stdout).toMatch(/^smoke\s+R1\s+inconclusive\s+accuracy of xe vs paper 0\.507/m);
+    expect(r.stdout).toMatch(/^smoke\s+R1\s+inconclusive\s+accuracy of xe vs reported 0\.507/m);
     expect(r.stdout).toMatch(/^smoke\s+C1\*\s+reproduced\s+emd2 better than xe \(accuracy\)\s+3\s+\+0\.06 ± 0\.02/m);
-    expect(r.stdout).toMatch(/^\[smoke\] R1 inconclusive: smoke run \(2 epochs on CPU\): the paper's absolute numbers are not comparable/m);
+    expect(r.stdout).toMatch(/^\[smoke\] R1 inconclusive: smoke run \(2 epochs on CPU\): reported absolute numbers are not comparable/m);
     expect(r.stdout).toMatch(/gate: pass \(required: 1 reproduced\)/);
   });
 
@@ -76,7 +76,7 @@ describe('repro compare RUN', () => {
     expect(repro(['compare', 'good'], { cwd: dir, timeout: 60_000 }).stdout).toMatch(/C1\*/); // a workflow name: its latest run
     const md = repro(['compare', '20260101-000000-aaaa', '--markdown'], { cwd: dir, timeout: 60_000 });
     expect(md.stdout).toMatch(/^\| smoke \| C1\\\* \| \*\*reproduced\*\* \|/m);
-    expect(md.stdout).toMatch(/\*\*Scale: smoke\*\* — 2 epochs on CPU\. The paper's absolute numbers cannot be reproduced by this run/);
+    expect(md.stdout).toMatch(/\*\*Scale: smoke\*\* — 2 epochs on CPU\. Reported absolute numbers cannot be reproduced by this run/);
     const json = JSON.parse(repro(['compare', '20260101-000000-aaaa', '--json'], { cwd: dir, timeout: 60_000 }).stdout);
     expect(json.verdicts[0].file.checks[1].stats.n).toBe(3);
   });

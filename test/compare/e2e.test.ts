@@ -132,7 +132,7 @@ describe('repro check on a workflow with chosen outcomes', () => {
     const rows = table.stdout.split('\n').filter((l) => /^(proxy|full|smoke) /.test(l) || /^\[/.test(l));
     expect(rows.length).toBe(10);
     expect(rows.every((l) => l.startsWith('proxy') || l.startsWith('[proxy]'))).toBe(true);
-    expect(table.stdout).toMatch(/R1 inconclusive: proxy run \(a deterministic script stands in for training\): the paper's absolute numbers are not comparable/);
+    expect(table.stdout).toMatch(/R1 inconclusive: proxy run \(a deterministic script stands in for training\): reported absolute numbers are not comparable/);
   });
 
   it('exit 1 when a step fails: here compare, on metrics without the claimed metric', () => {

@@ -41,7 +41,7 @@ describe('the Fashion-MNIST scikit-learn example', () => {
     const r = repro(['check', WORKFLOW, '--profile', 'smoke'], { cwd: dir, timeout: 170_000 });
     // smoke: every verdict is inconclusive by design, and no check is required, so the gate passes.
     expect(r.code, r.out).toBe(0);
-    expect(r.stdout).toMatch(/T3-knn\s+inconclusive\s+accuracy of knn vs paper 0\.852/);
+    expect(r.stdout).toMatch(/T3-knn\s+inconclusive\s+accuracy of knn vs reported 0\.852/);
     const runs = join(dir, 'results', 'fashion-mnist-sklearn');
     const record = JSON.parse(readFileSync(join(runs, readdirSync(runs).sort().pop()!, 'run.json'), 'utf8')) as {
       store: string; steps: Array<{ id: string; outputs: Record<string, { storePath?: string }> }>;

@@ -50,6 +50,12 @@ describe('metrics', () => {
     expect(m).toMatchObject({ accuracy: 0.4, one_off_accuracy: 0.8, n: 5, split: 'test', classes: ['a', 'b', 'c', 'd', 'e'] });
     expect(m.confusion[2]).toEqual([1, 0, 1, 0, 0]);
   });
+
+  it('leaves the ordinal metrics out for unordered classes: a class step there is the label order', () => {
+    const m = evaluationMetrics(truth, pred, ['a', 'b', 'c', 'd', 'e'], 'test', false);
+    expect(m.accuracy).toBe(0.4);
+    for (const k of ['one_off_accuracy', 'mae', 'qwk']) expect(k in m).toBe(false);
+  });
 });
 
 describe('ground distance', () => {

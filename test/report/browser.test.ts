@@ -3,12 +3,16 @@
 // screenshot, and checks the plots rendered: every figure holds a non-empty, visible SVG with marks,
 // and the page fetches nothing from the network. Skips, saying why, where Chromium is not installed.
 import { describe, expect, it } from 'vitest';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeRunFixture } from './fixture.js';
 import { writeRunReport } from '../../src/report/index.js';
 import { tempDir } from '../support/index.js';
+import { writeFileAtomic } from '../../src/core/atomic.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const SCREENSHOT = join(REPO, 'docs', 'report-screenshot.png');
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -39,6 +43,60 @@ async function launch(width: number) {
 }
 
 describe.skipIf(!haveChromium)('report in a real browser', () => {
+  it('the claims table fits a 1400 px window: verdict, numbers and a plain sentence at a glance, the explanation a click away; the README picture is this page', async () => {
+    // What the README shows and says its picture is: the default run's shape, ten seeds of four variants,
+    // the flagship's seven checks decided by the real compare (proxy scale).
+    const f = makeRunFixture({ variants: ['xe', 'emd2', 'xemd-w1', 'learned'], seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], claims: 'flagship' });
+    const { files } = await writeRunReport(f.runDir);
+    const context = await launch(1400);
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(files['report.html']).href, { waitUntil: 'load' });
+      const got = await page.evaluate(() => {
+        const table = document.querySelector('table.verdicts')!;
+        const main = document.querySelector('main')!;
+        const contentRight = main.getBoundingClientRect().right - parseFloat(getComputedStyle(main).paddingRight);
+        const rows = [...table.querySelectorAll('tbody tr')];
+        // A cell whose content is wider than the cell spills over its neighbour even when the table fits.
+        const spilling = rows.flatMap((tr) => [...tr.querySelectorAll('td')].filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => `${tr.getAttribute('data-check')}: ${td.textContent!.slice(0, 40)}`));
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          tableRight: table.getBoundingClientRect().right,
+          contentRight,
+          height: table.getBoundingClientRect().height,
+          rows: rows.length,
+          shorts: rows.map((tr) => tr.querySelector('.short')?.textContent ?? ''),
+          whyOpen: rows.map((tr) => (tr.querySelector('details.why') as HTMLDetailsElement | null)?.open ?? null),
+          spilling,
+        };
+      });
+      expect(got.rows).toBe(7);
+      expect(got.scrollWidth).toBeLessThanOrEqual(1400);
+      expect(got.tableRight).toBeLessThanOrEqual(got.contentRight + 0.5);
+      expect(got.spilling).toEqual([]);
+      // Seven checks in less than a screen (about 100 px a row), where the explanation inline made it 1,100 px.
+      expect(got.height).toBeLessThan(760);
+      for (const s of got.shorts) expect(s).toMatch(/^(The runs|A gain|Not decided|The measured|A proxy run|No reported)/);
+      expect(got.whyOpen).toEqual(new Array(7).fill(false));
+
+      // The full explanation is a click away, and it is the compare step's own.
+      const first = page.locator('table.verdicts tbody tr[data-check="C1-one-off"]');
+      await first.locator('details.why summary').click();
+      const why = await first.locator('details.why').innerText();
+      expect(why).toMatch(/95% CI/);
+
+      // The README's picture (docs/report-screenshot.png): taken here, from this page, so it cannot go stale.
+      await first.locator('details.why summary').click();
+      const png = await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 1500 } });
+      expect(png.length).toBeGreaterThan(50_000);
+      writeFileAtomic(SCREENSHOT, png);
+      const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+      expect(readme).toMatch(/!\[[^\]]*ten seeds[^\]]*four variants[^\]]*\]\(docs\/report-screenshot\.png\)/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('renders every plot as a visible, non-empty SVG, offline, and screenshots it', async () => {
     const f = makeRunFixture({ variants: ['xe', 'emd2', 'learned'], seeds: [1, 2, 3] });
     const { files } = await writeRunReport(f.runDir);
@@ -81,10 +139,8 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       expect(remote).toEqual([]);
       expect(errors).toEqual([]);
 
-      // REPRO_REPORT_SCREENSHOT=docs/report-screenshot.png regenerates the README's picture (top of the page).
-      const target = process.env.REPRO_REPORT_SCREENSHOT;
-      const shot = target ?? join(f.runDir, 'report.png');
-      await page.screenshot({ path: shot, fullPage: true, ...(target ? { clip: { x: 0, y: 0, width: 1240, height: 2350 } } : {}) });
+      const shot = join(f.runDir, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(50_000);
     } finally {
       await context.close();

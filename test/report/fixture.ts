@@ -10,6 +10,19 @@ import type { ArtifactRecord, RunRecord, StepRecord } from '../../src/formats/ru
 import type { EvaluationMetrics, TrainingHistory } from '../../src/formats/metrics.js';
 import type { VerdictFile } from '../../src/formats/verdict.js';
 import { tempDir } from '../support/index.js';
+import { mergeClaims, readClaimsFile } from '../../src/compare/claims-file.js';
+import { buildVerdictFile } from '../../src/compare/verdicts.js';
+import type { ObservationTable } from '../../src/compare/observations.js';
+
+const FLAGSHIP_CLAIMS = join(import.meta.dirname, '..', '..', 'workflows', 'claims', 'retinamnist.yaml');
+
+/** The flagship's claims decided by the real compare on the fixture's numbers. */
+function flagshipVerdicts(scale: 'full' | 'proxy' | 'smoke', table: ObservationTable): VerdictFile {
+  const file = readClaimsFile(FLAGSHIP_CLAIMS);
+  if (file.problems.length) throw new Error(file.problems.join('\n'));
+  const scaleNote = 'RetinaMNIST stands in for Adience; a small CNN, 10 epochs on CPU';
+  return buildVerdictFile(mergeClaims({ results: [], scale, scale_note: scaleNote } as never, file), table);
+}
 
 export interface FixtureOptions {
   variants?: string[];
@@ -22,6 +35,12 @@ export interface FixtureOptions {
   datasetLicense?: string | null;
   /** 'model-dir': train writes history.json inside its model directory instead of as its own output. */
   trainLayout?: 'separate' | 'model-dir';
+  /**
+   * 'flagship': verdicts.json decided by the real compare from this fixture's metrics and the flagship's
+   * claims file (workflows/claims/retinamnist.yaml: six claims and a reported number, real explanations).
+   * Default: four hand-written checks.
+   */
+  claims?: 'fixture' | 'flagship';
 }
 
 export interface Fixture {
@@ -289,7 +308,8 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
 
   const metricsFiles: Fixture['metricsFiles'] = [];
   const historyFiles: Fixture['historyFiles'] = [];
-  const quality: Record<string, number> = { xe: 0.5, emd2: 0.53, learned: 0.525, xemd: 0.52, reg: 0.47, sinkhorn: 0.5 };
+  const quality: Record<string, number> = { xe: 0.5, emd2: 0.53, learned: 0.525, xemd: 0.52, 'xemd-w1': 0.52, reg: 0.47, sinkhorn: 0.5 };
+  const table: ObservationTable = new Map();
   for (const variant of variants) {
     for (const seed of seeds) {
       const matrix = { variant: { name: variant, loss: variant }, seed };
@@ -310,13 +330,20 @@ export function makeRunFixture(opts: FixtureOptions = {}): Fixture {
         facts: { engine: 'tfjs', backend: device === 'cpu' ? 'wasm' : 'webgl', device, threads: 2 },
       });
       historyFiles.push({ matrix, step: trainId, path: hist.abs });
-      const m = putFile('metrics.json', JSON.stringify(evaluation(quality[variant] ?? 0.5, seed * 31 + variant.length), null, 2));
+      const metrics = evaluation(quality[variant] ?? 0.5, seed * 31 + variant.length);
+      const steps = JSON.parse(histText) as TrainingHistory;
+      const msPerStep = steps.epochs.reduce((a, e) => a + e.ms_per_step, 0) / steps.epochs.length;
+      const byKey = table.get(variant) ?? new Map<string, Record<string, number>>();
+      table.set(variant, byKey);
+      byKey.set(`seed=${seed}`, { accuracy: metrics.accuracy, one_off_accuracy: metrics.one_off_accuracy!, mae: metrics.mae!, qwk: metrics.qwk!, ms_per_step: msPerStep });
+      const m = putFile('metrics.json', JSON.stringify(metrics, null, 2));
       const evalId = `evaluate[variant=${variant},seed=${seed}]`;
       step(evalId, 'evaluate', matrix, 900, { metrics: strip(m) }, { inputs: { history: strip(hist) } });
       metricsFiles.push({ matrix, step: evalId, path: m.abs });
     }
   }
-  const v = putFile('verdicts.json', JSON.stringify(verdicts(scale, variants, seeds), null, 2));
+  const decided = opts.claims === 'flagship' ? flagshipVerdicts(scale, table) : verdicts(scale, variants, seeds);
+  const v = putFile('verdicts.json', JSON.stringify(decided, null, 2));
   step('compare', 'compare', {}, 60, { verdicts: strip(v) });
 
   const record: RunRecord = {

@@ -38,7 +38,7 @@ describe('writeRunReport', () => {
     expect(md).toMatch(/unknown: The table was not available/);
     // A reported number says where the paper prints it, in both renderings.
     expect(md).toContain('unknown: The table was not available to the workflow authors.<br>arXiv:1611.05916, Table unknown');
-    expect(html).toContain('<span class="muted src">arXiv:1611.05916, Table unknown</span>');
+    expect(html).toContain('<p>Reported in: arXiv:1611.05916, Table unknown.</p>');
 
     // Plots: one figure per kind, each with an inline SVG; the learned-D heat map exists only for 'learned'.
     for (const plot of ['learning-curves', 'per-seed', 'confusion', 'ground-distance-learned']) {
@@ -53,7 +53,7 @@ describe('writeRunReport', () => {
     // half-width t(0.975; 2 df) · sd/√3 with t = 4.3027 (any printed t table).
     const xs = f.metricsFiles
       .filter((m) => (m.matrix.variant as { name: string }).name === 'emd2')
-      .map((m) => (JSON.parse(readFileSync(m.path, 'utf8')) as EvaluationMetrics).one_off_accuracy);
+      .map((m) => (JSON.parse(readFileSync(m.path, 'utf8')) as EvaluationMetrics).one_off_accuracy!);
     expect(xs).toHaveLength(3);
     const mean = (xs[0]! + xs[1]! + xs[2]!) / 3;
     const sd = Math.sqrt(((xs[0]! - mean) ** 2 + (xs[1]! - mean) ** 2 + (xs[2]! - mean) ** 2) / 2);

@@ -98,12 +98,26 @@ describe.skipIf(!torch)('torch engine: train and evaluate (PyTorch found)', { ti
     expect(metrics.classes).toHaveLength(5);
     expect(metrics.confusion.flat().reduce((a, b) => a + b, 0)).toBe(20);
     expect(metrics.per_class_recall).toHaveLength(5);
-    for (const k of ['accuracy', 'one_off_accuracy', 'qwk'] as const) expect(Math.abs(metrics[k])).toBeLessThanOrEqual(1);
+    for (const k of ['accuracy', 'one_off_accuracy', 'qwk'] as const) expect(Math.abs(metrics[k]!)).toBeLessThanOrEqual(1);
     expect(metrics.one_off_accuracy).toBeGreaterThanOrEqual(metrics.accuracy);
     const predictions = readJson<{ predicted: number[]; labels: number[] }>(ev.predictionsFile);
     expect(predictions.predicted).toHaveLength(20);
     const correct = predictions.predicted.filter((p, i) => p === predictions.labels[i]).length;
     expect(correct / 20).toBeCloseTo(metrics.accuracy, 10);
+  });
+
+  it('unordered classes: no one-off accuracy, MAE or QWK in the history or metrics.json', async () => {
+    const unordered = writeTinyDataset(join(tempDir('repro-torch-data-'), 'tiny'));
+    const manifestFile = join(unordered, 'manifest.json');
+    writeFileSync(manifestFile, JSON.stringify({ ...readJson<Record<string, unknown>>(manifestFile), ordered: false }));
+    const root = tempDir('repro-torch-unordered-');
+    const outcome = await trainWithTorch(config(unordered, root, { loss: { kind: 'xe' }, epochs: 1 }), recordingIO());
+    const history = readJson<TrainingHistory>(outcome.historyFile);
+    expect(Object.keys(history.epochs[0]!.val ?? {})).toEqual(['accuracy']);
+    const ev = await evaluateWithTorch({ dataset: unordered, split: 'test', modelDir: outcome.modelDir, outDir: join(root, 'eval') }, recordingIO());
+    const metrics = readJson<EvaluationMetrics>(ev.metricsFile);
+    expect(metrics.accuracy).toBeGreaterThanOrEqual(0);
+    expect(['one_off_accuracy', 'mae', 'qwk'].filter((k) => k in metrics)).toEqual([]);
   });
 
   it('is deterministic: the same seed gives bit-identical weights', async () => {

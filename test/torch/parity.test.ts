@@ -189,7 +189,7 @@ describe.skipIf(!torch)('parity of the tfjs and torch engines (PyTorch found)', 
   it('computes the same metrics on fixed predictions', () => {
     const ours = evaluationMetrics(metricLabels, metricPredicted, ['a', 'b', 'c', 'd', 'e'], 'test');
     for (const key of ['accuracy', 'one_off_accuracy', 'mae', 'qwk'] as const) {
-      expect(py.metrics[key] as number).toBeCloseTo(ours[key], 12);
+      expect(py.metrics[key] as number).toBeCloseTo(ours[key]!, 12);
     }
     expect(py.metrics.confusion).toEqual(ours.confusion);
     expect(py.metrics.per_class_recall).toEqual(ours.per_class_recall);
