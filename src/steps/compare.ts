@@ -10,6 +10,7 @@ import { VERDICTS } from '../formats/verdict.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',
+  role: 'comparison',
   // 2: a mean of gains that cancels is 0, not its rounding residue.
   // 3: verdicts.json carries the metric declarations; smallest effects, power, collapsed trainings.
   // 4: the one verdict rule (smaller than claimed), sign-flip test by default, power at δ, terminal, zeroVariance.

@@ -122,6 +122,7 @@ function localPaths(w: DatasetWith): string[] {
 
 export const datasetStep: StepKind<DatasetWith> = {
   name: 'dataset',
+  role: 'data',
   // 2: the manifest records origin/licence/citation/description, and a built-in is recognised by
   // content hash (version 1 labelled any npz given as `name: retinamnist` RetinaMNIST).
   version: '2',

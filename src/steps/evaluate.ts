@@ -25,6 +25,7 @@ const withSchema = {
 
 export const evaluateStep: StepKind<EvaluateWith> = {
   name: 'evaluate',
+  role: 'evaluation',
   // 2: metrics.json says whether the predictions are constant (health).
   version: '2',
   description: 'Evaluate a trained model on a split: accuracy, one-off accuracy, MAE, quadratic-weighted kappa, confusion matrix, per-class recall.',

@@ -42,6 +42,7 @@ const gatheredSchema = {
 
 export const reportStep: StepKind<ReportWith> = {
   name: 'report',
+  role: 'report',
   // 2: the backend table leaves out what each training chose (select_by, α): one row per backend.
   // 3: variants follow variant_key, columns are the metrics that exist, plot and table fixes (issues 14, 16).
   version: '3',

@@ -129,6 +129,7 @@ const withSchema = {
 
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
+  role: 'training',
   // 2: SIMD gradient kernels and optimiser (same rules, other float rounding than version 1).
   // 3: history.json says whether the training collapsed (health: non-finite loss, never above the majority class).
   version: '3',

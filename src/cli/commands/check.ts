@@ -8,6 +8,7 @@ import { runExitCode, runPlan, withRunOptions, type RunOptions, type RunPlanHook
 import type { Plan } from '../../workflow/types.js';
 import type { RunEvent } from '../../engine/events.js';
 import { ReproError } from '../../core/errors.js';
+import { roleOf } from '../../formats/run-record.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -73,7 +74,7 @@ export function checkCommand(program: Command): void {
     .action(async (file: string, opts: CheckOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
       const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set, trust: opts.trust === true });
-      if (!plan.steps.some((s) => s.uses === 'compare')) {
+      if (!plan.steps.some((s) => roleOf(s) === 'comparison')) {
         throw new ReproError(`${file} has no compare step: there is nothing to gate on`, 'invalid', "add a step `uses: compare` with the paper's claims");
       }
       const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
@@ -171,7 +172,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
   for (;;) {
     const t0 = Date.now();
     const { record, recordPath } = await runForClaims(plan, opts, hooks);
-    const comparison = seq.comparisonOfRun(plan.steps.find((s) => s.uses === 'compare')!, record, plan.workflow.dir);
+    const comparison = seq.comparisonOfRun(plan.steps.find((s) => roleOf(s) === 'comparison')!, record, plan.workflow.dir);
     // Steps that ran this round measure a seed's cost; when all were cached, the trainings' own epoch times do.
     perSeed = seq.measuredSecondsPerSeed(record, axis.pairBy) ?? perSeed ?? (await seq.historySecondsPerSeed(comparison));
     if (!looks) {
