@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
-import { runJobStep } from '../../engine/executors/worker.js';
 import { getStepKind } from '../../steps/registry.js';
 
 export function execStepCommand(program: Command): void {
@@ -27,6 +26,7 @@ export async function execStep(runDir: string, stepId: string): Promise<number> 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
+    const { runJobStep } = await import('../../engine/executors/worker.js');
     const r = await runJobStep(runDir, stepId, { lookupKind: getStepKind, signal: ac.signal });
     process.stdout.write(`repro exec-step: ${stepId}: ${r.status}${r.error ? `: ${r.error}` : ''}\n`);
     return r.status === 'succeeded' || r.status === 'cached' ? ExitCode.OK : r.status === 'interrupted' ? ExitCode.INTERRUPTED : ExitCode.STEP_FAILED;
