@@ -10,9 +10,14 @@ import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { type StepContext, type StepKind, type StepResult } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { IMAGES_FORMAT, type DatasetDescription, type ImageListManifest } from '../formats/dataset.js';
-import type { SplitTensors } from '../data/tensors.js';
-import type { BuiltinDataset } from '../data/builtin.js';
-import type { SplitName, UserData } from '../data/user.js';
+import { writeDataset, writeManifest, type SplitTensors } from '../data/tensors.js';
+import { recogniseBuiltin, builtinNamed, type BuiltinDataset } from '../data/builtin.js';
+import { checkLabelRange, impliedClasses, type SplitName, type UserData } from '../data/user.js';
+import { seededRandom } from '../data/random.js';
+import { readIdx } from '../data/idx.js';
+import { sha256File } from '../core/hash.js';
+import { readFolds, splitAdience, adienceImagePath, ADIENCE_CLASSES } from '../data/adience.js';
+import * as user from '../data/user.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export { FASHION_MNIST_CLASSES } from '../data/builtin.js';
@@ -176,9 +181,6 @@ function citationList(c: string | string[] | undefined): string[] | undefined {
 }
 
 async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Exclude<DatasetFormat, 'adience'>): Promise<string> {
-  const { writeDataset } = await import('../data/tensors.js');
-  const { recogniseBuiltin, builtinNamed } = await import('../data/builtin.js');
-  const user = await import('../data/user.js');
   const file = (p: string, what: string, hint?: string) => {
     const abs = inputFile(ctx, p, what, hint);
     return { abs, shownAs: shownAs(p) };
@@ -229,7 +231,6 @@ async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Ex
   // Splits the files do not provide are held out of train: test first, then val, one seeded stream.
   const splits = { ...data.splits } as Partial<Record<SplitName, SplitTensors>>;
   const notes = [...(builtin?.notes ?? []), ...data.notes];
-  const { seededRandom } = await import('../data/random.js');
   const random = seededRandom(w.seed ?? 0);
   for (const [split, fraction] of [['test', w.test_fraction ?? 0.2], ['val', w.val_fraction ?? 0.1]] as const) {
     if (splits[split]) continue;
@@ -265,9 +266,6 @@ function describe(builtin: BuiltinDataset | null, w: DatasetWith): DatasetDescri
 }
 
 async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
-  const { readIdx } = await import('../data/idx.js');
-  const { sha256File } = await import('../core/hash.js');
-  const { checkLabelRange, impliedClasses } = await import('../data/user.js');
   const hint = (p: string) => (p.startsWith(FASHION_MNIST_DIR) ? 'install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point images/labels/test_images/test_labels at your own *-ubyte.gz files' : undefined);
   const paths = {
     images: w.images ?? FASHION_MNIST_FILES.images,
@@ -307,8 +305,6 @@ const ADIENCE_CITATION = [
 ];
 
 async function adience(ctx: StepContext, w: DatasetWith, out: string): Promise<string> {
-  const { readFolds, splitAdience, adienceImagePath, ADIENCE_CLASSES } = await import('../data/adience.js');
-  const { writeManifest } = await import('../data/tensors.js');
   const foldsDir = inputFile(ctx, w.folds!, 'folds directory');
   const root = inputFile(ctx, w.images!, 'images directory');
   if (!statSync(root).isDirectory()) throw new StepError(`images ${w.images} is not a directory`, 'pass the directory an extract step produced (it holds aligned/ or faces/)');
