@@ -18,44 +18,23 @@ import type { VerdictFile } from '../../src/formats/verdict.js';
 import { trainingDevices } from '../../src/report/checklist.js';
 import { tempDir } from '../support/index.js';
 
-const synth: StepKind = {
-  name: 'synth',
-  role: 'data',
-  version: '1',
-  description: 'test-only: writes a number per seed',
-  withSchema: { type: 'object' },
-  outputs: ['data'],
-  async run(ctx) {
-    writeFileSync(join(ctx.workDir, 'data.txt'), String(ctx.matrix.seed));
-    return { outputs: { data: { type: 'file', path: 'data.txt' } } };
-  },
-};
+/** A kind that exists only in this test: a name, a role, its outputs and what it does. */
+function testKind(name: string, role: StepKind['role'], outputs: string[], run: StepKind['run']): StepKind {
+  return { name, role, version: '1', description: `test-only ${role} kind`, withSchema: { type: 'object' }, outputs, run };
+}
 
-const fit: StepKind = {
-  name: 'fit',
-  role: 'training',
-  version: '1',
-  description: 'test-only: a training that reports where it ran',
-  withSchema: { type: 'object' },
-  outputs: ['model'],
-  async run() {
-    return { outputs: { model: { type: 'value', value: 1 } }, facts: { device: 'test-device' } };
-  },
-};
+const synth = testKind('synth', 'data', ['data'], async (ctx) => {
+  writeFileSync(join(ctx.workDir, 'data.txt'), String(ctx.matrix.seed));
+  return { outputs: { data: { type: 'file', path: 'data.txt' } } };
+});
 
-const tally: StepKind = {
-  name: 'tally',
-  role: 'comparison',
-  version: '1',
-  description: 'test-only: a comparison that decides nothing',
-  withSchema: { type: 'object' },
-  outputs: ['verdicts'],
-  async run(_ctx, w) {
-    const file: VerdictFile = { scale: 'smoke', scaleNote: `${(w.results as unknown[]).length} results tallied`, checks: [] };
-    writeFileSync(join(_ctx.workDir, 'verdicts.json'), JSON.stringify(file));
-    return { outputs: { verdicts: { type: 'file', path: 'verdicts.json' } }, summary: 'tallied' };
-  },
-};
+const fit = testKind('fit', 'training', ['model'], async () => ({ outputs: { model: { type: 'value', value: 1 } }, facts: { device: 'test-device' } }));
+
+const tally = testKind('tally', 'comparison', ['verdicts'], async (ctx, w) => {
+  const file: VerdictFile = { scale: 'smoke', scaleNote: `${(w.results as unknown[]).length} results tallied`, checks: [] };
+  writeFileSync(join(ctx.workDir, 'verdicts.json'), JSON.stringify(file));
+  return { outputs: { verdicts: { type: 'file', path: 'verdicts.json' } }, summary: 'tallied' };
+});
 
 const WORKFLOW = `name: new-kinds
 params:
