@@ -11,14 +11,10 @@ import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { type StepContext, type StepKind, type StepResult } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { IMAGES_FORMAT, type DatasetDescription, type ImageListManifest } from '../formats/dataset.js';
-import { writeDataset, writeManifest, type SplitTensors } from '../data/tensors.js';
+import type { SplitTensors } from '../data/tensors.js';
 import { recogniseBuiltin, builtinNamed, type BuiltinDataset } from '../data/builtin.js';
-import { checkLabelRange, impliedClasses, type SplitName, type UserData } from '../data/user.js';
-import { seededRandom } from '../data/random.js';
-import { readIdx } from '../data/idx.js';
+import type { SplitName, UserData } from '../data/user.js';
 import { sha256File } from '../core/hash.js';
-import { readFolds, splitAdience, adienceImagePath, ADIENCE_CLASSES } from '../data/adience.js';
-import * as user from '../data/user.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export { FASHION_MNIST_CLASSES } from '../data/builtin.js';
@@ -97,6 +93,7 @@ const FORMATS = {
     paths: ['npz'],
     writes: 'tensors',
     async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
       const f = file(w.npz!, 'npz');
       return { data: user.loadNpzData(f.abs, f.shownAs, w.classes), defaultName: user.stem(f.abs) };
     },
@@ -106,6 +103,7 @@ const FORMATS = {
     paths: ['images', 'labels', 'val_images', 'val_labels', 'test_images', 'test_labels'],
     writes: 'tensors',
     async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
       const files: Parameters<typeof user.loadNpyData>[0] = {};
       for (const [key, p] of [['train_images', w.images], ['train_labels', w.labels], ['val_images', w.val_images], ['val_labels', w.val_labels], ['test_images', w.test_images], ['test_labels', w.test_labels]] as const) {
         if (p !== undefined) files[key] = file(p, key.replace(/^train_/, ''));
@@ -118,6 +116,7 @@ const FORMATS = {
     paths: ['csv', 'val_csv', 'test_csv'],
     writes: 'tensors',
     async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
       const files: Partial<Record<SplitName, { abs: string; shownAs: string }>> = { train: file(w.csv!, 'csv') };
       if (w.val_csv !== undefined) files.val = file(w.val_csv, 'val_csv');
       if (w.test_csv !== undefined) files.test = file(w.test_csv, 'test_csv');
@@ -131,6 +130,7 @@ const FORMATS = {
     paths: ['folder'],
     writes: 'tensors',
     async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
       const f = file(w.folder!, 'folder');
       if (!statSync(f.abs).isDirectory()) throw new StepError(`folder ${w.folder} is not a directory`, 'image-folder reads FOLDER/<class>/* (or FOLDER/train/<class>/*, FOLDER/test/<class>/*)');
       const data = await user.loadImageFolder({ root: f.abs, shownAs: f.shownAs, declared: w.classes, imageSize: w.image_size, channels: w.channels ?? 3 });
@@ -280,6 +280,8 @@ async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Da
     const abs = inputFile(ctx, p, what, hint);
     return { abs, shownAs: shownAs(p) };
   };
+  const { writeDataset } = await import('../data/tensors.js');
+  const user = await import('../data/user.js');
   const { data, defaultName } = await entry.load(ctx, w, file);
 
   const builtin = recogniseBuiltin(data.contentHashes);
@@ -299,6 +301,7 @@ async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Da
   // Splits the files do not provide are held out of train: test first, then val, one seeded stream.
   const splits = { ...data.splits } as Partial<Record<SplitName, SplitTensors>>;
   const notes = [...(builtin?.notes ?? []), ...data.notes];
+  const { seededRandom } = await import('../data/random.js');
   const random = seededRandom(w.seed ?? 0);
   for (const [split, fraction] of [['test', w.test_fraction ?? 0.2], ['val', w.val_fraction ?? 0.1]] as const) {
     if (splits[split]) continue;
@@ -334,6 +337,8 @@ function describe(builtin: BuiltinDataset | null, w: DatasetWith): DatasetDescri
 }
 
 async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
+  const { readIdx } = await import('../data/idx.js');
+  const { checkLabelRange, impliedClasses } = await import('../data/user.js');
   const hint = (p: string) => (p.startsWith(FASHION_MNIST_DIR) ? 'install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point images/labels/test_images/test_labels at your own *-ubyte.gz files' : undefined);
   const paths = {
     images: w.images ?? FASHION_MNIST_FILES.images,
@@ -373,6 +378,8 @@ const ADIENCE_CITATION = [
 ];
 
 async function adience(ctx: StepContext, w: DatasetWith, out: string): Promise<string> {
+  const { readFolds, splitAdience, adienceImagePath, ADIENCE_CLASSES } = await import('../data/adience.js');
+  const { writeManifest } = await import('../data/tensors.js');
   const foldsDir = inputFile(ctx, w.folds!, 'folds directory');
   const root = inputFile(ctx, w.images!, 'images directory');
   if (!statSync(root).isDirectory()) throw new StepError(`images ${w.images} is not a directory`, 'pass the directory an extract step produced (it holds aligned/ or faces/)');

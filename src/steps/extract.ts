@@ -6,7 +6,6 @@ import type { StepKind, StepOutput } from './kind.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { StepError } from '../core/errors.js';
-import { extractArchive } from '../data/archive.js';
 
 export interface ExtractWith {
   archive: string;
@@ -47,6 +46,7 @@ export const extractStep: StepKind<ExtractWith> = {
     return existsSync(p) ? [p] : [];
   },
   async run(ctx, w) {
+    const { extractArchive } = await import('../data/archive.js');
     const archive = isAbsolute(w.archive) ? w.archive : resolve(ctx.workflowDir, w.archive);
     if (!existsSync(archive)) throw new StepError(`archive ${w.archive} does not exist`);
     const dir = join(ctx.workDir, 'dir');

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { type StepKind } from './kind.js';
 // Only node built-ins at the top of this module: undici is loaded inside fetchVerified.
-import { localSourcePath, fetchVerified } from '../data/fetch.js';
+import { localSourcePath } from '../data/fetch.js';
 import { StepError } from '../core/errors.js';
 
 export interface FetchWith {
@@ -83,6 +83,7 @@ export const fetchStep: StepKind<FetchWith> = {
     return problems;
   },
   async run(ctx, w) {
+    const { fetchVerified } = await import('../data/fetch.js');
     const first = w.sources[0]!;
     const filename = w.filename ?? (basename(localSourcePath(first, ctx.workflowDir) ?? new URL(first).pathname) || 'download');
     let auth: { user: string; password: string } | undefined;

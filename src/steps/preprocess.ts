@@ -9,9 +9,6 @@ import { type StepKind } from './kind.js';
 import { sha256Json } from '../core/hash.js';
 import { DATASET_FORMAT, type DatasetManifest, type ImageListManifest } from '../formats/dataset.js';
 import { StepError } from '../core/errors.js';
-import { readAnyManifest, readSplit, splitFiles, classCounts, writeManifest, dataDescription } from '../data/tensors.js';
-import { transformImage, imageLibrary } from '../data/images.js';
-import { seededRandom } from '../data/random.js';
 
 export interface PreprocessWith {
   dataset: string;
@@ -77,6 +74,9 @@ export const preprocessStep: StepKind<PreprocessWith> = {
     return problems;
   },
   async run(ctx, w) {
+    const { readAnyManifest, readSplit, splitFiles, classCounts, writeManifest, dataDescription } = await import('../data/tensors.js');
+    const { transformImage, imageLibrary } = await import('../data/images.js');
+    const { seededRandom } = await import('../data/random.js');
     const input = readAnyManifest(w.dataset);
     const out = join(ctx.workDir, 'dataset');
     mkdirSync(out, { recursive: true });

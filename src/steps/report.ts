@@ -17,12 +17,11 @@ import type { StepKind } from './kind.js';
 import type { Gathered, PaperRef } from '../workflow/types.js';
 import type { EvaluationMetrics, TrainingHistory } from '../formats/metrics.js';
 import type { VerdictFile } from '../formats/verdict.js';
-import { readJsonArtifact, SourceBook, variantOf, replicateOf, resolveVariantKey, reportCatalog, ArtifactError, type ReportInput } from '../report/input.js';
+import type { ReportInput } from '../report/input.js';
 import { StepError } from '../core/errors.js';
 import { didYouMean } from '../workflow/suggest.js';
-import { sha256 } from '../core/hash.js';
-import { renderHtml, renderMarkdown, GENERATOR } from '../report/index.js';
 import { writeFileSync } from 'node:fs';
+import { sha256 } from '../core/hash.js';
 
 export interface ReportWith {
   verdicts?: string | null;
@@ -93,6 +92,8 @@ export const reportStep: StepKind<ReportWith> = {
     return problems;
   },
   async run(ctx, w) {
+    const { readJsonArtifact, SourceBook, variantOf, replicateOf, resolveVariantKey, reportCatalog, ArtifactError } = await import('../report/input.js');
+    const { renderHtml, renderMarkdown, GENERATOR } = await import('../report/index.js');
     const book = new SourceBook();
     // Mid-run, artifacts live in the store and the report will too, at a path not known yet:
     // numbers cite artifacts by sha256 (listed under Sources), not by relative link.

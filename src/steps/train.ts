@@ -9,10 +9,9 @@ import { chooseMlEngine } from '../ml/engine.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
-import { readManifest } from '../data/tensors.js';
-import { readFileSync } from 'node:fs';
-import { historyHealth } from '../ml/health.js';
 import { writeJsonAtomic } from '../core/atomic.js';
+import { historyHealth } from '../ml/health.js';
+import { readFileSync } from 'node:fs';
 
 export interface TrainWith {
   dataset: string;
@@ -163,6 +162,7 @@ export const trainStep: StepKind<TrainWith> = {
 
   async run(ctx, given) {
     const w = canonicalTrainWith(given);
+    const { readManifest } = await import('../data/tensors.js');
     const manifest = readManifest(w.dataset);
     const trainSplit = w.splits?.train ?? 'train';
     const valSplit = w.splits?.val ?? 'val';
