@@ -6,8 +6,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { writeManifest } from '../data/tensors.js';
+import { preprocessStep } from '../steps/preprocess.js';
+import { fetchVerified } from '../data/fetch.js';
+import { imageLibrary } from '../data/images.js';
+import { sha256File } from '../core/hash.js';
+import { IMAGES_FORMAT } from '../formats/dataset.js';
 
 const FETCH_MB = Number(process.env.REPRO_BENCH_FETCH_MB ?? 200);
 const PREPROCESS_IMAGES = Number(process.env.REPRO_BENCH_IMAGES ?? 200);
@@ -23,8 +29,6 @@ export async function bench(): Promise<void> {
 }
 
 async function benchFetch(dir: string): Promise<void> {
-  const { fetchVerified } = await import('../data/fetch.js');
-  const { sha256File } = await import('../core/hash.js');
   const file = join(dir, 'big.bin');
   // Random bytes in 8 MiB pieces: incompressible, and no 200 MB buffer held at once.
   for (let i = 0; i < FETCH_MB / 8; i++) writeFileSync(file, randomBytes(8 * 2 ** 20), { flag: i ? 'a' : 'w' });
@@ -52,10 +56,6 @@ async function benchFetch(dir: string): Promise<void> {
 
 async function benchPreprocess(dir: string): Promise<void> {
   const sharp = (await import('sharp')).default;
-  const { preprocessStep } = await import('../steps/preprocess.js');
-  const { writeManifest } = await import('../data/tensors.js');
-  const { imageLibrary } = await import('../data/images.js');
-  const { IMAGES_FORMAT } = await import('../formats/dataset.js');
   // Adience's aligned faces are 816×816 JPEGs; these are smaller but of the same kind (noise, so
   // the JPEG decoder has real work to do).
   const root = join(dir, 'images');
@@ -71,7 +71,7 @@ async function benchPreprocess(dir: string): Promise<void> {
   writeManifest(list, { format: IMAGES_FORMAT, name: 'bench', root, classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], ordered: true, positions: [0, 1, 2, 3, 4, 5, 6, 7], splits: { train: entries }, sources: [] });
   const work = join(dir, 'work');
   mkdirSync(work, { recursive: true });
-  const threads = Math.max(1, (await import('node:os')).availableParallelism());
+  const threads = Math.max(1, availableParallelism());
   const ctx = {
     id: 'bench', workflowDir: dir, workDir: work, scratchDir: join(dir, 'scratch'), matrix: {}, params: {},
     secret: () => undefined, signal: new AbortController().signal, log: () => undefined, progress: () => undefined,

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { sha256File } from '../core/hash.js';
 import { execute } from '../engine/executor.js';
-import { removeTree } from '../engine/store.js';
+import { removeTree, Store } from '../engine/store.js';
 import { loadPlan } from '../workflow/index.js';
 import { getStepKind, stepKinds } from '../steps/registry.js';
 
@@ -146,7 +146,6 @@ export async function scale(dir: string): Promise<void> {
   if (!r.plan) throw new Error('bench: the 15,000-step workflow did not validate');
   line('engine.validate.15000-steps', (performance.now() - t) / 1000, 's', 2);
 
-  const { Store } = await import('../engine/store.js');
   const store = new Store(join(dir, 'store-3000'));
   const src = join(store.root, 'tmp', 'many');
   mkdirSync(src, { recursive: true });

@@ -19,7 +19,7 @@
 import os from 'node:os';
 import type { LossKind, LossSpec, ModelSpec } from '../ml/types.js';
 import { LOSS_KINDS } from '../ml/loss-table.js';
-import type { BackendPreference } from '../ml/backend/index.js';
+import { initBackend, shutdownBackend, type BackendPreference } from '../ml/backend/index.js';
 
 const BATCH = 64;
 const CLASSES = 5;
@@ -32,7 +32,6 @@ export async function bench(): Promise<void> {
   const seconds = Number(process.env.REPRO_BENCH_SECONDS ?? 3);
   const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const tf = await import('@tensorflow/tfjs-core');
-  const { initBackend, shutdownBackend } = await import('../ml/backend/index.js');
   const all: Array<Exclude<BackendPreference, 'auto'>> = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
   const only = process.env.REPRO_BENCH_BACKENDS?.split(',').map((b) => b.trim());
   const candidates = only ? all.filter((b) => only.includes(b)) : all;

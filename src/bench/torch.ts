@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { findTorch, OMP_WAIT_POLICY, TORCH_ENGINE_MAIN } from '../ml/torch.js';
 import type { LossKind, ModelSpec } from '../ml/types.js';
+import { initTfjs } from '../ml/runtime.js';
 
 const BATCH = 64;
 const SIZES = [28, 64];
@@ -59,7 +60,6 @@ async function benchTorch(threads: number): Promise<Map<string, number>> {
 async function benchTfjs(threads: number): Promise<Map<string, number>> {
   const rates = new Map<string, number>();
   const tf = await import('@tensorflow/tfjs-core');
-  const { initTfjs } = await import('../ml/runtime.js');
   const { buildModel } = await import('../ml/models.js');
   const { makeLoss } = await import('../ml/losses.js');
   const { computeGradients } = await import('../ml/gradients.js');

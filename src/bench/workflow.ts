@@ -5,6 +5,8 @@
 //   workflow.validate.1000-steps.cpu    the same runs' process CPU time (steadier on a busy machine)
 //   workflow.validate.1000-steps.cold   the first run in the process (includes compiling the schemas)
 //   workflow.validate.cli               wall time of `repro validate workflows/paper.yaml` (node start included)
+//   cli.startup.plan                    wall time of `repro plan workflows/paper.yaml`, median of 5 (start-up:
+//                                       node, the command line's imports, the kinds, parse and plan)
 // Pure JavaScript: no ML backend is involved.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,16 @@ export async function bench(): Promise<void> {
     const wall = performance.now() - w0;
     // paper.yaml may be mid-edit by the flagship issue: report the time either way, and the outcome.
     console.log(`bench: workflow.validate.cli ${wall.toFixed(0)} ms (repro validate workflows/paper.yaml, exit ${cli.status}, node start included)`);
+
+    const plans: number[] = [];
+    let planStatus: number | null = null;
+    for (let i = 0; i < 5; i++) {
+      const p0 = performance.now();
+      planStatus = spawnSync(process.execPath, [BIN, 'plan', PAPER], { encoding: 'utf8', cwd: dir }).status;
+      plans.push(performance.now() - p0);
+    }
+    plans.sort((a, b) => a - b);
+    console.log(`bench: cli.startup.plan ${plans[2]!.toFixed(0)} ms (repro plan workflows/paper.yaml, median of 5, exit ${planStatus}, node start included)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

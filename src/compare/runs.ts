@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { METRIC_NAMES } from '../formats/metrics.js';
-import type { LoadedRun, StepRecord } from '../formats/run-record.js';
+import { roleOf, type LoadedRun, type StepRecord } from '../formats/run-record.js';
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
 import { variantName } from './spec.js';
 import { ReproError } from '../core/errors.js';
@@ -56,7 +56,7 @@ export interface RunVerdicts {
 export function runVerdicts(run: RunSource): RunVerdicts[] {
   const out: RunVerdicts[] = [];
   for (const step of run.record.steps) {
-    if (step.uses !== 'compare') continue;
+    if (roleOf(step) !== 'comparison') continue;
     const path = storeFile(run, step, 'verdicts');
     if (!path) continue;
     out.push({ step: step.id, file: JSON.parse(readFileSync(path, 'utf8')) as VerdictFile });
@@ -85,7 +85,7 @@ export function runHardware(run: LoadedRun): string[] {
 /** Compare steps of the run that did not produce verdicts, and why (failed, skipped, interrupted). */
 export function missingVerdicts(run: LoadedRun): string[] {
   return run.record.steps
-    .filter((s) => s.uses === 'compare' && !s.outputs?.verdicts?.storePath)
+    .filter((s) => roleOf(s) === 'comparison' && !s.outputs?.verdicts?.storePath)
     .map((s) => `${s.id}: ${s.status}${s.error ? ` (${s.error})` : ''}`);
 }
 

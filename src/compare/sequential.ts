@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { pairedTest, sequentialBoundaries, type SpendingFunction, type TestName, alphaSpent } from './stats.js';
 import { ReproError } from '../core/errors.js';
 import { mulberry32 } from '../core/rng.js';
-import type { RunRecord } from '../formats/run-record.js';
+import { roleOf, type RunRecord } from '../formats/run-record.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import { isOutputRef, type ConcreteStep, type Gathered, type Plan } from '../workflow/types.js';
 import { DEFAULTS, knownMetricNames, type CompareWith } from './spec.js';
@@ -136,7 +136,7 @@ const PARAM_REF = /^\$\{\{\s*params\.([A-Za-z_][\w-]*)\s*\}\}$/;
  * one param holding integer seeds. Anything else is a ReproError('invalid') with a hint.
  */
 export function seedAxisOf(plan: Plan): SeedAxis {
-  const compares = plan.steps.filter((s) => s.uses === 'compare');
+  const compares = plan.steps.filter((s) => roleOf(s) === 'comparison');
   if (compares.length !== 1) {
     throw new ReproError(`--until-decided needs exactly one compare step (this plan has ${compares.length})`, 'invalid');
   }

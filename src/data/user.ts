@@ -11,6 +11,7 @@ import { readNpz } from './npz.js';
 import { parseCsv, type CsvCell } from './csv.js';
 import type { SplitTensors } from './tensors.js';
 import { shuffleInPlace } from './random.js';
+import { transformImage, imageLibrary } from './images.js';
 
 export type SplitName = 'train' | 'val' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'val', 'test'];
@@ -315,7 +316,6 @@ export interface FolderOptions {
 
 /** `root/<class>/*` (one pool, split by the caller) or `root/{train,val,test}/<class>/*`. */
 export async function loadImageFolder(o: FolderOptions): Promise<UserData> {
-  const { transformImage, imageLibrary } = await import('./images.js');
   const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
   const visible = (dir: string) => readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
   const splitLayout = isDir(join(o.root, 'train'));

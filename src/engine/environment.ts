@@ -138,15 +138,25 @@ export async function collectEnvironment(): Promise<EnvironmentRecord> {
   };
 }
 
-/** Commit, dirty flag and branch of the repository holding `dir`; nulls outside a repository. */
+/**
+ * Commit, dirty flag and branch of the repository holding `dir`; nulls outside a repository or
+ * without git. Three plain `git` calls (no shell): every run records this, even a fully cached one,
+ * and loading a git library for it cost more start-up time than the calls themselves.
+ */
 export async function gitState(dir: string): Promise<{ commit: string | null; dirty: boolean | null; branch: string | null }> {
-  try {
-    const { simpleGit } = await import('simple-git');
-    const git = simpleGit({ baseDir: dir, timeout: { block: 10_000 } });
-    if (!(await git.checkIsRepo())) return { commit: null, dirty: null, branch: null };
-    const [commit, status] = await Promise.all([git.revparse(['HEAD']).catch(() => null), git.status()]);
-    return { commit: commit?.trim() || null, dirty: !status.isClean(), branch: status.current ?? null };
-  } catch {
-    return { commit: null, dirty: null, branch: null };
-  }
+  const none = { commit: null, dirty: null, branch: null };
+  const git = (...args: string[]) => run('git', ['-C', dir, ...args], 10_000);
+  if ((await git('rev-parse', '--is-inside-work-tree'))?.trim() !== 'true') return none;
+  const [commit, status] = await Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain', '-b', '-u')]);
+  if (status === null) return none;
+  const lines = status.split('\n').filter(Boolean);
+  const head = lines[0]?.startsWith('## ') ? lines.shift()!.slice(3) : null;
+  return { commit: commit?.trim() || null, dirty: lines.length > 0, branch: head === null ? null : branchOf(head) };
+}
+
+/** The branch of `git status -b`'s header: 'main...origin/main [ahead 1]', 'No commits yet on main', 'HEAD (no branch)'. */
+export function branchOf(header: string): string {
+  const h = header.replace(/^(No commits yet|Initial commit) on /, '');
+  if (h.startsWith('HEAD (no branch)')) return 'HEAD';
+  return h.split('...')[0]!.split(' ')[0]!;
 }

@@ -89,6 +89,7 @@ export class RunRecorder {
       id: step.id,
       stepId: step.stepId,
       uses: step.uses,
+      ...(step.role ? { role: step.role } : {}),
       matrix: step.matrix,
       status,
       fingerprint: resolved?.fingerprint ?? '',

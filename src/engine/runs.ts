@@ -1,7 +1,7 @@
 // Finding a run's record: what `repro compare`, `report` and `export` mean by RUN.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { locateRun, type LoadedRun, type RunRecord } from '../formats/run-record.js';
+import { locateRun, roleOf, type LoadedRun, type RunRecord } from '../formats/run-record.js';
 import { ReproError } from '../core/errors.js';
 
 function readRecord(path: string): LoadedRun {
@@ -109,7 +109,7 @@ export function summarizeRun(path: string, record: RunRecord): RunSummary {
     ran: count('succeeded', 'failed', 'interrupted'),
     cached: count('cached'),
     failed: count('failed'),
-    verdicts: record.steps.filter((s) => s.uses === 'compare' && s.summary).map((s) => s.summary!),
+    verdicts: record.steps.filter((s) => roleOf(s) === 'comparison' && s.summary).map((s) => s.summary!),
   };
 }
 

@@ -1,6 +1,7 @@
 // What an `evaluate` step writes as metrics.json, and what `train` writes as history.json.
 // `compare` and `report` read these. The metric catalog (below) says how each metric reads; the
 // metrics-file format is documented in docs/compare.md ("Metrics").
+import { roleOf, type StepRole } from './run-record.js';
 
 /**
  * How a metric reads: its label, which way is better, its unit, how its numbers are printed, and
@@ -111,13 +112,13 @@ export function formatMetric(value: number | null | undefined, name: string, cat
 }
 
 /**
- * The declared metrics of a plan (or of a run record's steps): the catalog of its compare step(s),
- * for reports that show "the metrics that exist". Reads `with.metrics` of every `uses: compare` step.
+ * The declared metrics of a plan (or of a run record's steps): the catalog of its comparison step(s),
+ * for reports that show "the metrics that exist". Reads `with.metrics` of every step whose kind's role is `comparison`.
  */
-export function planMetricCatalog(steps: ReadonlyArray<{ uses: string; with?: unknown }>): Map<string, MetricDecl> {
+export function planMetricCatalog(steps: ReadonlyArray<{ uses: string; role?: StepRole; with?: unknown }>): Map<string, MetricDecl> {
   const declared: Record<string, MetricDeclInput> = Object.create(null) as Record<string, MetricDeclInput>;
   for (const s of steps) {
-    if (s.uses !== 'compare' || !s.with || typeof s.with !== 'object') continue;
+    if (roleOf(s) !== 'comparison' || !s.with || typeof s.with !== 'object') continue;
     const m = (s.with as { metrics?: unknown }).metrics;
     if (m && typeof m === 'object' && !Array.isArray(m)) Object.assign(declared, m);
   }

@@ -17,10 +17,46 @@ export interface ArtifactRecord {
   value?: unknown;
 }
 
+/**
+ * What a step does for the run, declared by its kind (KindDescriptor.role) and recorded with the step,
+ * so that commands and reports ask the role, never the kind's name, and a new kind is one line:
+ * - `data`: fetches or prepares data; its time is the time to prepare the workflow.
+ * - `training`: trains a model; its facts say the device the training ran on, its time is training time.
+ * - `evaluation`: measures a model.
+ * - `comparison`: decides the paper's claims. Its `with` has compare's shape (`results`, `claims`,
+ *   `metrics`, `pair_by`, `variant_key`) and its output `verdicts` is a VerdictFile (src/formats/verdict.ts).
+ * - `report`: a document about its run (names its run and time), not a result.
+ * - `command`: the user's own command line (`with.command`), which may do any of these.
+ */
+export type StepRole = 'data' | 'training' | 'evaluation' | 'comparison' | 'report' | 'command';
+
+/**
+ * Records written before roles were recorded name only the kinds that existed then; their roles are
+ * this frozen table. A kind added later records its role and never needs a line here.
+ */
+const ROLES_OF_UNRECORDED_KINDS: ReadonlyMap<string, StepRole> = new Map<string, StepRole>([
+  ['fetch', 'data'],
+  ['extract', 'data'],
+  ['dataset', 'data'],
+  ['preprocess', 'data'],
+  ['train', 'training'],
+  ['evaluate', 'evaluation'],
+  ['compare', 'comparison'],
+  ['report', 'report'],
+  ['run', 'command'],
+]);
+
+/** The role of a planned or recorded step: the one its kind declared, or for an older record, its kind's role then. */
+export function roleOf(step: { uses: string; role?: StepRole }): StepRole | undefined {
+  return step.role ?? ROLES_OF_UNRECORDED_KINDS.get(step.uses);
+}
+
 export interface StepRecord {
   id: string;
   stepId: string;
   uses: string;
+  /** What the step does for the run (its kind's role); absent in records written before roles were recorded (roleOf). */
+  role?: StepRole;
   matrix: Record<string, unknown>;
   status: StepStatus;
   fingerprint: string;

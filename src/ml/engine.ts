@@ -5,6 +5,8 @@
 import type { ExecutionFacts } from '../core/facts.js';
 import { StepError } from '../core/errors.js';
 import type { EvalConfig, TrainConfig, TrainIO, TrainOutcome } from './types.js';
+import { BackendUnavailableError, plannedBackend } from './backend/index.js';
+import { chooseEngine, torchPlannedFacts, trainWithTorch, evaluateWithTorch } from './torch.js';
 
 export type EngineName = 'tfjs' | 'torch';
 
@@ -28,7 +30,6 @@ export interface MlEngine {
 
 /** A backend that cannot start (no GPU, no wasm) is the user's to fix: a StepError with its hint. */
 async function userFacing<T>(work: () => Promise<T>): Promise<T> {
-  const { BackendUnavailableError } = await import('./backend/index.js');
   try {
     return await work();
   } catch (error) {
@@ -40,7 +41,6 @@ async function userFacing<T>(work: () => Promise<T>): Promise<T> {
 const tfjs: MlEngine = {
   name: 'tfjs',
   async plannedFacts(step, options): Promise<ExecutionFacts> {
-    const { plannedBackend } = await import('./backend/index.js');
     const planned = plannedBackend(typeof options.backend === 'string' ? (options.backend as never) : 'auto');
     if (step === 'evaluate') return { backend: planned.backend, device: planned.device };
     // tfjs trains data-parallel on `threads` workers: another count gives (slightly) other weights.
@@ -59,13 +59,13 @@ const tfjs: MlEngine = {
 const torch: MlEngine = {
   name: 'torch',
   async plannedFacts(_step, options) {
-    return (await import('./torch.js')).torchPlannedFacts(options);
+    return torchPlannedFacts(options);
   },
   async train(config, io) {
-    return (await import('./torch.js')).trainWithTorch(config, io);
+    return trainWithTorch(config, io);
   },
   async evaluate(config, io) {
-    return (await import('./torch.js')).evaluateWithTorch(config, io);
+    return evaluateWithTorch(config, io);
   },
 };
 
@@ -80,6 +80,5 @@ export async function chooseMlEngine(fromWorkflow: EngineName | 'auto' | undefin
   const cli = options.engine;
   const requested = cli === 'tfjs' || cli === 'torch' || cli === 'auto' ? cli : (fromWorkflow ?? 'tfjs');
   const python = typeof options.python === 'string' && options.python ? options.python : undefined;
-  const { chooseEngine } = await import('./torch.js');
   return ENGINES[await chooseEngine(requested, python)];
 }

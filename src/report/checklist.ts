@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRecord, StepRecord } from '../formats/run-record.js';
+import { roleOf, type RunRecord, type StepRecord } from '../formats/run-record.js';
 import { factOf, variantOrder, type ReportInput } from './input.js';
 import { citation, fmtBytes, fmtDuration } from './format.js';
 import { escapeMd as md } from '../core/markdown.js';
@@ -54,8 +54,6 @@ export interface ChecklistOptions {
   outputs: string[];
 }
 
-const PREPARE_KINDS = new Set(['fetch', 'extract', 'dataset', 'preprocess']);
-
 type Facts = Record<string, string | number | boolean | null>;
 
 function short(sha: string): string {
@@ -66,7 +64,7 @@ function short(sha: string): string {
 export function trainingDevices(record: RunRecord): string[] {
   const devices = new Set<string>();
   for (const s of record.steps) {
-    if (s.uses !== 'train') continue;
+    if (roleOf(s) !== 'training') continue;
     const d = factOf(s.facts, 'device');
     if (d) devices.add(d.toLowerCase());
   }
@@ -80,8 +78,9 @@ export function isCpuRun(record: RunRecord): boolean {
   return devices.some((d) => d.includes('cpu') || d === 'wasm');
 }
 
-function datasetSteps(record: RunRecord): StepRecord[] {
-  return record.steps.filter((s) => s.uses === 'dataset' || s.uses === 'fetch');
+/** The steps that fetched or prepared data: their outputs are the data set's evidence. */
+function dataSteps(record: RunRecord): StepRecord[] {
+  return record.steps.filter((s) => roleOf(s) === 'data');
 }
 
 /** Every distinct artifact of the run, by sha256 (cached and shared outputs counted once). */
@@ -103,7 +102,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
   const scale = record.scale ?? input.scale ?? null;
   const standIn = scale !== 'full';
   const f: Record<string, ChecklistField> = {};
-  const trainSteps = record.steps.filter((s) => s.uses === 'train');
+  const trainSteps = record.steps.filter((s) => roleOf(s) === 'training');
 
   const axis = input.variantKey ? `the matrix axis '${input.variantKey}'` : 'no variant axis';
   const checks = input.verdicts?.file.checks.length ?? 0;
@@ -140,7 +139,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
       : 'no train step: the workflow trains no model that repro records',
     evidence: models,
   };
-  const dataSteps = datasetSteps(record);
+  const prepared = dataSteps(record);
   const datasets = input.datasets;
   const dataLicences = datasets.flatMap((d) => [d.licence, ...d.sources.map((x) => x.licence)]).filter((x): x is string => !!x);
   f.data_set = {
@@ -163,7 +162,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
         : 'no dataset step recorded'),
     evidence: [
       ...datasets.flatMap((d) => d.sources.map((x) => `${d.step} source ${x.path} sha256:${x.sha256}`)),
-      ...dataSteps.flatMap((s) =>
+      ...prepared.flatMap((s) =>
         Object.entries(s.outputs).map(([name, a]) => `${s.id} ${name} ${a.type === 'value' ? 'value' : short(a.sha256)}${a.size !== undefined ? `, ${fmtBytes(a.size)}` : ''}`),
       ),
     ],
@@ -222,7 +221,7 @@ export function buildChecklist(record: RunRecord, input: ReportInput, opts: Chec
     value: `${fmtBytes(bytes)} in ${artifacts.size} stored artifacts` + (unsized ? ` (${unsized} without a recorded size)` : ''),
     evidence: ['sum of ArtifactRecord.size over distinct sha256 in run.json'],
   };
-  const prepare = record.steps.filter((s) => PREPARE_KINDS.has(s.uses));
+  const prepare = dataSteps(record);
   const prepareMs = prepare.reduce((a, s) => a + (s.durationMs ?? 0), 0);
   f.time_to_prepare = {
     title: 'How much time is needed to prepare the workflow',

@@ -8,7 +8,7 @@ import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/
 import { planMetricCatalog, undeclaredMetric } from '../formats/metrics.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
 import type { VerdictFile } from '../formats/verdict.js';
-import type { EnvironmentRecord, RunRecord, StepRecord, ArtifactRecord } from '../formats/run-record.js';
+import { roleOf, type EnvironmentRecord, type RunRecord, type StepRecord, type ArtifactRecord } from '../formats/run-record.js';
 import type { DatasetDescription, DatasetManifest, ImageListManifest } from '../formats/dataset.js';
 import type { PaperRef } from '../workflow/types.js';
 import { sha256 } from '../core/hash.js';
@@ -175,7 +175,7 @@ export function programOf(record: RunRecord): ReportInput['program'] {
   const out: ReportInput['program'] = [];
   const seen = new Set<string>();
   for (const s of record.steps) {
-    if (s.uses !== 'run' || seen.has(s.stepId) || (s.status !== 'succeeded' && s.status !== 'cached')) continue;
+    if (roleOf(s) !== 'command' || seen.has(s.stepId) || (s.status !== 'succeeded' && s.status !== 'cached')) continue;
     seen.add(s.stepId);
     const cmd = recordedWith(s).command;
     const command = Array.isArray(cmd) ? cmd.map(String) : typeof cmd === 'string' ? [cmd] : [];
@@ -290,7 +290,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
     return { value: got.value, id };
   };
 
-  const compareStep = record.steps.find((s) => s.uses === 'compare');
+  const compareStep = record.steps.find((s) => roleOf(s) === 'comparison');
   const declaredKey = compareStep ? recordedWith(compareStep).variant_key : undefined;
   // compare's default axis is `variant`; without a compare step, the matrices say.
   const variantKey = resolveVariantKey(
@@ -304,7 +304,7 @@ export function loadRunReport(record: RunRecord, runJsonPath: string, opts: Load
   // metrics.json and history.json (a script standing in for training) is reported like train+evaluate.
   for (const step of record.steps) {
     if (step.status !== 'succeeded' && step.status !== 'cached') continue;
-    if (step.uses === 'report') continue;
+    if (roleOf(step) === 'report') continue;
     const verdictsArt = findOutput(step, 'verdicts', 'verdicts.json', record.store);
     const got = verdictsArt && read<VerdictFile>(step, verdictsArt, 'verdicts.json', 'v', 'verdicts');
     if (got) verdicts = { file: got.value, source: got.id };

@@ -9,7 +9,7 @@
 // as `alternateName`. Every data entity is reachable from the root through `hasPart`.
 
 import { basename } from 'node:path';
-import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
+import { roleOf, type ArtifactRecord, type RunRecord } from '../formats/run-record.js';
 
 export const PROFILES = {
   process: { id: 'https://w3id.org/ro/wfrun/process/0.5', name: 'Process Run Crate', version: '0.5' },
@@ -246,7 +246,7 @@ export function buildRunCrate(record: RunRecord, opts: CrateOptions): { '@contex
   });
   const outputParams: string[] = [];
   const finalOutputs: string[] = [];
-  for (const s of record.steps.filter((x) => (x.uses === 'compare' || x.uses === 'report') && x.status !== 'skipped')) {
+  for (const s of record.steps.filter((x) => (roleOf(x) === 'comparison' || roleOf(x) === 'report') && x.status !== 'skipped')) {
     for (const [n, a] of Object.entries(s.outputs)) {
       const id = artifactId(n, a);
       finalOutputs.push(id);

@@ -23,6 +23,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { ReproError } from '../core/errors.js';
 import type { RunRecord } from '../formats/run-record.js';
 import type { LoadedRun } from '../formats/run-record.js';
+import { extractArchive } from '../data/archive.js';
 
 export const LOCK_FORMAT = 'repro-lock/1';
 /** The archive member that signs the lock; not listed in the lock (it signs it). */
@@ -253,7 +254,6 @@ const outside = (path: string, what: string): ArchiveProblem => ({ kind: 'outsid
 
 /** Extracts the archive into `dir` and checks it (as verifyArchive); the caller removes `dir`. */
 export async function openArchive(archive: string, dir: string): Promise<ArchiveCheck> {
-  const { extractArchive } = await import('../data/archive.js');
   await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
   const lockPath = join(dir, 'repro.lock.json');
   if (!existsSync(lockPath)) throw new Error(`${archive} has no repro.lock.json: not an archive written by \`repro export\``);

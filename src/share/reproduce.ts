@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReproError } from '../core/errors.js';
-import type { ArtifactRecord, RunRecord, StepRecord } from '../formats/run-record.js';
+import { roleOf, type ArtifactRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
 import type { StepKind } from '../steps/kind.js';
 import type { RunSource } from '../compare/runs.js';
@@ -161,7 +161,7 @@ export function compareRuns(
         artifacts.push({ ...base, verdict: 'bit-identical' });
         continue;
       }
-      if (step.uses === 'report') {
+      if (roleOf(step) === 'report') {
         // A report is a document about its run (its id, times, paths): never the same twice, and not a result.
         artifacts.push({ ...base, verdict: 'not compared', note: 'a report names its own run and time' });
         continue;

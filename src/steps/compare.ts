@@ -2,14 +2,16 @@
 // paper's reported numbers and claims (src/compare/), writes verdicts.json and a summary value.
 import { join } from 'node:path';
 import { type StepKind } from './kind.js';
-import { compareWithSchema, DEFAULTS, type CompareWith } from '../compare/spec.js';
+import { compareWithSchema, DEFAULTS, type CompareWith, knownMetricNames } from '../compare/spec.js';
 import { checkCompare } from '../compare/claims-file.js';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { StepError } from '../core/errors.js';
 import { VERDICTS } from '../formats/verdict.js';
+import { loadObservations, emptyNotes } from '../compare/observations.js';
 
 export const compareStep: StepKind<CompareWith> = {
   name: 'compare',
+  role: 'comparison',
   // 2: a mean of gains that cancels is 0, not its rounding residue.
   // 3: verdicts.json carries the metric declarations; smallest effects, power, collapsed trainings.
   // 4: the one verdict rule (smaller than claimed), sign-flip test by default, power at δ, terminal, zeroVariance.
@@ -24,7 +26,6 @@ export const compareStep: StepKind<CompareWith> = {
     return checkCompare(w as CompareWith & Record<string, unknown>, context.workflowDir);
   },
   async run(ctx, w) {
-    const { loadObservations } = await import('../compare/observations.js');
     const { buildVerdictFile } = await import('../compare/verdicts.js');
     const { claimsFilePath, readClaimsFile, mergeClaims } = await import('../compare/claims-file.js');
     // Checked again here: a claims file named by a relative path is first seen now.
@@ -35,8 +36,6 @@ export const compareStep: StepKind<CompareWith> = {
     const spec = w.claims_file ? mergeClaims(w, readClaimsFile(claimsFilePath(w.claims_file, ctx.workflowDir)!)) : w;
     const variantKey = w.variant_key ?? DEFAULTS.variant_key;
     const pairBy = w.pair_by ?? DEFAULTS.pair_by;
-    const { knownMetricNames } = await import('../compare/spec.js');
-    const { emptyNotes } = await import('../compare/observations.js');
     const notes = emptyNotes();
     const table = await loadObservations(w.results, w.timings, variantKey, pairBy, new Set(knownMetricNames(w)), notes);
     for (const [variant, byKey] of notes.collapsed) {

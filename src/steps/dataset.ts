@@ -1,4 +1,5 @@
-// `dataset`: turns data files into a dataset directory the rest of the workflow reads.
+// `dataset`: turns data files into a dataset directory the rest of the workflow reads. Each format is
+// one entry of FORMATS below (what it requires, the files it reads, how it loads):
 //   npz, npy, csv, image-folder → repro-tensors/1 (the user's data; src/data/user.ts)
 //   idx      → repro-tensors/1 (MNIST-style *-ubyte.gz; default: Debian's Fashion-MNIST)
 //   adience  → repro-images/1  (an image list; `preprocess` decodes it into tensors)
@@ -11,8 +12,9 @@ import { type StepContext, type StepKind, type StepResult } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { IMAGES_FORMAT, type DatasetDescription, type ImageListManifest } from '../formats/dataset.js';
 import type { SplitTensors } from '../data/tensors.js';
-import type { BuiltinDataset } from '../data/builtin.js';
+import { recogniseBuiltin, builtinNamed, type BuiltinDataset } from '../data/builtin.js';
 import type { SplitName, UserData } from '../data/user.js';
+import { sha256File } from '../core/hash.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export { FASHION_MNIST_CLASSES } from '../data/builtin.js';
@@ -22,11 +24,6 @@ const FASHION_MNIST_FILES = {
   test_images: `${FASHION_MNIST_DIR}/t10k-images-idx3-ubyte.gz`,
   test_labels: `${FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz`,
 };
-
-export const DATASET_FORMATS = ['npz', 'npy', 'csv', 'image-folder', 'idx', 'adience'] as const;
-export type DatasetFormat = (typeof DATASET_FORMATS)[number];
-/** Before `format` existed, `name` chose the loader; these three still do when `format` is absent. */
-const LEGACY_NAMES = new Map<string, DatasetFormat>([['retinamnist', 'npz'], ['idx', 'idx'], ['adience', 'adience']]);
 
 export interface DatasetWith {
   format?: DatasetFormat;
@@ -61,11 +58,118 @@ export interface DatasetWith {
   seed?: number;
 }
 
+/** Keys of `with` that name a local file or folder. */
+type PathKey = 'npz' | 'images' | 'labels' | 'val_images' | 'val_labels' | 'test_images' | 'test_labels' | 'csv' | 'val_csv' | 'test_csv' | 'folder' | 'folds';
+/** A file named in `with`, resolved against the workflow, as it is named in messages and the manifest. */
+type FileOf = (p: string, what: string, hint?: string) => { abs: string; shownAs: string };
+
+interface FormatEntry {
+  /** A few words after the name in the schema's description of `format`. */
+  note?: string;
+  /** Keys of `with` this format cannot do without. */
+  required: readonly (keyof DatasetWith)[];
+  /** Keys of `with` naming local files it reads: their content hashes enter the fingerprint. */
+  paths: readonly PathKey[];
+  /** Files it reads when `with` names none (inputs too: a new Debian package must re-run the step). */
+  defaultFiles?: Partial<Record<PathKey, string>>;
+}
+
+/** repro-tensors/1: the format loads the splits; the step holds out missing ones and writes the tensors. */
+interface TensorsFormat extends FormatEntry {
+  writes: 'tensors';
+  load(ctx: StepContext, w: DatasetWith, file: FileOf): Promise<{ data: UserData; defaultName: string }>;
+}
+
+/** repro-images/1: the format writes its own image list into `out`; returns the step's summary. */
+interface ImagesFormat extends FormatEntry {
+  writes: 'images';
+  write(ctx: StepContext, w: DatasetWith, out: string): Promise<string>;
+}
+
+/** The one table of dataset formats, in the order the schema lists them. */
+const FORMATS = {
+  npz: {
+    required: ['npz'],
+    paths: ['npz'],
+    writes: 'tensors',
+    async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
+      const f = file(w.npz!, 'npz');
+      return { data: await user.loadNpzData(f.abs, f.shownAs, w.classes), defaultName: user.stem(f.abs) };
+    },
+  },
+  npy: {
+    required: ['images', 'labels'],
+    paths: ['images', 'labels', 'val_images', 'val_labels', 'test_images', 'test_labels'],
+    writes: 'tensors',
+    async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
+      const files: Parameters<typeof user.loadNpyData>[0] = {};
+      for (const [key, p] of [['train_images', w.images], ['train_labels', w.labels], ['val_images', w.val_images], ['val_labels', w.val_labels], ['test_images', w.test_images], ['test_labels', w.test_labels]] as const) {
+        if (p !== undefined) files[key] = file(p, key.replace(/^train_/, ''));
+      }
+      return { data: user.loadNpyData(files, w.classes), defaultName: user.stem(files.train_images!.abs) };
+    },
+  },
+  csv: {
+    required: ['csv'],
+    paths: ['csv', 'val_csv', 'test_csv'],
+    writes: 'tensors',
+    async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
+      const files: Partial<Record<SplitName, { abs: string; shownAs: string }>> = { train: file(w.csv!, 'csv') };
+      if (w.val_csv !== undefined) files.val = file(w.val_csv, 'val_csv');
+      if (w.test_csv !== undefined) files.test = file(w.test_csv, 'test_csv');
+      const data = user.loadCsvData({ files, labelColumn: w.label_column ?? 'label', declared: w.classes, shape: w.shape, dtype: w.dtype ?? 'float32' });
+      return { data, defaultName: user.stem(files.train!.abs) };
+    },
+  },
+  'image-folder': {
+    note: 'one folder per class',
+    required: ['folder'],
+    paths: ['folder'],
+    writes: 'tensors',
+    async load(_ctx, w, file) {
+      const user = await import('../data/user.js');
+      const f = file(w.folder!, 'folder');
+      if (!statSync(f.abs).isDirectory()) throw new StepError(`folder ${w.folder} is not a directory`, 'image-folder reads FOLDER/<class>/* (or FOLDER/train/<class>/*, FOLDER/test/<class>/*)');
+      const data = await user.loadImageFolder({ root: f.abs, shownAs: f.shownAs, declared: w.classes, imageSize: w.image_size, channels: w.channels ?? 3 });
+      return { data, defaultName: basename(f.abs) };
+    },
+  },
+  idx: {
+    note: 'MNIST-style *-ubyte.gz',
+    required: [],
+    paths: ['images', 'labels', 'test_images', 'test_labels'],
+    defaultFiles: FASHION_MNIST_FILES,
+    writes: 'tensors',
+    async load(ctx, w) {
+      const data = await idx(ctx, w);
+      return { data, defaultName: data.sources[0]!.path.replace(/-images.*$/, '') || 'idx' };
+    },
+  },
+  adience: {
+    note: 'fold files + images',
+    required: ['folds', 'images', 'test_fold'],
+    paths: ['folds', 'images'],
+    writes: 'images',
+    write: (ctx, w, out) => adience(ctx, w, out),
+  },
+} as const satisfies Record<string, TensorsFormat | ImagesFormat>;
+
+export type DatasetFormat = keyof typeof FORMATS;
+export const DATASET_FORMATS = Object.keys(FORMATS) as DatasetFormat[];
+// A Map, so a format name from a workflow never meets Object's prototype ('constructor').
+export const FORMAT_TABLE: ReadonlyMap<string, TensorsFormat | ImagesFormat> = new Map(Object.entries(FORMATS));
+const formatEntry = (format: string): TensorsFormat | ImagesFormat | undefined => FORMAT_TABLE.get(format);
+/** Before `format` existed, `name` chose the loader; these three still do when `format` is absent. */
+const LEGACY_NAMES = new Map<string, DatasetFormat>([['retinamnist', 'npz'], ['idx', 'idx'], ['adience', 'adience']]);
+
 const withSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    format: { enum: [...DATASET_FORMATS], description: 'The files\' format: npz, npy, csv, image-folder (one folder per class), idx (MNIST-style *-ubyte.gz), adience (fold files + images).' },
+    format: { enum: [...DATASET_FORMATS], description: `The files' format: ${[...FORMAT_TABLE].map(([f, e]) => (e.note ? `${f} (${e.note})` : f)).join(', ')}.` },
     name: { type: 'string', minLength: 1, description: 'The dataset\'s name in the manifest and report (default: the file\'s name). Without format, retinamnist, idx and adience choose that loader.' },
     description: { type: 'string', description: 'One line on what the data is (for the report).' },
     classes: { type: 'array', items: { type: 'string' }, minItems: 2, uniqueItems: true, description: 'Class names in label order: label 0 is the first. Default: the built-in\'s, else the folder names (image-folder), the label values (csv) or "0", "1", ….' },
@@ -103,25 +207,20 @@ export function datasetFormat(w: Pick<DatasetWith, 'format' | 'name'>): DatasetF
   return w.format ?? (w.name !== undefined ? LEGACY_NAMES.get(w.name) : undefined);
 }
 
-const REQUIRED: Record<DatasetFormat, Array<keyof DatasetWith>> = {
-  npz: ['npz'],
-  npy: ['images', 'labels'],
-  csv: ['csv'],
-  'image-folder': ['folder'],
-  idx: [],
-  adience: ['folds', 'images', 'test_fold'],
-};
+/** Every key any format reads a path from, in table order: each names an input whatever the format. */
+const PATH_KEYS = [...new Set(DATASET_FORMATS.flatMap((f): readonly PathKey[] => FORMATS[f].paths))];
 
 function localPaths(w: DatasetWith): string[] {
-  const keys: Array<keyof DatasetWith> = ['npz', 'images', 'labels', 'val_images', 'val_labels', 'test_images', 'test_labels', 'csv', 'val_csv', 'test_csv', 'folder', 'folds'];
-  const named = keys.map((k) => w[k]).filter((p): p is string => typeof p === 'string');
-  // The default Fashion-MNIST files are inputs too: a new Debian package must re-run the step.
-  if (datasetFormat(w) === 'idx') named.push(...(Object.keys(FASHION_MNIST_FILES) as Array<keyof typeof FASHION_MNIST_FILES>).filter((k) => w[k] === undefined).map((k) => FASHION_MNIST_FILES[k]));
+  const named = PATH_KEYS.map((k) => w[k]).filter((p): p is string => typeof p === 'string');
+  const format = datasetFormat(w);
+  const defaults = (format && formatEntry(format)?.defaultFiles) ?? {};
+  named.push(...(Object.keys(defaults) as PathKey[]).filter((k) => w[k] === undefined).map((k) => defaults[k]!));
   return named;
 }
 
 export const datasetStep: StepKind<DatasetWith> = {
   name: 'dataset',
+  role: 'data',
   // 2: the manifest records origin/licence/citation/description, and a built-in is recognised by
   // content hash (version 1 labelled any npz given as `name: retinamnist` RetinaMNIST).
   version: '2',
@@ -129,14 +228,14 @@ export const datasetStep: StepKind<DatasetWith> = {
   withSchema,
   outputs: ['dataset'],
   check(w) {
-    // An unknown format is the schema's to report (its enum); REQUIRED is looked up only for a known one.
+    // An unknown format is the schema's to report (its enum); the table is looked up only for a known one.
     if (w.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(w.format)) return [];
     const format = datasetFormat(w);
     if (!format) {
       return [{ path: w.name !== undefined ? 'name' : '', message: `say which format the data is in: format: ${DATASET_FORMATS.join(' | ')}` }];
     }
     const as = w.format === undefined ? `name: ${w.name}` : `format ${format}`;
-    return REQUIRED[format].filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `${as} needs '${k}'` }));
+    return (formatEntry(format)?.required ?? []).filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `${as} needs '${k}'` }));
   },
   inputPaths(w, workflowDir) {
     return localPaths(w).map((p) => resolve(workflowDir, p)).filter((p) => existsSync(p));
@@ -146,7 +245,9 @@ export const datasetStep: StepKind<DatasetWith> = {
     mkdirSync(out, { recursive: true });
     const format = datasetFormat(w);
     if (!format) throw new StepError(`dataset: no format (${DATASET_FORMATS.join(', ')})`);
-    const summary = format === 'adience' ? await adience(ctx, w, out) : await tensors(ctx, w, out, format);
+    const entry = formatEntry(format);
+    if (!entry) throw new StepError(`dataset: unknown format ${format} (${DATASET_FORMATS.join(', ')})`);
+    const summary = entry.writes === 'images' ? await entry.write(ctx, w, out) : await tensors(ctx, w, out, format, entry);
     const result: StepResult = { outputs: { dataset: { type: 'dir', path: out } }, summary };
     return result;
   },
@@ -174,42 +275,14 @@ function citationList(c: string | string[] | undefined): string[] | undefined {
   return c === undefined ? undefined : Array.isArray(c) ? c : [c];
 }
 
-async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: Exclude<DatasetFormat, 'adience'>): Promise<string> {
-  const { writeDataset } = await import('../data/tensors.js');
-  const { recogniseBuiltin, builtinNamed } = await import('../data/builtin.js');
-  const user = await import('../data/user.js');
-  const file = (p: string, what: string, hint?: string) => {
+async function tensors(ctx: StepContext, w: DatasetWith, out: string, format: DatasetFormat, entry: TensorsFormat): Promise<string> {
+  const file: FileOf = (p, what, hint) => {
     const abs = inputFile(ctx, p, what, hint);
     return { abs, shownAs: shownAs(p) };
   };
-  let data: UserData;
-  let defaultName: string;
-  if (format === 'npz') {
-    const f = file(w.npz!, 'npz');
-    data = await user.loadNpzData(f.abs, f.shownAs, w.classes);
-    defaultName = user.stem(f.abs);
-  } else if (format === 'npy') {
-    const files: Parameters<typeof user.loadNpyData>[0] = {};
-    for (const [key, p] of [['train_images', w.images], ['train_labels', w.labels], ['val_images', w.val_images], ['val_labels', w.val_labels], ['test_images', w.test_images], ['test_labels', w.test_labels]] as const) {
-      if (p !== undefined) files[key] = file(p, key.replace(/^train_/, ''));
-    }
-    data = user.loadNpyData(files, w.classes);
-    defaultName = user.stem(files.train_images!.abs);
-  } else if (format === 'csv') {
-    const files: Partial<Record<SplitName, { abs: string; shownAs: string }>> = { train: file(w.csv!, 'csv') };
-    if (w.val_csv !== undefined) files.val = file(w.val_csv, 'val_csv');
-    if (w.test_csv !== undefined) files.test = file(w.test_csv, 'test_csv');
-    data = user.loadCsvData({ files, labelColumn: w.label_column ?? 'label', declared: w.classes, shape: w.shape, dtype: w.dtype ?? 'float32' });
-    defaultName = user.stem(files.train!.abs);
-  } else if (format === 'image-folder') {
-    const f = file(w.folder!, 'folder');
-    if (!statSync(f.abs).isDirectory()) throw new StepError(`folder ${w.folder} is not a directory`, 'image-folder reads FOLDER/<class>/* (or FOLDER/train/<class>/*, FOLDER/test/<class>/*)');
-    data = await user.loadImageFolder({ root: f.abs, shownAs: f.shownAs, declared: w.classes, imageSize: w.image_size, channels: w.channels ?? 3 });
-    defaultName = basename(f.abs);
-  } else {
-    data = await idx(ctx, w);
-    defaultName = data.sources[0]!.path.replace(/-images.*$/, '') || 'idx';
-  }
+  const { writeDataset } = await import('../data/tensors.js');
+  const user = await import('../data/user.js');
+  const { data, defaultName } = await entry.load(ctx, w, file);
 
   const builtin = recogniseBuiltin(data.contentHashes);
   const claimed = w.name !== undefined ? builtinNamed(w.name) : undefined;
@@ -265,7 +338,6 @@ function describe(builtin: BuiltinDataset | null, w: DatasetWith): DatasetDescri
 
 async function idx(ctx: StepContext, w: DatasetWith): Promise<UserData> {
   const { readIdx } = await import('../data/idx.js');
-  const { sha256File } = await import('../core/hash.js');
   const { checkLabelRange, impliedClasses } = await import('../data/user.js');
   const hint = (p: string) => (p.startsWith(FASHION_MNIST_DIR) ? 'install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point images/labels/test_images/test_labels at your own *-ubyte.gz files' : undefined);
   const paths = {

@@ -4,6 +4,10 @@ import { type StepKind } from './kind.js';
 import { mlEngine } from '../ml/engine.js';
 import { metricsLine } from '../ml/metrics.js';
 import type { ExecutionFacts } from '../core/facts.js';
+import { predictionHealth } from '../ml/health.js';
+import { writeJsonAtomic } from '../core/atomic.js';
+import type { EvaluationMetrics, PredictionsFile } from '../formats/metrics.js';
+import { readFileSync } from 'node:fs';
 
 export interface EvaluateWith {
   model: string;
@@ -26,6 +30,7 @@ const withSchema = {
 
 export const evaluateStep: StepKind<EvaluateWith> = {
   name: 'evaluate',
+  role: 'evaluation',
   // 2: metrics.json says whether the predictions are constant (health).
   // 3: no ordinal metrics (one-off, MAE, QWK) for a dataset whose classes are unordered.
   version: '3',
@@ -45,13 +50,10 @@ export const evaluateStep: StepKind<EvaluateWith> = {
     const config = { dataset: w.dataset, split: w.split ?? 'test', modelDir: w.model, outDir: ctx.workDir, mirror: w.mirror === true };
     const io = { log: ctx.log, progress: ctx.progress, signal: ctx.signal, threads: ctx.threads, options: ctx.options };
     const result = await mlEngine(file.engine).evaluate(config, io);
-    const { readFileSync } = await import('node:fs');
-    const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as import('../formats/metrics.js').EvaluationMetrics;
+    const m = JSON.parse(readFileSync(result.metricsFile, 'utf8')) as EvaluationMetrics;
     // Whichever engine evaluated: constant predictions are flagged in metrics.json, the log and the summary (src/ml/health.ts).
-    const { predictionHealth } = await import('../ml/health.js');
-    const predictions = JSON.parse(readFileSync(result.predictionsFile, 'utf8')) as import('../formats/metrics.js').PredictionsFile;
+    const predictions = JSON.parse(readFileSync(result.predictionsFile, 'utf8')) as PredictionsFile;
     m.health = predictionHealth(predictions.predicted, predictions.classes);
-    const { writeJsonAtomic } = await import('../core/atomic.js');
     writeJsonAtomic(result.metricsFile, m);
     for (const reason of m.health.reasons) ctx.log(`WARNING collapsed training: ${reason}`);
     return {

@@ -20,6 +20,7 @@ export const INLINE_FILE_LIST_MAX = 2000;
 
 export const extractStep: StepKind<ExtractWith> = {
   name: 'extract',
+  role: 'data',
   version: '1',
   description: 'Extract a tar, tar.gz or zip archive safely (no absolute paths, no .., no links leaving the target) and list its files with SHA-256.',
   withSchema: {

@@ -51,6 +51,7 @@ const varName = (v: string): string => v.replace(/^\$/, '');
 
 export const fetchStep: StepKind<FetchWith> = {
   name: 'fetch',
+  role: 'data',
   version: '1',
   description: 'Download one file from the first working source, verified by SHA-256 (mirrors, retries, resume, basic auth from env vars).',
   withSchema,

@@ -60,6 +60,7 @@ const withSchema = {
 
 export const preprocessStep: StepKind<PreprocessWith> = {
   name: 'preprocess',
+  role: 'data',
   version: '1',
   description: 'Decode, resize, crop, mirror and normalise images into a repro-tensors/1 dataset (streaming, bounded memory).',
   withSchema,

@@ -1,4 +1,5 @@
-// Every step kind, by the name used in `uses:`. Adding a kind is one line here.
+// Every step kind, by the name used in `uses:`. Adding a kind is one line here: what commands and
+// reports need to know of it is its descriptor's `role` (test/steps/new-kind.test.ts).
 import type { StepKind } from './kind.js';
 import { fetchStep } from './fetch.js';
 import { extractStep } from './extract.js';

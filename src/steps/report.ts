@@ -20,6 +20,8 @@ import type { VerdictFile } from '../formats/verdict.js';
 import type { ReportInput } from '../report/input.js';
 import { StepError } from '../core/errors.js';
 import { didYouMean } from '../workflow/suggest.js';
+import { writeFileSync } from 'node:fs';
+import { sha256 } from '../core/hash.js';
 
 export interface ReportWith {
   verdicts?: string | null;
@@ -42,6 +44,7 @@ const gatheredSchema = {
 
 export const reportStep: StepKind<ReportWith> = {
   name: 'report',
+  role: 'report',
   // 2: the backend table leaves out what each training chose (select_by, α): one row per backend.
   // 3: variants follow variant_key, columns are the metrics that exist, plot and table fixes (issues 14, 16).
   // 4: report.md escapes the workflow's strings (no markup from a workflow), and metrics past 12 columns
@@ -93,8 +96,6 @@ export const reportStep: StepKind<ReportWith> = {
   async run(ctx, w) {
     const { readJsonArtifact, SourceBook, variantOf, replicateOf, resolveVariantKey, reportCatalog, ArtifactError } = await import('../report/input.js');
     const { renderHtml, renderMarkdown, GENERATOR } = await import('../report/index.js');
-    const { sha256 } = await import('../core/hash.js');
-    const { writeFileSync } = await import('node:fs');
     const book = new SourceBook();
     // Mid-run, artifacts live in the store and the report will too, at a path not known yet:
     // numbers cite artifacts by sha256 (listed under Sources), not by relative link.

@@ -62,6 +62,7 @@ export function checkOutputPath(spec: string): string | null {
 
 export const runStep: StepKind<RunWith> = {
   name: 'run',
+  role: 'command',
   version: '1',
   description:
     'Runs a command (a shell line or an argument vector) in an empty work directory; the files it writes there become the outputs declared in the step\'s `outputs:`.',

@@ -3,12 +3,15 @@
 // Definitions of every option: docs/ml.md.
 import { join } from 'node:path';
 import { type StepKind } from './kind.js';
-import { METRIC_NAMES, ORDINAL_METRIC_NAMES } from '../formats/metrics.js';
+import { METRIC_NAMES, ORDINAL_METRIC_NAMES, type TrainingHistory } from '../formats/metrics.js';
 import { canonicalLossSpec, capabilities, LOSS_OLD_SPELLINGS, lossJsonSchema, lossParameter, lossSpecProblems } from '../ml/loss-table.js';
 import { chooseMlEngine } from '../ml/engine.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
+import { writeJsonAtomic } from '../core/atomic.js';
+import { historyHealth } from '../ml/health.js';
+import { readFileSync } from 'node:fs';
 
 export interface TrainWith {
   dataset: string;
@@ -132,6 +135,7 @@ const withSchema = {
 
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
+  role: 'training',
   // 2: SIMD gradient kernels and optimiser (same rules, other float rounding than version 1).
   // 3: history.json says whether the training collapsed (health: non-finite loss, never above the majority class).
   version: '3',
@@ -213,15 +217,12 @@ export const trainStep: StepKind<TrainWith> = {
     ctx.log(`engine ${engine.name}: ${model.arch} ${model.inputShape.join('×')} → ${model.classes} classes, loss ${w.loss.kind}, ${config.epochs} epochs`);
     const outcome = await engine.train(config, io);
     // The output set is fixed per kind: a loss without a learned D gets an empty per-epoch list.
-    const { writeJsonAtomic } = await import('../core/atomic.js');
     const groundDistanceFile = outcome.groundDistanceFile ?? join(ctx.workDir, 'ground_distance.json');
     if (!outcome.groundDistanceFile) {
       writeJsonAtomic(groundDistanceFile, { loss: w.loss.kind, per_epoch: [] });
     }
-    const { readFileSync } = await import('node:fs');
-    const history = JSON.parse(readFileSync(outcome.historyFile, 'utf8')) as import('../formats/metrics.js').TrainingHistory;
+    const history = JSON.parse(readFileSync(outcome.historyFile, 'utf8')) as TrainingHistory;
     // Whichever engine trained: a collapse is flagged in history.json, the log and the summary (src/ml/health.ts).
-    const { historyHealth } = await import('../ml/health.js');
     history.health = historyHealth(history.epochs, manifest.splits[config.splits.val]?.classCounts);
     writeJsonAtomic(outcome.historyFile, history);
     for (const reason of history.health.reasons) ctx.log(`WARNING collapsed training: ${reason}`);

@@ -169,7 +169,8 @@ class Planner {
       const ctx: EvalContext = { step, matrix, axes, deps: addDeps, skip, lines };
       const w = this.evaluator.evaluate(step.with, `${base}/with`, '', ctx) as Record<string, unknown>;
       const resources = evaluateResources(step, { ...ctx, skip: [] }, this.evaluator, this.sink);
-      const concrete: ConcreteStep = { id, stepId: step.id, uses: step.uses, matrix, with: w, deps, resources, outputs };
+      const role = this.kinds.get(step.uses)?.role;
+      const concrete: ConcreteStep = { id, stepId: step.id, uses: step.uses, ...(role ? { role } : {}), matrix, with: w, deps, resources, outputs };
       this.placeholders.set(concrete, skip);
       result.push(concrete);
     }

@@ -2,6 +2,7 @@
 // Parse → validate → plan: each stage only adds information, so these types grow in that order.
 import type { JSONSchemaType } from 'ajv';
 import type { CommandLine, Embedding } from './shell.js';
+import type { StepRole } from '../formats/run-record.js';
 
 /** A position in the workflow file; line and column are 1-based, as editors show them. */
 export interface SourcePos {
@@ -116,6 +117,8 @@ export interface ConcreteStep {
   /** The declared step id ('train'). */
   stepId: string;
   uses: string;
+  /** Its kind's role (KindDescriptor.role): what commands and reports ask instead of the kind's name. */
+  role?: StepRole;
   matrix: Record<string, unknown>;
   /** `with` after every expression that does not name another step's output is evaluated. */
   with: Record<string, unknown>;
@@ -186,6 +189,12 @@ export function isConcat(v: unknown): v is Concat {
 export interface KindDescriptor<W = Record<string, unknown>> {
   /** The name used in `uses:`. */
   name: string;
+  /**
+   * What a step of this kind does for the run (src/formats/run-record.ts, StepRole): the planner copies
+   * it into each concrete step and the recorder into run.json, so `repro check`, `repro compare`, the
+   * run list and the reports find the comparison, data and training steps without knowing kind names.
+   */
+  role?: StepRole;
   /** JSON Schema of `with`, checked after expressions are evaluated. Also merged into the workflow schema docs. */
   withSchema: JSONSchemaType<W> | Record<string, unknown>;
   /**

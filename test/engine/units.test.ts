@@ -8,11 +8,35 @@ import { PassThrough } from 'node:stream';
 import { acquireLock, isStale } from '../../src/engine/lock.js';
 import { execute } from '../../src/engine/executor.js';
 import { planStatus, explainSteps } from '../../src/engine/plan-status.js';
-import { parseNvidiaSmi } from '../../src/engine/environment.js';
+import { branchOf, gitState, parseNvidiaSmi } from '../../src/engine/environment.js';
 import { TerminalRenderer, renderSummary } from '../../src/cli/render/terminal.js';
 import type { StepKind } from '../../src/steps/kind.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { makePlan, ref, tempProject } from './helpers.js';
+
+describe('git state of the workflow folder', () => {
+  it('reads commit, dirty and branch from real repositories: empty, clean, dirty, detached; nulls outside one', async () => {
+    const p = tempProject();
+    const repo = join(p, 'repo');
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-C', repo, '-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    spawnSync('git', ['init', '-q', '-b', 'trunk', repo]);
+    expect(await gitState(repo)).toEqual({ commit: null, dirty: false, branch: 'trunk' });
+    writeFileSync(join(repo, 'wf.yaml'), 'name: x\n');
+    expect((await gitState(repo)).dirty).toBe(true); // an untracked file counts
+    git('add', 'wf.yaml');
+    git('commit', '-qm', 'one');
+    const head = git('rev-parse', 'HEAD');
+    expect(await gitState(repo)).toEqual({ commit: head, dirty: false, branch: 'trunk' });
+    git('checkout', '-q', '--detach');
+    expect(await gitState(repo)).toEqual({ commit: head, dirty: false, branch: 'HEAD' });
+    expect(await gitState(join(p, 'wf'))).toEqual({ commit: null, dirty: null, branch: null });
+    expect(branchOf('main...origin/main [ahead 1]')).toBe('main');
+  });
+});
 
 describe('store lock', () => {
   it('is exclusive, names its holder, and is taken over when its process is dead', async () => {

@@ -9,6 +9,7 @@ import type { Plan } from '../../workflow/types.js';
 import type { RunEvent } from '../../engine/events.js';
 import { ReproError } from '../../core/errors.js';
 import { againstBaseline, findBaseline, renderDrift } from './check-against.js';
+import { roleOf } from '../../formats/run-record.js';
 
 interface CheckOptions extends RunOptions {
   json?: boolean;
@@ -76,7 +77,7 @@ export function checkCommand(program: Command): void {
     .action(async (file: string, opts: CheckOptions) => {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
       const plan = await loadPlanOrFail(file, { profile: opts.profile, set: opts.set, trust: opts.trust === true });
-      if (!plan.steps.some((s) => s.uses === 'compare')) {
+      if (!plan.steps.some((s) => roleOf(s) === 'comparison')) {
         throw new ReproError(`${file} has no compare step: there is nothing to gate on`, 'invalid', "add a step `uses: compare` with the paper's claims");
       }
       const hooks = opts.json || opts.markdown ? { onEvent: stderrLines(opts) } : {};
@@ -179,7 +180,7 @@ async function untilDecided(file: string, first: Plan, opts: CheckOptions, hooks
   for (;;) {
     const t0 = Date.now();
     const { record, recordPath } = await runForClaims(plan, opts, hooks);
-    const comparison = seq.comparisonOfRun(plan.steps.find((s) => s.uses === 'compare')!, record, plan.workflow.dir);
+    const comparison = seq.comparisonOfRun(plan.steps.find((s) => roleOf(s) === 'comparison')!, record, plan.workflow.dir);
     // Steps that ran this round measure a seed's cost; when all were cached, the trainings' own epoch times do.
     perSeed = seq.measuredSecondsPerSeed(record, axis.pairBy) ?? perSeed ?? (await seq.historySecondsPerSeed(comparison));
     if (!looks) {

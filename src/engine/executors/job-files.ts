@@ -4,18 +4,16 @@
 //   <step>.task.json       what one job needs: its step, upstream outputs known at submission
 //   <step>.sh              the batch script
 //   <step>.events.jsonl    step-started / -progress / -log events, appended by the job, tailed by the runner
-//   <step>.result.json     how the step ended, written atomically by the job before it exits
+//   <step>.result.json     how the step ended, written atomically by the job before it exits (worker-protocol.ts)
 //   <step>.out             the job's stdout and stderr (Slurm's --output)
 // Secret param values never go into these files: they are replaced by placeholders and travel in
 // the job's environment (REPRO_SECRET_PARAMS), like any credential a step reads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan, Workflow } from '../../workflow/types.js';
-import type { ArtifactRecord, StepExecutorRecord } from '../../formats/run-record.js';
-import type { FingerprintComponents } from '../fingerprint.js';
+import type { ArtifactRecord } from '../../formats/run-record.js';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { safeName } from './step.js';
-import type { StepOutcome } from './types.js';
 
 export const JOB_SPEC_FORMAT = 'repro-job-spec/1';
 export const SECRET_PARAMS_ENV = 'REPRO_SECRET_PARAMS';
@@ -44,17 +42,6 @@ export interface JobTask {
   /** The runner's fingerprint and reason, when it could resolve the step before submitting. */
   fingerprint?: string;
   reason?: string;
-}
-
-/**
- * What `repro exec-step` writes as <step>.result.json: the step's outcome as the engine records it,
- * with the resolved fingerprint spelled out (a ResolvedStep does not cross the process boundary).
- */
-export interface JobResult extends Omit<StepOutcome, 'resolved' | 'executor'> {
-  fingerprint: string;
-  components: FingerprintComponents | null;
-  inputs: Record<string, ArtifactRecord>;
-  executor: StepExecutorRecord;
 }
 
 export const jobsDir = (runDir: string) => join(runDir, 'jobs');

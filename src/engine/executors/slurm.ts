@@ -2,7 +2,7 @@
 // `repro exec-step <run-dir> <step>` against the store, which the cluster shares on its filesystem.
 // Jobs are submitted as soon as their upstream jobs are, ordered by `--dependency=afterok:`, and
 // followed through squeue (then the jobcomp file) until they end. The step's own events come back
-// through <step>.events.jsonl, its outcome through <step>.result.json (see job-files.ts).
+// through <step>.events.jsonl, its outcome through <step>.result.json (worker-protocol.ts).
 //
 // Failures: a failed job's dependents are cancelled (scancel) and reported skipped; a job that a
 // node failure or preemption ended (NODE_FAIL, PREEMPTED, BOOT_FAIL) is submitted once more and
@@ -15,7 +15,8 @@ import type { StepExecutorRecord } from '../../formats/run-record.js';
 import { writeFileAtomic } from '../../core/atomic.js';
 import type { ExecutorRun, StepExecutor, StepOutcome, StepTask } from './types.js';
 import { logFileOf } from './step.js';
-import { jobFile, jobsDir, readJson, secretParamValues, serializablePlan, writeJson, SECRET_PARAMS_ENV, JOB_SPEC_FORMAT, type JobResult, type JobSpec, type JobTask } from './job-files.js';
+import { jobFile, jobsDir, secretParamValues, serializablePlan, writeJson, SECRET_PARAMS_ENV, JOB_SPEC_FORMAT, type JobSpec, type JobTask } from './job-files.js';
+import { outcomeOf, readJobResult, resolvedOf, type JobResult } from './worker-protocol.js';
 import {
   commandFailure,
   parseConfig,
@@ -331,7 +332,7 @@ export class SlurmExecutor implements StepExecutor {
       const st = states.get(job.jobId!) ?? fromJobComp.get(job.jobId!);
       if (!st) {
         // Neither squeue nor the jobcomp file knows it: trust the result file, else give it time.
-        if (readJson<JobResult>(jobFile(this.run.runDir, job.task.step.id, 'result.json'))) await this.ended(job, { id: job.jobId!, state: 'COMPLETED', nodes: job.node ?? '', reason: '' });
+        if (readJobResult(this.run.runDir, job.task.step.id)) await this.ended(job, { id: job.jobId!, state: 'COMPLETED', nodes: job.node ?? '', reason: '' });
         else if (++job.unseen > 30) await this.ended(job, { id: job.jobId!, state: 'UNKNOWN', nodes: job.node ?? '', reason: 'the job left the queue without a record (sacct may know more)' });
         continue;
       }
@@ -397,7 +398,7 @@ export class SlurmExecutor implements StepExecutor {
   private async ended(job: Job, st: JobState): Promise<void> {
     const { step } = job.task;
     this.relayEvents(job);
-    let result = readJson<JobResult>(jobFile(this.run.runDir, step.id, 'result.json'));
+    let result = readJobResult(this.run.runDir, step.id);
     if (!result && st.state === 'COMPLETED' && ++job.resultWaits < 10) return;
     // A job killed from outside (node failure, preemption, time limit, scancel) may still have
     // written a result: the step saw its command die. The job's end is the real cause.
@@ -412,21 +413,11 @@ export class SlurmExecutor implements StepExecutor {
     const where = this.record(job, st, result?.executor.node);
     let outcome: StepOutcome;
     if (result) {
-      outcome = {
-        status: result.status,
-        ...(result.components ? { resolved: { with: {}, components: result.components, fingerprint: result.fingerprint, inputs: result.inputs } } : {}),
-        ...(result.outputs ? { outputs: result.outputs } : {}),
-        ...(result.facts ? { facts: result.facts } : {}),
-        ...(result.summary ? { summary: result.summary } : {}),
-        ...(result.error ? { error: result.error } : {}),
-        ...(result.hint ? { hint: result.hint } : {}),
-        ...(result.logFile ? { logFile: result.logFile } : {}),
-        ...(result.startedAt ? { startedAt: result.startedAt, finishedAt: result.finishedAt, durationMs: result.durationMs } : {}),
-        executor: where,
-      };
+      outcome = outcomeOf(result, where);
     } else {
       outcome = { ...this.failedOutcome(job, this.explainEnd(job, st, stepLog)), executor: where };
-      if (stepLog?.components) outcome.resolved = { with: {}, components: stepLog.components, fingerprint: stepLog.fingerprint, inputs: stepLog.inputs };
+      const resolved = stepLog && resolvedOf(stepLog);
+      if (resolved) outcome.resolved = resolved;
       if (stepLog?.logFile) outcome.logFile = stepLog.logFile;
       if (stepLog?.startedAt) Object.assign(outcome, { startedAt: stepLog.startedAt, finishedAt: stepLog.finishedAt, durationMs: stepLog.durationMs });
     }

@@ -1,7 +1,7 @@
 // One step, start to end, the same wherever it runs: resolve its inputs (fingerprint), look the
 // cache up, run the kind in a fresh work directory, move the outputs into the store, write the
-// cache entry. The local executor calls this in the engine's process; `repro exec-step` calls it
-// in a Slurm job. Sharing it is what keeps results and fingerprints identical on both.
+// cache entry. The local executor calls this in the engine's process; a Slurm job calls it through
+// worker.ts. Sharing it is what keeps results and fingerprints identical on both.
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteStep } from '../../workflow/types.js';

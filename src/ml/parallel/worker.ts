@@ -10,12 +10,12 @@ import { tensorView } from '../kernels/index.js';
 import { lossFromState } from '../losses.js';
 import type { Loss, LossRecipe, Model, ModelSpec } from '../types.js';
 import type { SharedBuffers, ToMain, ToWorker, WorkerSetup } from './messages.js';
+import { initBackend } from '../backend/index.js';
 
 type Replica = Model & { dropoutSeed?: number; dispose?: () => void };
 
 async function main(): Promise<void> {
   const setup = workerData as WorkerSetup;
-  const { initBackend } = await import('../backend/index.js');
   await initBackend(setup.backend, 1);
   const { buildModel } = (await import(setup.modelModule)) as { buildModel: (spec: ModelSpec, seed: number) => Replica };
   const channel = new SyncChannel(setup.port, setup.flags, TO_MAIN);
