@@ -20,6 +20,7 @@ import os from 'node:os';
 import type { LossKind, LossSpec, ModelSpec } from '../ml/types.js';
 import { LOSS_KINDS } from '../ml/loss-table.js';
 import { initBackend, shutdownBackend, type BackendPreference } from '../ml/backend/index.js';
+import { loadNativeKernels } from '../ml/kernels/native/index.js';
 
 const BATCH = 64;
 const CLASSES = 5;
@@ -143,8 +144,6 @@ async function stepTimeRatio(tf: Tf, size: number, seconds: number): Promise<num
 
 /** Native against wasm SIMD kernels at both sizes, on this thread (the workers keep the kernels they loaded). */
 async function compareKernels(tf: Tf, seconds: number): Promise<void> {
-  const { initBackend } = await import('../ml/backend/index.js');
-  const { loadNativeKernels } = await import('../ml/kernels/native/index.js');
   const { setNativeKernels } = await import('../ml/kernels/wasm.js');
   let native;
   try {

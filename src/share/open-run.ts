@@ -9,6 +9,7 @@ import type { RunRecord } from '../formats/run-record.js';
 import type { RunSource } from '../compare/runs.js';
 import { resolveRun } from '../engine/runs.js';
 import { archiveRun } from './reproduce.js';
+import { openArchive } from './archive.js';
 
 export interface OpenedRun {
   run: RunSource;
@@ -29,7 +30,6 @@ export async function openRunOrArchive(arg: string, resultsDir = 'results'): Pro
   if (!(existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg))) {
     return { run: await resolveRun(arg, resultsDir), from: 'results', close: () => {} };
   }
-  const { openArchive } = await import('./archive.js');
   const dir = mkdtempSync(join(tmpdir(), 'repro-open-'));
   const close = () => rmSync(dir, { recursive: true, force: true });
   try {

@@ -19,7 +19,7 @@ import { toNullRecord } from '../core/names.js';
 import { mean, normalQuantile, sd, tQuantile } from '../compare/stats.js';
 import { runHardware, runMetrics, runVerdicts } from '../compare/runs.js';
 import { TIMING_METRIC_NAMES } from '../formats/metrics.js';
-import type { EnvironmentRecord, LoadedRun } from '../formats/run-record.js';
+import { roleOf, type EnvironmentRecord, type LoadedRun } from '../formats/run-record.js';
 import { escapeMd } from '../core/markdown.js';
 import { compileSchema } from '../workflow/schema.js';
 import { checkEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, STATEMENT_TYPE, type DsseEnvelope, type Statement } from './attest.js';
@@ -100,7 +100,7 @@ export function submissionOf(run: LoadedRun): { submission: Submission; subjects
   };
   const subjects: Statement['subject'] = [];
   for (const step of record.steps) {
-    if (step.uses === 'report') continue; // a report names its run and time: never the same twice
+    if (roleOf(step) === 'report') continue; // a report names its run and time: never the same twice
     for (const [output, art] of Object.entries(step.outputs ?? {})) subjects.push({ name: `${step.id}/${output}`, digest: { sha256: art.sha256 } });
   }
   return { submission, subjects };

@@ -135,6 +135,7 @@ export function comparePage(ctx: PageContext, index: RunIndex, keys: string[]): 
   // Learning curves: every run's trainings in one input, each variant named with its run's letter.
   parts.push(`<h2 id="curves">Learning curves</h2>`);
   const trainings: ReportInput['trainings'] = [];
+  const datasets: ReportInput['datasets'] = [];
   const catalog = new Map<string, MetricDecl>();
   const notes: string[] = [];
   loaded.forEach((run, i) => {
@@ -142,12 +143,13 @@ export function comparePage(ctx: PageContext, index: RunIndex, keys: string[]): 
       const input = loadRunReport(run.record, run.path, { outDir: runs[i]!.runDir, generator: 'repro ui' });
       for (const t of input.trainings) trainings.push({ ...t, variant: `${letter(i)} ${t.variant}` });
       for (const [k, v] of input.metricCatalog) catalog.set(k, v);
+      datasets.push(...input.datasets);
     } catch (err) {
       notes.push(`${label(runs[i]!.key)}: ${(err as Error).message}`);
     }
   });
   const variants = [...new Set(trainings.map((t) => t.variant))];
-  const spec = trainings.length ? learningCurvesSpec({ trainings, metricCatalog: catalog } as unknown as ReportInput, variants) : null;
+  const spec = trainings.length ? learningCurvesSpec({ trainings, metricCatalog: catalog, datasets } as unknown as ReportInput, variants) : null;
   if (spec) {
     parts.push(`<p class="muted small">Mean over seeds per epoch, ± one standard deviation as a band; the letter names the run.</p>`);
     parts.push(chart('curves', spec));

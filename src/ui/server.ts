@@ -17,6 +17,7 @@ import { listPage, progressText } from './list-page.js';
 import { runPage } from './run-page.js';
 import { comparePage } from './compare-page.js';
 import { driftPage } from './drift-page.js';
+import { loadRunReport, renderHtml, GENERATOR } from '../report/index.js';
 
 export interface UiOptions {
   /** The folder served: its results/ (or itself, when it holds workflow folders) and the files under it. */
@@ -122,7 +123,6 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     if (!run) return null;
     const hit = reportCache.get(runDir);
     if (hit && hit.mtimeMs === run.mtimeMs) return hit.html;
-    const { loadRunReport, renderHtml, GENERATOR } = await import('../report/index.js');
     const { record } = index.load(run);
     const html = await renderHtml(loadRunReport(record, runJson, { outDir: runDir, generator: GENERATOR }));
     reportCache.set(runDir, { mtimeMs: run.mtimeMs, html });

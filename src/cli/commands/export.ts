@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { ReproError } from '../../core/errors.js';
+import { roleOf } from '../../formats/run-record.js';
 
 export function exportCommand(program: Command): void {
   program
@@ -31,6 +32,6 @@ export function exportCommand(program: Command): void {
       process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
       if (signer) process.stdout.write(`  lock signed by ${describeSigner(signer)}\n`);
       process.stdout.write(`  check it anywhere with: repro verify ${relative(process.cwd(), archive)}\n`);
-      process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}${loaded.record.steps.some((s) => s.uses === 'run') ? ' --trust' : ''}\n`); // as reproduce asks
+      process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}${loaded.record.steps.some((s) => roleOf(s) === 'command') ? ' --trust' : ''}\n`); // as reproduce asks
     });
 }

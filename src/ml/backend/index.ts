@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { KernelSet } from '../kernels/index.js';
+import { kernelChoice, loadNativeKernels } from '../kernels/native/index.js';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -105,7 +106,6 @@ export async function initBackend(preference: BackendPreference = 'auto', thread
  * is the user's to fix, and must not send 'auto' on to the next backend.
  */
 async function checkKernelChoice(): Promise<void> {
-  const { kernelChoice, loadNativeKernels } = await import('../kernels/native/index.js');
   try {
     const choice = kernelChoice();
     if (choice !== 'auto' && choice !== 'simd') loadNativeKernels(choice);

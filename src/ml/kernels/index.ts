@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from './names.js';
 import type { NativePath } from './native/index.js';
+import { loadNativeKernels } from './native/index.js';
 
 /**
  * Which kernels do the heavy work: our native ones (wasm backend, by code path), our SIMD ones, our
@@ -19,7 +20,7 @@ export async function registerFastKernels(backend: string): Promise<KernelSet> {
   if (known) return known;
   let set: KernelSet;
   if (backend === 'wasm') {
-    const native = (await import('./native/index.js')).loadNativeKernels();
+    const native = loadNativeKernels();
     const simd = (await import('./wasm.js')).registerWasmKernels(native);
     set = native ? native.path : simd ? 'simd' : 'js';
   }
