@@ -1,8 +1,13 @@
 // `npm run bench torch`: training examples/s of the PyTorch engine and of tfjs side by side, on the
-// same model (small CNN), the same batch (64) and the same losses, at 28×28 and 64×64:
+// same model (small CNN), the same batch (64) and the same losses, at 28×28 and 64×64, all cores.
+// tfjs runs once per kernel path of the wasm backend (REPRO_KERNELS: the native kernels where they
+// load, then the wasm SIMD ones; the workers restart in between, since each loads its kernels once):
 //   bench: train.torch-cpu.28x28.xe 1400 ex/s
-//   bench: train.tfjs-wasm.28x28.xe 700 ex/s
-//   bench: train.torch-over-tfjs.28x28.xe 2.0 x
+//   bench: train.tfjs-wasm-native-avx512.28x28.xe 1700 ex/s
+//   bench: train.tfjs-wasm-simd.28x28.xe 900 ex/s
+//   bench: train.tfjs-over-torch.native-avx512.28x28.xe 1.21 x
+// Each kernels line says the load average: the machine may be shared, and load from elsewhere changes
+// every figure. REPRO_BENCH_KERNELS=simd (or native) runs one path only.
 // Random inputs: the speed of a step does not depend on the pixel values.
 import os from 'node:os';
 import { findTorch, OMP_WAIT_POLICY, TORCH_ENGINE_MAIN } from '../ml/torch.js';
@@ -22,11 +27,29 @@ const SLOW_STEP_SECONDS = 15;
 export async function bench(): Promise<void> {
   const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const torchRates = await benchTorch(threads);
-  const tfjsRates = await benchTfjs(threads);
-  for (const [key, rate] of torchRates) {
-    const other = tfjsRates.get(key);
-    if (other) console.log(`bench: train.torch-over-tfjs.${key} ${(rate / other).toFixed(2)} x`);
+  const { shutdownBackend } = await import('../ml/backend/index.js');
+  const asked = process.env.REPRO_BENCH_KERNELS?.split(',').map((k) => k.trim());
+  const before = process.env.REPRO_KERNELS;
+  for (const kernels of ['native', 'simd'].filter((k) => !asked || asked.includes(k))) {
+    // The workers read REPRO_KERNELS when they start: a fresh pool per path.
+    process.env.REPRO_KERNELS = kernels;
+    await shutdownBackend();
+    let run;
+    try {
+      run = await benchTfjs(threads);
+    } catch (error) {
+      console.log(`bench: train.tfjs.${kernels} skipped: ${(error as Error).message}`);
+      continue;
+    }
+    for (const [key, rate] of torchRates) {
+      const other = run.rates.get(key);
+      if (other) console.log(`bench: train.tfjs-over-torch.${run.kernels}.${key} ${(other / rate).toFixed(2)} x`);
+    }
+    if (!run.wasm) break; // another backend (tfjs-node) has its own kernels: one run says it all
   }
+  if (before === undefined) delete process.env.REPRO_KERNELS;
+  else process.env.REPRO_KERNELS = before;
+  await shutdownBackend();
 }
 
 async function benchTorch(threads: number): Promise<Map<string, number>> {
@@ -56,7 +79,7 @@ async function benchTorch(threads: number): Promise<Map<string, number>> {
 }
 
 /** One optimisation step as the tfjs trainer takes it: computeGradients (src/ml/gradients.ts) and our SGD (momentum 0.9, as the torch side). */
-async function benchTfjs(threads: number): Promise<Map<string, number>> {
+async function benchTfjs(threads: number): Promise<{ kernels: string; wasm: boolean; rates: Map<string, number> }> {
   const rates = new Map<string, number>();
   const tf = await import('@tensorflow/tfjs-core');
   const { initTfjs } = await import('../ml/runtime.js');
@@ -64,9 +87,16 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
   const { makeLoss } = await import('../ml/losses.js');
   const { computeGradients } = await import('../ml/gradients.js');
   const { makeOptimizer } = await import('../ml/optimizers.js');
+  const { loadNativeKernels } = await import('../ml/kernels/native/index.js');
+  const { setNativeKernels } = await import('../ml/kernels/wasm.js');
   const runtime = await initTfjs('auto', threads);
   const { backend, device } = runtime.facts;
-  console.log(`tfjs: ${runtime.facts.backendVersion} backend ${backend}, device ${device}, ${runtime.facts.threads} threads`);
+  // The main thread registered its kernels once per process; the path asked for now holds on it too.
+  const native = backend === 'wasm' ? loadNativeKernels() : null;
+  if (backend === 'wasm') setNativeKernels(native);
+  const kernels = backend === 'wasm' ? native?.path ?? 'simd' : runtime.facts.kernels;
+  const name = `${backend}-${kernels}`;
+  console.log(`tfjs: ${runtime.facts.backendVersion} backend ${backend}, device ${device}, ${runtime.facts.threads} threads, kernels ${kernels} (load average ${os.loadavg()[0]!.toFixed(1)})`);
   for (const size of SIZES) {
     for (const lossKind of LOSSES) {
       const spec: ModelSpec = { arch: 'small-cnn', inputShape: [size, size, 3], classes: CLASSES };
@@ -83,10 +113,10 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
       if (warmSeconds > SLOW_STEP_SECONDS) {
         // The stock cpu backend (no fast kernels registered) takes minutes per step: one step is the figure.
         rates.set(key, BATCH / warmSeconds);
-        console.log(`bench: train.tfjs-${backend}.${key} ${(BATCH / warmSeconds).toFixed(1)} ex/s (one step of ${warmSeconds.toFixed(0)} s; larger inputs skipped)`);
+        console.log(`bench: train.tfjs-${name}.${key} ${(BATCH / warmSeconds).toFixed(1)} ex/s (one step of ${warmSeconds.toFixed(0)} s; larger inputs skipped)`);
         tf.dispose([x, y]);
         model.dispose();
-        return rates;
+        return { kernels, wasm: backend === 'wasm', rates };
       }
       // Best of ROUNDS windows, as the torch side: other processes on a shared machine only slow a window down.
       let best = 0;
@@ -100,10 +130,10 @@ async function benchTfjs(threads: number): Promise<Map<string, number>> {
         best = Math.max(best, (steps * BATCH) / ((performance.now() - t0) / 1000));
       }
       rates.set(key, best);
-      console.log(`bench: train.tfjs-${backend}.${key} ${best.toFixed(0)} ex/s`);
+      console.log(`bench: train.tfjs-${name}.${key} ${best.toFixed(0)} ex/s`);
       tf.dispose([x, y]);
       model.dispose();
     }
   }
-  return rates;
+  return { kernels, wasm: backend === 'wasm', rates };
 }
