@@ -1,7 +1,9 @@
 // The flagship's smoke profile trained with the wasm kernels and with the native kernels forced
 // (REPRO_KERNELS): the same model hashes, metrics and fingerprints, each run's facts naming the kernels
 // that ran; and a re-run with the other kernels on the first run's store is served from the cache,
-// since the kernels do not enter the fingerprint (they change no bit).
+// since the kernels do not enter the fingerprint (they change no bit). Both with 2 data-parallel
+// workers per training (the README's default run) and on one thread (--jobs 1): the README's numbers
+// hold whichever kernels run, at either thread count.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,8 +18,8 @@ interface Step {
   facts?: Record<string, unknown>;
 }
 
-function smoke(dir: string, kernels: string, store = join(dir, '.repro')): { steps: Step[]; store: string } {
-  const r = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--backend', 'wasm', '--store', store, '--results', join(dir, 'results'), '--no-report'], {
+function smoke(dir: string, kernels: string, store = join(dir, '.repro'), jobs = 2): { steps: Step[]; store: string } {
+  const r = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--backend', 'wasm', '--jobs', String(jobs), '--store', store, '--results', join(dir, 'results'), '--no-report'], {
     cwd: dir,
     env: { REPRO_KERNELS: kernels },
   });
@@ -38,6 +40,7 @@ describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke 
 
     expect(trains(simd.steps).length).toBe(4);
     for (const s of trains(simd.steps)) expect(s.facts?.kernels).toBe('simd');
+    for (const s of [...trains(simd.steps), ...trains(native.steps)]) expect(s.facts?.threads, s.id).toBe(2);
     for (const s of trains(native.steps)) expect(String(s.facts?.kernels)).toMatch(/^native-(avx512|avx2|scalar)$/);
 
     const byId = new Map(native.steps.map((s) => [s.id, s]));
@@ -70,6 +73,24 @@ describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke 
     for (const s of trains(again.steps)) {
       expect(s.status, s.id).toBe('cached');
       expect(s.facts?.kernels, `${s.id}: a cached step keeps the facts of the run that computed it`).toBe('simd');
+    }
+  });
+
+  it('gives the same models and metrics with native and simd kernels on one thread (--jobs 1)', () => {
+    const simd = smoke(tempDir('repro-kernels-simd1-'), 'simd', undefined, 1);
+    const native = smoke(tempDir('repro-kernels-native1-'), 'native', undefined, 1);
+    expect(trains(simd.steps).length).toBe(4);
+    const byId = new Map(native.steps.map((s) => [s.id, s]));
+    for (const s of trains(simd.steps)) {
+      const other = byId.get(s.id)!;
+      expect([s.facts?.threads, s.facts?.kernels]).toEqual([1, 'simd']);
+      expect(other.facts?.threads).toBe(1);
+      expect(String(other.facts?.kernels)).toMatch(/^native-(avx512|avx2|scalar)$/);
+      expect(other.fingerprint, s.id).toBe(s.fingerprint);
+      expect(other.outputs.model?.sha256, s.id).toBe(s.outputs.model?.sha256);
+    }
+    for (const s of evaluations(simd.steps)) {
+      for (const [name, out] of Object.entries(s.outputs)) expect(byId.get(s.id)!.outputs[name]?.sha256, `${s.id} ${name}`).toBe(out.sha256);
     }
   });
 });
