@@ -16,7 +16,8 @@ import { CLIENT_JS } from './client.js';
 import { listPage, progressText } from './list-page.js';
 import { runPage } from './run-page.js';
 import { comparePage } from './compare-page.js';
-import { driftPage } from './drift-page.js';
+import { driftPage, driftWorkflow } from './drift-page.js';
+import { registryCache, type RegistrySource } from './registry.js';
 
 export interface UiOptions {
   /** The folder served: its results/ (or itself, when it holds workflow folders) and the files under it. */
@@ -25,6 +26,8 @@ export interface UiOptions {
   port?: number;
   /** Absent: 24 random bytes, hex. */
   token?: string;
+  /** A results registry whose accepted submissions the across-runs page draws beside the local runs. */
+  registry?: RegistrySource;
 }
 
 export interface UiServer {
@@ -110,6 +113,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
   ]);
   const assetCache = new Map<string, Buffer>();
   const reportCache = new Map<string, { mtimeMs: number; html: string }>();
+  const registry = opts.registry ? registryCache(opts.registry) : null;
   let port = 0;
 
   /** report.html of a run that has none (--no-report, or still running): rendered by src/report, kept until run.json changes. */
@@ -198,7 +202,10 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     }
     if (route === 'compare' && args.length === 0) return html(comparePage(ctx, index, q.getAll('run')));
     if (route === 'drift' && args.length === 0) {
-      return html(driftPage(ctx, index, { workflow: param('workflow'), group: param('group'), metric: param('metric'), a: param('a'), b: param('b') }));
+      const workflow = driftWorkflow(index, param('workflow'));
+      const submissions = registry && workflow ? await registry(workflow) : null;
+      const order = param('order') === 'commit' ? 'commit' : 'time';
+      return html(driftPage(ctx, index, { workflow, group: param('group'), metric: param('metric'), a: param('a'), b: param('b'), order }, submissions));
     }
     return notFound(res, ctx, `no page ${segs.join('/')}`);
   }
