@@ -10,6 +10,7 @@ import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { StepRecord } from '../formats/run-record.js';
 import { RunIndex } from './runs.js';
 import { CSS, esc, page, type PageContext } from './html.js';
 import { CLIENT_JS } from './client.js';
@@ -28,6 +29,8 @@ export interface UiOptions {
   token?: string;
   /** A results registry whose accepted submissions the across-runs page draws beside the local runs. */
   registry?: RegistrySource;
+  /** The metrics a step's kind declares as measurements of the machine: the compare page marks them informative, as `repro diff` does. */
+  measuredIn?: (step: StepRecord) => readonly string[];
 }
 
 export interface UiServer {
@@ -200,7 +203,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       const body = JSON.stringify({ status: run.summary.status, text: run.summary.status === 'running' ? progressText(index, index.all(), run) : run.summary.status });
       return send(res, 200, 'application/json; charset=utf-8', body);
     }
-    if (route === 'compare' && args.length === 0) return html(comparePage(ctx, index, q.getAll('run')));
+    if (route === 'compare' && args.length === 0) return html(comparePage(ctx, index, q.getAll('run'), opts.measuredIn));
     if (route === 'drift' && args.length === 0) {
       const workflow = driftWorkflow(index, param('workflow'));
       const submissions = registry && workflow ? await registry(workflow) : null;

@@ -50,7 +50,10 @@ export function uiCommand(program: Command): void {
       const { startUi } = await import('../../ui/server.js');
       let ui;
       try {
-        ui = await startUi({ dir, port, ...(opts.registry !== undefined ? { registry: await registrySource(opts.registry) } : {}) });
+        const { measurementsFrom } = await import('../../share/reproduce.js');
+        const { getStepKind } = await import('../../steps/registry.js');
+        const registry = opts.registry !== undefined ? { registry: await registrySource(opts.registry) } : {};
+        ui = await startUi({ dir, port, measuredIn: measurementsFrom(getStepKind), ...registry });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES') throw new ReproError(`cannot listen on 127.0.0.1:${port} (${code})`, 'invalid', 'choose another --port, or leave it out for a free one');
