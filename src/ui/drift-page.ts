@@ -127,12 +127,14 @@ export function driftPage(ctx: PageContext, index: RunIndex, q: DriftQuery, regi
     ...driftRow('local', p.run.summary.startedAt, p.run.summary.id, p.run.summary.commit ?? null, p.values),
     ...(p.reported ? { reported: p.reported.value, bandLo: p.reported.lo, bandHi: p.reported.hi } : {}),
   }));
-  // The registry's accepted submissions that have this metric of this variant, at their run's start time.
+  // The registry's accepted submissions that have this metric of this variant, at their run's start
+  // time: a local run's own when it was published from here, else the second its id begins with.
+  const started = new Map(runs.map((r) => [r.summary.id, r.summary.startedAt]));
   const drawn: Array<{ entry: RegistryEntry; row: DriftRow }> = [];
   for (const entry of accepted) {
     const values = Object.hasOwn(entry.variants!, group) && Object.hasOwn(entry.variants![group]!, metric) ? entry.variants![group]![metric]! : [];
     if (!values.length) continue;
-    drawn.push({ entry, row: driftRow('registry', runIdTime(entry.run), entry.run ?? entry.id, entry.commit, values) });
+    drawn.push({ entry, row: driftRow('registry', (entry.run && started.get(entry.run)) || runIdTime(entry.run), entry.run ?? entry.id, entry.commit, values) });
   }
   const chartRows = [...rows, ...drawn.map((d) => d.row)].filter((r) => order === 'commit' || r.time !== null);
   const title = metricTitle(metric);

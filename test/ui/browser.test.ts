@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { repro, tempDir } from '../support/index.js';
 import { startUi, type UiServer } from '../../src/ui/server.js';
+import { registrySource } from '../../src/cli/commands/ui.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -186,6 +187,38 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     const commit = JSON.parse(readFileSync(join(dir, 'results', wf, first, 'run.json'), 'utf8')).git.commit as string | null;
     expect(await page.locator('.chart svg').textContent()).toContain(commit?.slice(0, 10) ?? 'no commit');
     await page.screenshot({ path: join(SHOTS, 'ui-drift-commits.png') });
+  });
+
+  it('draws a results registry beside the local runs: the signed submission drawn, the unsigned one listed apart', async () => {
+    // A registry as docs/registry.md sets one up, a run published to it signed and another unsigned.
+    const env = { REPRO_KEYS_DIR: join(dir, 'keys') };
+    const bare = join(dir, 'registry.git');
+    const git = (cwd: string, ...args: string[]) => expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd }).status).toBe(0);
+    git(dir, 'init', '--quiet', '--bare', bare);
+    git(dir, 'clone', '--quiet', bare, join(dir, 'reg'));
+    expect(repro(['key', 'generate', 'lab'], { env }).code).toBe(0);
+    mkdirSync(join(dir, 'reg', 'keys'));
+    expect(repro(['key', 'export', 'lab', '-o', join(dir, 'reg', 'keys', 'lab.pub.json')], { env }).code).toBe(0);
+    git(join(dir, 'reg'), 'add', 'keys');
+    git(join(dir, 'reg'), 'commit', '--quiet', '-m', 'keys');
+    git(join(dir, 'reg'), 'push', '--quiet', 'origin', 'HEAD');
+    expect(repro(['publish', join(dir, 'results', wf, first), '--registry', bare, '--sign', 'lab'], { env }).code).toBe(0);
+    expect(repro(['publish', join(dir, 'results', wf, second), '--registry', bare], { env }).code).toBe(0);
+
+    const withRegistry = await startUi({ dir, registry: await registrySource(bare) });
+    try {
+      await page.goto(`${withRegistry.url}drift?workflow=${wf}`);
+      await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+      // Three local runs and the one accepted submission (a diamond over its own run's point).
+      expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(4);
+      expect(await page.locator('table.registry tbody tr').count()).toBe(1);
+      expect(await page.locator('table.registry tbody tr').textContent()).toContain(first);
+      expect(await page.locator('table.registry-apart tbody tr').textContent()).toMatch(/unverified\s*unsigned/);
+      await page.locator('#registry').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'ui-registry.png'), fullPage: true });
+    } finally {
+      await withRegistry.close();
+    }
   });
 
   it('renders a hostile title as text', async () => {

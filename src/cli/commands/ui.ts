@@ -7,7 +7,7 @@ import { ReproError } from '../../core/errors.js';
 import type { RegistrySource } from '../../ui/registry.js';
 
 /** The ui's view of a results registry: src/share/registry.ts reads and checks; the ui only draws. */
-async function registrySource(url: string): Promise<RegistrySource> {
+export async function registrySource(url: string): Promise<RegistrySource> {
   const { readRegistry, machineOf } = await import('../../share/registry.js');
   if (!url || url.startsWith('-')) throw new ReproError(`--registry ${url}: not a git URL or path`, 'invalid');
   return {
