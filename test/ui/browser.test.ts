@@ -186,7 +186,6 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(3);
     const commit = JSON.parse(readFileSync(join(dir, 'results', wf, first, 'run.json'), 'utf8')).git.commit as string | null;
     expect(await page.locator('.chart svg').textContent()).toContain(commit?.slice(0, 10) ?? 'no commit');
-    await page.screenshot({ path: join(SHOTS, 'ui-drift-commits.png') });
   });
 
   it('draws a results registry beside the local runs: the signed submission drawn, the unsigned one listed apart', async () => {
@@ -235,6 +234,6 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     await bare.close();
     expect(remote).toEqual([]);
     expect(errors).toEqual([]);
-    for (const name of ['ui-runs.png', 'ui-run.png', 'ui-compare.png', 'ui-drift.png']) expect(statSync(join(SHOTS, name)).size).toBeGreaterThan(20_000);
+    for (const name of ['ui-runs.png', 'ui-run.png', 'ui-compare.png', 'ui-drift.png', 'ui-registry.png']) expect(statSync(join(SHOTS, name)).size).toBeGreaterThan(20_000);
   });
 });
