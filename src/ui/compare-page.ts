@@ -53,7 +53,9 @@ function diffSection(ctx: PageContext, label: (key: string) => string, base: Ind
     const ci = m.interval ? ` [${fmtSigned(m.interval[0], true)}, ${fmtSigned(m.interval[1], true)}]` : '';
     const word = m.measurement
       ? 'a measurement of the machine (informative)'
-      : `${m.verdict} within ±${fmtSigned(m.smallestEffect)} (${m.effectSource === 'default' ? 'default δ' : `δ from the ${m.effectSource}`})`;
+      : m.verdict === 'untested'
+        ? 'untested (too few values for an interval)'
+        : `${m.verdict} within ±${fmtSigned(m.smallestEffect)} (${m.effectSource === 'default' ? 'default δ' : `δ from the ${m.effectSource}`})`;
     items.push(
       `<li class="sample">${esc(m.group)} ${esc(metricTitle(m.metric))}: ${fmtSigned(m.original.mean)} → ${fmtSigned(m.reproduced.mean)}, Δ ${fmtSigned(m.delta, true)}` +
         `<span class="muted">${ci} (${Math.round(m.level * 100)}%, n ${m.original.n}/${m.reproduced.n}, ${m.design === 'paired' ? 'paired by seed' : 'Welch'})</span>: <b>${esc(word)}</b></li>`,
