@@ -14,6 +14,7 @@ import { startRepro, tempDir, until, type StartedRepro } from '../support/index.
 import { submissionFile } from '../../src/share/registry.js';
 import { signEnvelope } from '../../src/share/attest.js';
 import { generateKey, loadSigningKey } from '../../src/share/keys.js';
+import { runIdTime } from '../../src/ui/registry.js';
 
 const HOSTILE = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -42,6 +43,14 @@ function chartRows(body: string): Array<Record<string, unknown>> {
   const json = body.match(/<script type="application\/json" id="spec-drift">(.*?)<\/script>/s)![1]!;
   return JSON.parse(json).data.values;
 }
+
+describe('the time a submitted run started', () => {
+  it('is the second its run id begins with, in either form run ids have had', () => {
+    expect(runIdTime('20250131-123005-ab12')).toBe('2025-01-31T12:30:05.000Z');
+    expect(runIdTime('20250131T123005Z-lr0001')).toBe('2025-01-31T12:30:05.000Z');
+    for (const id of ['run-1', '2025-01-31', '20251399-999999-x', null]) expect(runIdTime(id)).toBeNull();
+  });
+});
 
 describe('repro ui --registry', { timeout: 60_000 }, () => {
   const f = makeRunFixture({ variants: ['xe', 'emd2'], seeds: [1, 2], epochs: 3 });
