@@ -71,8 +71,9 @@ export function linkable(url: string | null | undefined): string | null {
   if (!url) return null;
   const u = url.trim();
   if (/^https?:\/\//i.test(u)) return u;
-  // A scheme is letters before the first ':' that comes before any '/', '?' or '#'; '//host' borrows one.
-  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith('//') || /[\u0000-\u001f]/.test(u)) return null;
+  // A scheme is letters before the first ':' that comes before any '/', '?' or '#'. Two slashes borrow
+  // one and name another host, and browsers read a backslash as a slash there: //host, /\host, \\host.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || /^[\\/]{2}/.test(u) || /[\u0000-\u001f]/.test(u)) return null;
   return u;
 }
 

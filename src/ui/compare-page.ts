@@ -1,9 +1,11 @@
 // Page 3: two or more runs side by side, the first as the baseline. What differs comes from
-// diffRuns (src/compare/runs.ts, the same diff as `repro compare A B`) with the engine's fingerprint
-// diff; only differences are listed. Then each run's metric means with their t intervals and each
+// diffRuns (src/compare/runs.ts, the same diff as `repro diff A B`) with the engine's fingerprint
+// diff: params, steps, environment, execution facts, and the metrics whose samples differ (with the
+// equivalence verdict `repro diff` prints); only differences are listed. Then each run's metric means with their t intervals and each
 // difference from the baseline with its Welch interval, the claim verdicts side by side, and the
 // learning curves of all runs overlaid (the report's own spec, one colour per run and variant).
 import { diffRuns, groupMetrics, metricOrder, type RunDiff } from '../compare/runs.js';
+import { fmt as fmtSigned } from '../compare/verdicts.js';
 import { meanCI, mean } from '../compare/stats.js';
 import { differenceCI } from '../compare/aggregate.js';
 import { diffComponents, diffParams, type FingerprintComponents } from '../engine/fingerprint.js';
@@ -11,7 +13,7 @@ import { fmt } from '../report/format.js';
 import { loadRunReport, type ReportInput } from '../report/input.js';
 import { learningCurvesSpec } from '../report/plots.js';
 import { metricTitle, type MetricDecl } from '../formats/metrics.js';
-import type { LoadedRun } from '../formats/run-record.js';
+import type { LoadedRun, StepRecord } from '../formats/run-record.js';
 import type { Verdict } from '../formats/verdict.js';
 import { chart, esc, page, runHref, verdictBadge, type PageContext } from './html.js';
 import type { IndexedRun, RunIndex } from './runs.js';
@@ -24,6 +26,10 @@ const FINGERPRINTS = {
 
 function interval(ci: [number, number] | null): string {
   return ci ? ` <span class="muted">[${fmt(ci[0])}, ${fmt(ci[1])}]</span>` : '';
+}
+
+function stepList(steps: readonly string[]): string {
+  return steps.length === 1 ? steps[0]! : `${steps.length} steps: ${steps.slice(0, 2).join(', ')}${steps.length > 2 ? ', …' : ''}`;
 }
 
 function diffSection(ctx: PageContext, label: (key: string) => string, base: IndexedRun, other: IndexedRun, d: RunDiff): string {
@@ -41,14 +47,32 @@ function diffSection(ctx: PageContext, label: (key: string) => string, base: Ind
       `<li class="step"><code>${esc(steps[0]!)}</code>${steps.length > 1 ? ` and ${steps.length - 1} more step${steps.length > 2 ? 's' : ''}` : ''}: ${esc(reason)}</li>`,
     );
   }
+  for (const e of d.environment) items.push(`<li class="env">environment: ${esc(e)}</li>`);
+  for (const f of d.facts) items.push(`<li class="fact">${esc(f.change)} <span class="muted">(${esc(stepList(f.steps))})</span></li>`);
+  for (const m of d.samples.filter((x) => x.verdict !== 'identical')) {
+    const ci = m.interval ? ` [${fmtSigned(m.interval[0], true)}, ${fmtSigned(m.interval[1], true)}]` : '';
+    const word = m.measurement
+      ? 'a measurement of the machine (informative)'
+      : m.verdict === 'untested'
+        ? 'untested (too few values for an interval)'
+        : `${m.verdict} within ±${fmtSigned(m.smallestEffect)} (${m.effectSource === 'default' ? 'default δ' : `δ from the ${m.effectSource}`})`;
+    items.push(
+      `<li class="sample">${esc(m.group)} ${esc(metricTitle(m.metric))}: ${fmtSigned(m.original.mean)} → ${fmtSigned(m.reproduced.mean)}, Δ ${fmtSigned(m.delta, true)}` +
+        `<span class="muted">${ci} (${Math.round(m.level * 100)}%, n ${m.original.n}/${m.reproduced.n}, ${m.design === 'paired' ? 'paired by seed' : 'Welch'})</span>: <b>${esc(word)}</b></li>`,
+    );
+  }
   for (const v of d.verdicts) items.push(`<li class="verdict">claim <code>${esc(v.id)}</code>: ${verdictBadge(v.a)} → ${verdictBadge(v.b)}</li>`);
   return (
     `<h3><a href="${runHref(ctx, base.key)}">${esc(label(base.key))}</a> → <a href="${runHref(ctx, other.key)}">${esc(label(other.key))}</a></h3>` +
-    (items.length ? `<ul class="changes" data-diff="${esc(other.key)}">${items.join('')}</ul>` : `<p class="diff-none" data-diff="${esc(other.key)}">Nothing differs in params, inputs, code, packages or engine.</p>`)
+    (items.length ? `<ul class="changes" data-diff="${esc(other.key)}">${items.join('')}</ul>` : `<p class="diff-none" data-diff="${esc(other.key)}">Nothing differs in params, inputs, code, packages, engine, environment or metrics.</p>`)
   );
 }
 
-export function comparePage(ctx: PageContext, index: RunIndex, keys: string[]): string {
+/**
+ * @param measuredIn the metrics a step's kind declares as measurements of the machine (ms_per_step…):
+ *   shown as informative in the diff, as `repro diff` does (handed in: the step kinds are the CLI's to wire).
+ */
+export function comparePage(ctx: PageContext, index: RunIndex, keys: string[], measuredIn: (step: StepRecord) => readonly string[] = () => []): string {
   const runs = keys.map((k) => index.get(k)).filter((r): r is IndexedRun => r !== undefined);
   if (runs.length < 2) {
     return page(ctx, 'Compare', `<h1>Compare runs</h1><p>Tick two or more runs on the <a href="${ctx.base}">list</a> to compare them.${keys.length > runs.length ? ` (${keys.length - runs.length} of the runs asked for are not here.)` : ''}</p>`);
@@ -74,11 +98,12 @@ export function comparePage(ctx: PageContext, index: RunIndex, keys: string[]): 
       `</tbody></table>`,
   );
 
-  parts.push(`<h2 id="differences">What differs</h2><p class="muted small">Each run against the baseline: params, and the fingerprint components (inputs, code, packages, engine, backend, device) of every step that changed.</p>`);
+  parts.push(`<h2 id="differences">What differs</h2><p class="muted small">Each run against the baseline: params, the fingerprint components (inputs, code, packages, engine, backend, device) of every step that changed, the machine's environment, the execution facts the steps recorded, and every metric whose seeds differ (run − baseline, paired by seed when both ran the same seeds, with the equivalence verdict of <code>repro diff</code>).</p>`);
   for (let i = 1; i < runs.length; i++) {
     let d: RunDiff;
     try {
-      d = diffRuns(loaded[0]!, loaded[i]!, FINGERPRINTS);
+      const measurements = new Set([loaded[0]!, loaded[i]!].flatMap((r) => r.record.steps.flatMap((st) => [...measuredIn(st)])));
+      d = diffRuns(loaded[0]!, loaded[i]!, FINGERPRINTS, { measurements });
     } catch (err) {
       parts.push(`<p class="muted">${esc(label(runs[i]!.key))}: cannot diff (${esc((err as Error).message)})</p>`);
       continue;

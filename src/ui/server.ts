@@ -10,13 +10,15 @@ import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { StepRecord } from '../formats/run-record.js';
 import { RunIndex } from './runs.js';
 import { CSS, esc, page, type PageContext } from './html.js';
 import { CLIENT_JS } from './client.js';
 import { listPage, progressText } from './list-page.js';
 import { runPage } from './run-page.js';
 import { comparePage } from './compare-page.js';
-import { driftPage } from './drift-page.js';
+import { driftPage, driftWorkflow } from './drift-page.js';
+import { registryCache, type RegistrySource } from './registry.js';
 import { loadRunReport, renderHtml, GENERATOR } from '../report/index.js';
 
 export interface UiOptions {
@@ -26,6 +28,10 @@ export interface UiOptions {
   port?: number;
   /** Absent: 24 random bytes, hex. */
   token?: string;
+  /** A results registry whose accepted submissions the across-runs page draws beside the local runs. */
+  registry?: RegistrySource;
+  /** The metrics a step's kind declares as measurements of the machine: the compare page marks them informative, as `repro diff` does. */
+  measuredIn?: (step: StepRecord) => readonly string[];
 }
 
 export interface UiServer {
@@ -111,6 +117,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
   ]);
   const assetCache = new Map<string, Buffer>();
   const reportCache = new Map<string, { mtimeMs: number; html: string }>();
+  const registry = opts.registry ? registryCache(opts.registry) : null;
   let port = 0;
 
   /** report.html of a run that has none (--no-report, or still running): rendered by src/report, kept until run.json changes. */
@@ -196,9 +203,12 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
       const body = JSON.stringify({ status: run.summary.status, text: run.summary.status === 'running' ? progressText(index, index.all(), run) : run.summary.status });
       return send(res, 200, 'application/json; charset=utf-8', body);
     }
-    if (route === 'compare' && args.length === 0) return html(comparePage(ctx, index, q.getAll('run')));
+    if (route === 'compare' && args.length === 0) return html(comparePage(ctx, index, q.getAll('run'), opts.measuredIn));
     if (route === 'drift' && args.length === 0) {
-      return html(driftPage(ctx, index, { workflow: param('workflow'), group: param('group'), metric: param('metric'), a: param('a'), b: param('b') }));
+      const workflow = driftWorkflow(index, param('workflow'));
+      const submissions = registry && workflow ? await registry(workflow) : null;
+      const order = param('order') === 'commit' ? 'commit' : 'time';
+      return html(driftPage(ctx, index, { workflow, group: param('group'), metric: param('metric'), a: param('a'), b: param('b'), order }, submissions));
     }
     return notFound(res, ctx, `no page ${segs.join('/')}`);
   }

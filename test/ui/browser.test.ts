@@ -1,21 +1,34 @@
 /// <reference lib="dom" />
 // `repro ui` in real headless Chromium (Debian's package, driven by playwright-core) over real runs:
-// the flagship's smoke profile, run once, and again with one parameter changed (`--set seeds=[3]`: a
-// third seed, so only two models train again, and the across-runs view pools three seeds),
-// plus a copy of the first record with a hostile title. It filters the list, opens a run, compares
+// the Fashion-MNIST scikit-learn example's smoke profile (about 15 s; left out, saying why, without
+// Debian's dataset-fashion-mnist or python3-sklearn), the flagship's smoke profile, run once, and
+// again with one parameter changed (`--set seeds=[3]`: a third seed, so only two models train again,
+// and the across-runs view pools three seeds), plus a copy of the first record with a hostile title. It filters the list, opens a run, compares
 // the two runs (the diff names exactly the changed parameter), opens the across-runs view, checks
 // no console error and no request leaving 127.0.0.1, and takes the screenshots of docs/ui.md.
 // Skips, saying why, where Chromium is not installed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { repro, tempDir } from '../support/index.js';
 import { startUi, type UiServer } from '../../src/ui/server.js';
+import { registrySource } from '../../src/cli/commands/ui.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED repro ui browser test: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+
+// The second workflow of the list, where Debian's Fashion-MNIST and scikit-learn are installed (as in test/data/examples.test.ts).
+const FASHION_WF = 'fashion-mnist-sklearn';
+const noFashion = !existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz')
+  ? 'apt-get install dataset-fashion-mnist'
+  : spawnSync('/usr/bin/python3', ['-c', 'import sklearn, numpy']).status !== 0
+    ? 'apt-get install python3-sklearn'
+    : null;
+const withFashion = haveChromium && noFashion === null;
+if (haveChromium && noFashion) console.warn(`repro ui browser test: without the Fashion-MNIST smoke run (${noFashion}).`);
 
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
 // REPRO_UI_SCREENSHOTS=docs regenerates the pictures of docs/ui.md and the README.
@@ -34,6 +47,11 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
 
   beforeAll(async () => {
     const common = ['--store', join(dir, '.repro'), '--results', join(dir, 'results')];
+    if (withFashion) {
+      // First, so that the flagship's runs stay the newest.
+      const fm = repro(['run', resolve('workflows/examples/fashion-mnist-sklearn.yaml'), '--profile', 'smoke', '-q', ...common], { cwd: dir });
+      expect(fm.code, fm.out).toBe(0);
+    }
     const a = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', ...common], { cwd: dir });
     expect(a.code, a.out).toBe(0);
     const b = repro(['run', resolve('workflows/paper.yaml'), '--profile', 'smoke', '--set', 'seeds=[3]', '--no-report', ...common], { cwd: dir });
@@ -76,10 +94,11 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
   });
 
   const rows = () => page.locator('table.runs tbody tr');
+  const total = withFashion ? 4 : 3;
 
   it('lists the runs, newest first, and filters them', async () => {
     await page.goto(ui.url);
-    expect(await rows().count()).toBe(3);
+    expect(await rows().count()).toBe(total);
     expect(await rows().first().getAttribute('data-run')).toBe(`${wf}/${second}`);
     expect(await rows().first().locator('td').nth(4).textContent()).toBe('smoke');
     expect(await rows().nth(1).textContent()).toContain('1 inconclusive (smoke)');
@@ -90,12 +109,31 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     await page.click('form.filters button');
     await page.waitForURL(/q=/);
     expect(await rows().count()).toBe(1);
-    expect(await page.locator('#count').textContent()).toMatch(/^1 of 3 runs/);
+    expect(await page.locator('#count').textContent()).toMatch(new RegExp(`^1 of ${total} runs`));
     await page.click('form.filters a'); // clear
-    expect(await rows().count()).toBe(3);
+    expect(await rows().count()).toBe(total);
+  });
+
+  it.skipIf(!withFashion)('filters to the Fashion-MNIST run, opens it and its metric across runs', async () => {
+    await page.goto(ui.url);
+    await page.selectOption('select[name=workflow]', FASHION_WF);
+    await page.click('form.filters button');
+    await page.waitForURL(/workflow=fashion/);
+    expect(await rows().count()).toBe(1);
+    expect(await rows().first().textContent()).toMatch(/inconclusive/);
+    await rows().first().locator('a').first().click();
+    await page.waitForURL(/\/run\/fashion-mnist-sklearn\//);
+    const report = page.frameLocator('iframe.report');
+    await expect.poll(() => report.locator('h1').textContent(), { timeout: 30_000 }).toContain('Fashion-MNIST scikit-learn benchmark');
+    expect((await page.locator('table.steps tbody tr').allTextContents()).some((s) => s.startsWith('benchmark[variant=knn,seed=1'))).toBe(true);
+    await page.goto(`${ui.url}drift?workflow=${FASHION_WF}`);
+    await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+    expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(1);
+    expect(await page.locator('table.drift tbody tr').count()).toBe(1);
   });
 
   it('opens a run: its report, its steps with logs and hashes, its environment', async () => {
+    await page.goto(ui.url);
     await page.click(`a:text("${first}")`);
     await page.waitForURL(/\/run\//);
     const report = page.frameLocator('iframe.report');
@@ -139,6 +177,47 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     for (const row of pooled) expect(row).toMatch(/evaluate variant=(xe|emd2)3/);
     expect(await page.locator('ul.poi li').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'ui-drift.png'), fullPage: true });
+
+    // In commit order: all three runs used the workflow at one commit (this checkout's), side by side there.
+    await page.selectOption('select[name=order]', 'commit');
+    await page.locator('form.filters button').first().click();
+    await page.waitForURL(/order=commit/);
+    await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+    expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(3);
+    const commit = JSON.parse(readFileSync(join(dir, 'results', wf, first, 'run.json'), 'utf8')).git.commit as string | null;
+    expect(await page.locator('.chart svg').textContent()).toContain(commit?.slice(0, 10) ?? 'no commit');
+  });
+
+  it('draws a results registry beside the local runs: the signed submission drawn, the unsigned one listed apart', async () => {
+    // A registry as docs/registry.md sets one up, a run published to it signed and another unsigned.
+    const env = { REPRO_KEYS_DIR: join(dir, 'keys') };
+    const bare = join(dir, 'registry.git');
+    const git = (cwd: string, ...args: string[]) => expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd }).status).toBe(0);
+    git(dir, 'init', '--quiet', '--bare', bare);
+    git(dir, 'clone', '--quiet', bare, join(dir, 'reg'));
+    expect(repro(['key', 'generate', 'lab'], { env }).code).toBe(0);
+    mkdirSync(join(dir, 'reg', 'keys'));
+    expect(repro(['key', 'export', 'lab', '-o', join(dir, 'reg', 'keys', 'lab.pub.json')], { env }).code).toBe(0);
+    git(join(dir, 'reg'), 'add', 'keys');
+    git(join(dir, 'reg'), 'commit', '--quiet', '-m', 'keys');
+    git(join(dir, 'reg'), 'push', '--quiet', 'origin', 'HEAD');
+    expect(repro(['publish', join(dir, 'results', wf, first), '--registry', bare, '--sign', 'lab'], { env }).code).toBe(0);
+    expect(repro(['publish', join(dir, 'results', wf, second), '--registry', bare], { env }).code).toBe(0);
+
+    const withRegistry = await startUi({ dir, registry: await registrySource(bare) });
+    try {
+      await page.goto(`${withRegistry.url}drift?workflow=${wf}`);
+      await page.waitForSelector('.chart[data-drawn] svg', { timeout: 30_000 });
+      // Three local runs and the one accepted submission (a diamond over its own run's point).
+      expect(await page.locator('.chart svg g.mark-symbol path').count()).toBe(4);
+      expect(await page.locator('table.registry tbody tr').count()).toBe(1);
+      expect(await page.locator('table.registry tbody tr').textContent()).toContain(first);
+      expect(await page.locator('table.registry-apart tbody tr').textContent()).toMatch(/unverified\s*unsigned/);
+      await page.locator('#registry').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'ui-registry.png'), fullPage: true });
+    } finally {
+      await withRegistry.close();
+    }
   });
 
   it('renders a hostile title as text', async () => {
@@ -155,6 +234,6 @@ describe.skipIf(!haveChromium)('repro ui in a real browser, over real runs', { t
     await bare.close();
     expect(remote).toEqual([]);
     expect(errors).toEqual([]);
-    for (const name of ['ui-runs.png', 'ui-run.png', 'ui-compare.png', 'ui-drift.png']) expect(statSync(join(SHOTS, name)).size).toBeGreaterThan(20_000);
+    for (const name of ['ui-runs.png', 'ui-run.png', 'ui-compare.png', 'ui-drift.png', 'ui-registry.png']) expect(statSync(join(SHOTS, name)).size).toBeGreaterThan(20_000);
   });
 });

@@ -164,6 +164,36 @@ describe('repro ui server', () => {
     // The run without report.html still has none: the rendered one lives in memory only.
     expect(() => readFileSync(join(f.root, 'results', 'paper', '20250102T120000Z-lr0001', 'report.html'))).toThrow();
   });
+
+  it('compares two runs: the environment, execution facts and metrics that differ, and nothing else', async () => {
+    // Another machine and backend: a CPU of its own, tfjs's cpu backend for every training, and emd2's
+    // accuracy 0.1 higher on every seed (new metrics files); xe's metrics are the same files.
+    addRun(f.root, f.record, '20250105T120000Z-machine', (r) => {
+      r.environment = { ...r.environment, cpuModel: 'Other CPU <b>9000</b>' };
+      for (const step of r.steps) {
+        if (step.uses === 'train') step.facts = { ...step.facts, backend: 'cpu' };
+        if (step.uses !== 'evaluate' || step.matrix?.variant === undefined || !JSON.stringify(step.matrix.variant).includes('emd2')) continue;
+        const metrics = JSON.parse(readFileSync(join(f.store, step.outputs.metrics!.storePath!), 'utf8'));
+        metrics.accuracy += 0.1;
+        const text = JSON.stringify(metrics);
+        const digest = createHash('sha256').update(text).digest('hex');
+        mkdirSync(join(f.store, 'files', digest), { recursive: true });
+        writeFileSync(join(f.store, 'files', digest, 'metrics.json'), text);
+        step.outputs.metrics = { type: 'file', sha256: digest, storePath: `files/${digest}/metrics.json`, size: text.length };
+      }
+      r.startedAt = '2025-01-05T12:00:00.000Z';
+    });
+    const page = await get(`${ui.url}compare?run=paper/${f.record.runId}&run=paper/20250105T120000Z-machine`);
+    const diff = page.body.match(/<ul class="changes" data-diff="[^"]+">(.*?)<\/ul>/)![1]!;
+    expect(diff).toContain('<li class="env">environment: cpu model: ');
+    expect(diff).toContain('→ Other CPU &lt;b&gt;9000&lt;/b&gt;</li>');
+    expect(diff).toMatch(/<li class="fact">backend wasm → cpu <span class="muted">\(4 steps: train\[variant=xe,seed=1\], /);
+    const samples = [...diff.matchAll(/<li class="sample">(.*?)<\/li>/g)].map((m) => m[1]!);
+    // Only emd2's accuracy differs (paired by seed: the same seeds); xe's samples are identical and not listed.
+    expect(samples).toHaveLength(1);
+    expect(samples[0]).toMatch(/^evaluate variant=emd2 accuracy: 0\.64 → 0\.74, Δ \+0\.1<span class="muted"> \[\+0\.1, \+0\.1\] \(90%, n 2\/2, paired by seed\)<\/span>: <b>different within ±/);
+    expect(diff).not.toContain('variant=xe accuracy');
+  });
 });
 
 describe('repro ui on a run in progress', () => {
