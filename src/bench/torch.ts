@@ -15,6 +15,8 @@ import os from 'node:os';
 import { findTorch, OMP_WAIT_POLICY, TORCH_ENGINE_MAIN } from '../ml/torch.js';
 import type { LossKind, ModelSpec } from '../ml/types.js';
 import { initTfjs } from '../ml/runtime.js';
+import { shutdownBackend } from '../ml/backend/index.js';
+import { loadNativeKernels } from '../ml/kernels/native/index.js';
 
 const BATCH = 64;
 const SIZES = [28, 64];
@@ -29,7 +31,6 @@ const SLOW_STEP_SECONDS = 15;
 
 export async function bench(): Promise<void> {
   const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  const { shutdownBackend } = await import('../ml/backend/index.js');
   const asked = process.env.REPRO_BENCH_KERNELS?.split(',').map((k) => k.trim());
   let paths = ['native', 'simd'].filter((k) => !asked || asked.includes(k));
   const before = process.env.REPRO_KERNELS;
@@ -119,7 +120,6 @@ async function benchTfjs(threads: number, announce: boolean): Promise<{ name: st
   const { makeLoss } = await import('../ml/losses.js');
   const { computeGradients } = await import('../ml/gradients.js');
   const { makeOptimizer } = await import('../ml/optimizers.js');
-  const { loadNativeKernels } = await import('../ml/kernels/native/index.js');
   const { setNativeKernels } = await import('../ml/kernels/wasm.js');
   const runtime = await initTfjs('auto', threads);
   const { backend, device } = runtime.facts;
