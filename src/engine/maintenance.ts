@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { join, resolve } from 'node:path';
 import { sha256File } from '../core/hash.js';
 import { Store, listFiles, removeTree, safeReaddir, type TreeManifest } from './store.js';
-import { locateRun, type ArtifactRecord, type RunRecord } from '../formats/run-record.js';
+import { locateRun, newestRunFirst, type ArtifactRecord, type RunRecord } from '../formats/run-record.js';
 import { writeJsonAtomic } from '../core/atomic.js';
 
 export interface StoreProblem {
@@ -153,7 +153,7 @@ export function runsToPrune(store: Store, resultsRoots: string[], keep: number):
       /* no latest link */
     }
     const runs = all.filter(({ rec }) => rec.runId);
-    runs.sort((a, b) => (a.rec.runId < b.rec.runId ? 1 : -1));
+    runs.sort((a, b) => newestRunFirst(a.rec, b.rec));
     for (const { dir, rec } of runs.slice(keep)) {
       if (dir === latest || rec.status === 'running' || producers.has(rec.runId)) continue;
       out.push(dir);

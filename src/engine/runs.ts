@@ -1,7 +1,7 @@
 // Finding a run's record: what `repro compare`, `report` and `export` mean by RUN.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { locateRun, roleOf, type LoadedRun, type RunRecord } from '../formats/run-record.js';
+import { locateRun, newestRunFirst, roleOf, type LoadedRun, type RunRecord } from '../formats/run-record.js';
 import { ReproError } from '../core/errors.js';
 
 function readRecord(path: string): LoadedRun {
@@ -131,6 +131,5 @@ export function listRuns(resultsDir = 'results', workflow?: string): RunSummary[
       }
     }
   }
-  // Run ids start with the UTC time: they sort by it.
-  return out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return out.sort((a, b) => newestRunFirst({ runId: a.id, startedAt: a.startedAt }, { runId: b.id, startedAt: b.startedAt }));
 }

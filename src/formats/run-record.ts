@@ -185,3 +185,12 @@ function locate(recorded: string | undefined, rel: string | undefined, runDir: s
     if (dirname(dir) === dir) return recorded;
   }
 }
+
+/**
+ * Newest first. Run ids start with the UTC second, so two runs begun in one second would fall back on
+ * their random suffix: the start time, to the millisecond, decides first.
+ */
+export function newestRunFirst(a: { runId: string; startedAt?: string }, b: { runId: string; startedAt?: string }): number {
+  const t = (b.startedAt ?? '').localeCompare(a.startedAt ?? '');
+  return t !== 0 ? t : a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0;
+}

@@ -3,7 +3,7 @@
 // and `verify DIR`. Through the real CLI.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectWith, repro as run, tempDir } from '../support/index.js';
 
@@ -66,7 +66,11 @@ describe('runs, logs, gc of run records, why, git URLs everywhere', { timeout: 2
   it('gc --keep-runs removes old run records but never the latest or the one that produced cached outputs', () => {
     expect(repro('run', 'wf.yaml').code).toBe(0); // a no-op run under the default profile
     const runsDir = join(dir, 'results', 'grouped');
-    const before = readdirSync(runsDir).filter((d) => d !== 'latest').sort();
+    // In start order (run ids carry the second only, and two of these runs may share one).
+    const started = (id: string) => (JSON.parse(readFileSync(join(runsDir, id, 'run.json'), 'utf8')) as { startedAt: string }).startedAt;
+    const before = readdirSync(runsDir)
+      .filter((d) => d !== 'latest')
+      .sort((a, b) => started(a).localeCompare(started(b)));
     expect(before).toHaveLength(4);
     const dry = repro('gc', '--keep-runs', '1', '--dry-run');
     expect(dry.stdout).toMatch(/would remove 1 run record\(s\) beyond the newest 1/);
@@ -75,7 +79,7 @@ describe('runs, logs, gc of run records, why, git URLs everywhere', { timeout: 2
     expect(gc.code).toBe(0);
     const after = readdirSync(runsDir).filter((d) => d !== 'latest').sort();
     // Kept: the first (produced the default profile's outputs), the `other` run (produced its own), the newest.
-    expect(after).toEqual([before[0], before[2], before[3]]);
+    expect(after).toEqual([before[0], before[2], before[3]].sort());
     expect(repro('run', 'wf.yaml').stdout).toMatch(/0 ran, 4 from cache/);
   });
 
