@@ -4,7 +4,7 @@
 // and is looked up here: request paths are never joined onto the file system.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedRun, RunRecord } from '../formats/run-record.js';
+import { newestRunFirst, type LoadedRun, type RunRecord } from '../formats/run-record.js';
 import { summarizeRun, type RunSummary } from '../engine/runs.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import { metricSteps, runVerdicts, type MetricStep, type RunVerdicts } from '../compare/runs.js';
@@ -97,9 +97,10 @@ export class RunIndex {
     for (const key of this.runs.keys()) if (!seen.has(key)) this.runs.delete(key);
   }
 
-  /** Every run, newest first (run ids start with the UTC time). */
+  /** Every run, newest first (by start time, as `repro runs`). */
   all(): IndexedRun[] {
-    return [...this.runs.values()].sort((a, b) => (a.summary.id < b.summary.id ? 1 : a.summary.id > b.summary.id ? -1 : a.key.localeCompare(b.key)));
+    const at = (r: IndexedRun) => ({ runId: r.summary.id, startedAt: r.summary.startedAt });
+    return [...this.runs.values()].sort((a, b) => newestRunFirst(at(a), at(b)) || a.key.localeCompare(b.key));
   }
 
   get(key: string): IndexedRun | undefined {
