@@ -10,8 +10,11 @@ export interface ExecutionFacts {
   [key: string]: string | number | boolean | null;
 }
 
-/** Facts that name which code computed, not what it computed: in run.json, never in a step's outputs. */
-export const RECORD_ONLY_FACTS: readonly string[] = ['kernels'];
+/**
+ * Facts that name which code computed, not what it computed: in run.json, never in a step's outputs.
+ * `workers`: the threads that computed a tfjs training's shards, which change none of its bits.
+ */
+export const RECORD_ONLY_FACTS: readonly string[] = ['kernels', 'workers'];
 
 /**
  * The facts without RECORD_ONLY_FACTS, for files a step writes into its outputs (a model's metadata, a

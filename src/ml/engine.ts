@@ -5,7 +5,7 @@
 import type { ExecutionFacts } from '../core/facts.js';
 import { StepError } from '../core/errors.js';
 import type { EvalConfig, TrainConfig, TrainIO, TrainOutcome } from './types.js';
-import { BackendUnavailableError, plannedBackend } from './backend/index.js';
+import { BackendUnavailableError, DEFAULT_SHARDS, plannedBackend, shardsBatches } from './backend/index.js';
 import { chooseEngine, torchPlannedFacts, trainWithTorch, evaluateWithTorch } from './torch.js';
 
 export type EngineName = 'tfjs' | 'torch';
@@ -43,8 +43,10 @@ const tfjs: MlEngine = {
   async plannedFacts(step, options): Promise<ExecutionFacts> {
     const planned = plannedBackend(typeof options.backend === 'string' ? (options.backend as never) : 'auto');
     if (step === 'evaluate') return { backend: planned.backend, device: planned.device };
-    // tfjs trains data-parallel on `threads` workers: another count gives (slightly) other weights.
-    return { engine: 'tfjs', backend: planned.backend, device: planned.device, threads: Number(options.threads) || 1 };
+    // wasm, cpu: the bits depend on the shards each batch is cut into (recorded as `threads`, see
+    // trainingFacts in train.ts), not on the threads that run them. libtensorflow: on its threads.
+    const threads = shardsBatches(planned.backend) ? Number(options.shards) || DEFAULT_SHARDS : Number(options.threads) || 1;
+    return { engine: 'tfjs', backend: planned.backend, device: planned.device, threads };
   },
   async train(config, io) {
     const { trainModel } = await import('./train.js');

@@ -10,7 +10,7 @@ import { sha256Json } from '../core/hash.js';
 import { outputFacts } from '../core/facts.js';
 import { readManifest, readSplit, type LoadedSplit } from '../data/tensors.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type EpochRecord, type MetricName, type TrainingHistory } from '../formats/metrics.js';
-import { backendFacts, initBackend, type BackendPreference } from './backend/index.js';
+import { backendFacts, DEFAULT_SHARDS, initBackend, shardsBatches, type BackendFacts, type BackendPreference } from './backend/index.js';
 import { computeGradients } from './gradients.js';
 import { batchRanges, checkInputFits, imageBatch, inputNormalization, labelBatch, type Normalization } from './data.js';
 import { inferSplit, splitScores } from './evaluate.js';
@@ -58,7 +58,9 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
   const problem = selectByProblem(config.selectBy);
   if (problem) throw new StepError(problem);
   const selectBy = (config.selectBy ?? DEFAULT_SELECT_BY) as MetricName;
-  const facts = await initBackend((io.options.backend as BackendPreference | undefined) ?? 'auto', io.threads);
+  const backend = await initBackend((io.options.backend as BackendPreference | undefined) ?? 'auto', io.threads);
+  const shards = config.shards ?? DEFAULT_SHARDS;
+  const facts = trainingFacts(backend, shards);
 
   const manifest = readManifest(config.dataset);
   const train = readSplit(config.dataset, config.splits.train, manifest);
@@ -94,9 +96,9 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
     const started = performance.now();
     const firstEpoch = state.history.length;
     for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
-      // Steps run concurrently in one process: one that restarted tfjs with another thread count would
-      // silently change how batches are cut (and the result). Fail instead of recording wrong facts.
-      if (JSON.stringify(await backendFacts()) !== JSON.stringify(facts)) {
+      // Steps run concurrently in one process: one that restarted tfjs (another backend, or libtensorflow
+      // with another thread count) would silently change the result. Fail instead of recording wrong facts.
+      if (JSON.stringify(await backendFacts()) !== JSON.stringify(backend)) {
         throw new StepError(`the tfjs backend was restarted by another step during this training (now ${JSON.stringify(await backendFacts())})`, 'give every train step of the workflow the same resources.cpu, or run with --jobs 1');
       }
       const epochStart = performance.now();
@@ -119,7 +121,7 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
         const y = labelBatch(train, indices);
         model.dropoutSeed = deriveSeed(config.seed, STREAM.dropout, epoch, b);
         const t0 = performance.now();
-        const { loss: value, grads } = computeGradients(model, loss.loss, x, y);
+        const { loss: value, grads } = computeGradients(model, loss.loss, x, y, shardsBatches(backend.backend) ? shards : 1);
         optimizer.step(grads, lr);
         stepMs += performance.now() - t0;
         tf.dispose([x, y]);
@@ -199,6 +201,17 @@ export async function trainModel(config: TrainConfig, io: TrainIO): Promise<Trai
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The facts of a training. On wasm and cpu its bits depend on the shard count, not on the threads that
+ * ran the shards: `threads` is the shard count (the name it had when the two were always equal, so
+ * fingerprints and model files from then stay valid), and `workers` (run.json only) the threads that
+ * computed (1: this thread, shard after shard).
+ */
+function trainingFacts(backend: BackendFacts, shards: number): BackendFacts {
+  if (!shardsBatches(backend.backend)) return backend;
+  return { ...backend, threads: shards, workers: backend.threads > 1 ? Math.min(backend.threads, shards) : 1 };
 }
 
 /** makeLoss, with a bad spec (wrong matrix size, positions) as a user error. */

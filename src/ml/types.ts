@@ -72,6 +72,11 @@ export interface TrainConfig {
   optimizer: OptimizerSpec;
   epochs: number;
   batchSize: number;
+  /**
+   * Shards each batch is cut into (data-parallel parts, each computed alone, averaged in shard order):
+   * part of the training's definition, whatever threads run it. Absent: DEFAULT_SHARDS (tfjs; torch ignores it).
+   */
+  shards?: number;
   seed: number;
   augment?: { mirror?: boolean; randomCrop?: boolean };
   /** Metric used to pick the best epoch on the validation split (never on test). */

@@ -6,6 +6,7 @@ import { type StepKind } from './kind.js';
 import { METRIC_NAMES, ORDINAL_METRIC_NAMES, type TrainingHistory } from '../formats/metrics.js';
 import { canonicalLossSpec, capabilities, LOSS_OLD_SPELLINGS, lossJsonSchema, lossParameter, lossSpecProblems } from '../ml/loss-table.js';
 import { chooseMlEngine } from '../ml/engine.js';
+import { DEFAULT_SHARDS } from '../ml/backend/index.js';
 import type { LossSpec, ModelSpec, OptimizerSpec, TrainConfig } from '../ml/types.js';
 import { StepError } from '../core/errors.js';
 import type { ExecutionFacts } from '../core/facts.js';
@@ -21,6 +22,7 @@ export interface TrainWith {
   optimizer?: UserOptimizer;
   epochs: number;
   batch_size?: number;
+  shards?: number;
   seed?: number;
   augment?: { mirror?: boolean; random_crop?: boolean };
   select_by?: string;
@@ -113,6 +115,13 @@ const withSchema = {
     optimizer: optimizerSchema,
     epochs: { type: 'integer', minimum: 1 },
     batch_size: { type: 'integer', minimum: 1, description: `Default ${DEFAULT_BATCH_SIZE}.` },
+    shards: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        `tfjs on wasm or cpu: each batch is cut into this many shards, whose gradients are averaged in shard order (default ${DEFAULT_SHARDS}). ` +
+        'Part of the training: the same shards give the same bits on 1, 2 or 16 threads (threads only run shards). Torch ignores it.',
+    },
     seed: { type: 'integer', minimum: 0, description: 'Seeds weights, shuffling, augmentation and dropout (default 0).' },
     augment: {
       type: 'object',
@@ -163,7 +172,8 @@ export const trainStep: StepKind<TrainWith> = {
   measurements: () => TRAIN_MEASUREMENTS,
 
   async plannedFacts(w, options): Promise<ExecutionFacts> {
-    return (await chooseMlEngine(w.engine, options)).plannedFacts('train', options);
+    // Not written, the default shard count: a workflow without `shards` keeps the fingerprint it had before shards existed.
+    return (await chooseMlEngine(w.engine, options)).plannedFacts('train', { ...options, shards: w.shards ?? DEFAULT_SHARDS });
   },
 
   async run(ctx, given) {
@@ -206,6 +216,7 @@ export const trainStep: StepKind<TrainWith> = {
       optimizer: engineOptimizer(w.optimizer),
       epochs: w.epochs,
       batchSize: w.batch_size ?? DEFAULT_BATCH_SIZE,
+      ...(w.shards !== undefined ? { shards: w.shards } : {}),
       seed: w.seed ?? 0,
       ...(w.augment ? { augment: { mirror: w.augment.mirror, randomCrop: w.augment.random_crop } } : {}),
       selectBy: w.select_by ?? 'accuracy',

@@ -109,3 +109,48 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
   });
 }
+
+// The shard count, not the thread count, decides where a batch is cut: the shards run on the workers
+// (in rounds when there are fewer workers than shards) or one after another on this thread, and the
+// bits are the same (today's main cut the batch per worker: 1 and 2 threads gave other gradients).
+describe('a fixed shard count gives the same bits on 1, 2 or 3 threads', () => {
+  const specs: Array<{ name: string; spec: ModelSpec; n: number }> = [
+    { name: 'small-cnn', spec, n: N },
+    // Dropout: each shard draws its own masks from the step's seed, on a worker or on this thread.
+    { name: 'alxs with dropout', spec: { arch: 'alxs', inputShape: [67, 67, 3], classes: 5, width: 0.1, dropout: 0.5 }, n: 7 },
+  ];
+
+  function gradientHash(s: ModelSpec, n: number, shards: number): string {
+    const model = buildModel(s, 11);
+    model.dropoutSeed = 1234;
+    const [H, W, C] = s.inputShape;
+    const x = tf.tensor4d(values(n * H * W * C, 5), [n, H, W, C]);
+    const y = tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 2) % s.classes), 'int32');
+    const { loss, grads } = computeGradients(model, makeLoss({ kind: 'xe' }, s.classes).loss, x, y, shards);
+    expect(model.dropoutSeed).toBe(1234); // the step's seed is left as the trainer set it
+    const hash = createHash('sha256').update(new Float64Array([loss]));
+    for (const v of model.weights.values()) hash.update(grads[v.name]!);
+    tf.dispose([x, y]);
+    model.dispose();
+    return hash.digest('hex');
+  }
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const { name, spec: s, n } of specs) {
+      it(`${backend}, ${name}: 2 and 3 shards`, async () => {
+        const byShards = new Map<number, string>();
+        for (const shards of [2, 3]) {
+          const hashes: string[] = [];
+          for (const threads of [1, 2, 3]) {
+            expect((await initBackend(backend, threads)).threads).toBe(threads);
+            expect(workerCount()).toBe(threads > 1 ? threads : 0);
+            hashes.push(gradientHash(s, n, shards));
+          }
+          expect(new Set(hashes).size).toBe(1);
+          byShards.set(shards, hashes[0]!);
+        }
+        expect(byShards.get(2)).not.toBe(byShards.get(3)); // the hash does see the cut
+      }, 60_000);
+    }
+  }
+});

@@ -10,6 +10,17 @@ import path from 'node:path';
 import type { KernelSet } from '../kernels/index.js';
 import { kernelChoice, loadNativeKernels } from '../kernels/native/index.js';
 
+/**
+ * The shards a tfjs training cuts each batch into when its train step does not say: the 2 workers of
+ * the 2-core machine every recorded number was trained on, so those numbers keep their bits.
+ */
+export const DEFAULT_SHARDS = 2;
+
+/** The backends that compute on one thread in Node, where a batch is cut into shards (workers or not). */
+export function shardsBatches(backend: string): boolean {
+  return backend === 'wasm' || backend === 'cpu';
+}
+
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
@@ -21,7 +32,10 @@ export interface BackendFacts {
   /** Version of the package providing it (@tensorflow/tfjs-node(-gpu), -backend-wasm or -backend-cpu). */
   backendVersion: string;
   device: 'gpu' | 'cpu';
-  /** Threads that compute: the data-parallel workers (wasm, cpu; 1 = this thread), or libtensorflow's intra-op threads. */
+  /**
+   * What the bits depend on. wasm, cpu: the shards each batch is cut into (a training's facts; the
+   * backend's own facts say the workers started, 1 = this thread). tensorflow: libtensorflow's intra-op threads.
+   */
   threads: number;
   /** wasm only: whether the SIMD build runs. */
   simd: boolean | null;

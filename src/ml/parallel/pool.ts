@@ -1,11 +1,10 @@
 // Data-parallel gradients on worker_threads, for the backends that compute on one thread in Node
-// (wasm, cpu). The batch is cut into one contiguous shard per worker (fixed cut points); each worker
-// runs forward, loss and backward on its shard with a replica of the model and of the loss (rebuilt
-// from the loss's recipe: its spec and current state, so warm-up, α and a learned D follow along);
-// the main thread, which keeps the model and the optimiser, averages the shard gradients weighted by
-// shard size, in shard order and in float64. Nothing depends on timing, so a given thread count gives
-// bit-identical weights run after run. (A different thread count cuts the batch differently: threads
-// are recorded in the step's facts.)
+// (wasm, cpu). The batch is cut into the training's shards (src/ml/gradients.ts: a fixed count, fixed
+// cut points); each worker runs forward, loss and backward on a shard with a replica of the model and of
+// the loss (rebuilt from the loss's recipe: its spec and current state, so warm-up, α and a learned D
+// follow along), and takes the next shard when there are more shards than workers. The main thread,
+// which keeps the model and the optimiser, averages the shard gradients. A shard's result does not
+// depend on which thread computed it, nor on timing, so any thread count gives the same bits.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -98,20 +97,25 @@ function weightBuffer(bytes: number): SharedArrayBuffer {
   return sharedWeights;
 }
 
-/** Shard i of n examples over k workers: [⌊i·n/k⌋, ⌊(i+1)·n/k⌋). */
-function shardBounds(n: number, k: number): Array<[number, number]> {
+/** Shard i of n examples cut into k shards: [⌊i·n/k⌋, ⌊(i+1)·n/k⌋). */
+export function shardBounds(n: number, k: number): Array<[number, number]> {
   return Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)] as [number, number]);
 }
 
+/** One shard's result: its loss and its gradients, all weights concatenated in model.weights order. */
+export interface ShardResult {
+  loss: number;
+  grads: Float32Array;
+}
+
 /**
- * The batch's mean loss and its gradients, computed by the workers; null when no workers run, the batch
- * has fewer examples than workers, or the loss has no recipe to rebuild it from (the caller then
- * computes in-process).
+ * The shard results of a batch cut into `shards` shards, computed by the workers: each worker takes
+ * shards i, i + W, i + 2W… (W workers) in rounds; null when no workers run (the caller then computes
+ * the shards in-process). Which thread computes a shard does not change its bits.
  */
-export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: tf.Tensor1D): BatchGradients | null {
-  const n = x.shape[0];
-  if (active < 2 || n < active || !loss.recipe) return null;
-  const workers = pool.slice(0, active);
+export function workerShards(model: Model, loss: Loss, x: tf.Tensor4D, y: tf.Tensor1D, shards: Array<[number, number]>): ShardResult[] | null {
+  if (active < 2 || !loss.recipe) return null;
+  const workers = pool.slice(0, Math.min(active, shards.length));
   const vars = [...model.weights.values()];
   const total = vars.reduce((sum, v) => sum + v.size, 0);
   const sharedWeights = weightBuffer(total * Float32Array.BYTES_PER_ELEMENT);
@@ -123,63 +127,56 @@ export function parallelGradients(model: Model, loss: Loss, x: tf.Tensor4D, y: t
   }
   const xData = x.dataSync() as Float32Array;
   const yData = y.dataSync() as Int32Array;
-  const perExample = xData.length / n;
-  const shards = shardBounds(n, workers.length);
+  const perExample = xData.length / x.shape[0];
   const baseSeed = (model as { dropoutSeed?: number }).dropoutSeed;
   const recipe = JSON.stringify(loss.recipe);
-
-  shards.forEach(([from, to], i) => {
-    const worker = workers[i]!;
-    if (worker.buffers?.weights !== sharedWeights) {
-      worker.buffers = { weights: sharedWeights, grads: new SharedArrayBuffer(sharedWeights.byteLength) };
-      worker.sent = false;
-    }
-    const shard = xData.slice(from * perExample, to * perExample);
-    const labels = Int32Array.from(yData.subarray(from, to));
-    const job: ToWorker = {
-      kind: 'step',
-      spec: model.spec,
-      ...(worker.sent ? {} : { buffers: worker.buffers }),
-      ...(worker.recipe === recipe ? {} : { loss: recipe }),
-      x: shard,
-      xShape: [to - from, x.shape[1], x.shape[2], x.shape[3]],
-      labels,
-      // Distinct dropout masks per shard, fixed by the step's seed.
-      dropoutSeed: typeof baseSeed === 'number' ? (baseSeed + i * 0x9e3779b1) >>> 0 : null,
-    };
-    worker.channel.send(job, [shard.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
-    worker.sent = true;
-    worker.recipe = recipe;
-  });
-
-  // Every worker answers once (its gradients or its error), so all are ready for the next job.
-  const replies = shards.map((_, i) => workers[i]!.channel.receive<ToMain>());
-  replies.forEach((r, i) => {
-    // A worker whose step failed may have kept neither the loss nor the buffers: send both next time.
-    if (r.kind === 'error') Object.assign(workers[i]!, { recipe: null, sent: false });
-  });
-  const failure = replies.find((r): r is Extract<ToMain, { kind: 'error' }> => r.kind === 'error');
-  if (failure) throw new Error(`a training worker failed: ${failure.message}`);
-  // Σ_i share_i · g_i per element, in shard order, in float64 and rounded once.
-  const grads: Record<string, Float32Array> = {};
-  let at = 0;
-  for (const v of vars) {
-    const sum = new Float32Array(v.size);
-    const parts = shards.map(([from, to], i) => ({ share: (to - from) / n, g: new Float32Array(workers[i]!.buffers!.grads, at * 4, v.size) }));
-    if (parts.length === 2) {
-      // (The common case, without the inner loop.)
-      const [{ share: s0, g: g0 }, { share: s1, g: g1 }] = parts as [(typeof parts)[0], (typeof parts)[0]];
-      for (let e = 0; e < sum.length; e++) sum[e] = s0 * g0[e]! + s1 * g1[e]!;
-    } else {
-      for (let e = 0; e < sum.length; e++) {
-        let acc = 0;
-        for (const { share, g } of parts) acc += share * g[e]!;
-        sum[e] = acc;
+  const results: ShardResult[] = [];
+  const rounds = Math.ceil(shards.length / workers.length);
+  for (let round = 0; round < rounds; round++) {
+    const first = round * workers.length;
+    const batch = shards.slice(first, first + workers.length);
+    batch.forEach(([from, to], j) => {
+      const worker = workers[j]!;
+      if (worker.buffers?.weights !== sharedWeights) {
+        worker.buffers = { weights: sharedWeights, grads: new SharedArrayBuffer(sharedWeights.byteLength) };
+        worker.sent = false;
       }
-    }
-    grads[v.name] = sum;
-    at += v.size;
+      const shard = xData.slice(from * perExample, to * perExample);
+      const labels = Int32Array.from(yData.subarray(from, to));
+      const job: ToWorker = {
+        kind: 'step',
+        spec: model.spec,
+        ...(worker.sent ? {} : { buffers: worker.buffers }),
+        ...(worker.recipe === recipe ? {} : { loss: recipe }),
+        x: shard,
+        xShape: [to - from, x.shape[1], x.shape[2], x.shape[3]],
+        labels,
+        dropoutSeed: shardDropoutSeed(baseSeed, first + j),
+      };
+      worker.channel.send(job, [shard.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
+      worker.sent = true;
+      worker.recipe = recipe;
+    });
+    // Every worker answers once (its gradients or its error), so all are ready for the next job.
+    const replies = batch.map((_, j) => workers[j]!.channel.receive<ToMain>());
+    replies.forEach((r, j) => {
+      // A worker whose step failed may have kept neither the loss nor the buffers: send both next time.
+      if (r.kind === 'error') Object.assign(workers[j]!, { recipe: null, sent: false });
+    });
+    const failure = replies.find((r): r is Extract<ToMain, { kind: 'error' }> => r.kind === 'error');
+    if (failure) throw new Error(`a training worker failed: ${failure.message}`);
+    // The last round's gradients are read where the workers wrote them; earlier rounds' are copied
+    // out before the workers overwrite them.
+    const last = round === rounds - 1;
+    replies.forEach((r, j) => {
+      const view = new Float32Array(workers[j]!.buffers!.grads);
+      results.push({ loss: (r as Extract<ToMain, { kind: 'grads' }>).loss, grads: last ? view : view.slice() });
+    });
   }
-  const lossValue = shards.reduce((acc, [from, to], i) => acc + ((to - from) / n) * (replies[i] as Extract<ToMain, { kind: 'grads' }>).loss, 0);
-  return { loss: lossValue, grads };
+  return results;
+}
+
+/** Distinct dropout masks per shard, fixed by the step's seed and the shard's index. */
+export function shardDropoutSeed(baseSeed: number | undefined, shard: number): number | null {
+  return typeof baseSeed === 'number' ? (baseSeed + shard * 0x9e3779b1) >>> 0 : null;
 }

@@ -2,8 +2,8 @@
 // (REPRO_KERNELS): the same model hashes, metrics and fingerprints, each run's facts naming the kernels
 // that ran; and a re-run with the other kernels on the first run's store is served from the cache,
 // since the kernels do not enter the fingerprint (they change no bit). Both with 2 data-parallel
-// workers per training (the README's default run) and on one thread (--jobs 1): the README's numbers
-// hold whichever kernels run, at either thread count.
+// workers per training (the README's default run) and on one thread (--jobs 1), which runs the same 2
+// shards one after another: the README's numbers hold whichever kernels run, at either thread count.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,10 +32,14 @@ const trains = (steps: Step[]) => steps.filter((s) => s.id.startsWith('train['))
 const evaluations = (steps: Step[]) => steps.filter((s) => s.id.startsWith('evaluate['));
 
 describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke with each kernel path', { timeout: 900_000 }, () => {
+  /** The simd run on 2 threads (the first test's, or its own when run alone). */
+  let twoThreads: { steps: Step[]; store: string } | null = null;
+
   it('gives the same models, metrics and fingerprints with native and simd kernels, and a cached re-run across them', () => {
     const simdDir = tempDir('repro-kernels-simd-');
     const nativeDir = tempDir('repro-kernels-native-');
     const simd = smoke(simdDir, 'simd');
+    twoThreads = simd;
     const native = smoke(nativeDir, 'native');
 
     expect(trains(simd.steps).length).toBe(4);
@@ -76,21 +80,30 @@ describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke 
     }
   });
 
-  it('gives the same models and metrics with native and simd kernels on one thread (--jobs 1)', () => {
+  it('gives the same models and metrics with native and simd kernels on one thread (--jobs 1), and as on two threads', () => {
     const simd = smoke(tempDir('repro-kernels-simd1-'), 'simd', undefined, 1);
     const native = smoke(tempDir('repro-kernels-native1-'), 'native', undefined, 1);
+    twoThreads ??= smoke(tempDir('repro-kernels-simd2-'), 'simd');
     expect(trains(simd.steps).length).toBe(4);
     const byId = new Map(native.steps.map((s) => [s.id, s]));
+    const onTwo = new Map(twoThreads.steps.map((s) => [s.id, s]));
     for (const s of trains(simd.steps)) {
       const other = byId.get(s.id)!;
-      expect([s.facts?.threads, s.facts?.kernels]).toEqual([1, 'simd']);
-      expect(other.facts?.threads).toBe(1);
+      // The 2 shards (the fact `threads`) run one after another on this thread (workers: 1).
+      expect([s.facts?.threads, s.facts?.workers, s.facts?.kernels]).toEqual([2, 1, 'simd']);
+      expect([other.facts?.threads, other.facts?.workers]).toEqual([2, 1]);
+      expect(onTwo.get(s.id)!.facts?.workers).toBe(2);
+      expect(onTwo.get(s.id)!.fingerprint, s.id).toBe(s.fingerprint);
+      expect(onTwo.get(s.id)!.outputs.model?.sha256, s.id).toBe(s.outputs.model?.sha256);
       expect(String(other.facts?.kernels)).toMatch(/^native-(avx512|avx2|scalar)$/);
       expect(other.fingerprint, s.id).toBe(s.fingerprint);
       expect(other.outputs.model?.sha256, s.id).toBe(s.outputs.model?.sha256);
     }
     for (const s of evaluations(simd.steps)) {
-      for (const [name, out] of Object.entries(s.outputs)) expect(byId.get(s.id)!.outputs[name]?.sha256, `${s.id} ${name}`).toBe(out.sha256);
+      for (const [name, out] of Object.entries(s.outputs)) {
+        expect(byId.get(s.id)!.outputs[name]?.sha256, `${s.id} ${name}`).toBe(out.sha256);
+        expect(onTwo.get(s.id)!.outputs[name]?.sha256, `${s.id} ${name} on 2 threads`).toBe(out.sha256);
+      }
     }
   });
 });
