@@ -7,7 +7,7 @@
 // each time it is drawn.
 
 import { mulberry32 } from '../core/rng.js';
-import { mean, meanCI, sd, tQuantile } from './stats.js';
+import { mean, meanCI, tQuantile, welch } from './stats.js';
 
 /** Bootstrap resamples drawn for an interval (rliable's default is 2,000 as well). */
 export const BOOTSTRAP_REPS = 2000;
@@ -179,11 +179,8 @@ export function probabilityOfImprovementCI(
 export function differenceCI(a: readonly number[], b: readonly number[], level = 0.95): { delta: number; ci95: [number, number] | null } {
   const delta = mean(b) - mean(a);
   if (a.length < 2 || b.length < 2) return { delta, ci95: null };
-  const va = sd(a) ** 2 / a.length;
-  const vb = sd(b) ** 2 / b.length;
-  const se = Math.sqrt(va + vb);
+  const { se, df } = welch(a, b);
   if (se === 0) return { delta, ci95: null };
-  const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   const half = tQuantile(1 - (1 - level) / 2, df) * se;
   return { delta, ci95: [delta - half, delta + half] };
 }

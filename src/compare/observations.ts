@@ -7,7 +7,7 @@ import type { TrainingHistory } from '../formats/metrics.js';
 import { TIMING_METRICS, pairKey, variantName } from './spec.js';
 import { StepError } from '../core/errors.js';
 import { nullRecord } from '../core/names.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
+import { depthProblem } from '../formats/json.js';
 
 export type ObservationTable = Map<string, Map<string, Record<string, number>>>;
 
@@ -47,10 +47,8 @@ async function readJson(where: string, value: unknown): Promise<Record<string, u
   } catch (err) {
     throw new StepError(`${where}: cannot read ${value}: ${(err as Error).message}`);
   }
-  const deep = tooDeep(text);
-  if (deep !== null) {
-    throw new StepError(`${where}: ${value} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${deep})`, 'a metrics file is one JSON object of numbers (docs/compare.md, "Metrics")');
-  }
+  const deep = depthProblem(text);
+  if (deep !== null) throw new StepError(`${where}: ${value} ${deep}`, 'a metrics file is one JSON object of numbers (docs/compare.md, "Metrics")');
   try {
     const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');

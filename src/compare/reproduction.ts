@@ -12,7 +12,7 @@
 // seeds are independent samples (Welch's interval, Welch–Satterthwaite degrees of freedom).
 
 import type { Verdict, VerdictFile } from '../formats/verdict.js';
-import { mean, sd, tCdf, tQuantile } from './stats.js';
+import { mean, sd, tCdf, tQuantile, welch } from './stats.js';
 import { DEFAULTS } from './spec.js';
 import { fmt } from './verdicts.js';
 
@@ -133,11 +133,7 @@ export function compareSample(
   }
   const delta = base.reproduced.mean - origin.mean;
   if (a.length < 2 || b.length < 2) return { ...base, delta, interval: null, pValue: null, verdict: 'untested' };
-  const va = sd(a) ** 2 / a.length;
-  const vb = sd(b) ** 2 / b.length;
-  const se = Math.sqrt(va + vb);
-  // Welch–Satterthwaite; with one side constant the other side's n − 1.
-  const df = se === 0 ? 1 : (va + vb) ** 2 / ((va > 0 ? va ** 2 / (a.length - 1) : 0) + (vb > 0 ? vb ** 2 / (b.length - 1) : 0));
+  const { se, df } = welch(a, b);
   return { ...base, delta, ...decide(delta, se, df, delta0.value, o.alpha) };
 }
 

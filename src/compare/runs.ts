@@ -256,24 +256,27 @@ export function diffRuns(a: RunSource, b: RunSource, fingerprints: FingerprintDi
     }
   }
 
-  const verdictsOf = (run: RunSource) =>
-    new Map(runVerdicts(run).flatMap((v) => v.file.checks.map((c) => [c.id, c.verdict] as const)));
-  const va = verdictsOf(a);
-  const vb = verdictsOf(b);
+  // Each run's verdict files are read from the store once: the verdicts, the scale and δ all come from them.
+  const filesA = runVerdicts(a).map((v) => v.file);
+  const filesB = runVerdicts(b).map((v) => v.file);
+  const verdictsOf = (files: readonly VerdictFile[]) => new Map(files.flatMap((f) => f.checks.map((c) => [c.id, c.verdict] as const)));
+  const va = verdictsOf(filesA);
+  const vb = verdictsOf(filesB);
   const verdicts = [...new Set([...va.keys(), ...vb.keys()])]
     .map((id) => ({ id, a: va.get(id) ?? null, b: vb.get(id) ?? null }))
     .filter((v) => v.a !== v.b);
 
-  const scaleOf = (run: RunSource) => runVerdicts(run)[0]?.file.scale ?? run.record.scale;
+  const scaleA = filesA[0]?.scale ?? a.record.scale;
+  const scaleB = filesB[0]?.scale ?? b.record.scale;
   return {
-    a: { runId: a.record.runId, path: a.path, ...(scaleOf(a) ? { scale: scaleOf(a) } : {}) },
-    b: { runId: b.record.runId, path: b.path, ...(scaleOf(b) ? { scale: scaleOf(b) } : {}) },
+    a: { runId: a.record.runId, path: a.path, ...(scaleA ? { scale: scaleA } : {}) },
+    b: { runId: b.record.runId, path: b.path, ...(scaleB ? { scale: scaleB } : {}) },
     params: fingerprints.params(a.record.params ?? {}, b.record.params ?? {}),
     metrics,
     steps,
     verdicts,
     environment: environmentChanges(a.record.environment, b.record.environment),
     facts: factChanges(a.record.steps, b.record.steps),
-    samples: compareSamples(sa, sb, { effects: smallestEffects(runVerdicts(a).map((v) => v.file)), ...(opts.measurements ? { measurements: opts.measurements } : {}) }),
+    samples: compareSamples(sa, sb, { effects: smallestEffects(filesA), ...(opts.measurements ? { measurements: opts.measurements } : {}) }),
   };
 }

@@ -67,6 +67,18 @@ export function meanCI(xs: readonly number[], level = 0.95): [number, number] | 
   return [m - half, m + half];
 }
 
+/**
+ * The standard error of b's mean − a's for two independent samples (unequal variances) and its
+ * Welch–Satterthwaite degrees of freedom; with one side constant, the other side's n − 1 (df 1 when
+ * both are: se is 0 then and the interval is the point). Both sides need two values.
+ */
+export function welch(a: readonly number[], b: readonly number[]): { se: number; df: number } {
+  const va = sd(a) ** 2 / a.length;
+  const vb = sd(b) ** 2 / b.length;
+  const se = Math.sqrt(va + vb);
+  return { se, df: se === 0 ? 1 : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1)) };
+}
+
 export interface Summary {
   n: number;
   mean: number;

@@ -24,11 +24,10 @@ export function tooDeep(text: string, max = MAX_JSON_DEPTH): number | null {
 }
 
 /**
- * Parses JSON text from `file`, refusing nesting deeper than MAX_JSON_DEPTH. The error (a plain
- * Error; callers wrap it in their own with the step's words) names the file and where the depth ran out.
+ * What is wrong with `text`'s depth, as an error says it after naming the file
+ * (`m.json nests objects or arrays more than 256 levels deep (at character 1280)`), or null.
  */
-export function parseBoundedJson(text: string, file: string): unknown {
+export function depthProblem(text: string): string | null {
   const at = tooDeep(text);
-  if (at !== null) throw new Error(`${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${at})`);
-  return JSON.parse(text);
+  return at === null ? null : `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${at})`;
 }

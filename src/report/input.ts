@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep, basename } from 'node:path';
 import type { EvaluationMetrics, MetricDecl, TrainingHistory } from '../formats/metrics.js';
 import { planMetricCatalog, undeclaredMetric } from '../formats/metrics.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
+import { depthProblem } from '../formats/json.js';
 import type { VerdictFile } from '../formats/verdict.js';
 import { roleOf, type EnvironmentRecord, type RunRecord, type StepRecord, type ArtifactRecord } from '../formats/run-record.js';
 import type { DatasetDescription, DatasetManifest, ImageListManifest } from '../formats/dataset.js';
@@ -196,8 +196,8 @@ export function readJsonArtifact<T>(path: string, name: string): { value: T; byt
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, name) : path;
   const bytes = readFileSync(file);
   const text = bytes.toString('utf8');
-  const deep = tooDeep(text);
-  if (deep !== null) throw new ArtifactError(`${file}: nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${deep})`);
+  const deep = depthProblem(text);
+  if (deep !== null) throw new ArtifactError(`${file}: ${deep}`);
   try {
     return { value: JSON.parse(text) as T, bytes, path: file };
   } catch (err) {

@@ -21,7 +21,7 @@ import { basename, delimiter, isAbsolute, join, normalize, resolve } from 'node:
 import type { Readable } from 'node:stream';
 import { type StepContext, type StepKind, type StepOutput } from './kind.js';
 import { StepError } from '../core/errors.js';
-import { MAX_JSON_DEPTH, tooDeep } from '../formats/json.js';
+import { depthProblem } from '../formats/json.js';
 import { nullRecord } from '../core/names.js';
 import { GRACE_MS, killGroup as killProcessGroup, startWatchdog } from '../core/watchdog.js';
 import type { ExecutionFacts } from '../core/facts.js';
@@ -162,10 +162,8 @@ export const runStep: StepKind<RunWith> = {
         } catch {
           throw new StepError(`output \`${name}\`: the command did not write ${file} (in $REPRO_OUT)`);
         }
-        const deep = tooDeep(text);
-        if (deep !== null) {
-          throw new StepError(`output \`${name}\`: ${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep (at character ${deep})`, 'a value output is a small JSON value (numbers, names, a table of metrics)');
-        }
+        const deep = depthProblem(text);
+        if (deep !== null) throw new StepError(`output \`${name}\`: ${file} ${deep}`, 'a value output is a small JSON value (numbers, names, a table of metrics)');
         try {
           outputs[name] = { type: 'value', value: JSON.parse(text) };
         } catch (err) {
