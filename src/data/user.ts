@@ -130,6 +130,15 @@ function labelProblem(v: number | bigint, count: number, declared: boolean): str
   return null;
 }
 
+/** Label i, when not an index of `count` classes, is a StepError naming where it is (`where(i)`). */
+function checkLabel(v: number | bigint, i: number, count: number, declared: boolean, where: (i: number) => string): void {
+  const why = labelProblem(v, count, declared);
+  if (why) {
+    throw new StepError(`${where(i)} is ${String(v)}, ${why}`,
+      declared ? `classes lists ${count} names; add the missing class or fix the label` : INFERRED_HINT);
+  }
+}
+
 /**
  * Labels as class indices: any integer dtype, or floats that hold whole numbers (numpy often stores
  * 0.0, 1.0). Each value is checked before it is stored: an int64 of 2^32+1 would wrap to class 1 in
@@ -141,14 +150,11 @@ function integerLabels(named: NamedArray, declared: string[] | undefined): Int32
   const per = array.shape.slice(1).reduce((a, b) => a * b, 1);
   if (array.shape.length === 0 || per !== 1) throw new StepError(`${named.label}: expected one label per row, got shape (${array.shape.join(', ')})`);
   const count = declared?.length ?? MAX_INFERRED_CLASSES;
+  const where = (i: number) => `${named.label}[${i}]`;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = array.data[i]!;
-    const why = labelProblem(v, count, declared !== undefined);
-    if (why) {
-      throw new StepError(`${named.label}[${i}] is ${String(v)}, ${why}`,
-        declared ? `classes lists ${count} names; add the missing class or fix the label` : INFERRED_HINT);
-    }
+    checkLabel(v, i, count, declared !== undefined, where);
     out[i] = Number(v);
   }
   return out;
@@ -185,15 +191,7 @@ export function impliedClasses(labelSets: Int32Array[]): string[] {
 
 /** Every label must index a class; the error names where the first bad one is. */
 export function checkLabelRange(labels: Int32Array, classes: string[], where: (i: number) => string, declared: boolean): void {
-  for (let i = 0; i < labels.length; i++) {
-    const why = labelProblem(labels[i]!, classes.length, declared);
-    if (why) {
-      throw new StepError(
-        `${where(i)} is ${labels[i]}, ${why}`,
-        declared ? `classes lists ${classes.length} names; add the missing class or fix the label` : INFERRED_HINT,
-      );
-    }
-  }
+  for (let i = 0; i < labels.length; i++) checkLabel(labels[i]!, i, classes.length, declared, where);
 }
 
 // ---- csv ----------------------------------------------------------------------------------------
