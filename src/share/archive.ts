@@ -219,6 +219,8 @@ export interface ArchiveProblem {
 
 export interface ArchiveCheck {
   lock: ExportLock;
+  /** The archive's run.json, as parsed for the check. */
+  record: RunRecord;
   problems: ArchiveProblem[];
   checked: number;
 }
@@ -327,7 +329,7 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
     const wfFile = insideArchive(projectDir, projectDir, lock.project.workflow);
     if (!wfFile) {
       problems.push(outside(String(lock.project.workflow), "the project's workflow"));
-      return { lock, problems, checked };
+      return { lock, record, problems, checked };
     }
     if (!existsSync(wfFile)) problems.push({ kind: 'missing', path: `project/${lock.project.workflow}`, detail: "the project's workflow is absent from the archive" });
     const wfDir = dirname(wfFile);
@@ -351,5 +353,5 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
       }
     }
   }
-  return { lock, problems, checked };
+  return { lock, record, problems, checked };
 }
