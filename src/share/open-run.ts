@@ -17,16 +17,17 @@ export interface OpenedRun {
   close(): void;
 }
 
-const isArchiveName = (p: string) => /\.(tar\.gz|tgz|tar)$/i.test(p);
+/** An archive from `repro export` rather than a run of a results folder: a file with an archive's name. */
+const isArchiveFile = (p: string) => /\.(tar\.gz|tgz|tar)$/i.test(p) && existsSync(p) && statSync(p).isFile();
 
 /** Finds the run (or checks that the archive is there) without unpacking anything: to fail before work that would be wasted. */
 export async function findRunOrArchive(arg: string, resultsDir = 'results'): Promise<void> {
-  if (existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg)) return;
+  if (isArchiveFile(arg)) return;
   await resolveRun(arg, resultsDir);
 }
 
 export async function openRunOrArchive(arg: string, resultsDir = 'results'): Promise<OpenedRun> {
-  if (!(existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg))) {
+  if (!isArchiveFile(arg)) {
     return { run: await resolveRun(arg, resultsDir), from: 'results', close: () => {} };
   }
   const dir = mkdtempSync(join(tmpdir(), 'repro-open-'));
