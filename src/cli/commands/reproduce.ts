@@ -138,14 +138,13 @@ export function reproduceCommand(program: Command): void {
         const measuredIn = measurementsFrom(getStepKind);
         const fresh = offset !== null;
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked], measuredIn, fresh);
-        const { runSamples, runVerdicts, diffRuns } = await import('../../compare/runs.js');
+        const { reproductionSide, diffRuns } = await import('../../compare/runs.js');
         const { reproduction } = await import('../../compare/reproduction.js');
         const before = archiveRun(unpacked, lock, original);
         const after = { path: recordPath, record };
         // Names that measure the machine, from the kinds of the original's steps (train: its timings).
         const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
-        const sides = (run: typeof before) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
-        const stats = reproduction(sides(before), sides(after), { design: fresh ? 'welch' : 'paired', measurements });
+        const stats = reproduction(reproductionSide(before), reproductionSide(after), { design: fresh ? 'welch' : 'paired', measurements });
         const verdict = overallVerdict(report, stats, fresh);
         let differences = null;
         if (verdict !== 'bit-identical') {
