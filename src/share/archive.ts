@@ -225,16 +225,6 @@ export interface ArchiveCheck {
   checked: number;
 }
 
-/** Checks an archive written by exportRun: every hash in the lock against the bytes, and the record against the lock. */
-export async function verifyArchive(archive: string): Promise<ArchiveCheck> {
-  const dir = mkdtempSync(join(tmpdir(), 'repro-verify-'));
-  try {
-    return await openArchive(archive, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /**
  * Where `rel` (a path the lock or the record names, relative to `base` inside the extracted archive)
  * lies, when it stays inside `root`; null when it leaves it (absolute, `..`, or through a link).
@@ -254,7 +244,7 @@ function insideArchive(root: string, base: string, rel: unknown): string | null 
 
 const outside = (path: string, what: string): ArchiveProblem => ({ kind: 'outside', path, detail: `${what} leaves the archive; not opened` });
 
-/** Extracts the archive into `dir` and checks it (as verifyArchive); the caller removes `dir`. */
+/** Extracts the archive into `dir` and checks it: every hash in the lock against the bytes, and the record against the lock; the caller removes `dir`. */
 export async function openArchive(archive: string, dir: string): Promise<ArchiveCheck> {
   await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
   const lockPath = join(dir, 'repro.lock.json');
