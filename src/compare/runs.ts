@@ -136,6 +136,11 @@ export function replicateKey(step: StepRecord): string {
     .join(',');
 }
 
+/** One side of a reproduction (reproduction.ts): a run's samples and its verdict files. */
+export function reproductionSide(run: RunSource): { samples: RunSamples; verdicts: VerdictFile[] } {
+  return { samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) };
+}
+
 /** group → metric → replicate key → value, from every step output named `metrics`: the samples a run has. */
 export function runSamples(run: RunSource): RunSamples {
   const out: RunSamples = new Map();

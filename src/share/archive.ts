@@ -219,18 +219,10 @@ export interface ArchiveProblem {
 
 export interface ArchiveCheck {
   lock: ExportLock;
+  /** The archive's run.json, as parsed for the check. */
+  record: RunRecord;
   problems: ArchiveProblem[];
   checked: number;
-}
-
-/** Checks an archive written by exportRun: every hash in the lock against the bytes, and the record against the lock. */
-export async function verifyArchive(archive: string): Promise<ArchiveCheck> {
-  const dir = mkdtempSync(join(tmpdir(), 'repro-verify-'));
-  try {
-    return await openArchive(archive, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -252,7 +244,7 @@ function insideArchive(root: string, base: string, rel: unknown): string | null 
 
 const outside = (path: string, what: string): ArchiveProblem => ({ kind: 'outside', path, detail: `${what} leaves the archive; not opened` });
 
-/** Extracts the archive into `dir` and checks it (as verifyArchive); the caller removes `dir`. */
+/** Extracts the archive into `dir` and checks it: every hash in the lock against the bytes, and the record against the lock; the caller removes `dir`. */
 export async function openArchive(archive: string, dir: string): Promise<ArchiveCheck> {
   await extractArchive(archive, dir); // refuses absolute paths, '..' and escaping links
   const lockPath = join(dir, 'repro.lock.json');
@@ -327,7 +319,7 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
     const wfFile = insideArchive(projectDir, projectDir, lock.project.workflow);
     if (!wfFile) {
       problems.push(outside(String(lock.project.workflow), "the project's workflow"));
-      return { lock, problems, checked };
+      return { lock, record, problems, checked };
     }
     if (!existsSync(wfFile)) problems.push({ kind: 'missing', path: `project/${lock.project.workflow}`, detail: "the project's workflow is absent from the archive" });
     const wfDir = dirname(wfFile);
@@ -351,5 +343,5 @@ export async function openArchive(archive: string, dir: string): Promise<Archive
       }
     }
   }
-  return { lock, problems, checked };
+  return { lock, record, problems, checked };
 }

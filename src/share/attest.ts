@@ -146,34 +146,6 @@ export function checkArchiveSignature(dir: string, given: VerifyingKey | null): 
   return checkLockSignature(readFileSync(join(dir, 'repro.lock.json')), existsSync(sigPath) ? readFileSync(sigPath, 'utf8') : null, given);
 }
 
-/**
- * The signature of an archive file, reading only its lock and signature members (nothing is
- * written): `repro verify` checks the rest of the archive on its own.
- */
-export async function readArchiveSignature(archive: string, given: VerifyingKey | null): Promise<ArchiveSignature> {
-  const tar = await import('tar');
-  const members = new Map<string, Buffer>();
-  let tooLarge = false;
-  await tar.t({
-    file: archive,
-    onReadEntry: (entry) => {
-      const name = entry.path.replace(/^(\.\/)+/, '');
-      if (entry.type !== 'File' || (name !== 'repro.lock.json' && name !== LOCK_SIGNATURE)) return void entry.resume();
-      if ((entry.size ?? 0) > MAX_ENVELOPE_BYTES * 8) {
-        tooLarge = true;
-        return void entry.resume();
-      }
-      const chunks: Buffer[] = [];
-      entry.on('data', (c: Buffer) => chunks.push(c));
-      entry.on('end', () => members.set(name, Buffer.concat(chunks)));
-    },
-  });
-  if (tooLarge) return { state: 'tampered', detail: 'the lock or its signature is larger than any lock' };
-  const lock = members.get('repro.lock.json');
-  if (!lock) return { state: 'tampered', detail: 'no repro.lock.json' };
-  return checkLockSignature(lock, members.get(LOCK_SIGNATURE)?.toString('utf8') ?? null, given);
-}
-
 /** One line on the archive's signature, for verify and reproduce. */
 export function describeArchiveSignature(s: ArchiveSignature): string {
   if (s.state === 'signed') return `signed by ${describeSigner({ keyid: s.keyid!, name: s.name ?? null })} (signature verified)`;

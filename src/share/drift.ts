@@ -7,7 +7,7 @@
 import type { LoadedRun } from '../formats/run-record.js';
 import type { StepKind } from '../steps/kind.js';
 import { ReproError } from '../core/errors.js';
-import { runSamples, runVerdicts } from '../compare/runs.js';
+import { reproductionSide } from '../compare/runs.js';
 import { reproduction, type Reproduction } from '../compare/reproduction.js';
 import { measurementsFrom } from './reproduce.js';
 import { openRunOrArchive } from './open-run.js';
@@ -31,8 +31,7 @@ export async function driftAgainst(
     const baseline = opened.run;
     const measuredIn = measurementsFrom(o.kindOf);
     const measurements = new Set(baseline.record.steps.flatMap((s) => [...measuredIn(s)]));
-    const side = (run: LoadedRun) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
-    const r = reproduction(side(baseline), side(current), { design: 'auto', measurements });
+    const r = reproduction(reproductionSide(baseline), reproductionSide(current), { design: 'auto', measurements });
     const results = r.metrics.filter((m) => !m.measurement);
     if (!results.length) {
       throw new ReproError(

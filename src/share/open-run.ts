@@ -1,11 +1,10 @@
 // A run named on the command line of `repro diff` and `repro check --against`: a run in a results
 // folder (its directory, run.json, id or workflow), or an archive from `repro export`, checked
 // against its lock and unpacked into a temporary folder that `close` removes.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReproError } from '../core/errors.js';
-import type { RunRecord } from '../formats/run-record.js';
 import type { RunSource } from '../compare/runs.js';
 import { resolveRun } from '../engine/runs.js';
 import { archiveRun } from './reproduce.js';
@@ -18,16 +17,17 @@ export interface OpenedRun {
   close(): void;
 }
 
-const isArchiveName = (p: string) => /\.(tar\.gz|tgz|tar)$/i.test(p);
+/** An archive from `repro export` rather than a run of a results folder: a file with an archive's name. */
+const isArchiveFile = (p: string) => /\.(tar\.gz|tgz|tar)$/i.test(p) && existsSync(p) && statSync(p).isFile();
 
 /** Finds the run (or checks that the archive is there) without unpacking anything: to fail before work that would be wasted. */
 export async function findRunOrArchive(arg: string, resultsDir = 'results'): Promise<void> {
-  if (existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg)) return;
+  if (isArchiveFile(arg)) return;
   await resolveRun(arg, resultsDir);
 }
 
 export async function openRunOrArchive(arg: string, resultsDir = 'results'): Promise<OpenedRun> {
-  if (!(existsSync(arg) && statSync(arg).isFile() && isArchiveName(arg))) {
+  if (!isArchiveFile(arg)) {
     return { run: await resolveRun(arg, resultsDir), from: 'results', close: () => {} };
   }
   const dir = mkdtempSync(join(tmpdir(), 'repro-open-'));
@@ -44,8 +44,7 @@ export async function openRunOrArchive(arg: string, resultsDir = 'results'): Pro
       const first = check.problems.slice(0, 3).map((p) => `${p.kind}: ${p.path}`).join('; ');
       throw new ReproError(`${arg}: ${check.problems.length} problem(s) (${first}): the archive is damaged or was changed`, 'corrupt', `repro verify ${arg} lists them`);
     }
-    const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
-    return { run: archiveRun(dir, check.lock, record), from: 'archive', close };
+    return { run: archiveRun(dir, check.lock, check.record), from: 'archive', close };
   } catch (err) {
     close();
     throw err;

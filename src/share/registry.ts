@@ -123,12 +123,13 @@ export function submissionFile(run: LoadedRun, key: SigningKey | null): { path: 
   return { path: `submissions/${submission.workflow.name}/${sha256(payload)}.json`, text: JSON.stringify(envelope, null, 2) + '\n', statement };
 }
 
-function checkUrl(url: string): void {
+/** A registry named on the command line: never empty, never read by git as an option. */
+export function checkRegistryUrl(url: string): void {
   if (!url || url.startsWith('-')) throw new ReproError(`--registry ${url}: not a git URL or path`, 'invalid');
 }
 
 async function cloneRegistry(url: string): Promise<string> {
-  checkUrl(url);
+  checkRegistryUrl(url);
   const { simpleGit } = await import('simple-git');
   const dir = mkdtempSync(join(tmpdir(), 'repro-registry-'));
   try {

@@ -3,7 +3,7 @@
 // names never chooses where anything goes: the default folder is a sanitised name, and the workflow
 // and every file of the lock must lie inside the archive (openArchive). Running it is the caller's
 // job, through the same trust decision as a git URL's workflow (src/workflow/trust.ts).
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ReproError } from '../core/errors.js';
@@ -55,7 +55,7 @@ export async function unpackArchive(
     } catch (err) {
       throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt', 'nothing ran');
     }
-    const { lock, problems } = check;
+    const { lock, record: original, problems } = check;
     if (problems.length) {
       for (const p of problems) process.stderr.write(`${p.kind}: ${p.path}  (${p.detail})\n`);
       throw new ReproError(`${archive}: ${problems.length} problem(s): the archive is damaged or was changed`, 'corrupt', 'nothing ran; ask for the archive again');
@@ -65,7 +65,6 @@ export async function unpackArchive(
     if (!project) {
       throw new ReproError(`${archive} carries no project/ (written by an older repro): it can be checked (repro verify), not re-run`, 'invalid');
     }
-    const original = JSON.parse(readFileSync(join(extracted, 'run.json'), 'utf8')) as RunRecord;
     const dir = resolve(options.dir ?? safeFolderName(`${String(lock.run.workflow)}-${String(lock.run.id)}`));
     if (existsSync(dir) && readdirSync(dir).length > 0) {
       throw new ReproError(`${dir} exists and is not empty`, 'invalid', 'pass --dir NEW_FOLDER');

@@ -254,6 +254,43 @@ steps:
     expect(record.steps[0].outputs ?? {}).toEqual({});
   });
 
+  it('--fresh-seeds re-plans under the same trust decision: still no local file outside the project', () => {
+    const target = join(tempDir('repro-arch-outside-'), 'private.txt');
+    writeFileSync(target, 'private\n');
+    const archive = hostileArchive({
+      workflow: `name: wf
+params:
+  seeds: {type: array, default: [1]}
+steps:
+  get:
+    uses: fetch
+    matrix:
+      variant: [a, b]
+      seed: '\${{ params.seeds }}'
+    with:
+      sources: [${JSON.stringify(target)}]
+      sha256: ${sha('private\n')}
+  compare:
+    uses: compare
+    with:
+      results: \${{ steps.get.outputs.path }}
+      claims:
+        - id: C1
+          text: a beats b
+          metric: accuracy
+          relation: {type: better, a: a, b: b}
+          smallest_effect: 0.01
+`,
+    });
+    const work = tempDir('repro-arch-work-');
+    const r = repro(work, ['reproduce', archive, '--dir', 'again', '--fresh-seeds', '5']);
+    expect(r.out).toMatch(/input .*private\.txt lies outside the archive's project: a workflow from an archive reads only its own files without --trust/);
+    const record = JSON.parse(readFileSync(join(work, 'again', 'results', 'wf', 'latest', 'run.json'), 'utf8'));
+    const get = record.steps.find((s: { stepId?: string; id: string }) => s.id.startsWith('get'));
+    expect(get.status).toBe('failed');
+    expect(get.outputs ?? {}).toEqual({});
+  });
+
   it('verify never opens a path outside the archive: not the workflow path, not an output path', () => {
     const outsideDir = tempDir('repro-arch-outside-');
     const target = join(outsideDir, 'private.txt');

@@ -23,9 +23,9 @@ import {
   type Tolerance,
 } from '../../share/reproduce.js';
 import type { RunOptions } from './run.js';
+import type { WorkflowArgOptions } from './validate.js';
 import type { Plan } from '../../workflow/types.js';
 import type { FingerprintComponents } from '../../engine/fingerprint.js';
-import type { ExportLock } from '../../share/archive.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -102,9 +102,10 @@ export function reproduceCommand(program: Command): void {
         // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
         // decision (src/workflow/trust.ts), each refused place at its file:line:col.
         const { loadPlanOrFail } = await import('./validate.js');
+        const load: WorkflowArgOptions = { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir };
         let plan;
         try {
-          plan = await loadPlanOrFail(workflowFile, { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir });
+          plan = await loadPlanOrFail(workflowFile, load);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
           if (err instanceof ReproError && /need --trust/.test(err.message)) {
@@ -122,7 +123,7 @@ export function reproduceCommand(program: Command): void {
           if (project.options[i] === '--backend') backendOpts.backend = project.options[i + 1];
           if (project.options[i] === '--engine') backendOpts.engine = project.options[i + 1];
         }
-        if (offset !== null) plan = await withFreshSeeds(plan, offset, workflowFile, project);
+        if (offset !== null) plan = await withFreshSeeds(plan, offset, workflowFile, load);
         const { runPlan } = await import('./run.js');
         const force = opts.useCache ? [] : [...new Set(plan.steps.map((s) => s.stepId))];
         const { record, recordPath } = await runPlan(
@@ -137,14 +138,13 @@ export function reproduceCommand(program: Command): void {
         const measuredIn = measurementsFrom(getStepKind);
         const fresh = offset !== null;
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked], measuredIn, fresh);
-        const { runSamples, runVerdicts, diffRuns } = await import('../../compare/runs.js');
+        const { reproductionSide, diffRuns } = await import('../../compare/runs.js');
         const { reproduction } = await import('../../compare/reproduction.js');
         const before = archiveRun(unpacked, lock, original);
         const after = { path: recordPath, record };
         // Names that measure the machine, from the kinds of the original's steps (train: its timings).
         const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
-        const sides = (run: typeof before) => ({ samples: runSamples(run), verdicts: runVerdicts(run).map((v) => v.file) });
-        const stats = reproduction(sides(before), sides(after), { design: fresh ? 'welch' : 'paired', measurements });
+        const stats = reproduction(reproductionSide(before), reproductionSide(after), { design: fresh ? 'welch' : 'paired', measurements });
         const verdict = overallVerdict(report, stats, fresh);
         let differences = null;
         if (verdict !== 'bit-identical') {
@@ -224,7 +224,7 @@ function renderReport(report: ReproduceReport, originalId: string, record: RunRe
  * The plan again with every archived seed moved by `offset` (`--set seeds=[1001, 1002]`): the seed
  * axis is the one `repro check --until-decided` extends (the compare step's pair_by, read from one param).
  */
-async function withFreshSeeds(plan: Plan, offset: number, wfFile: string, project: NonNullable<ExportLock['project']>): Promise<Plan> {
+async function withFreshSeeds(plan: Plan, offset: number, wfFile: string, load: WorkflowArgOptions): Promise<Plan> {
   const { seedAxisOf } = await import('../../compare/sequential.js');
   let axis;
   try {
@@ -236,5 +236,6 @@ async function withFreshSeeds(plan: Plan, offset: number, wfFile: string, projec
   const seeds = axis.seeds.map((x) => x + offset);
   if (seeds.some((x) => x < 0)) throw new ReproError(`--fresh-seeds ${offset}: seeds would be negative (${seeds.join(', ')})`, 'invalid');
   const { loadPlanOrFail } = await import('./validate.js');
-  return loadPlanOrFail(wfFile, { profile: project.profile ?? undefined, set: [...project.set, `${axis.param}=${JSON.stringify(seeds)}`] });
+  // The same load as the first (trust, archive root): the re-run stays confined to the unpacked project.
+  return loadPlanOrFail(wfFile, { ...load, set: [...(load.set ?? []), `${axis.param}=${JSON.stringify(seeds)}`] });
 }

@@ -8,8 +8,8 @@ import type { RegistrySource } from '../../ui/registry.js';
 
 /** The ui's view of a results registry: src/share/registry.ts reads and checks; the ui only draws. */
 export async function registrySource(url: string): Promise<RegistrySource> {
-  const { readRegistry, machineOf } = await import('../../share/registry.js');
-  if (!url || url.startsWith('-')) throw new ReproError(`--registry ${url}: not a git URL or path`, 'invalid');
+  const { checkRegistryUrl, readRegistry, machineOf } = await import('../../share/registry.js');
+  checkRegistryUrl(url);
   return {
     url,
     async read(workflow) {

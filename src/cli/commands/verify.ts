@@ -1,7 +1,8 @@
 // `repro verify`: rehash every object in the store; exit 5 when anything is corrupted or missing.
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
 import type { VerifyingKey } from '../../share/keys.js';
@@ -54,16 +55,23 @@ export function verifyCommand(program: Command): void {
 
 async function verifyArchiveCommand(archive: string, json: boolean, key: VerifyingKey | null): Promise<void> {
   if (!existsSync(archive)) throw new ReproError(`no such archive: ${archive}`, 'invalid');
-  const { verifyArchive } = await import('../../share/archive.js');
+  const { openArchive } = await import('../../share/archive.js');
+  const { checkArchiveSignature, describeArchiveSignature, signatureFails } = await import('../../share/attest.js');
+  // One extraction for both checks, the signature read as `repro reproduce` reads it.
+  const dir = mkdtempSync(join(tmpdir(), 'repro-verify-'));
   let result;
+  let signature;
   try {
-    result = await verifyArchive(archive);
-  } catch (err) {
-    throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt');
+    try {
+      result = await openArchive(archive, dir);
+    } catch (err) {
+      throw new ReproError(`${archive}: ${(err as Error).message}`, 'corrupt');
+    }
+    signature = checkArchiveSignature(dir, key);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   const { lock, problems, checked } = result;
-  const { describeArchiveSignature, readArchiveSignature, signatureFails } = await import('../../share/attest.js');
-  const signature = await readArchiveSignature(archive, key);
   const badSignature = signatureFails(signature, key !== null);
   const ok = problems.length === 0 && !badSignature;
   if (json) {
