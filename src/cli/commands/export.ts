@@ -1,9 +1,9 @@
 // `repro export [RUN]`: one archive with the workflow, the run record, a lock of every hash, the
 // artifacts, the report and the logs. `repro verify ARCHIVE` checks it on another machine.
 import type { Command } from 'commander';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { ReproError } from '../../core/errors.js';
-import { roleOf } from '../../formats/run-record.js';
+import type { ExportLock } from '../../share/archive.js';
 
 export function exportCommand(program: Command): void {
   program
@@ -32,6 +32,24 @@ export function exportCommand(program: Command): void {
       process.stdout.write(`  ${Object.keys(lock.files).length} files locked by sha256${omitted ? `, ${omitted} large output(s) listed by hash only` : ''}\n`);
       if (signer) process.stdout.write(`  lock signed by ${describeSigner(signer)}\n`);
       process.stdout.write(`  check it anywhere with: repro verify ${relative(process.cwd(), archive)}\n`);
-      process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}${loaded.record.steps.some((s) => roleOf(s) === 'command') ? ' --trust' : ''}\n`); // as reproduce asks
+      const trust = (await needsTrust(loaded.record.workflow.file, lock)) ? ' --trust' : '';
+      process.stdout.write(`  re-run it elsewhere with: repro reproduce ${relative(process.cwd(), archive)}${trust}\n`);
     });
+}
+
+/**
+ * Whether `repro reproduce` of this archive will ask for --trust: the same plan-time trust decision it
+ * makes (src/workflow/trust.ts: commands, environment values, executor settings), plus files the run
+ * read outside its project, which an untrusted workflow may not read.
+ */
+async function needsTrust(workflowFile: string, lock: ExportLock): Promise<boolean> {
+  if (!lock.project) return false;
+  if (lock.project.outside.length) return true;
+  const { loadWorkflow } = await import('./validate.js');
+  const { diagnostics } = await loadWorkflow(workflowFile, {
+    profile: lock.project.profile ?? undefined,
+    set: lock.project.set,
+    untrusted: { from: 'archive', root: dirname(workflowFile), readOnly: true },
+  });
+  return diagnostics.some((d) => d.code === 'needs-trust');
 }
