@@ -100,8 +100,15 @@ export function query(pairs: Array<[string, string | null | undefined]>): string
 
 /** The URL path of a run's page: its key's two parts, each encoded. */
 export function runHref(ctx: PageContext, key: string): string {
-  return `${ctx.base}run/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return `${ctx.base}run/${keyPath(key)}`;
 }
+
+/** The URL the page's script polls for a running run's progress (JSON). */
+export function progressHref(ctx: PageContext, key: string): string {
+  return `${ctx.base}progress/${keyPath(key)}`;
+}
+
+const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
 
 /** ' [lo, hi]' after a number, muted; nothing without an interval. */
 export function interval(ci: [number, number] | null): string {
