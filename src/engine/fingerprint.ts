@@ -175,6 +175,8 @@ function refuseOutside(abs: string, shown: string, confine: NonNullable<ResolveC
   }
   if (!inside(real)) refuse(real === resolve(abs) ? 'lies outside' : `is a symbolic link to ${real}, outside`);
   if (!statSync(real).isDirectory()) return;
+  // Folders reached through links, once each: links between two folders outside `real` would otherwise be walked forever.
+  const walked = new Set<string>([real]);
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
@@ -186,7 +188,10 @@ function refuseOutside(abs: string, shown: string, confine: NonNullable<ResolveC
           continue; // dangling: reads nothing
         }
         if (!inside(target)) refuse(`holds ${relative(real, p)}, a symbolic link to ${target}, outside`);
-        if (statSync(target).isDirectory() && !isInside(target, real)) walk(target);
+        if (statSync(target).isDirectory() && !isInside(target, real) && !walked.has(target)) {
+          walked.add(target);
+          walk(target);
+        }
       } else if (e.isDirectory()) walk(p);
     }
   };

@@ -266,12 +266,10 @@ export async function probeInterpreter(w: RunWith, cwd: string, workflowDir = cw
   const kind = /^python(\d+(\.\d+)?)?$/.test(name) ? 'python' : /^(node|nodejs)$/.test(name) ? 'node' : 'other';
   const packages = [...new Set(w.packages ?? [])];
   if (kind === 'other') return { path, kind, version: null, packages: Object.fromEntries(packages.map((p) => [p, null])) };
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(w.env ?? {})) env[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   const args = kind === 'python' ? ['-c', PYTHON_PROBE, ...packages] : ['-e', NODE_PROBE, ...packages];
   const out = await new Promise<string | null>((done) =>
     // Where the command resolves its packages: Python from its cwd (on sys.path) and site-packages, Node from the scripts' folders.
-    execFile(path, args, { cwd: kind === 'node' ? workflowDir : cwd, env: { ...process.env, ...env }, timeout: 30_000, encoding: 'utf8' }, (err, stdout) => done(err ? null : stdout)),
+    execFile(path, args, { cwd: kind === 'node' ? workflowDir : cwd, env: { ...process.env, ...commandEnv(w) }, timeout: 30_000, encoding: 'utf8' }, (err, stdout) => done(err ? null : stdout)),
   );
   try {
     const parsed = JSON.parse(out ?? '') as { version: string; packages: Record<string, string | null> };
@@ -288,6 +286,18 @@ function versionFacts(p: InterpreterProbe): ExecutionFacts {
   return facts;
 }
 
+/** A value as the command gets it: a value output of another step (an object) as its JSON text. */
+function argText(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
+/** The workflow's `env:` for the command (and for the probe of its interpreter, which must resolve packages alike). */
+function commandEnv(w: RunWith): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(w.env ?? {})) env[k] = argText(v);
+  return env;
+}
+
 async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
   const { execa, parseCommandString } = await import('execa');
   const gpus = Array.isArray(ctx.options.gpus) ? (ctx.options.gpus as number[]) : [];
@@ -298,15 +308,13 @@ async function runCommand(ctx: StepContext, w: RunWith): Promise<void> {
     OPENBLAS_NUM_THREADS: threads,
     CUDA_VISIBLE_DEVICES: gpus.join(','),
   };
-  // A value output of another step (an object) reaches the command as JSON text.
-  for (const [k, v] of Object.entries(w.env ?? {})) env[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-  Object.assign(env, { REPRO_OUT: ctx.workDir, REPRO_SCRATCH: ctx.scratchDir, REPRO_THREADS: threads });
+  Object.assign(env, commandEnv(w), { REPRO_OUT: ctx.workDir, REPRO_SCRATCH: ctx.scratchDir, REPRO_THREADS: threads });
 
   let file: string;
   let args: string[] = [];
   let shell = false;
   // A whole-element expression keeps its type (a number, or a step's JSON value): the program gets its text.
-  if (Array.isArray(w.command)) [file, ...args] = w.command.map((a) => (typeof a === 'object' && a !== null ? JSON.stringify(a) : String(a))) as [string, ...string[]];
+  if (Array.isArray(w.command)) [file, ...args] = w.command.map(argText) as [string, ...string[]];
   else if (w.shell === false) [file, ...args] = parseCommandString(w.command) as [string, ...string[]];
   else {
     file = w.command;

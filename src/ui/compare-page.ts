@@ -15,7 +15,7 @@ import { learningCurvesSpec } from '../report/plots.js';
 import { metricTitle, type MetricDecl } from '../formats/metrics.js';
 import type { LoadedRun, StepRecord } from '../formats/run-record.js';
 import type { Verdict } from '../formats/verdict.js';
-import { chart, esc, page, runHref, verdictBadge, type PageContext } from './html.js';
+import { chart, esc, interval, page, runHref, verdictBadge, type PageContext } from './html.js';
 import type { IndexedRun, RunIndex } from './runs.js';
 
 const FINGERPRINTS = {
@@ -23,10 +23,6 @@ const FINGERPRINTS = {
   components: (a: Record<string, unknown>, b: Record<string, unknown>) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
   params: diffParams,
 };
-
-function interval(ci: [number, number] | null): string {
-  return ci ? ` <span class="muted">[${fmt(ci[0])}, ${fmt(ci[1])}]</span>` : '';
-}
 
 function stepList(steps: readonly string[]): string {
   return steps.length === 1 ? steps[0]! : `${steps.length} steps: ${steps.slice(0, 2).join(', ')}${steps.length > 2 ? ', …' : ''}`;

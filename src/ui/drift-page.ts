@@ -11,7 +11,7 @@ import { metricOrder, type MetricStep } from '../compare/runs.js';
 import { fmt } from '../report/format.js';
 import { METRIC_DIRECTION, metricTitle } from '../formats/metrics.js';
 import type { ReportedCheck } from '../formats/verdict.js';
-import { chart, esc, options, page, runHref, shortTime, type PageContext } from './html.js';
+import { chart, esc, interval, options, page, runHref, shortTime, type PageContext } from './html.js';
 import type { IndexedRun, RunIndex } from './runs.js';
 import { runIdTime, type RegistryEntry, type RegistryView } from './registry.js';
 
@@ -36,10 +36,6 @@ export function driftWorkflow(index: RunIndex, asked: string | null): string | n
 function groupHasVariant(group: string, variant: string): boolean {
   const axes = group.slice(group.indexOf(' ') + 1);
   return axes.split(',').some((kv) => kv.slice(kv.indexOf('=') + 1) === variant);
-}
-
-function interval(ci: [number, number] | null): string {
-  return ci ? ` <span class="muted">[${fmt(ci[0])}, ${fmt(ci[1])}]</span>` : '';
 }
 
 interface DriftPoint {

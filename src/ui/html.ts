@@ -2,7 +2,7 @@
 // text from run records into HTML. Every string from a record, a workflow or a metrics file goes
 // through `esc` (or `jsonScript` for chart data); nothing is ever inserted unescaped.
 import { isAbsolute, relative, sep } from 'node:path';
-import { escapeHtml as esc } from '../report/format.js';
+import { escapeHtml as esc, fmt } from '../report/format.js';
 
 export { esc };
 
@@ -100,7 +100,19 @@ export function query(pairs: Array<[string, string | null | undefined]>): string
 
 /** The URL path of a run's page: its key's two parts, each encoded. */
 export function runHref(ctx: PageContext, key: string): string {
-  return `${ctx.base}run/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return `${ctx.base}run/${keyPath(key)}`;
+}
+
+/** The URL the page's script polls for a running run's progress (JSON). */
+export function progressHref(ctx: PageContext, key: string): string {
+  return `${ctx.base}progress/${keyPath(key)}`;
+}
+
+const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+
+/** ' [lo, hi]' after a number, muted; nothing without an interval. */
+export function interval(ci: [number, number] | null): string {
+  return ci ? ` <span class="muted">[${fmt(ci[0])}, ${fmt(ci[1])}]</span>` : '';
 }
 
 /** '2026-12-06 23:21:16Z' from an ISO time. */

@@ -1,7 +1,7 @@
 // Page 1: every run, newest first, filtered by workflow, profile, status and free text; ticked runs
 // go to the compare page. A run still going shows its progress, refreshed by the page's script.
 import { fmtDuration } from '../report/format.js';
-import { esc, options, page, query, runHref, shortTime, statusBadge, type PageContext } from './html.js';
+import { esc, options, page, progressHref, query, runHref, shortTime, statusBadge, type PageContext } from './html.js';
 import type { IndexedRun, RunIndex } from './runs.js';
 import { describeProgress, runProgress } from './progress.js';
 
@@ -71,7 +71,7 @@ export function listPage(ctx: PageContext, index: RunIndex, f: ListFilter): stri
     const s = r.summary;
     const live =
       s.status === 'running'
-        ? `<br><span class="progress" data-live="${ctx.base}progress/${r.key.split('/').map(encodeURIComponent).join('/')}">${esc(progressText(index, all, r))}</span>`
+        ? `<br><span class="progress" data-live="${progressHref(ctx, r.key)}">${esc(progressText(index, all, r))}</span>`
         : '';
     parts.push(
       `<tr data-run="${esc(r.key)}"><td><input type="checkbox" name="run" value="${esc(r.key)}" aria-label="compare ${esc(s.id)}"></td>` +

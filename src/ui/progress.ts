@@ -5,6 +5,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../formats/run-record.js';
 import { safeName } from '../engine/executor.js';
+import { summarizeRun } from '../engine/runs.js';
 
 export interface RunProgress {
   done: number;
@@ -36,7 +37,8 @@ function lastLine(path: string): string {
 }
 
 export function runProgress(record: RunRecord, runDir: string, expected: number | null): RunProgress {
-  const count = (...st: string[]) => record.steps.filter((s) => st.includes(s.status)).length;
+  // Counted as `repro runs` counts them.
+  const { ran, cached, failed } = summarizeRun(join(runDir, 'run.json'), record);
   const ended = new Set(record.steps.map((s) => `${safeName(s.id)}.log`));
   let logs: string[] = [];
   try {
@@ -46,9 +48,9 @@ export function runProgress(record: RunRecord, runDir: string, expected: number 
   }
   return {
     done: record.steps.length,
-    ran: count('succeeded', 'failed', 'interrupted'),
-    cached: count('cached'),
-    failed: count('failed'),
+    ran,
+    cached,
+    failed,
     expected,
     running: logs.sort().map((log) => ({ log: log.slice(0, -4), last: lastLine(join(runDir, 'logs', log)).slice(0, 200) })),
   };

@@ -3,7 +3,7 @@
 import { isAbsolute, join } from 'node:path';
 import { fmtBytes, fmtDuration } from '../report/format.js';
 import type { ArtifactRecord, RunRecord } from '../formats/run-record.js';
-import { esc, fileHref, page, shortTime, statusBadge, type PageContext } from './html.js';
+import { esc, fileHref, page, progressHref, shortTime, statusBadge, type PageContext } from './html.js';
 import type { IndexedRun, RunIndex } from './runs.js';
 import { progressText } from './list-page.js';
 
@@ -40,7 +40,7 @@ export function runPage(ctx: PageContext, index: RunIndex, run: IndexedRun): str
       `<span>command <code>${esc((record.command ?? []).join(' '))}</code></span></div>`,
   );
   if (record.status === 'running') {
-    const live = `${ctx.base}progress/${run.key.split('/').map(encodeURIComponent).join('/')}`;
+    const live = progressHref(ctx, run.key);
     parts.push(`<p class="progress" data-live="${live}" data-reload>${esc(progressText(index, index.all(), run))}</p>`);
   }
   parts.push(`<p class="small"><a href="#report">report</a> · <a href="#steps">steps</a> · <a href="#params">params</a> · <a href="#environment">environment</a></p>`);

@@ -64,14 +64,16 @@ function vendorAssets(): Record<string, string> {
   };
 }
 
+/** The headers every response carries, pages and files alike. */
+function guardHeaders(csp: string): Record<string, string> {
+  return { 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+}
+
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, csp = PAGE_CSP): void {
   res.writeHead(status, {
     'content-type': type,
     'content-length': Buffer.byteLength(body),
-    'content-security-policy': csp,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
+    ...guardHeaders(csp),
     'cross-origin-resource-policy': 'same-origin',
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
@@ -159,10 +161,7 @@ export async function startUi(opts: UiOptions): Promise<UiServer> {
     res.writeHead(200, {
       'content-type': type,
       'content-length': st.size,
-      'content-security-policy': FILE_CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-store',
+      ...guardHeaders(FILE_CSP),
       ...(type === 'application/octet-stream' ? { 'content-disposition': 'attachment' } : {}),
     });
     if (res.req.method === 'HEAD') return void res.end();

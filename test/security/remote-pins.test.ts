@@ -64,6 +64,16 @@ describe('symbolic links and paths that leave a remote checkout', { timeout: 120
     expect(trusted.code, trusted.out).toBe(0);
   });
 
+  it('links between folders of the checkout that form a loop are looked at once each: a clear error, not a crash', () => {
+    const wf = 'name: loop\nsteps:\n  d:\n    uses: dataset\n    with: {format: image-folder, folder: imgs}\n';
+    const repo = repository({ 'wf.yaml': wf, 'imgs/a': { link: '../y' }, 'y/b': { link: '../z' }, 'z/c': { link: '../y' } });
+    const work = tempDir('repro-sec-work-');
+    const r = repro(work, ['run', `file://${repo.dir}#wf.yaml@${repo.commit}`, '--no-report']);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).not.toMatch(/internal error|call stack/);
+    expect(r.out).toMatch(/input imgs cannot be read: ELOOP/);
+  });
+
   it('a link inside the checkout to a file of the checkout is fine', () => {
     const repo = repository({ 'wf.yaml': fetchOf('alias.txt', 'x\n'), 'data.txt': 'x\n', 'alias.txt': { link: 'data.txt' } });
     const work = tempDir('repro-sec-work-');
