@@ -4,7 +4,7 @@
 // and is looked up here: request paths are never joined onto the file system.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { newestRunFirst, type LoadedRun, type RunRecord } from '../formats/run-record.js';
+import { locateRun, newestRunFirst, type LoadedRun, type RunRecord } from '../formats/run-record.js';
 import { summarizeRun, type RunSummary } from '../engine/runs.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import { metricSteps, runVerdicts, type MetricStep, type RunVerdicts } from '../compare/runs.js';
@@ -107,9 +107,10 @@ export class RunIndex {
     return this.runs.get(key);
   }
 
-  /** The full record, read now (the index keeps only summaries). */
+  /** The full record, read now (the index keeps only summaries), its store and workflow found where they are now (a moved project). */
   load(run: IndexedRun): LoadedRun {
-    return { path: run.summary.path, record: JSON.parse(readFileSync(run.summary.path, 'utf8')) as RunRecord };
+    const path = run.summary.path;
+    return { path, record: locateRun(JSON.parse(readFileSync(path, 'utf8')) as RunRecord, path) };
   }
 
   /** The run's metric steps (compare/runs.ts), cached until its record changes; [] when the store lost them. */

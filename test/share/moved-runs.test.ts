@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectWith, repro, scriptedTrainStep, tempDir } from '../support/index.js';
+import { RunIndex } from '../../src/ui/runs.js';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -123,6 +124,13 @@ describe('runs recorded before the project moved', { timeout: 240_000 }, () => {
       const logs = repro(['logs', 'train[variant=emd2,seed=2]', id], { cwd: after });
       expect(logs.code, logs.out).toBe(0);
       expect(logs.stdout).toContain('trained emd2 seed 2');
+    }
+    // repro ui reads them where they are now too: every earlier run's metrics, from the moved store.
+    const index = new RunIndex(after);
+    index.refresh();
+    for (const id of ids) {
+      const run = index.all().find((r) => r.summary.id === id)!;
+      expect(index.metricSteps(run).length, id).toBeGreaterThan(0);
     }
     // The third run had another gain than the fresh one: the diff says so, with the change in accuracy.
     const diff = repro(['compare', ids[2]!, fresh.id], { cwd: after });
