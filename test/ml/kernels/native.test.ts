@@ -173,6 +173,7 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
     [2, 8, 6, 8],
     [3, 7, 9, 4], // odd sizes: a row and a column no window covers
     [1, 28, 28, 32],
+    [2, 6, 6, 20], // channels in vectors and a tail
   ] as Array<[number, number, number, number]>) {
     it(`max-pool 2×2 gradient ${shape.join('×')} (ties, NaN, −∞)`, () =>
       compare(() => {

@@ -270,9 +270,20 @@ void FN(repro_relu_grad)(const float *dy, const float *x, float *out, ptrdiff_t 
   }
 }
 
+/* Masks over VW lanes: a comparison of vectors gives all-ones or zero per lane; of scalars, 1 or 0. */
+#if VW == 1
+typedef uint32_t __attribute__((aligned(4), may_alias)) vu;
+#define MASK(c) ((c) ? ~0u : 0u)
+#else
+typedef uint32_t vu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+#define MASK(c) ((vu)(c))
+#endif
+
 /* Gradient of a 2×2, stride-2 'valid' max-pool, as the SIMD kernel: each window's dy goes to its first
  * tap (row-major) equal to the window's maximum y, or to the last tap when none is; none where y is NaN
- * or −∞. Every element of dx in a window is written (the caller zeroes rows and columns none covers). */
+ * or −∞. Every element of dx in a window is written (the caller zeroes rows and columns none covers).
+ * Branch-free over VW channels at a time: which tap wins depends on the data, and a branch per element
+ * was mispredicted often enough to make this the slowest kernel of a training step. */
 void FN(repro_max_pool_2x2_grad)(const float *x, const float *y, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW) {
   const ptrdiff_t row = (ptrdiff_t)W * C, tap = C;
   for (int n = 0; n < N; n++)
@@ -280,17 +291,30 @@ void FN(repro_max_pool_2x2_grad)(const float *x, const float *y, const float *dy
       for (int ow = 0; ow < OW; ow++) {
         const ptrdiff_t a = (((ptrdiff_t)n * H + 2 * oh) * W + 2 * ow) * C;
         const ptrdiff_t g = (((ptrdiff_t)n * OH + oh) * OW + ow) * C;
-        for (int c = 0; c < C; c++) {
+        int c = 0;
+        for (; c + VW <= C; c += VW) {
+          const vf m = *(const vf *)(y + g + c);
+          const vu gv = *(const vu *)(dy + g + c) & MASK(m > -INFINITY);
+          const vu ea = MASK(*(const vf *)(x + a + c) == m);
+          const vu eb = ~ea & MASK(*(const vf *)(x + a + tap + c) == m);
+          const vu ec = ~(ea | eb) & MASK(*(const vf *)(x + a + row + c) == m);
+          const vu ed = ~(ea | eb | ec);
+          *(vu *)(dx + a + c) = gv & ea;
+          *(vu *)(dx + a + tap + c) = gv & eb;
+          *(vu *)(dx + a + row + c) = gv & ec;
+          *(vu *)(dx + a + row + tap + c) = gv & ed;
+        }
+        for (; c < C; c++) {
           const float m = y[g + c];
           const uint32_t gv = m > -INFINITY ? bits(dy[g + c]) : 0u;
-          const int ea = x[a + c] == m;
-          const int eb = !ea && x[a + tap + c] == m;
-          const int ec = !ea && !eb && x[a + row + c] == m;
-          const int ed = !ea && !eb && !ec;
-          dx[a + c] = from_bits(ea ? gv : 0u);
-          dx[a + tap + c] = from_bits(eb ? gv : 0u);
-          dx[a + row + c] = from_bits(ec ? gv : 0u);
-          dx[a + row + tap + c] = from_bits(ed ? gv : 0u);
+          const uint32_t ea = x[a + c] == m ? ~0u : 0u;
+          const uint32_t eb = ~ea & (x[a + tap + c] == m ? ~0u : 0u);
+          const uint32_t ec = ~(ea | eb) & (x[a + row + c] == m ? ~0u : 0u);
+          const uint32_t ed = ~(ea | eb | ec);
+          dx[a + c] = from_bits(gv & ea);
+          dx[a + tap + c] = from_bits(gv & eb);
+          dx[a + row + c] = from_bits(gv & ec);
+          dx[a + row + tap + c] = from_bits(gv & ed);
         }
       }
 }
