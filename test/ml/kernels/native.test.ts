@@ -13,6 +13,7 @@ import { RELU_GRAD } from '../../../src/ml/kernels/names.js';
 import { NATIVE_PATHS, addonFile, kernelChoice, loadNativeKernels, type NativeKernels } from '../../../src/ml/kernels/native/index.js';
 import { mulberry32 } from '../../../src/core/rng.js';
 import { geometry, type Pad } from './reference.js';
+import { weightedSum } from '../../../src/ml/gradients.js';
 import { tempDir } from '../../support/index.js';
 
 const available = existsSync(addonFile());
@@ -118,7 +119,7 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       f(...args);
     };
     return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows),
-      reluGrad: count('reluGrad', kernels.reluGrad), maxPool2x2Grad: count('maxPool2x2Grad', kernels.maxPool2x2Grad) };
+      reluGrad: count('reluGrad', kernels.reluGrad), maxPool2x2Grad: count('maxPool2x2Grad', kernels.maxPool2x2Grad), weightedSum: kernels.weightedSum };
   }
 
   /** The outputs on the wasm path, then on each native path: each must match the wasm path bit for bit. */
@@ -159,6 +160,39 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
     const pool = [0, -0, NaN, -Infinity, Infinity, 1, -1, 0.5];
     return Float32Array.from({ length: count }, () => (next() < 0.3 ? pool[Math.floor(next() * pool.length)]! : Math.round((next() - 0.5) * 6) / 2));
   }
+
+  // The shard average of src/ml/gradients.ts: two shards (the default) and more, shares of uneven shards,
+  // and the values where the two formulas differ (zeros of both signs: 0 + (−0) is +0).
+  for (const shares of [[0.5, 0.5], [21 / 64, 21 / 64, 22 / 64], [0.2, 0.2, 0.2, 0.2, 0.2]]) {
+    it(`shard average of ${shares.length} shards (±0, NaN, ±∞)`, () => {
+      const n = 1037;
+      const parts = shares.map((_, i) => (i % 2 ? randoms(n, 950 + i) : specials(n, 960 + i)));
+      const expected = new Float32Array(n);
+      weightedSum(parts, Float64Array.from(shares), expected);
+      for (const kernels of paths) {
+        const out = new Float32Array(n).fill(7);
+        kernels.weightedSum(parts, Float64Array.from(shares), out);
+        const at = firstDifference(out, expected);
+        expect(at, `${kernels.path}: element ${at} is ${out[at]}, the JS average gives ${expected[at]}`).toBe(-1);
+      }
+    });
+  }
+  it('the shard average would have caught another order', () => {
+    const parts = [Float32Array.of(1e8, -0), Float32Array.of(-1e8, -0), Float32Array.of(1, -0)];
+    const shares = Float64Array.of(1, 1, 1e-9);
+    const ours = new Float32Array(2);
+    weightedSum(parts, shares, ours);
+    expect(ours[0]).toBe(Math.fround(1e-9)); // in another order (1e8 + 1e-9 first) float64 would lose it: 1.49e-8
+    expect(Object.is(ours[1], 0)).toBe(true); // the running sum from +0: never −0
+    const two = new Float32Array(1);
+    weightedSum([Float32Array.of(-0), Float32Array.of(-0)], Float64Array.of(0.5, 0.5), two);
+    expect(Object.is(two[0], -0)).toBe(true); // two shards: s0·g0 + s1·g1, −0 + −0
+    for (const kernels of paths) {
+      const out = new Float32Array(1);
+      kernels.weightedSum([Float32Array.of(-0), Float32Array.of(-0)], Float64Array.of(0.5, 0.5), out);
+      expect(Object.is(out[0], -0), kernels.path).toBe(true);
+    }
+  });
 
   it('ReLU gradient (NaN, ±0, ±∞)', () =>
     compare(() => {

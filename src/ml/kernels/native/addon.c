@@ -72,6 +72,8 @@ typedef void (*relu_grad_fn)(const float *, const float *, float *, ptrdiff_t);
 static const relu_grad_fn RELU_GRAD[] = {repro_relu_grad_scalar, repro_relu_grad_avx2, repro_relu_grad_avx512};
 typedef void (*pool_grad_fn)(const float *, const float *, const float *, float *, int, int, int, int, int, int);
 static const pool_grad_fn MAX_POOL_GRAD[] = {repro_max_pool_2x2_grad_scalar, repro_max_pool_2x2_grad_avx2, repro_max_pool_2x2_grad_avx512};
+typedef void (*weighted_sum_fn)(const float *const *, const double *, int, float *, ptrdiff_t);
+static const weighted_sum_fn WEIGHTED_SUM[] = {repro_weighted_sum_scalar, repro_weighted_sum_avx2, repro_weighted_sum_avx512};
 
 /* level(): the best code path here (0 scalar, 1 AVX2, 2 AVX-512). */
 static napi_value level(napi_env env, napi_callback_info info) {
@@ -207,11 +209,40 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* weightedSum(level, parts, shares, out): out[e] = Σ_i shares[i] · parts[i][e] (kernels.c says in which
+ * order); parts is an array of Float32Arrays at least as long as out, shares a Float64Array. */
+#define MAX_PARTS 256
+static napi_value weighted_sum(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int lv;
+  uint32_t k;
+  bool is_array;
+  float *out;
+  size_t nout, nshares;
+  napi_typedarray_type type;
+  void *shares;
+  if (!get_args(env, info, 4, argv) || !get_level(env, argv[0], &lv) || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &k) != napi_ok || k < 1 || k > MAX_PARTS ||
+      napi_get_typedarray_info(env, argv[2], &type, &nshares, &shares, NULL, NULL) != napi_ok || type != napi_float64_array || nshares != k ||
+      !get_floats(env, argv[3], &out, &nout))
+    THROW("weightedSum(level, parts, shares, out): bad arguments");
+  const float *parts[MAX_PARTS];
+  for (uint32_t i = 0; i < k; i++) {
+    napi_value part;
+    float *p;
+    size_t n;
+    if (napi_get_element(env, argv[1], i, &part) != napi_ok || !get_floats(env, part, &p, &n) || n < nout) THROW("weightedSum: a part is not a Float32Array as long as out");
+    parts[i] = p;
+  }
+  WEIGHTED_SUM[lv](parts, shares, (int)k, out, (ptrdiff_t)nout);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

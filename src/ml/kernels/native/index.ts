@@ -24,6 +24,7 @@ interface Addon {
   addRows(level: number, x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
   reluGrad(level: number, dy: Float32Array, x: Float32Array, out: Float32Array): void;
   maxPool2x2Grad(level: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  weightedSum(level: number, parts: Float32Array[], shares: Float64Array, out: Float32Array): void;
 }
 
 /**
@@ -51,6 +52,8 @@ export interface NativeKernels {
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   /** The 2×2, stride-2 'valid' max-pool gradient as the SIMD kernel computes it (first maximum wins). */
   maxPool2x2Grad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void;
+  /** out[e] = Σ_i shares[i] · parts[i][e] in float64, rounded once: the shard average of src/ml/gradients.ts, the same bits. */
+  weightedSum(parts: Float32Array[], shares: Float64Array, out: Float32Array): void;
 }
 
 /** The prebuilt binary for this platform (the same path from src/ and from dist/). */
@@ -116,5 +119,6 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
     addRows: (x, b, y, rows, cols) => lib.addRows(level, x, b, y, rows, cols),
     reluGrad: (dy, x, out) => lib.reluGrad(level, dy, x, out),
     maxPool2x2Grad: (x, y, dy, dx, N, H, W, C, OH, OW) => lib.maxPool2x2Grad(level, x, y, dy, dx, Int32Array.of(N, H, W, C, OH, OW)),
+    weightedSum: (parts, shares, out) => lib.weightedSum(level, parts, shares, out),
   };
 }

@@ -318,3 +318,20 @@ void FN(repro_max_pool_2x2_grad)(const float *x, const float *y, const float *dy
         }
       }
 }
+
+/* out[e] = Σ_i shares[i] · parts[i][e], each term and sum in double, rounded to float once: the average
+ * of shard gradients exactly as src/ml/gradients.ts computes it in JavaScript (whose numbers are
+ * doubles), two parts as s0·g0 + s1·g1, more as a running sum from +0 in part order. */
+void FN(repro_weighted_sum)(const float *const *parts, const double *shares, int k, float *out, ptrdiff_t n) {
+  if (k == 2) {
+    const float *g0 = parts[0], *g1 = parts[1];
+    const double s0 = shares[0], s1 = shares[1];
+    for (ptrdiff_t e = 0; e < n; e++) out[e] = (float)(s0 * (double)g0[e] + s1 * (double)g1[e]);
+    return;
+  }
+  for (ptrdiff_t e = 0; e < n; e++) {
+    double acc = 0;
+    for (int i = 0; i < k; i++) acc += shares[i] * (double)parts[i][e];
+    out[e] = (float)acc;
+  }
+}
