@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, ModelSpec } from './types.js';
 import { deriveSeed, mulberry32, normal } from '../core/rng.js';
+import { conv2dBiasRelu } from './kernels/fused.js';
 
 export const ARCHS: ReadonlyArray<ModelSpec['arch']> = ['small-cnn', 'alxs', 'mlp'];
 
@@ -86,9 +87,9 @@ function smallCnn(spec: ModelSpec): Architecture {
     layers,
     featureSize: f,
     forward(w, x) {
-      let y: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, w('conv1/kernel') as tf.Tensor4D, 1, 'same'), w('conv1/bias')));
+      let y: tf.Tensor4D = conv2dBiasRelu(x, w('conv1/kernel') as tf.Tensor4D, w('conv1/bias'), 1, 'same');
       y = tf.maxPool(y, 2, 2, 'valid');
-      y = tf.relu(tf.add(tf.conv2d(y, w('conv2/kernel') as tf.Tensor4D, 1, 'same'), w('conv2/bias')));
+      y = conv2dBiasRelu(y, w('conv2/kernel') as tf.Tensor4D, w('conv2/bias'), 1, 'same');
       y = tf.maxPool(y, 2, 2, 'valid');
       const flatY = tf.reshape(y, [-1, flat]) as tf.Tensor2D;
       const features = tf.relu(tf.add(tf.matMul(flatY, w('fc1/kernel') as tf.Tensor2D), w('fc1/bias'))) as tf.Tensor2D;
@@ -148,11 +149,11 @@ function alxs(spec: ModelSpec): Architecture {
     layers,
     featureSize: f,
     forward(w, x, training, nextSeed) {
-      let y: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, w('conv1/kernel') as tf.Tensor4D, 4, 'valid'), w('conv1/bias')));
+      let y: tf.Tensor4D = conv2dBiasRelu(x, w('conv1/kernel') as tf.Tensor4D, w('conv1/bias'), 4, 'valid');
       y = lrn(tf.maxPool(y, 3, 2, 'valid'));
-      y = tf.relu(tf.add(tf.conv2d(y, w('conv2/kernel') as tf.Tensor4D, 1, 'same'), w('conv2/bias')));
+      y = conv2dBiasRelu(y, w('conv2/kernel') as tf.Tensor4D, w('conv2/bias'), 1, 'same');
       y = lrn(tf.maxPool(y, 3, 2, 'valid'));
-      y = tf.relu(tf.add(tf.conv2d(y, w('conv3/kernel') as tf.Tensor4D, 1, 'same'), w('conv3/bias')));
+      y = conv2dBiasRelu(y, w('conv3/kernel') as tf.Tensor4D, w('conv3/bias'), 1, 'same');
       y = tf.maxPool(y, 3, 2, 'valid');
       const flatY = tf.reshape(y, [-1, flat]) as tf.Tensor2D;
       const h1 = drop(tf.relu(tf.add(tf.matMul(flatY, w('fc1/kernel') as tf.Tensor2D), w('fc1/bias'))) as tf.Tensor2D, training, nextSeed);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from './names.js';
 import type { NativePath } from './native/index.js';
 import { loadNativeKernels } from './native/index.js';
+import { registerConvBiasReluGradient } from './fused.js';
 
 /**
  * Which kernels do the heavy work: our native ones (wasm backend, by code path), our SIMD ones, our
@@ -15,7 +16,10 @@ export type KernelSet = NativePath | 'simd' | 'js' | 'native';
 const done = new Map<string, KernelSet>();
 
 export async function registerFastKernels(backend: string): Promise<KernelSet> {
-  if (done.size === 0) registerReluGradient();
+  if (done.size === 0) {
+    registerReluGradient();
+    registerConvBiasReluGradient();
+  }
   const known = done.get(backend);
   if (known) return known;
   let set: KernelSet;

@@ -4,3 +4,9 @@
  * stock kernels elsewhere.
  */
 export const RELU_GRAD = 'ReproReluGrad';
+
+/**
+ * relu(conv2d(x, filter) + bias) in one kernel (src/ml/kernels/fused.ts): registered on the wasm backend,
+ * which computes it with the native kernels where they run; elsewhere the op is the three stock ones.
+ */
+export const CONV_BIAS_RELU = 'ReproConv2DBiasRelu';

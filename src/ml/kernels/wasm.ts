@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { flipFilter, im2colTransposed, insertZeros, leadingAxesSum, maxPoolBackprop, reluBackprop, sumRows } from './loops.js';
 import { loadSimdKernels } from './simd.js';
-import { RELU_GRAD } from './names.js';
+import { CONV_BIAS_RELU, RELU_GRAD } from './names.js';
+import { declineConvBiasRelu, type ConvBiasReluAttrs } from './fused.js';
 import type { ConvGeometry, NativeKernels } from './native/index.js';
 
 type Info = tf.TensorInfo;
@@ -102,6 +103,23 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     if (info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0) return conv2d(args);
     const y = be.makeOutput(info.outShape, 'float32');
     native.conv(heap(be, x), heap(be, filter), heap(be, y), forwardGeometry(info));
+    return y;
+  };
+
+  // relu(x ⊛ filter + bias) by the native kernels (fused.ts); anything else is declined, and the op
+  // computes the stock ops instead (which the wasm path always does: it is the reference).
+  const convBiasRelu: Kernel = (args) => {
+    const be = args.backend as BackendWasm;
+    const { x, filter, bias } = args.inputs as { x: Info; filter: Info; bias: Info };
+    const { strides, pad } = args.attrs as unknown as ConvBiasReluAttrs;
+    const floats = x.dtype === 'float32' && filter.dtype === 'float32' && bias.dtype === 'float32';
+    const info = floats && x.shape.length === 4 && filter.shape.length === 4 ? tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, undefined, false, 'channelsLast') : null;
+    if (!native || !info || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels || info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0) {
+      declineConvBiasRelu();
+      return be.makeOutput([0], 'float32');
+    }
+    const y = be.makeOutput(info.outShape, 'float32');
+    if (native.convBiasRelu(heap(be, x), heap(be, filter), heap(be, bias), heap(be, y), forwardGeometry(info))) declineConvBiasRelu();
     return y;
   };
 
@@ -317,6 +335,7 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
 
   replaceKernel('Identity', identity);
   replaceKernel('Conv2D', fastConv2d);
+  replaceKernel(CONV_BIAS_RELU, convBiasRelu);
   replaceKernel('Add', fastAdd);
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('Conv2DBackpropInput', backpropInput);

@@ -14,6 +14,7 @@ import { NATIVE_PATHS, addonFile, kernelChoice, loadNativeKernels, type NativeKe
 import { mulberry32 } from '../../../src/core/rng.js';
 import { geometry, type Pad } from './reference.js';
 import { weightedSum } from '../../../src/ml/gradients.js';
+import { conv2dBiasRelu } from '../../../src/ml/kernels/fused.js';
 import { tempDir } from '../../support/index.js';
 
 const available = existsSync(addonFile());
@@ -118,7 +119,7 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       calls.set(name, (calls.get(name) ?? 0) + 1);
       f(...args);
     };
-    return { path: kernels.path, conv: count('conv', kernels.conv), backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows),
+    return { path: kernels.path, conv: count('conv', kernels.conv), convBiasRelu: (...args) => { calls.set('convBiasRelu', (calls.get('convBiasRelu') ?? 0) + 1); return kernels.convBiasRelu(...args); }, backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows),
       reluGrad: count('reluGrad', kernels.reluGrad), maxPool2x2Grad: count('maxPool2x2Grad', kernels.maxPool2x2Grad), weightedSum: kernels.weightedSum };
   }
 
@@ -149,6 +150,74 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
     const name = `conv ${c.kh}×${c.kw} stride ${c.stride.join('×')} pad ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''} (${c.n}×${c.h}×${c.w}×${c.ci} → ${c.co}): forward, input and filter gradients`;
     it(name, () => compare(() => convOutputs(c, 100 + 10 * i), c.dilation ? ['conv'] : ['conv', 'backpropInput', 'filterGrad']));
   }
+
+  /** relu(conv + bias) and its gradients for x, filter and bias, through the fused op (src/ml/kernels/fused.ts). */
+  function convBiasReluOutputs(c: ConvCase, seed: number, values: (count: number, seed: number) => Float32Array): Float32Array[] {
+    const stride = c.stride[0];
+    const pad = c.pad as 'same' | 'valid';
+    const oh = geometry(c.h, c.kh, stride, pad).out;
+    const ow = geometry(c.w, c.kw, stride, pad).out;
+    return tf.tidy(() => {
+      const x = tf.tensor4d(values(c.n * c.h * c.w * c.ci, seed), [c.n, c.h, c.w, c.ci]);
+      const f = tf.tensor4d(randoms(c.kh * c.kw * c.ci * c.co, seed + 1), [c.kh, c.kw, c.ci, c.co]);
+      const b = tf.tensor1d(randoms(c.co, seed + 3));
+      const dy = tf.tensor4d(randoms(c.n * oh * ow * c.co, seed + 2), [c.n, oh, ow, c.co]);
+      const y = conv2dBiasRelu(x, f, b, stride, pad);
+      const [dx, df, db] = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.sum(tf.mul(conv2dBiasRelu(p as tf.Tensor4D, q as tf.Tensor4D, r, stride, pad), dy)))([x, f, b]);
+      return [y, dx!, df!, db!];
+    }).map(read);
+  }
+
+  // The fused layer against the three stock ops (the wasm path declines the fused kernel): forward and
+  // all three gradients, on the models' layers and odd shapes; then with NaN and ±∞ in the input, where
+  // the fused kernel sees NaN pre-activations and the op must fall back to the unfused ops.
+  const fusedCases = convCases.filter((c) => !c.dilation && typeof c.pad === 'string' && c.stride[0] === c.stride[1]);
+  for (const [i, c] of fusedCases.entries()) {
+    it(`conv + bias + ReLU fused ${c.kh}×${c.kw}/${c.stride[0]} ${c.pad} (${c.n}×${c.h}×${c.w}×${c.ci} → ${c.co}): forward and gradients`, () =>
+      compare(() => convBiasReluOutputs(c, 300 + 10 * i, randoms), ['convBiasRelu', 'backpropInput', 'filterGrad']));
+  }
+  // NaN pre-activations (from NaN inputs and Inf − Inf): the fused kernel sees them and declines, and
+  // the op computes the unfused ops, on the same kernels. (Against the wasm path a NaN may differ in
+  // sign and payload: the native and XNNPACK convolutions add the same terms in the same order, but which
+  // NaN an addition of two NaNs keeps depends on the operands' order in the instruction; docs/ml-speed.md.)
+  it('conv + bias + ReLU fused, NaN pre-activations of both signs: the unfused ops’ bits, on every path', () => {
+    const c = fusedCases[1]!;
+    // Finite values and a few ±∞, whose sums Inf − Inf give the CPU's default NaN (sign bit set).
+    const infinities = (count: number, seed: number) => {
+      const next = mulberry32(seed + 7);
+      return specials(count, seed).map((v) => (next() < 0.5 ? (next() < 0.01 ? (next() < 0.5 ? Infinity : -Infinity) : 0.25) : Number.isNaN(v) ? 1 : v));
+    };
+    const unfused = (): Float32Array[] => {
+      const dy = tf.tensor4d(randoms(c.n * c.h * c.w * c.co, 392), [c.n, c.h, c.w, c.co]);
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(infinities(c.n * c.h * c.w * c.ci, 390), [c.n, c.h, c.w, c.ci]);
+        const f = tf.tensor4d(randoms(c.kh * c.kw * c.ci * c.co, 391), [c.kh, c.kw, c.ci, c.co]);
+        const b = tf.tensor1d(randoms(c.co, 393));
+        const layer = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.relu(tf.add(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same'), r));
+        const [dx, df, db] = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.sum(tf.mul(layer(p, q, r), dy)))([x, f, b]);
+        return [layer(x, f, b), dx!, df!, db!, tf.add(tf.conv2d(x, f, 1, 'same'), b)];
+      }).map(read);
+      dy.dispose();
+      return out;
+    };
+    for (const kernels of paths) {
+      setNativeKernels(kernels);
+      const expected = unfused();
+      const calls = new Map<string, number>();
+      setNativeKernels(counted(kernels, calls));
+      const got = convBiasReluOutputs(c, 390, infinities);
+      expect(calls.get('convBiasRelu'), kernels.path).toBeGreaterThan(0);
+      // The case is real: NaN pre-activations, and a negative NaN that the ReLU made +0 (a gradient NaN where y is 0).
+      expect(expected[1]!.some(Number.isNaN)).toBe(true);
+      const [y, , , , pre] = expected as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+      expect(y.some((v, k) => v === 0 && Number.isNaN(pre[k]))).toBe(true);
+      got.forEach((out, k) => {
+        const at = firstDifference(out, expected[k]!);
+        expect(at, `${kernels.path}, output ${k}: element ${at} is ${out[at]}, unfused ${expected[k]![at]}`).toBe(-1);
+      });
+    }
+    setNativeKernels(null);
+  });
 
   for (const [i, c] of matMulCases.entries()) {
     it(`matMul ${c.a.join('×')}${c.transA ? 'ᵀ' : ''} · ${c.b.join('×')}${c.transB ? 'ᵀ' : ''}`, () => compare(() => [matMulOutput(c, 500 + 10 * i)], ['matMul']));

@@ -64,6 +64,8 @@ typedef int (*conv_fn)(const float *, const float *, float *, const conv_geometr
 typedef int (*matmul_fn)(const float *, const float *, float *, int, int, int, int, int);
 
 static const conv_fn CONV[] = {repro_conv_scalar, repro_conv_avx2, repro_conv_avx512};
+typedef int (*conv_bias_fn)(const float *, const float *, const float *, float *, const conv_geometry *);
+static const conv_bias_fn CONV_BIAS_RELU[] = {repro_conv_bias_relu_scalar, repro_conv_bias_relu_avx2, repro_conv_bias_relu_avx512};
 static const conv_fn FILTER_GRAD[] = {repro_filter_grad_scalar, repro_filter_grad_avx2, repro_filter_grad_avx512};
 static const matmul_fn MATMUL[] = {repro_matmul_scalar, repro_matmul_avx2, repro_matmul_avx512};
 typedef void (*add_rows_fn)(const float *, const float *, float *, ptrdiff_t, ptrdiff_t);
@@ -111,6 +113,24 @@ static napi_value conv(napi_env env, napi_callback_info info) {
   if (!get_conv_args(env, info, &a, IN, FILTER, OUT, 1)) THROW("conv(level, x, f, y, geometry): bad arguments");
   if (CONV[a.level](a.p[0], a.p[1], a.p[2], &a.g) != 0) THROW("conv: out of memory or filter too large");
   return NULL;
+}
+
+/* convBiasRelu(level, x, f, bias, y, geometry): y = relu(x ⊛ f + bias); returns whether some x ⊛ f + bias
+ * was NaN (kernels.c: the caller then computes the unfused ops instead). */
+static napi_value conv_bias_relu(napi_env env, napi_callback_info info) {
+  napi_value argv[6], out;
+  int lv;
+  conv_geometry g;
+  float *x, *f, *b, *y;
+  size_t nx, nf, nb, ny;
+  if (!get_args(env, info, 6, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) || !get_floats(env, argv[2], &f, &nf) ||
+      !get_floats(env, argv[3], &b, &nb) || !get_floats(env, argv[4], &y, &ny) || !get_geometry(env, argv[5], &g) || g.uh != 1 || g.uw != 1)
+    THROW("convBiasRelu(level, x, f, bias, y, geometry): bad arguments");
+  if (nx < sz(g.N, g.H, g.W, g.C) || nf < sz(g.KH, g.KW, g.C, g.CO) || nb < (size_t)g.CO || ny < sz(g.N, g.OH, g.OW, g.CO)) THROW("convBiasRelu: an array is smaller than its shape");
+  const int rc = CONV_BIAS_RELU[lv](x, f, b, y, &g);
+  if (rc < 0) THROW("convBiasRelu: out of memory or filter too large");
+  napi_get_boolean(env, rc == 1, &out);
+  return out;
 }
 
 /* backpropInput(level, dy, w, dx, geometry): dx = dy ⊛ w flipped, as a convolution of the spread dy
@@ -242,7 +262,7 @@ NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"convBiasRelu", conv_bias_relu}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

@@ -18,6 +18,7 @@ const CHOICES: readonly string[] = ['auto', 'simd', 'native', ...NATIVE_PATHS];
 interface Addon {
   level(): number;
   conv(level: number, x: Float32Array, f: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  convBiasRelu(level: number, x: Float32Array, f: Float32Array, bias: Float32Array, y: Float32Array, geometry: Int32Array): boolean;
   backpropInput(level: number, dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   filterGrad(level: number, x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matMul(level: number, a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: number, transB: number): void;
@@ -40,6 +41,11 @@ export interface NativeKernels {
   path: NativePath;
   /** y[N, OH, OW, CO] = x[N, H, W, C] ⊛ f[KH, KW, C, CO]. */
   conv(x: Float32Array, f: Float32Array, y: Float32Array, g: ConvGeometry): void;
+  /**
+   * y = relu(x ⊛ f + bias), each output added and rectified as tfjs's wasm Add and Relu would (the same
+   * bits); true where some x ⊛ f + bias was NaN (the caller then takes the unfused ops: see fused.ts).
+   */
+  convBiasRelu(x: Float32Array, f: Float32Array, bias: Float32Array, y: Float32Array, g: ConvGeometry): boolean;
   /** dx of a convolution, itself a convolution of dy (g: see addon.c); w is the forward filter. */
   backpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeometry): void;
   /** dw[KH, KW, C, CO] = Σ over output pixels of x · dy (g: the forward convolution). */
@@ -113,6 +119,7 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
   return {
     path: NATIVE_PATHS[level]!,
     conv: (x, f, y, g) => lib.conv(level, x, f, y, packed(g)),
+    convBiasRelu: (x, f, bias, y, g) => lib.convBiasRelu(level, x, f, bias, y, packed(g)),
     backpropInput: (dy, w, dx, g) => lib.backpropInput(level, dy, w, dx, packed(g)),
     filterGrad: (x, dy, dw, g) => lib.filterGrad(level, x, dy, dw, packed(g)),
     matMul: (a, b, c, M, K, N, transA, transB) => lib.matMul(level, a, b, c, M, K, N, transA ? 1 : 0, transB ? 1 : 0),

@@ -76,6 +76,28 @@ typedef float sf __attribute__((aligned(4), may_alias));
 DEFINE_TILE(vtile, vf, VW, VZERO)
 DEFINE_TILE(stile, sf, 1, 0.0f)
 
+/* Bit selections, not arithmetic: the results are copies of input bits, the same on every path. */
+static inline uint32_t bits(float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  return u;
+}
+static inline float from_bits(uint32_t u) {
+  float v;
+  memcpy(&v, &u, 4);
+  return v;
+}
+
+/* Masks over VW lanes: a comparison of vectors gives all-ones or zero per lane; of scalars, 1 or 0. */
+#if VW == 1
+typedef uint32_t __attribute__((aligned(4), may_alias)) vu;
+#define MASK(c) ((c) ? ~0u : 0u)
+#else
+typedef uint32_t vu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+typedef int32_t vs __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+#define MASK(c) ((vu)(c))
+#endif
+
 /* Columns [n, n+width) of every row tile: b and c shifted by n. */
 INLINE void column_tile(const int vector, const int nv, int m, const float *const *a, const float *const *b, int segs, int K,
                         ptrdiff_t as, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int carry, int n) {
@@ -115,7 +137,45 @@ static int *taps_table(int O, int K, int stride, int dilation, int pad, int in, 
   return out;
 }
 
-int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry *g) {
+/* A bias and ReLU on the m × CO outputs a tile of pixels just wrote (still in cache): y = relu(y + b),
+ * one IEEE addition and ReLU as tfjs's wasm Relu computes it — the sign bit decides, so −0, negatives
+ * and NaNs with the sign bit set give +0 and a NaN without it passes unchanged. Returns whether any
+ * y + b was NaN (the caller then takes the unfused path, whose gradient sees the pre-activation). */
+static int bias_relu(float *y, const float *b, ptrdiff_t m, int CO) {
+#if VW == 1
+  uint32_t nan = 0;
+#else
+  vu nan = {0};
+#endif
+  for (ptrdiff_t r = 0; r < m; r++) {
+    float *yr = y + r * CO;
+    int c = 0;
+#if VW > 1
+    for (; c + VW <= CO; c += VW) {
+      const vf pre = *(const vf *)(yr + c) + *(const vf *)(b + c);
+      nan |= MASK(pre != pre);
+      const vu u = (vu)pre;
+      *(vu *)(yr + c) = u & ~MASK((vs)u < (vs){0});
+    }
+#endif
+    for (; c < CO; c++) {
+      const float pre = yr[c] + b[c];
+      const uint32_t u = bits(pre);
+      nan |= pre != pre ? ~0u : 0u;
+      yr[c] = from_bits((int32_t)u < 0 ? 0u : u);
+    }
+  }
+#if VW == 1
+  return nan != 0;
+#else
+  for (int i = 0; i < VW; i++)
+    if (nan[i]) return 1;
+  return 0;
+#endif
+}
+
+/* y = x ⊛ f, then (bias != NULL) relu(y + bias) tile by tile; *nan_seen as bias_relu returns it. */
+static int conv(const float *x, const float *f, float *y, const conv_geometry *g, const float *bias, int *nan_seen) {
   const int T = g->KH * g->KW;
   if (T > MAX_SEGS) return -2;
   const float *a[MR * MAX_SEGS];
@@ -147,9 +207,19 @@ int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry
       }
     }
     panel(m, a, b, T, g->C, 1, g->CO, y + p0 * g->CO, g->CO, g->CO, 0);
+    if (bias) *nan_seen |= bias_relu(y + p0 * g->CO, bias, m, g->CO);
   }
   free(zero), free(rows), free(cols);
   return 0;
+}
+
+int FN(repro_conv)(const float *x, const float *f, float *y, const conv_geometry *g) { return conv(x, f, y, g, NULL, NULL); }
+
+/* relu(x ⊛ f + bias): returns -1/-2 as repro_conv, else 1 where some x ⊛ f + bias was NaN, else 0. */
+int FN(repro_conv_bias_relu)(const float *x, const float *f, const float *bias, float *y, const conv_geometry *g) {
+  int nan_seen = 0;
+  const int rc = conv(x, f, y, g, bias, &nan_seen);
+  return rc != 0 ? rc : nan_seen;
 }
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -249,18 +319,6 @@ void FN(repro_add_rows)(const float *x, const float *b, float *y, ptrdiff_t rows
   }
 }
 
-/* Bit selections, not arithmetic: the results are copies of input bits, the same on every path. */
-static inline uint32_t bits(float v) {
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  return u;
-}
-static inline float from_bits(uint32_t u) {
-  float v;
-  memcpy(&v, &u, 4);
-  return v;
-}
-
 /* ReLU gradient, as the SIMD kernel: dy where x > 0, x itself where x is NaN, else +0. */
 void FN(repro_relu_grad)(const float *dy, const float *x, float *out, ptrdiff_t n) {
   for (ptrdiff_t i = 0; i < n; i++) {
@@ -269,15 +327,6 @@ void FN(repro_relu_grad)(const float *dy, const float *x, float *out, ptrdiff_t 
     out[i] = from_bits((bits(dy[i]) & gt) | (bits(v) & nan));
   }
 }
-
-/* Masks over VW lanes: a comparison of vectors gives all-ones or zero per lane; of scalars, 1 or 0. */
-#if VW == 1
-typedef uint32_t __attribute__((aligned(4), may_alias)) vu;
-#define MASK(c) ((c) ? ~0u : 0u)
-#else
-typedef uint32_t vu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
-#define MASK(c) ((vu)(c))
-#endif
 
 /* Gradient of a 2×2, stride-2 'valid' max-pool, as the SIMD kernel: each window's dy goes to its first
  * tap (row-major) equal to the window's maximum y, or to the last tap when none is; none where y is NaN

@@ -13,6 +13,7 @@ typedef struct {
 
 #define DECLARE(S)                                                                                                      \
   int repro_conv_##S(const float *x, const float *f, float *y, const conv_geometry *g);                              \
+  int repro_conv_bias_relu_##S(const float *x, const float *f, const float *bias, float *y, const conv_geometry *g);   \
   int repro_filter_grad_##S(const float *x, const float *dy, float *dw, const conv_geometry *g);                      \
   int repro_matmul_##S(const float *a, const float *b, float *c, int M, int K, int N, int transA, int transB);       \
   void repro_add_rows_##S(const float *x, const float *b, float *y, ptrdiff_t rows, ptrdiff_t cols);                  \
