@@ -101,15 +101,16 @@ export function reproduceCommand(program: Command): void {
       try {
         // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
         // decision (src/workflow/trust.ts), each refused place at its file:line:col.
-        const { loadPlanOrFail } = await import('./validate.js');
+        const { loadPlanOrFail, TrustRefusal } = await import('./validate.js');
         const load: WorkflowArgOptions = { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir };
         let plan;
         try {
           plan = await loadPlanOrFail(workflowFile, load);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
-          if (err instanceof ReproError && /need --trust/.test(err.message)) {
-            throw new ReproError(err.message, err.category, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
+          // The unpacked copy is gone: name the workflow where the user can still read it.
+          if (err instanceof TrustRefusal) {
+            throw new TrustRefusal(`${archive}: project/${project.workflow}`, err.places, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
           }
           throw err;
         }
