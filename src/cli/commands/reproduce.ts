@@ -139,12 +139,12 @@ export function reproduceCommand(program: Command): void {
         const measuredIn = measurementsFrom(getStepKind);
         const fresh = offset !== null;
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked], measuredIn, fresh);
-        const { reproductionSide, diffRuns } = await import('../../compare/runs.js');
+        const { reproductionSide, diffRuns, measurementsOfRuns } = await import('../../compare/runs.js');
         const { reproduction } = await import('../../compare/reproduction.js');
         const before = archiveRun(unpacked, lock, original);
         const after = { path: recordPath, record };
         // Names that measure the machine, from the kinds of the original's steps (train: its timings).
-        const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
+        const measurements = measurementsOfRuns([original], measuredIn);
         const stats = reproduction(reproductionSide(before), reproductionSide(after), { design: fresh ? 'welch' : 'paired', measurements });
         const verdict = overallVerdict(report, stats, fresh);
         let differences = null;
