@@ -93,7 +93,7 @@ export function reproduceCommand(program: Command): void {
         accept: (extracted) => {
           signature = attest.checkArchiveSignature(extracted, key);
           if (attest.signatureFails(signature, key !== null)) {
-            throw new ReproError(`${archive}: ${signature.state === 'unsigned' ? 'unsigned, and --key asks for a signature' : attest.describeArchiveSignature(signature)}`, 'corrupt', 'nothing ran');
+            throw new ReproError(`${archive}: ${attest.describeArchiveSignature(signature, key !== null)}`, 'corrupt', 'nothing ran');
           }
           process.stderr.write(`repro: archive ${attest.describeArchiveSignature(signature)}\n`);
         },
