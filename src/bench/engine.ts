@@ -17,12 +17,9 @@ import { execute } from '../engine/executor.js';
 import { removeTree, Store } from '../engine/store.js';
 import { loadPlan } from '../workflow/index.js';
 import { getStepKind, stepKinds } from '../steps/registry.js';
+import { line } from './line.js';
 
 const BIN = fileURLToPath(new URL('../../bin/repro.js', import.meta.url));
-
-function line(name: string, value: number, unit: string, digits = 0): void {
-  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 const CHAINS_YAML = `name: bench-chains
 steps:

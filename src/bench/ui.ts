@@ -15,11 +15,8 @@ import { sha256 } from '../core/hash.js';
 import { mulberry32 } from '../core/rng.js';
 import { removeTree } from '../engine/store.js';
 import { startUi } from '../ui/server.js';
+import { line } from './line.js';
 import type { RunRecord, StepRecord } from '../formats/run-record.js';
-
-function line(name: string, value: number, unit: string, digits = 0): void {
-  console.log(`bench: ${name} ${value.toFixed(digits)} ${unit}`);
-}
 
 /** n run records under dir/results, half of each workflow, one a minute apart, with metrics in dir/.repro. */
 export function writeSyntheticRuns(dir: string, n: number): void {

@@ -215,6 +215,15 @@ export interface DiffOptions {
   measurements?: ReadonlySet<string>;
 }
 
+/**
+ * The names that measure the machine in any step of these runs: DiffOptions.measurements and
+ * reproduction's. `measuredIn` gives a step's (share/reproduce.ts measurementsFrom: its kind's
+ * StepKind.measurements), handed in so compare does not load the step kinds.
+ */
+export function measurementsOfRuns(records: readonly { steps: readonly StepRecord[] }[], measuredIn: (step: StepRecord) => readonly string[]): Set<string> {
+  return new Set(records.flatMap((r) => r.steps.flatMap((s) => [...measuredIn(s)])));
+}
+
 const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 export function metricOrder(name: string): number {

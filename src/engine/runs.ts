@@ -113,6 +113,19 @@ export function summarizeRun(path: string, record: RunRecord): RunSummary {
   };
 }
 
+/**
+ * The record at `path` and its summary when it is a run record a list shows (steps and a run id);
+ * null when it is half-written or not a record: `repro runs` and `repro ui` skip it, the ui looks again later.
+ */
+export function readListedRun(path: string): { record: RunRecord; summary: RunSummary } | null {
+  try {
+    const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    return Array.isArray(record?.steps) && record.runId ? { record, summary: summarizeRun(path, record) } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Every run record under `results` (of one workflow, when named), newest first. Unreadable ones are skipped. */
 export function listRuns(resultsDir = 'results', workflow?: string): RunSummary[] {
   const results = resolve(resultsDir);
@@ -122,13 +135,8 @@ export function listRuns(resultsDir = 'results', workflow?: string): RunSummary[
     if (!wf.isDirectory() || (workflow !== undefined && wf.name !== workflow)) continue;
     for (const run of readdirSync(join(results, wf.name), { withFileTypes: true })) {
       if (!run.isDirectory()) continue; // `latest` is a link
-      const path = join(results, wf.name, run.name, 'run.json');
-      try {
-        const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-        if (Array.isArray(record?.steps) && record.runId) out.push(summarizeRun(path, record));
-      } catch {
-        /* not a run directory */
-      }
+      const listed = readListedRun(join(results, wf.name, run.name, 'run.json'));
+      if (listed) out.push(listed.summary);
     }
   }
   return out.sort((a, b) => newestRunFirst({ runId: a.id, startedAt: a.startedAt }, { runId: b.id, startedAt: b.startedAt }));

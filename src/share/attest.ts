@@ -146,10 +146,10 @@ export function checkArchiveSignature(dir: string, given: VerifyingKey | null): 
   return checkLockSignature(readFileSync(join(dir, 'repro.lock.json')), existsSync(sigPath) ? readFileSync(sigPath, 'utf8') : null, given);
 }
 
-/** One line on the archive's signature, for verify and reproduce. */
-export function describeArchiveSignature(s: ArchiveSignature): string {
+/** One line on the archive's signature, for verify and reproduce; `keyGiven`: --key asks for a signature, so none fails (signatureFails). */
+export function describeArchiveSignature(s: ArchiveSignature, keyGiven = false): string {
   if (s.state === 'signed') return `signed by ${describeSigner({ keyid: s.keyid!, name: s.name ?? null })} (signature verified)`;
-  if (s.state === 'unsigned') return 'unsigned';
+  if (s.state === 'unsigned') return keyGiven ? 'signature FAILED: unsigned, and --key asks for a signature' : 'unsigned';
   if (s.state === 'unknown-key') return `signature not checked: ${s.detail}`;
   return `signature FAILED: ${s.detail}`;
 }

@@ -7,7 +7,7 @@
 import type { LoadedRun } from '../formats/run-record.js';
 import type { StepKind } from '../steps/kind.js';
 import { ReproError } from '../core/errors.js';
-import { reproductionSide } from '../compare/runs.js';
+import { measurementsOfRuns, reproductionSide } from '../compare/runs.js';
 import { reproduction, type Reproduction } from '../compare/reproduction.js';
 import { measurementsFrom } from './reproduce.js';
 import { openRunOrArchive } from './open-run.js';
@@ -29,8 +29,7 @@ export async function driftAgainst(
   const opened = await openRunOrArchive(baselineArg, o.results);
   try {
     const baseline = opened.run;
-    const measuredIn = measurementsFrom(o.kindOf);
-    const measurements = new Set(baseline.record.steps.flatMap((s) => [...measuredIn(s)]));
+    const measurements = measurementsOfRuns([baseline.record], measurementsFrom(o.kindOf));
     const r = reproduction(reproductionSide(baseline), reproductionSide(current), { design: 'auto', measurements });
     const results = r.metrics.filter((m) => !m.measurement);
     if (!results.length) {

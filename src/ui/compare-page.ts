@@ -4,7 +4,7 @@
 // equivalence verdict `repro diff` prints); only differences are listed. Then each run's metric means with their t intervals and each
 // difference from the baseline with its Welch interval, the claim verdicts side by side, and the
 // learning curves of all runs overlaid (the report's own spec, one colour per run and variant).
-import { diffRuns, groupMetrics, metricOrder, type RunDiff } from '../compare/runs.js';
+import { diffRuns, groupMetrics, measurementsOfRuns, metricOrder, type RunDiff } from '../compare/runs.js';
 import { fmt as fmtSigned } from '../compare/verdicts.js';
 import { meanCI, mean } from '../compare/stats.js';
 import { differenceCI } from '../compare/aggregate.js';
@@ -98,7 +98,7 @@ export function comparePage(ctx: PageContext, index: RunIndex, keys: string[], m
   for (let i = 1; i < runs.length; i++) {
     let d: RunDiff;
     try {
-      const measurements = new Set([loaded[0]!, loaded[i]!].flatMap((r) => r.record.steps.flatMap((st) => [...measuredIn(st)])));
+      const measurements = measurementsOfRuns([loaded[0]!.record, loaded[i]!.record], measuredIn);
       d = diffRuns(loaded[0]!, loaded[i]!, FINGERPRINTS, { measurements });
     } catch (err) {
       parts.push(`<p class="muted">${esc(label(runs[i]!.key))}: cannot diff (${esc((err as Error).message)})</p>`);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { locateRun, newestRunFirst, type LoadedRun, type RunRecord } from '../formats/run-record.js';
-import { summarizeRun, type RunSummary } from '../engine/runs.js';
+import { readListedRun, type RunSummary } from '../engine/runs.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import { metricSteps, runVerdicts, type MetricStep, type RunVerdicts } from '../compare/runs.js';
 
@@ -85,12 +85,12 @@ export class RunIndex {
         seen.add(key);
         const known = this.runs.get(key);
         if (known && known.mtimeMs === st.mtimeMs && known.size === st.size) continue;
+        const listed = readListedRun(path); // null: looked at again next time
+        if (!listed) continue;
         try {
-          const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-          if (!Array.isArray(record?.steps) || !record.runId) continue;
-          this.runs.set(key, { key, summary: summarizeRun(path, record), runDir, poolKey: poolKeyOf(record), mtimeMs: st.mtimeMs, size: st.size });
+          this.runs.set(key, { key, summary: listed.summary, runDir, poolKey: poolKeyOf(listed.record), mtimeMs: st.mtimeMs, size: st.size });
         } catch {
-          /* half-written or not a record: looked at again next time */
+          /* a record too deep to hash: left out as one that is not a record */
         }
       }
     }

@@ -130,8 +130,14 @@ describe('signed archives and attestations', { timeout: 180_000 }, () => {
     const u = asBob(['verify', unsigned]);
     expect(u.code).toBe(0);
     expect(u.out).toMatch(/^unsigned$/m);
-    // Asking for Alice's signature makes an unsigned archive fail.
-    expect(asBob(['verify', unsigned, '--key', alicePub]).code).toBe(5);
+    // Asking for Alice's signature makes an unsigned archive fail, in the same words from verify and reproduce.
+    const uk = asBob(['verify', unsigned, '--key', alicePub]);
+    expect(uk.code).toBe(5);
+    expect(uk.out).toMatch(/^signature FAILED: unsigned, and --key asks for a signature$/m);
+    const ur = asBob(['reproduce', unsigned, '--dir', 'unsigned-again', '--trust', '--key', alicePub]);
+    expect(ur.code).toBe(5);
+    expect(ur.out).toContain(`repro: ${unsigned}: signature FAILED: unsigned, and --key asks for a signature`);
+    expect(existsSync(join(root, 'unsigned-again'))).toBe(false);
 
     if (pythonReason) return console.log(`skipped the python check: ${pythonReason}`);
     const dir = tempDir('repro-attest-x-');

@@ -21,7 +21,7 @@ export function diffCommand(program: Command): void {
     .option('--results <dir>', 'where run records are', 'results')
     .action(async (a: string, b: string, opts: DiffOptions) => {
       const { openRunOrArchive } = await import('../../share/open-run.js');
-      const { diffRuns } = await import('../../compare/runs.js');
+      const { diffRuns, measurementsOfRuns } = await import('../../compare/runs.js');
       const { renderDifferences } = await import('../../compare/diff-text.js');
       const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
       const { measurementsFrom } = await import('../../share/reproduce.js');
@@ -30,8 +30,7 @@ export function diffCommand(program: Command): void {
       try {
         const runB = await openRunOrArchive(b, opts.results);
         try {
-          const measuredIn = measurementsFrom(getStepKind);
-          const measurements = new Set([runA, runB].flatMap((r) => r.run.record.steps.flatMap((s) => [...measuredIn(s)])));
+          const measurements = measurementsOfRuns([runA.run.record, runB.run.record], measurementsFrom(getStepKind));
           const diff = diffRuns(
             runA.run,
             runB.run,

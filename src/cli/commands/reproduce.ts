@@ -93,7 +93,7 @@ export function reproduceCommand(program: Command): void {
         accept: (extracted) => {
           signature = attest.checkArchiveSignature(extracted, key);
           if (attest.signatureFails(signature, key !== null)) {
-            throw new ReproError(`${archive}: ${signature.state === 'unsigned' ? 'unsigned, and --key asks for a signature' : attest.describeArchiveSignature(signature)}`, 'corrupt', 'nothing ran');
+            throw new ReproError(`${archive}: ${attest.describeArchiveSignature(signature, key !== null)}`, 'corrupt', 'nothing ran');
           }
           process.stderr.write(`repro: archive ${attest.describeArchiveSignature(signature)}\n`);
         },
@@ -101,15 +101,16 @@ export function reproduceCommand(program: Command): void {
       try {
         // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
         // decision (src/workflow/trust.ts), each refused place at its file:line:col.
-        const { loadPlanOrFail } = await import('./validate.js');
+        const { loadPlanOrFail, TrustRefusal } = await import('./validate.js');
         const load: WorkflowArgOptions = { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir };
         let plan;
         try {
           plan = await loadPlanOrFail(workflowFile, load);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
-          if (err instanceof ReproError && /need --trust/.test(err.message)) {
-            throw new ReproError(err.message, err.category, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
+          // The unpacked copy is gone: name the workflow where the user can still read it.
+          if (err instanceof TrustRefusal) {
+            throw new TrustRefusal(`${archive}: project/${project.workflow}`, err.places, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
           }
           throw err;
         }
@@ -138,12 +139,12 @@ export function reproduceCommand(program: Command): void {
         const measuredIn = measurementsFrom(getStepKind);
         const fresh = offset !== null;
         const report = compareRuns(original, lock, unpacked, record, store, [...declared, ...asked], measuredIn, fresh);
-        const { reproductionSide, diffRuns } = await import('../../compare/runs.js');
+        const { reproductionSide, diffRuns, measurementsOfRuns } = await import('../../compare/runs.js');
         const { reproduction } = await import('../../compare/reproduction.js');
         const before = archiveRun(unpacked, lock, original);
         const after = { path: recordPath, record };
         // Names that measure the machine, from the kinds of the original's steps (train: its timings).
-        const measurements = new Set(original.steps.flatMap((st) => [...measuredIn(st)]));
+        const measurements = measurementsOfRuns([original], measuredIn);
         const stats = reproduction(reproductionSide(before), reproductionSide(after), { design: fresh ? 'welch' : 'paired', measurements });
         const verdict = overallVerdict(report, stats, fresh);
         let differences = null;

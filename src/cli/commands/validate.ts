@@ -64,6 +64,23 @@ export async function loadWorkflowArg(file: string, options: WorkflowArgOptions)
 }
 
 /**
+ * The workflow is refused only for want of --trust, each place already printed at its file:line:col:
+ * a caller that knows a better name for the file (an archive's, whose unpacked copy it removes)
+ * recognises it by its class and words it again with the same count.
+ */
+export class TrustRefusal extends ReproError {
+  constructor(
+    where: string,
+    /** How many places need --trust. */
+    readonly places: number,
+    hint = "read them, then pass --trust if you trust the workflow's author",
+  ) {
+    super(`${where}: ${places} place(s) above need --trust; nothing ran`, 'invalid', hint);
+    this.name = 'TrustRefusal';
+  }
+}
+
+/**
  * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
  * ends the command with exit code 2 when the workflow is invalid.
  */
@@ -73,7 +90,7 @@ export async function loadPlanOrFail(file: string, options: WorkflowArgOptions):
     printDiagnostics(result.diagnostics);
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length && errors.every((d) => d.code === 'needs-trust')) {
-      throw new ReproError(`${file}: ${errors.length} place(s) above need --trust; nothing ran`, 'invalid', 'read them, then pass --trust if you trust the workflow\'s author');
+      throw new TrustRefusal(file, errors.length);
     }
     throw new ReproError(`${file}: invalid workflow, nothing ran`, 'invalid');
   }

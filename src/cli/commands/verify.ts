@@ -81,7 +81,7 @@ async function verifyArchiveCommand(archive: string, json: boolean, key: Verifyi
     const what = `run ${lock.run.id} of ${lock.run.workflow} (${lock.run.status}), ${checked} hashes checked`;
     const trouble = problems.length ? `${problems.length} problem(s) in ${archive}` : badSignature ? `bad signature on ${archive}` : '';
     process.stdout.write(trouble ? `${trouble}: ${what}\n` : `ok: ${archive}: ${what}\n`);
-    process.stdout.write(`${key && signature.state === 'unsigned' ? 'signature FAILED: unsigned, and --key asks for a signature' : describeArchiveSignature(signature)}\n`);
+    process.stdout.write(`${describeArchiveSignature(signature, key !== null)}\n`);
   }
   if (!ok) process.exitCode = ExitCode.CORRUPT;
 }
