@@ -79,6 +79,7 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
   const add = stockKernel('Add');
   const stockBackpropInput = stockKernel('Conv2DBackpropInput');
   const stockSum = stockKernel('Sum');
+  const stockMaxPool = stockKernel('MaxPool');
 
   /** A·B for untransposed operands: our SIMD product when it applies (one product, N % 4 == 0), else XNNPACK's. */
   const matMul = (backend: BackendWasm, a: Info, b: Info): Info => {
@@ -210,6 +211,25 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     return dx;
   };
 
+  /** A 2×2, stride-2 pooling whose windows lie inside the input ('valid', or 'same' on even sizes). */
+  const tiles2x2 = (info: tf.backend_util.Conv2DInfo) =>
+    info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth && info.dilationHeight === 1 && info.dilationWidth === 1;
+
+  // The native 2×2 max-pool where it gives XNNPACK's bits (no NaN or −0 in the input; else the stock kernel).
+  const maxPool: Kernel = (args) => {
+    const be = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: Info };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolAttrs;
+    if (!native || x.dtype !== 'float32' || x.shape.length !== 4) return stockMaxPool(args);
+    const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (!tiles2x2(info) || tf.util.sizeFromShape(info.outShape) === 0) return stockMaxPool(args);
+    const y = be.makeOutput(info.outShape, 'float32');
+    if (native.maxPool2x2(heap(be, x), heap(be, y), info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth)) return y;
+    be.disposeData(y.dataId);
+    return stockMaxPool(args);
+  };
+
   const maxPoolGrad: Kernel = ({ inputs, backend, attrs }) => {
     const be = backend as BackendWasm;
     const { dy, input, output } = inputs as { dy: Info; input: Info; output: Info };
@@ -217,8 +237,7 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const dx = be.makeOutput(input.shape, 'float32');
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-    const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * OH <= H && 2 * OW <= W;
-    if (simd && tiles2x2 && C % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+    if (simd && tiles2x2(info) && C % 4 === 0) {
       if (2 * OH !== H || 2 * OW !== W) heap(be, dx).fill(0); // a last row or column no window covers
       if (native) native.maxPool2x2Grad(heap(be, input), heap(be, output), heap(be, dy), heap(be, dx), N, H, W, C, OH, OW);
       else simd.exports.maxPool2x2Grad(ptr(input), ptr(output), ptr(dy), ptr(dx), N, H, W, C, OH, OW);
@@ -339,6 +358,7 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
   replaceKernel('Add', fastAdd);
   replaceKernel('Conv2DBackpropFilter', backpropFilter);
   replaceKernel('Conv2DBackpropInput', backpropInput);
+  replaceKernel('MaxPool', maxPool);
   replaceKernel('MaxPoolGrad', maxPoolGrad);
   replaceKernel('BatchMatMul', fastBatchMatMul);
   replaceKernel('Sum', fastSum);

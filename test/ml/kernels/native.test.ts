@@ -115,12 +115,15 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
 
   /** The kernels, counting the calls of each (so a case the native kernels declined cannot pass unseen). */
   function counted(kernels: NativeKernels, calls: Map<string, number>): NativeKernels {
-    const count = <A extends unknown[]>(name: string, f: (...args: A) => void) => (...args: A) => {
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      f(...args);
-    };
-    return { path: kernels.path, conv: count('conv', kernels.conv), convBiasRelu: (...args) => { calls.set('convBiasRelu', (calls.get('convBiasRelu') ?? 0) + 1); return kernels.convBiasRelu(...args); }, backpropInput: count('backpropInput', kernels.backpropInput), filterGrad: count('filterGrad', kernels.filterGrad), matMul: count('matMul', kernels.matMul), addRows: count('addRows', kernels.addRows),
-      reluGrad: count('reluGrad', kernels.reluGrad), maxPool2x2Grad: count('maxPool2x2Grad', kernels.maxPool2x2Grad), weightedSum: kernels.weightedSum };
+    const out: Record<string, unknown> = { ...kernels };
+    for (const [name, f] of Object.entries(kernels)) {
+      if (typeof f !== 'function') continue;
+      out[name] = (...args: unknown[]) => {
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return (f as (...a: unknown[]) => unknown)(...args);
+      };
+    }
+    return out as unknown as NativeKernels;
   }
 
   /** The outputs on the wasm path, then on each native path: each must match the wasm path bit for bit. */
@@ -285,6 +288,23 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
         x.dispose();
         return [read(dx)];
       }, ['maxPool2x2Grad']));
+  }
+
+  // The max-pool forward: native where no input is NaN or −0 (ties of equal values have one bit pattern
+  // then), the stock kernel otherwise (the gradient tests above feed it NaN and −0 too).
+  for (const shape of [
+    [2, 8, 6, 8],
+    [3, 7, 9, 4],
+    [1, 28, 28, 32],
+    [2, 6, 6, 20],
+  ] as Array<[number, number, number, number]>) {
+    const ties = (count: number, seed: number) => {
+      const next = mulberry32(seed);
+      const values = [0, 0.5, 1, 2, Infinity, -Infinity, -3];
+      return Float32Array.from({ length: count }, () => (next() < 0.5 ? values[Math.floor(next() * values.length)]! : next() - 0.5));
+    };
+    it(`max-pool 2×2 forward ${shape.join('×')} (ties, ±∞)`, () =>
+      compare(() => [read(tf.tidy(() => tf.maxPool(tf.tensor4d(ties(shape.reduce((p, q) => p * q), 940 + shape[1]), shape), 2, 2, 'valid')))], ['maxPool2x2']));
   }
 
   // Add: a bias over the last axis (either operand), two tensors of one shape; other broadcasts stay stock.

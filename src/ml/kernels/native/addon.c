@@ -74,6 +74,8 @@ typedef void (*relu_grad_fn)(const float *, const float *, float *, ptrdiff_t);
 static const relu_grad_fn RELU_GRAD[] = {repro_relu_grad_scalar, repro_relu_grad_avx2, repro_relu_grad_avx512};
 typedef void (*pool_grad_fn)(const float *, const float *, const float *, float *, int, int, int, int, int, int);
 static const pool_grad_fn MAX_POOL_GRAD[] = {repro_max_pool_2x2_grad_scalar, repro_max_pool_2x2_grad_avx2, repro_max_pool_2x2_grad_avx512};
+typedef int (*pool_fn)(const float *, float *, int, int, int, int, int, int);
+static const pool_fn MAX_POOL[] = {repro_max_pool_2x2_scalar, repro_max_pool_2x2_avx2, repro_max_pool_2x2_avx512};
 typedef void (*weighted_sum_fn)(const float *const *, const double *, int, float *, ptrdiff_t);
 static const weighted_sum_fn WEIGHTED_SUM[] = {repro_weighted_sum_scalar, repro_weighted_sum_avx2, repro_weighted_sum_avx512};
 
@@ -229,6 +231,26 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPool2x2(level, x, y, [N, H, W, C, OH, OW]): 2×2, stride 2, 'valid'; returns false where an input was
+ * NaN or −0 (kernels.c: y is then incomplete, and the caller takes the wasm path). */
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  napi_value argv[4], out;
+  int lv;
+  float *x, *y;
+  size_t nx, ny, nd;
+  napi_typedarray_type type;
+  void *p;
+  int d[6];
+  if (!get_args(env, info, 4, argv) || !get_level(env, argv[0], &lv) || !get_floats(env, argv[1], &x, &nx) || !get_floats(env, argv[2], &y, &ny) ||
+      napi_get_typedarray_info(env, argv[3], &type, &nd, &p, NULL, NULL) != napi_ok || type != napi_int32_array || nd != 6)
+    THROW("maxPool2x2(level, x, y, dims): bad arguments");
+  memcpy(d, p, sizeof d);
+  const int N = d[0], H = d[1], W = d[2], C = d[3], OH = d[4], OW = d[5];
+  if (N < 0 || C < 0 || OH < 0 || OW < 0 || 2 * OH > H || 2 * OW > W || nx < sz(N, H, W, C) || ny < sz(N, OH, OW, C)) THROW("maxPool2x2: shapes do not fit");
+  napi_get_boolean(env, MAX_POOL[lv](x, y, N, H, W, C, OH, OW) == 0, &out);
+  return out;
+}
+
 /* weightedSum(level, parts, shares, out): out[e] = Σ_i shares[i] · parts[i][e] (kernels.c says in which
  * order); parts is an array of Float32Arrays at least as long as out, shares a Float64Array. */
 #define MAX_PARTS 256
@@ -262,7 +284,7 @@ NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"convBiasRelu", conv_bias_relu}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"convBiasRelu", conv_bias_relu}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2", max_pool}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

@@ -24,6 +24,7 @@ interface Addon {
   matMul(level: number, a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number, transA: number, transB: number): void;
   addRows(level: number, x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
   reluGrad(level: number, dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  maxPool2x2(level: number, x: Float32Array, y: Float32Array, dims: Int32Array): boolean;
   maxPool2x2Grad(level: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
   weightedSum(level: number, parts: Float32Array[], shares: Float64Array, out: Float32Array): void;
 }
@@ -56,6 +57,11 @@ export interface NativeKernels {
   addRows(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, cols: number): void;
   /** The ReLU gradient as the SIMD kernel computes it: dy where x > 0, NaN where x is NaN, else 0. */
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  /**
+   * A 2×2, stride-2 'valid' max-pool; false (y then incomplete) where an input is NaN or −0, whose
+   * maximum XNNPACK picks by rules of its own: the caller then runs the wasm kernel.
+   */
+  maxPool2x2(x: Float32Array, y: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): boolean;
   /** The 2×2, stride-2 'valid' max-pool gradient as the SIMD kernel computes it (first maximum wins). */
   maxPool2x2Grad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void;
   /** out[e] = Σ_i shares[i] · parts[i][e] in float64, rounded once: the shard average of src/ml/gradients.ts, the same bits. */
@@ -125,6 +131,7 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
     matMul: (a, b, c, M, K, N, transA, transB) => lib.matMul(level, a, b, c, M, K, N, transA ? 1 : 0, transB ? 1 : 0),
     addRows: (x, b, y, rows, cols) => lib.addRows(level, x, b, y, rows, cols),
     reluGrad: (dy, x, out) => lib.reluGrad(level, dy, x, out),
+    maxPool2x2: (x, y, N, H, W, C, OH, OW) => lib.maxPool2x2(level, x, y, Int32Array.of(N, H, W, C, OH, OW)),
     maxPool2x2Grad: (x, y, dy, dx, N, H, W, C, OH, OW) => lib.maxPool2x2Grad(level, x, y, dy, dx, Int32Array.of(N, H, W, C, OH, OW)),
     weightedSum: (parts, shares, out) => lib.weightedSum(level, parts, shares, out),
   };

@@ -384,3 +384,50 @@ void FN(repro_weighted_sum)(const float *const *parts, const double *shares, int
     out[e] = (float)acc;
   }
 }
+
+/* A 2×2, stride-2 'valid' max-pool: y = the largest of each window. Returns 1, having written y only in
+ * part, where an input is NaN or −0: there XNNPACK's pooling (the wasm path) picks among equals and NaNs
+ * by rules of its own, and the caller takes the wasm path. Without them the maximum is one value with
+ * one bit pattern, whichever tap holds it, so y is XNNPACK's. */
+int FN(repro_max_pool_2x2)(const float *x, float *y, int N, int H, int W, int C, int OH, int OW) {
+  const ptrdiff_t row = (ptrdiff_t)W * C, tap = C;
+  for (int n = 0; n < N; n++)
+    for (int oh = 0; oh < OH; oh++) {
+#if VW == 1
+      uint32_t odd = 0;
+#else
+      vu odd = {0};
+#endif
+      for (int ow = 0; ow < OW; ow++) {
+        const ptrdiff_t a = (((ptrdiff_t)n * H + 2 * oh) * W + 2 * ow) * C;
+        const ptrdiff_t g = (((ptrdiff_t)n * OH + oh) * OW + ow) * C;
+        int c = 0;
+#if VW > 1
+        for (; c + VW <= C; c += VW) {
+          const vf p = *(const vf *)(x + a + c), q = *(const vf *)(x + a + tap + c);
+          const vf r = *(const vf *)(x + a + row + c), s = *(const vf *)(x + a + row + tap + c);
+          const vu negzero = (vu){0} + 0x80000000u;
+          odd |= MASK(p != p) | MASK(q != q) | MASK(r != r) | MASK(s != s);
+          odd |= MASK((vu)p == negzero) | MASK((vu)q == negzero) | MASK((vu)r == negzero) | MASK((vu)s == negzero);
+          const vu m1 = ((vu)p & MASK(p > q)) | ((vu)q & ~MASK(p > q));
+          const vu m2 = ((vu)r & MASK(r > s)) | ((vu)s & ~MASK(r > s));
+          *(vu *)(y + g + c) = (m1 & MASK((vf)m1 > (vf)m2)) | (m2 & ~MASK((vf)m1 > (vf)m2));
+        }
+#endif
+        for (; c < C; c++) {
+          const float p = x[a + c], q = x[a + tap + c], r = x[a + row + c], s = x[a + row + tap + c];
+          odd |= (p != p || q != q || r != r || s != s || bits(p) == 0x80000000u || bits(q) == 0x80000000u || bits(r) == 0x80000000u ||
+                  bits(s) == 0x80000000u) ? ~0u : 0u;
+          const float m1 = p > q ? p : q, m2 = r > s ? r : s;
+          y[g + c] = m1 > m2 ? m1 : m2;
+        }
+      }
+#if VW == 1
+      if (odd) return 1;
+#else
+      for (int i = 0; i < VW; i++)
+        if (odd[i]) return 1;
+#endif
+    }
+  return 0;
+}

@@ -19,6 +19,7 @@ typedef struct {
   void repro_add_rows_##S(const float *x, const float *b, float *y, ptrdiff_t rows, ptrdiff_t cols);                  \
   void repro_relu_grad_##S(const float *dy, const float *x, float *out, ptrdiff_t n);                                  \
   void repro_max_pool_2x2_grad_##S(const float *x, const float *y, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW); \
+  int repro_max_pool_2x2_##S(const float *x, float *y, int N, int H, int W, int C, int OH, int OW); \
   void repro_weighted_sum_##S(const float *const *parts, const double *shares, int k, float *out, ptrdiff_t n);
 
 DECLARE(scalar)
