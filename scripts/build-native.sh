@@ -19,7 +19,7 @@ if [ -z "${NODE_INCLUDE:-}" ]; then
   done
 fi
 [ -n "${NODE_INCLUDE:-}" ] || { echo "build-native: node_api.h not found; set NODE_INCLUDE" >&2; exit 1; }
-FLAGS="-O3 -std=c11 -fPIC -fvisibility=hidden -ffp-contract=off -fno-fast-math -Wall -Wextra -Wno-unused-parameter"
+FLAGS="-O3 -std=c11 -fPIC -fvisibility=hidden -ffp-contract=off -fno-fast-math -fno-math-errno -Wall -Wextra -Wno-unused-parameter"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 case $(node -p process.arch) in

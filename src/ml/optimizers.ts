@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerSpec } from './types.js';
 import { simdArena } from './kernels/simd.js';
-import { tensorView } from './kernels/index.js';
+import { filledTensor, tensorView } from './kernels/index.js';
+import { loadNativeKernels } from './kernels/native/index.js';
 
 /** A batch's gradient of every weight, keyed by the tf.Variable's name (model.weights), as plain arrays. */
 export type Gradients = Record<string, Float32Array>;
@@ -15,6 +16,8 @@ export interface BatchGradients {
 }
 
 export interface Optimizer {
+  /** Which code computes the update: a native path, the SIMD kernels, or plain JS. */
+  readonly kernels: string;
   /** One update of every weight from its gradient at learning rate lr. */
   step(grads: Gradients, lr: number): void;
   /** Slots (momentum, Adam moments) and the step count, for checkpoints. */
@@ -43,10 +46,13 @@ export function learningRate(spec: OptimizerSpec, epoch: number, epochs: number)
  * The update runs outside tfjs, one fused pass per weight: our SIMD kernels (src/ml/kernels/simd) on an
  * arena that holds the slots, or the same rule in plain JS (float64 arithmetic, stored as float32) where
  * wasm SIMD does not run. A dozen tfjs kernels per weight cost more than the arithmetic, on every backend.
+ * Where the native kernels load they compute the SIMD kernels' update (the same bits) from the weight
+ * where it lies into the new weight tensor's memory, without the four copies through the arena: the
+ * update runs on the main thread while the training workers wait.
  * The weights stay the model's tf.Variables (read, updated, assigned back), so the optimiser holds no copy
  * that a resumed checkpoint could leave stale.
  */
-export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Variable>, options: { simd?: boolean } = {}): Optimizer {
+export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Variable>, options: { simd?: boolean; native?: boolean } = {}): Optimizer {
   const vars = [...weights.values()];
   const sizes = vars.map((v) => v.size);
   const slotsPerWeight = spec.kind === 'adam' ? 2 : (spec.momentum ?? 0) > 0 ? 1 : 0;
@@ -64,6 +70,9 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
     }),
   );
   const scratch = arena ? { w: arena.floats.subarray(next, next + largest), g: arena.floats.subarray(next + largest, next + 2 * largest) } : null;
+  // The native update replaces the SIMD one only (the plain-JS rule rounds otherwise).
+  const native = arena && options.native !== false ? loadNativeKernels() : null;
+  const noSlot = new Float32Array(largest);
   const wd = spec.weightDecay ?? 0;
   const momentum = spec.momentum ?? 0;
   const nesterov = spec.nesterov === true;
@@ -77,6 +86,16 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
       const g = grads[v.name];
       if (!g) throw new Error(`no gradient for weight ${v.name}`);
       if (g.length !== v.size) throw new Error(`gradient of ${v.name} has ${g.length} values, the weight ${v.size}`);
+      if (native) {
+        const t = filledTensor(v.shape, (out) => {
+          const w = tensorView(v);
+          if (spec.kind === 'adam') native.adamStep(w, g, slots[0]![i]!, slots[1]![i]!, out, lr / c1, ADAM_BETA1, 1 - ADAM_BETA1, ADAM_BETA2, 1 - ADAM_BETA2, c2, ADAM_EPSILON, wd);
+          else native.sgdStep(w, g, momentum > 0 ? slots[0]![i]! : noSlot.subarray(0, v.size), out, lr, momentum, nesterov, wd);
+        });
+        v.assign(t);
+        t.dispose();
+        return;
+      }
       let w: Float32Array;
       if (arena && scratch) {
         const n = v.size;
@@ -99,6 +118,7 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
   }
 
   return {
+    kernels: native?.path ?? (arena ? 'simd' : 'js'),
     step: update,
     save() {
       return { steps, slots: slots.flat().map((a) => a.slice()) };

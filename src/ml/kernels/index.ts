@@ -64,3 +64,19 @@ export function tensorView(t: tf.Tensor): Float32Array {
   const backend = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array };
   return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
+
+/**
+ * A new float32 tensor of `shape` whose values `fill` writes: on wasm straight into the backend's memory
+ * (the view is valid during the call only), elsewhere into a new array. Saves the copies of tf.tensor().
+ */
+export function filledTensor(shape: number[], fill: (out: Float32Array) => void): tf.Tensor {
+  const backend = tf.backend() as { makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo; typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array };
+  if (backend.makeOutput && backend.typedArrayFromHeap) {
+    const info = backend.makeOutput(shape, 'float32');
+    fill(backend.typedArrayFromHeap(info));
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  fill(values);
+  return tf.tensor(values, shape, 'float32');
+}

@@ -15,6 +15,8 @@ import { mulberry32 } from '../../../src/core/rng.js';
 import { geometry, type Pad } from './reference.js';
 import { weightedSum } from '../../../src/ml/gradients.js';
 import { conv2dBiasRelu } from '../../../src/ml/kernels/fused.js';
+import { makeOptimizer } from '../../../src/ml/optimizers.js';
+import type { OptimizerSpec } from '../../../src/ml/types.js';
 import { tempDir } from '../../support/index.js';
 
 const available = existsSync(addonFile());
@@ -265,6 +267,44 @@ describe.skipIf(!available)('native kernels give the wasm path’s bits', () => 
       expect(Object.is(out[0], -0), kernels.path).toBe(true);
     }
   });
+
+  // The optimiser's update: native against the SIMD kernels, weights and slots, over five steps; 1031
+  // weights take the SIMD kernels' vector loop and their scalar tail (where Adam's rounding differs).
+  for (const spec of [
+    { kind: 'adam', lr: 0.01, weightDecay: 0.1 },
+    { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 },
+    { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+    { kind: 'sgd', lr: 0.1 },
+  ] as OptimizerSpec[]) {
+    it(`optimiser step ${JSON.stringify(spec)}: the SIMD kernels' bits`, () => {
+      const n = 1031;
+      const run = (native: boolean): { kernels: string; values: Float32Array[] } => {
+        const w = tf.variable(tf.tensor1d(randoms(n, 970)), true, `opt${Math.random()}`);
+        const opt = makeOptimizer(spec, new Map([['w', w]]), { native });
+        for (let t = 1; t <= 5; t++) opt.step({ [w.name]: randoms(n, 980 + t) }, spec.lr * (1 + t / 10));
+        const values = [w.dataSync().slice() as Float32Array, ...opt.save().slots];
+        w.dispose();
+        return { kernels: opt.kernels, values };
+      };
+      const reference = run(false);
+      expect(reference.kernels).toBe('simd');
+      const before = process.env.REPRO_KERNELS;
+      try {
+        for (const kernels of paths) {
+          process.env.REPRO_KERNELS = kernels.path;
+          const got = run(true);
+          expect(got.kernels).toBe(kernels.path);
+          got.values.forEach((out, k) => {
+            const at = firstDifference(out, reference.values[k]!);
+            expect(at, `${kernels.path}, ${k ? `slot ${k}` : 'weights'}: element ${at} is ${out[at]}, SIMD ${reference.values[k]![at]}`).toBe(-1);
+          });
+        }
+      } finally {
+        if (before === undefined) delete process.env.REPRO_KERNELS;
+        else process.env.REPRO_KERNELS = before;
+      }
+    });
+  }
 
   it('ReLU gradient (NaN, ±0, ±∞)', () =>
     compare(() => {

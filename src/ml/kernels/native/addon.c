@@ -76,6 +76,10 @@ typedef void (*pool_grad_fn)(const float *, const float *, const float *, float 
 static const pool_grad_fn MAX_POOL_GRAD[] = {repro_max_pool_2x2_grad_scalar, repro_max_pool_2x2_grad_avx2, repro_max_pool_2x2_grad_avx512};
 typedef int (*pool_fn)(const float *, float *, int, int, int, int, int, int);
 static const pool_fn MAX_POOL[] = {repro_max_pool_2x2_scalar, repro_max_pool_2x2_avx2, repro_max_pool_2x2_avx512};
+typedef void (*sgd_fn)(const float *, const float *, float *, float *, ptrdiff_t, float, float, int, float);
+static const sgd_fn SGD_STEP[] = {repro_sgd_step_scalar, repro_sgd_step_avx2, repro_sgd_step_avx512};
+typedef void (*adam_fn)(const float *, const float *, float *, float *, float *, ptrdiff_t, float, float, float, float, float, float, float, float);
+static const adam_fn ADAM_STEP[] = {repro_adam_step_scalar, repro_adam_step_avx2, repro_adam_step_avx512};
 typedef void (*weighted_sum_fn)(const float *const *, const double *, int, float *, ptrdiff_t);
 static const weighted_sum_fn WEIGHTED_SUM[] = {repro_weighted_sum_scalar, repro_weighted_sum_avx2, repro_weighted_sum_avx512};
 
@@ -280,11 +284,56 @@ static napi_value weighted_sum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Float32Arrays argv[from…from+count−1], each at least n long (n: the last one's length), or 0. */
+static int get_vectors(napi_env env, napi_value *argv, int from, int count, float **p, size_t *n) {
+  size_t len[8];
+  for (int i = 0; i < count; i++)
+    if (!get_floats(env, argv[from + i], &p[i], &len[i])) return 0;
+  *n = len[count - 1];
+  for (int i = 0; i < count; i++)
+    if (len[i] < *n) return 0;
+  return 1;
+}
+
+static int get_floats_args(napi_env env, napi_value *argv, int from, int count, float *out) {
+  for (int i = 0; i < count; i++) {
+    double d;
+    if (napi_get_value_double(env, argv[from + i], &d) != napi_ok) return 0;
+    out[i] = (float)d;
+  }
+  return 1;
+}
+
+/* sgdStep(level, w, g, v, out, lr, momentum, nesterov, wd): one SGD step of out.length weights (kernels.c). */
+static napi_value sgd_step(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int lv, nesterov;
+  float *p[4], k[3];
+  size_t n;
+  if (!get_args(env, info, 9, argv) || !get_level(env, argv[0], &lv) || !get_vectors(env, argv, 1, 4, p, &n) || !get_floats_args(env, argv, 5, 2, k) ||
+      !get_int(env, argv[7], &nesterov) || !get_floats_args(env, argv, 8, 1, k + 2))
+    THROW("sgdStep(level, w, g, v, out, lr, momentum, nesterov, wd): bad arguments");
+  SGD_STEP[lv](p[0], p[1], p[2], p[3], (ptrdiff_t)n, k[0], k[1], nesterov, k[2]);
+  return NULL;
+}
+
+/* adamStep(level, w, g, m, s, out, step, beta1, 1 − beta1, beta2, 1 − beta2, c2, eps, wd): one Adam step (kernels.c). */
+static napi_value adam_step(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  int lv;
+  float *p[5], k[8];
+  size_t n;
+  if (!get_args(env, info, 14, argv) || !get_level(env, argv[0], &lv) || !get_vectors(env, argv, 1, 5, p, &n) || !get_floats_args(env, argv, 6, 8, k))
+    THROW("adamStep(level, w, g, m, s, out, step, beta1, nb1, beta2, nb2, c2, eps, wd): bad arguments");
+  ADAM_STEP[lv](p[0], p[1], p[2], p[3], p[4], (ptrdiff_t)n, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"level", level}, {"conv", conv}, {"convBiasRelu", conv_bias_relu}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2", max_pool}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}};
+  } fns[] = {{"level", level}, {"conv", conv}, {"convBiasRelu", conv_bias_relu}, {"backpropInput", backprop_input}, {"filterGrad", filter_grad}, {"matMul", mat_mul}, {"addRows", add_rows}, {"reluGrad", relu_grad}, {"maxPool2x2", max_pool}, {"maxPool2x2Grad", max_pool_grad}, {"weightedSum", weighted_sum}, {"sgdStep", sgd_step}, {"adamStep", adam_step}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;

@@ -27,6 +27,8 @@ interface Addon {
   maxPool2x2(level: number, x: Float32Array, y: Float32Array, dims: Int32Array): boolean;
   maxPool2x2Grad(level: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
   weightedSum(level: number, parts: Float32Array[], shares: Float64Array, out: Float32Array): void;
+  sgdStep(level: number, w: Float32Array, g: Float32Array, v: Float32Array, out: Float32Array, lr: number, momentum: number, nesterov: number, wd: number): void;
+  adamStep(level: number, w: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, out: Float32Array, step: number, beta1: number, nb1: number, beta2: number, nb2: number, c2: number, eps: number, wd: number): void;
 }
 
 /**
@@ -66,6 +68,13 @@ export interface NativeKernels {
   maxPool2x2Grad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void;
   /** out[e] = Σ_i shares[i] · parts[i][e] in float64, rounded once: the shard average of src/ml/gradients.ts, the same bits. */
   weightedSum(parts: Float32Array[], shares: Float64Array, out: Float32Array): void;
+  /**
+   * One SGD or Adam step of out.length weights into out, as the SIMD kernels sgdStep and adamStep compute
+   * it (the same bits); the scalars are rounded to float32 as those kernels' parameters are. v (SGD
+   * without momentum: any array as long as out, unused) and m, s are updated in place.
+   */
+  sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, out: Float32Array, lr: number, momentum: number, nesterov: boolean, wd: number): void;
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, out: Float32Array, step: number, beta1: number, nb1: number, beta2: number, nb2: number, c2: number, eps: number, wd: number): void;
 }
 
 /** The prebuilt binary for this platform (the same path from src/ and from dist/). */
@@ -134,5 +143,7 @@ export function loadNativeKernels(choice: KernelChoice = kernelChoice(), file: s
     maxPool2x2: (x, y, N, H, W, C, OH, OW) => lib.maxPool2x2(level, x, y, Int32Array.of(N, H, W, C, OH, OW)),
     maxPool2x2Grad: (x, y, dy, dx, N, H, W, C, OH, OW) => lib.maxPool2x2Grad(level, x, y, dy, dx, Int32Array.of(N, H, W, C, OH, OW)),
     weightedSum: (parts, shares, out) => lib.weightedSum(level, parts, shares, out),
+    sgdStep: (w, g, v, out, lr, momentum, nesterov, wd) => lib.sgdStep(level, w, g, v, out, lr, momentum, nesterov ? 1 : 0, wd),
+    adamStep: (w, g, m, s, out, step, beta1, nb1, beta2, nb2, c2, eps, wd) => lib.adamStep(level, w, g, m, s, out, step, beta1, nb1, beta2, nb2, c2, eps, wd),
   };
 }

@@ -431,3 +431,35 @@ int FN(repro_max_pool_2x2)(const float *x, float *y, int N, int H, int W, int C,
     }
   return 0;
 }
+
+/* One SGD step (PyTorch's rule) as the SIMD kernel sgdStep (src/ml/kernels/simd/kernels.ts) computes it,
+ * the same float operations in the same order: g' = g + wd·w; with momentum, v = μ·v + g' and the step
+ * is v (Nesterov: g' + μ·v); out = w − lr·step. out may be w. */
+void FN(repro_sgd_step)(const float *w, const float *g, float *v, float *out, ptrdiff_t n, float lr, float momentum, int nesterov, float wd) {
+  for (ptrdiff_t e = 0; e < n; e++) {
+    const float gv = g[e] + wd * w[e];
+    float direction = gv;
+    if (momentum > 0) {
+      const float vv = momentum * v[e] + gv;
+      v[e] = vv;
+      direction = nesterov ? gv + momentum * vv : vv;
+    }
+    out[e] = w[e] - lr * direction;
+  }
+}
+
+/* One Adam step as the SIMD kernel adamStep computes it, including its one quirk: its vector loop takes
+ * (1 − β2)·(g·g), its scalar tail (the last n % 4 weights) ((1 − β2)·g)·g. */
+void FN(repro_adam_step)(const float *w, const float *g, float *m, float *s, float *out, ptrdiff_t n, float step, float beta1, float nb1, float beta2,
+                         float nb2, float c2, float eps, float wd) {
+  const ptrdiff_t vectors = n & ~(ptrdiff_t)3;
+  for (ptrdiff_t e = 0; e < n; e++) {
+    const float gv = g[e] + wd * w[e];
+    const float mv = beta1 * m[e] + nb1 * gv;
+    const float sq = e < vectors ? nb2 * (gv * gv) : nb2 * gv * gv;
+    const float sv = beta2 * s[e] + sq;
+    m[e] = mv;
+    s[e] = sv;
+    out[e] = w[e] - step * (mv / (sqrtf(sv) / c2 + eps));
+  }
+}

@@ -20,7 +20,9 @@ typedef struct {
   void repro_relu_grad_##S(const float *dy, const float *x, float *out, ptrdiff_t n);                                  \
   void repro_max_pool_2x2_grad_##S(const float *x, const float *y, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW); \
   int repro_max_pool_2x2_##S(const float *x, float *y, int N, int H, int W, int C, int OH, int OW); \
-  void repro_weighted_sum_##S(const float *const *parts, const double *shares, int k, float *out, ptrdiff_t n);
+  void repro_weighted_sum_##S(const float *const *parts, const double *shares, int k, float *out, ptrdiff_t n); \
+  void repro_sgd_step_##S(const float *w, const float *g, float *v, float *out, ptrdiff_t n, float lr, float momentum, int nesterov, float wd); \
+  void repro_adam_step_##S(const float *w, const float *g, float *m, float *s, float *out, ptrdiff_t n, float step, float beta1, float nb1, float beta2, float nb2, float c2, float eps, float wd);
 
 DECLARE(scalar)
 DECLARE(avx2)
