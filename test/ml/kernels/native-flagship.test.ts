@@ -4,11 +4,12 @@
 // since the kernels do not enter the fingerprint (they change no bit). Both with 2 data-parallel
 // workers per training (the README's default run) and on one thread (--jobs 1), which runs the same 2
 // shards one after another: the README's numbers hold whichever kernels run, at either thread count.
+// And each native code path below the best one (AVX2, scalar), forced: the same models and metrics.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repro, tempDir } from '../../support/index.js';
-import { addonFile } from '../../../src/ml/kernels/native/index.js';
+import { NATIVE_PATHS, addonFile, loadNativeKernels } from '../../../src/ml/kernels/native/index.js';
 
 interface Step {
   id: string;
@@ -77,6 +78,25 @@ describe.skipIf(!existsSync(addonFile()))('workflows/paper.yaml --profile smoke 
     for (const s of trains(again.steps)) {
       expect(s.status, s.id).toBe('cached');
       expect(s.facts?.kernels, `${s.id}: a cached step keeps the facts of the run that computed it`).toBe('simd');
+    }
+  });
+
+  it('gives the same models and metrics on every native code path this CPU runs, each forced (AVX2, scalar below AVX-512)', () => {
+    twoThreads ??= smoke(tempDir('repro-kernels-simd2-'), 'simd');
+    const best = loadNativeKernels('native')!.path;
+    const lower = NATIVE_PATHS.slice(0, NATIVE_PATHS.indexOf(best));
+    for (const path of lower) {
+      const run = smoke(tempDir(`repro-kernels-${path}-`), path);
+      const byId = new Map(run.steps.map((s) => [s.id, s]));
+      for (const s of trains(twoThreads.steps)) {
+        const other = byId.get(s.id)!;
+        expect(other.facts?.kernels, s.id).toBe(path);
+        expect(other.fingerprint, s.id).toBe(s.fingerprint);
+        expect(other.outputs.model?.sha256, `${path} ${s.id}`).toBe(s.outputs.model?.sha256);
+      }
+      for (const s of evaluations(twoThreads.steps)) {
+        for (const [name, out] of Object.entries(s.outputs)) expect(byId.get(s.id)!.outputs[name]?.sha256, `${path} ${s.id} ${name}`).toBe(out.sha256);
+      }
     }
   });
 
