@@ -5,7 +5,7 @@
 // differs between the two runs when anything does (docs/engine.md).
 import type { Command } from 'commander';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { ReproError } from '../../core/errors.js';
 import type { RunRecord } from '../../formats/run-record.js';
@@ -105,7 +105,12 @@ export function reproduceCommand(program: Command): void {
         const load: WorkflowArgOptions = { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir };
         let plan;
         try {
-          plan = await loadPlanOrFail(workflowFile, load);
+          // Refused, the project's copy in `dir` is removed: each place is named in the archive instead.
+          const inArchive = (file: string) => {
+            const inside = relative(dir, file);
+            return inside.startsWith('..') || isAbsolute(inside) ? file : `${archive}: project/${inside.split(sep).join('/')}`;
+          };
+          plan = await loadPlanOrFail(workflowFile, load, inArchive);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
           // The unpacked copy is gone: name the workflow where the user can still read it.

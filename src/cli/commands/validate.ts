@@ -84,10 +84,11 @@ export class TrustRefusal extends ReproError {
  * For commands that need a valid plan (run, check, ...): prints every diagnostic to stderr and
  * ends the command with exit code 2 when the workflow is invalid.
  */
-export async function loadPlanOrFail(file: string, options: WorkflowArgOptions): Promise<Plan> {
+export async function loadPlanOrFail(file: string, options: WorkflowArgOptions, shownAs?: (file: string) => string): Promise<Plan> {
   const result = await loadWorkflowArg(file, options);
   if (!result.plan) {
-    printDiagnostics(result.diagnostics);
+    // `shownAs`: where the user can open a file after a refusal (`repro reproduce` removes its unpacked copy).
+    printDiagnostics(shownAs ? result.diagnostics.map((d) => ({ ...d, file: shownAs(d.file) })) : result.diagnostics);
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length && errors.every((d) => d.code === 'needs-trust')) {
       throw new TrustRefusal(file, errors.length);
