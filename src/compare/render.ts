@@ -1,9 +1,8 @@
-// The verdict table in the terminal and in Markdown, and the run-to-run diff. Every row carries
-// the run's scale, so a proxy result can never be read as the paper's.
+// The verdict table in the terminal and in Markdown (the run-to-run diff is diff-text.ts). Every row
+// carries the run's scale, so a proxy result can never be read as the paper's.
 
 import type { ClaimCheck, ReportedCheck, Stats, Verdict, VerdictFile } from '../formats/verdict.js';
 import { summarizeVerdicts, fmt } from './verdicts.js';
-import type { RunDiff } from './runs.js';
 import { escapeMd, mdCode } from '../core/markdown.js';
 
 type Check = ReportedCheck | ClaimCheck;
@@ -104,50 +103,5 @@ export function renderMarkdown(file: VerdictFile, opts: RenderOptions = {}): str
   }
   out.push('');
   out.push(`\\* required: \`repro check\` gates on it. ${gateLine(file)}`);
-  return out.join('\n') + '\n';
-}
-
-export function renderDiff(d: RunDiff, opts: { markdown?: boolean } = {}): string {
-  const out: string[] = [];
-  const t = (s: string) => (opts.markdown ? escapeMd(s) : s);
-  const h = (s: string) => (opts.markdown ? `### ${escapeMd(s)}` : s);
-  out.push(h(`A: ${d.a.runId}${d.a.scale ? ` (${d.a.scale})` : ''}   B: ${d.b.runId}${d.b.scale ? ` (${d.b.scale})` : ''}`));
-  out.push('');
-  if (d.params.length) {
-    out.push(h('Params'));
-    for (const p of d.params) out.push(`  ${t(p)}`);
-    out.push('');
-  }
-  out.push(h('Metrics (mean over seeds/folds; Δ = B − A)'));
-  if (d.metrics.length === 0) out.push('  no metrics outputs in either run');
-  else {
-    const rows = d.metrics.map((m) => [
-      m.group,
-      m.metric,
-      m.a ? `${fmt(m.a.mean)} (n=${m.a.n})` : '—',
-      m.b ? `${fmt(m.b.mean)} (n=${m.b.n})` : '—',
-      m.delta === null ? '' : fmt(m.delta, true),
-    ]);
-    const head = ['step', 'metric', 'A', 'B', 'Δ'];
-    if (opts.markdown) {
-      out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(escapeMd).join(' | ')} |`));
-    } else {
-      const w = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
-      for (const r of [head, ...rows]) out.push('  ' + r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
-    }
-  }
-  out.push('');
-  out.push(h('Steps (fingerprint components that differ)'));
-  const same = d.steps.filter((s) => s.status === 'same').length;
-  for (const s of d.steps.filter((x) => x.status !== 'same')) {
-    out.push(`  ${t(s.step)}: ${s.status}`);
-    for (const c of s.changes) out.push(`      ${t(c)}`);
-  }
-  out.push(`  ${same} of ${d.steps.length} steps have the same fingerprint`);
-  if (d.verdicts.length) {
-    out.push('');
-    out.push(h('Verdicts that changed'));
-    for (const v of d.verdicts) out.push(`  ${t(v.id)}: ${t(v.a ?? '—')} → ${t(v.b ?? '—')}`);
-  }
   return out.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@
 // learning curves of all runs overlaid (the report's own spec, one colour per run and variant).
 import { diffRuns, groupMetrics, measurementsOfRuns, metricOrder, type RunDiff } from '../compare/runs.js';
 import { fmt as fmtSigned } from '../compare/verdicts.js';
+import { stepList } from '../compare/diff-text.js';
 import { meanCI, mean } from '../compare/stats.js';
 import { differenceCI } from '../compare/aggregate.js';
 import { diffComponents, diffParams, type FingerprintComponents } from '../engine/fingerprint.js';
@@ -23,10 +24,6 @@ const FINGERPRINTS = {
   components: (a: Record<string, unknown>, b: Record<string, unknown>) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
   params: diffParams,
 };
-
-function stepList(steps: readonly string[]): string {
-  return steps.length === 1 ? steps[0]! : `${steps.length} steps: ${steps.slice(0, 2).join(', ')}${steps.length > 2 ? ', …' : ''}`;
-}
 
 function diffSection(ctx: PageContext, label: (key: string) => string, base: IndexedRun, other: IndexedRun, d: RunDiff): string {
   const changed = d.steps.filter((s) => s.status !== 'same');

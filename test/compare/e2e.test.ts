@@ -170,8 +170,14 @@ describe('repro check on a workflow with chosen outcomes', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/param `gain`: 0\.05 → -0\.05/);
     expect(r.stdout).toMatch(/train variant=emd2\s+accuracy\s+0\.552 \(n=4\)\s+0\.452 \(n=4\)\s+−0\.1/);
-    expect(r.stdout).toMatch(/train\[variant=xe,seed=1\]: changed\n\s+with key `env\.GAIN`: 0\.05 → -0\.05/);
+    // Every step is named with what changed in it (steps that changed alike share a line).
+    expect(r.stdout).toMatch(/^ {2}with key `env\.GAIN`: 0\.05 → -0\.05[^\n]*\(\d+ steps: [^\n]*train\[variant=xe,seed=1\]/m);
+    expect(r.stdout).toMatch(/^ {2}\d+ of \d+ steps have the same fingerprint$/m);
     expect(r.stdout).toMatch(/C1: reproduced → not reproduced/);
+    const md = repro(['compare', first, join('results', 'tiny-claims', runs[2]!), '--markdown'], { cwd: dir, timeout: 120_000 });
+    expect(md.code, md.out).toBe(0);
+    expect(md.stdout).toMatch(/^\| train variant=emd2 \| accuracy \| 0\.552 \(n=4\) \| 0\.452 \(n=4\) \| −0\.1 \|$/m);
+    expect(md.stdout).toMatch(/^- C1: reproduced → not reproduced$/m);
     const json = JSON.parse(repro(['compare', first, '--json'], { cwd: dir, timeout: 120_000 }).stdout);
     expect(json.verdicts[0].file.summary.gate).toBe('pass');
   });

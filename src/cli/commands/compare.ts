@@ -1,6 +1,7 @@
 // `repro compare [RUN]`: the verdict table of a run's compare step(s).
 // `repro compare RUN_A RUN_B`: metric deltas per variant, which fingerprint components differ per
-// step, and which verdicts changed.
+// step, the environment and execution facts that differ, and which verdicts changed: `repro diff`'s
+// renderer (compare/diff-text.ts) in its overview.
 import type { Command } from 'commander';
 import { ReproError } from '../../core/errors.js';
 import type { FingerprintComponents } from '../../engine/fingerprint.js';
@@ -28,7 +29,7 @@ export function compareCommand(program: Command): void {
       if (runs.length > 2) throw new ReproError(`expected at most two runs, got ${runs.length}`, 'invalid');
       const { resolveRun } = await import('../../engine/runs.js');
       const { runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
-      const { renderTable, renderMarkdown, renderDiff } = await import('../../compare/render.js');
+      const { renderTable, renderMarkdown } = await import('../../compare/render.js');
 
       if (runs.length === 2) {
         const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
@@ -37,7 +38,12 @@ export function compareCommand(program: Command): void {
           components: (a, b) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
           params: diffParams,
         });
-        process.stdout.write(opts.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff, { markdown: opts.markdown }));
+        if (opts.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
+        else {
+          const { diffHeading, renderDifferences } = await import('../../compare/diff-text.js');
+          const markdown = Boolean(opts.markdown);
+          process.stdout.write(diffHeading(diff, { a: runs[0], b: runs[1] }, { markdown }) + renderDifferences(diff, { overview: true, markdown }));
+        }
         return;
       }
 

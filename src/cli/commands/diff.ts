@@ -22,7 +22,7 @@ export function diffCommand(program: Command): void {
     .action(async (a: string, b: string, opts: DiffOptions) => {
       const { openRunOrArchive } = await import('../../share/open-run.js');
       const { diffRuns, measurementsOfRuns } = await import('../../compare/runs.js');
-      const { renderDifferences } = await import('../../compare/diff-text.js');
+      const { diffHeading, renderDifferences } = await import('../../compare/diff-text.js');
       const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
       const { measurementsFrom } = await import('../../share/reproduce.js');
       const { getStepKind } = await import('../../steps/registry.js');
@@ -45,7 +45,7 @@ export function diffCommand(program: Command): void {
             process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
             return;
           }
-          process.stdout.write(`A: run ${diff.a.runId} (${a})\nB: run ${diff.b.runId} (${b})\n${renderDifferences(diff)}`);
+          process.stdout.write(diffHeading(diff, { a, b }) + renderDifferences(diff));
         } finally {
           runB.close();
         }
