@@ -180,5 +180,11 @@ describe('repro check on a workflow with chosen outcomes', () => {
     expect(md.stdout).toMatch(/^- C1: reproduced → not reproduced$/m);
     const json = JSON.parse(repro(['compare', first, '--json'], { cwd: dir, timeout: 120_000 }).stdout);
     expect(json.verdicts[0].file.summary.gate).toBe('pass');
+    // Two runs as JSON: the very diff `repro diff --json` gives (one code path: printRunDiff).
+    const both = [first, join('results', 'tiny-claims', runs[2]!)];
+    const asCompare = JSON.parse(repro(['compare', ...both, '--json'], { cwd: dir, timeout: 120_000 }).stdout);
+    const asDiff = JSON.parse(repro(['diff', ...both, '--json'], { cwd: dir, timeout: 120_000 }).stdout);
+    expect(asCompare).toEqual(asDiff);
+    expect(asDiff.samples.length).toBeGreaterThan(0);
   });
 });

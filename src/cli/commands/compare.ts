@@ -4,7 +4,6 @@
 // renderer (compare/diff-text.ts) in its overview.
 import type { Command } from 'commander';
 import { ReproError } from '../../core/errors.js';
-import type { FingerprintComponents } from '../../engine/fingerprint.js';
 
 interface CompareOptions {
   json?: boolean;
@@ -28,22 +27,12 @@ export function compareCommand(program: Command): void {
       if (opts.json && opts.markdown) throw new ReproError('choose one of --json and --markdown', 'invalid');
       if (runs.length > 2) throw new ReproError(`expected at most two runs, got ${runs.length}`, 'invalid');
       const { resolveRun } = await import('../../engine/runs.js');
-      const { runVerdicts, missingVerdicts, diffRuns, runHardware } = await import('../../compare/runs.js');
+      const { runVerdicts, missingVerdicts, runHardware } = await import('../../compare/runs.js');
       const { renderTable, renderMarkdown } = await import('../../compare/render.js');
 
       if (runs.length === 2) {
-        const { diffComponents, diffParams } = await import('../../engine/fingerprint.js');
-        const diff = diffRuns(await resolveRun(runs[0], opts.results), await resolveRun(runs[1], opts.results), {
-          // run.json keeps the components as plain JSON; they are the engine's FingerprintComponents.
-          components: (a, b) => diffComponents(a as unknown as FingerprintComponents, b as unknown as FingerprintComponents),
-          params: diffParams,
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
-        else {
-          const { diffHeading, renderDifferences } = await import('../../compare/diff-text.js');
-          const markdown = Boolean(opts.markdown);
-          process.stdout.write(diffHeading(diff, { a: runs[0], b: runs[1] }, { markdown }) + renderDifferences(diff, { overview: true, markdown }));
-        }
+        // The same diff as `repro diff` (runs or archives), in its overview: every metric, every changed step.
+        await (await import('./diff.js')).printRunDiff(runs[0]!, runs[1]!, { json: opts.json, results: opts.results, overview: true, markdown: opts.markdown });
         return;
       }
 
