@@ -10,6 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import { readWorkflowSource } from '../workflow/source.js';
 import { DiagnosticSink, displayLocation } from '../workflow/diagnostics.js';
 import { checkCompareWith, compareWithSchema, type ClaimEntry, type CompareWith, type Issue, type ReportedEntry } from './spec.js';
+import type { ClassOrder } from '../workflow/types.js';
 
 export interface ClaimsFile {
   file: string;
@@ -83,22 +84,27 @@ export function mergeClaims(w: CompareWith, file: ClaimsFile): CompareWith {
  * `claims_file` line of the workflow, its message starting with the file's own line:column.
  * A relative path whose base is not known yet (no workflowDir) is checked when the step runs.
  */
-export function checkCompare(w: CompareWith & Record<string, unknown>, workflowDir: string | undefined): Issue[] {
-  if (typeof w.claims_file !== 'string') return checkCompareWith(w);
+export function checkCompare(
+  w: CompareWith & Record<string, unknown>,
+  workflowDir: string | undefined,
+  classOrder?: (ref: unknown) => ClassOrder | undefined,
+): Issue[] {
+  const check = (spec: CompareWith & Record<string, unknown>) => checkCompareWith(spec, classOrder);
+  if (typeof w.claims_file !== 'string') return check(w);
   const abs = claimsFilePath(w.claims_file, workflowDir);
-  if (!abs) return checkCompareWith(w);
+  if (!abs) return check(w);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
-    return [...checkCompareWith(w), { path: 'claims_file', message: `claims_file: no such file ${abs}` }];
+    return [...check(w), { path: 'claims_file', message: `claims_file: no such file ${abs}` }];
   }
   const file = readClaimsFile(abs);
-  if (file.problems.length) return [...checkCompareWith(w), ...file.problems.map((message) => ({ path: 'claims_file', message }))];
+  if (file.problems.length) return [...check(w), ...file.problems.map((message) => ({ path: 'claims_file', message }))];
   const inline = { reported: Array.isArray(w.reported) ? w.reported.length : 0, claims: Array.isArray(w.claims) ? w.claims.length : 0 };
-  return checkCompareWith(mergeClaims(w, file) as CompareWith & Record<string, unknown>).map((issue) => {
+  return check(mergeClaims(w, file) as CompareWith & Record<string, unknown>).map((issue) => {
     const m = /^(reported|claims)\/(\d+)(.*)$/.exec(issue.path);
     if (!m) return issue;
     const kind = m[1] as 'reported' | 'claims';
     const i = Number(m[2]);
     if (i < inline[kind]) return issue;
-    return { path: 'claims_file', message: `${file.locate(`${kind}/${i - inline[kind]}${m[3]}`)}: ${issue.message}` };
+    return { ...issue, path: 'claims_file', message: `${file.locate(`${kind}/${i - inline[kind]}${m[3]}`)}: ${issue.message}` };
   });
 }

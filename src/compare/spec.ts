@@ -3,9 +3,9 @@
 // must match, tolerances that must make sense). The schema stays permissive on purpose: the checks
 // here give the precise message at the precise node (`path` under `with`).
 
-import type { Gathered } from '../workflow/types.js';
+import type { ClassOrder, Gathered } from '../workflow/types.js';
 import type { RunScale } from '../formats/verdict.js';
-import { METRIC_NAMES, TIMING_METRIC_NAMES, metricCatalog, type MetricDeclInput } from '../formats/metrics.js';
+import { METRIC_NAMES, ORDINAL_METRIC_NAMES, TIMING_METRIC_NAMES, metricCatalog, type MetricDeclInput } from '../formats/metrics.js';
 import { didYouMean } from '../workflow/suggest.js';
 
 export type { TestName } from './stats.js';
@@ -300,6 +300,7 @@ export function pairKey(value: unknown): string {
 export interface Issue {
   path: string;
   message: string;
+  hint?: string;
 }
 
 /** The variants a gathered input covers and, per variant, its pairing keys. */
@@ -420,8 +421,11 @@ export function knownMetricNames(w: Partial<CompareWith>): string[] {
   return [...new Set([...METRIC_NAMES, ...(w.timings !== undefined ? TIMING_METRICS : []), ...declared])];
 }
 
-/** Plan-time semantic checks of a compare step's `with`. Tolerates malformed input (the schema reports that). */
-export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknown>): Issue[] {
+/**
+ * Plan-time semantic checks of a compare step's `with`. Tolerates malformed input (the schema reports that).
+ * `classOrder` (the planner's) tells which results come from classes without an order.
+ */
+export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknown>, classOrder?: (ref: unknown) => ClassOrder | undefined): Issue[] {
   const issues: Issue[] = [];
   const variantKey = typeof w.variant_key === 'string' ? w.variant_key : DEFAULTS.variant_key;
   const pairBy = typeof w.pair_by === 'string' ? w.pair_by : DEFAULTS.pair_by;
@@ -483,6 +487,25 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
     return true;
   };
 
+  // Per variant, the dataset step whose classes have no order: its results hold no ordinal metric.
+  const unordered = new Map<string, string>();
+  if (results && classOrder) {
+    for (const g of w.results as Array<Gathered<unknown>>) {
+      const order = classOrder(g.value);
+      if (order && !order.ordered) unordered.set(variantName(g.matrix[variantKey]), order.step);
+    }
+  }
+  const checkOrdinal = (metric: unknown, variants: string[], path: string, use: string) => {
+    if (typeof metric !== 'string' || !ORDINAL_METRIC_NAMES.includes(metric)) return;
+    const step = variants.map((v) => unordered.get(v)).find((s) => s !== undefined);
+    if (step === undefined) return;
+    issues.push({
+      path,
+      message: `metric '${metric}' exists only for ordered classes, and dataset step '${step}' does not declare its classes ordered, so evaluate does not write it`,
+      hint: `declare ordered: true in step '${step}' if its classes are ordered (grades, age groups), or ${use} a metric that exists, e.g. accuracy`,
+    });
+  };
+
   const ids = new Map<string, string>();
   const checkId = (id: unknown, path: string) => {
     if (typeof id !== 'string') return;
@@ -502,7 +525,7 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
     const at = `reported/${i}`;
     checkId(r.id, `${at}/id`);
     const cov = checkMetric(r.metric, `${at}/metric`);
-    checkVariant(r.variant, cov, `${at}/variant`);
+    if (checkVariant(r.variant, cov, `${at}/variant`)) checkOrdinal(r.metric, [r.variant!], `${at}/metric`, 'compare');
     checkAlpha(r.alpha, `${at}/alpha`);
     const src = r.source as Record<string, unknown> | undefined;
     if (!src || typeof src !== 'object' || Object.keys(src).length === 0) {
@@ -580,6 +603,7 @@ export function checkCompareWith(w: Partial<CompareWith> & Record<string, unknow
       return; // unknown type: the schema's enum reports it
     }
     const known = variants.filter((v) => checkVariant(v.name, cov, v.path));
+    checkOrdinal(c.metric, known.map((v) => v.name), `${at}/metric`, 'claim');
     // A paired test needs the same pairing keys for every variant it compares.
     if (cov && known.length >= 2) {
       const ref = known[0]!;

@@ -10,6 +10,8 @@ export interface BuiltinDataset {
   description: string;
   classes: string[];
   ordered: boolean;
+  /** The dataset step's format that reads its files: only data in it can be recognised as this one. */
+  format: string;
   licence: string;
   citation: string[];
   notes: string[];
@@ -28,6 +30,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
     description: 'RetinaMNIST (MedMNIST v2, 28×28×3): diabetic-retinopathy grade 0–4 of DeepDRiD fundus photographs, official MedMNIST split.',
     classes: RETINAMNIST_CLASSES,
     ordered: true,
+    format: 'npz',
     licence: RETINAMNIST_LICENCE,
     citation: [
       'J. Yang et al., "MedMNIST v2 - A large-scale lightweight benchmark for 2D and 3D biomedical image classification", Scientific Data 10, 41 (2023).',
@@ -42,6 +45,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
     description: 'Fashion-MNIST: 28×28 grey Zalando article images, 10 classes, 60000 train / 10000 test.',
     classes: FASHION_MNIST_CLASSES,
     ordered: false,
+    format: 'idx',
     licence: 'MIT',
     citation: ['H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms", arXiv:1708.07747 (2017).'],
     notes: [],

@@ -23,7 +23,7 @@ export const compareStep: StepKind<CompareWith> = {
     return typeof w.claims_file === 'string' ? [w.claims_file] : [];
   },
   check(w, context) {
-    return checkCompare(w as CompareWith & Record<string, unknown>, context.workflowDir);
+    return checkCompare(w as CompareWith & Record<string, unknown>, context.workflowDir, context.classOrder);
   },
   async run(ctx, w) {
     const { buildVerdictFile } = await import('../compare/verdicts.js');

@@ -12,7 +12,7 @@ import { type StepContext, type StepKind, type StepResult } from './kind.js';
 import { StepError } from '../core/errors.js';
 import { IMAGES_FORMAT, type DatasetDescription, type ImageListManifest } from '../formats/dataset.js';
 import type { SplitTensors } from '../data/tensors.js';
-import { recogniseBuiltin, builtinNamed, type BuiltinDataset } from '../data/builtin.js';
+import { BUILTIN_DATASETS, recogniseBuiltin, builtinNamed, type BuiltinDataset } from '../data/builtin.js';
 import type { SplitName, UserData } from '../data/user.js';
 import { sha256File } from '../core/hash.js';
 
@@ -72,6 +72,8 @@ interface FormatEntry {
   paths: readonly PathKey[];
   /** Files it reads when `with` names none (inputs too: a new Debian package must re-run the step). */
   defaultFiles?: Partial<Record<PathKey, string>>;
+  /** Whether the classes are ordered when the format itself knows (Adience's age groups), whatever `with` says. */
+  ordered?: boolean;
 }
 
 /** repro-tensors/1: the format loads the splits; the step holds out missing ones and writes the tensors. */
@@ -150,6 +152,7 @@ const FORMATS = {
   },
   adience: {
     note: 'fold files + images',
+    ordered: true,
     required: ['folds', 'images', 'test_fold'],
     paths: ['folds', 'images'],
     writes: 'images',
@@ -236,6 +239,16 @@ export const datasetStep: StepKind<DatasetWith> = {
     }
     const as = w.format === undefined ? `name: ${w.name}` : `format ${format}`;
     return (formatEntry(format)?.required ?? []).filter((k) => w[k] === undefined).map((k) => ({ path: '', message: `${as} needs '${k}'` }));
+  },
+  classOrder(w) {
+    const format = datasetFormat(w);
+    const entry = format && formatEntry(format);
+    if (!entry) return undefined;
+    if (entry.ordered !== undefined) return entry.ordered;
+    if (typeof w.ordered === 'boolean') return w.ordered;
+    // Undeclared: the built-in's own order if the files turn out to be one (by content hash, when the step runs).
+    const builtins = BUILTIN_DATASETS.filter((d) => d.format === format);
+    return builtins.every((d) => !d.ordered) ? false : undefined;
   },
   inputPaths(w, workflowDir) {
     return localPaths(w).map((p) => resolve(workflowDir, p)).filter((p) => existsSync(p));
@@ -414,7 +427,7 @@ async function adience(ctx: StepContext, w: DatasetWith, out: string): Promise<s
     ...describe(null, { ...w, citation: w.citation ?? ADIENCE_CITATION }),
     root,
     classes: ADIENCE_CLASSES,
-    ordered: true,
+    ordered: FORMATS.adience.ordered,
     positions: ADIENCE_CLASSES.map((_, i) => i),
     splits,
     dropped,

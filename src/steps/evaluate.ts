@@ -37,6 +37,8 @@ export const evaluateStep: StepKind<EvaluateWith> = {
   description: 'Evaluate a trained model on a split: accuracy, confusion matrix, per-class recall; for ordered classes also one-off accuracy, MAE and quadratic-weighted kappa.',
   withSchema,
   outputs: ['metrics', 'predictions'],
+  // Its ordinal metrics are written for the evaluated dataset's order.
+  classOrder: (w, upstream) => upstream(w.dataset),
 
   async plannedFacts(_w, options): Promise<ExecutionFacts> {
     // The model (hence its engine) is another step's output, unknown at plan time; a tfjs model's

@@ -65,6 +65,8 @@ export const preprocessStep: StepKind<PreprocessWith> = {
   description: 'Decode, resize, crop, mirror and normalise images into a repro-tensors/1 dataset (streaming, bounded memory).',
   withSchema,
   outputs: ['dataset'],
+  // The manifest it writes keeps its input's order.
+  classOrder: (w, upstream) => upstream(w.dataset),
   check(w) {
     const problems: Array<{ path: string; message: string }> = [];
     if (w.crop && w.resize && w.crop.size > w.resize) problems.push({ path: 'crop/size', message: `crop ${w.crop.size} is larger than the resized shorter side ${w.resize}` });

@@ -142,6 +142,18 @@ const withSchema = {
   },
 };
 
+function isOrdinal(metric: string | undefined): metric is string {
+  return metric !== undefined && ORDINAL_METRIC_NAMES.includes(metric);
+}
+
+/** An ordinal select_by over unordered classes, `why` saying how they are known to be: at plan time or at run time. */
+function unmeasuredSelectBy(selectBy: string, why: string): { message: string; hint: string } {
+  return {
+    message: `select_by '${selectBy}' counts class steps, but ${why}, so it is not measured`,
+    hint: "select by accuracy (the default), or declare the dataset's classes ordered: true if they are grades",
+  };
+}
+
 export const trainStep: StepKind<TrainWith> = {
   name: 'train',
   role: 'training',
@@ -154,9 +166,13 @@ export const trainStep: StepKind<TrainWith> = {
 
   oldSpellings: TRAIN_OLD_SPELLINGS,
 
-  check(given) {
+  check(given, context) {
     const w = canonicalTrainWith(given);
-    const problems: Array<{ path: string; message: string }> = [];
+    const problems: Array<{ path: string; message: string; hint?: string }> = [];
+    const order = context.classOrder?.(w.dataset);
+    if (order && !order.ordered && isOrdinal(w.select_by)) {
+      problems.push({ path: 'select_by', ...unmeasuredSelectBy(w.select_by, `dataset step '${order.step}' does not declare its classes ordered`) });
+    }
     if (w.loss && typeof w.loss === 'object' && typeof w.loss.kind === 'string') {
       // Classes are known only from the dataset at run time; what can be checked without them is checked here.
       for (const p of lossSpecProblems(w.loss, undefined, { schemaChecked: true })) problems.push({ path: `loss/${p.path}`, message: p.message });
@@ -194,11 +210,10 @@ export const trainStep: StepKind<TrainWith> = {
       ...(w.model.dropout !== undefined ? { dropout: w.model.dropout } : {}),
     };
     const can = capabilities(w.loss.kind);
-    if (!manifest.ordered && w.select_by !== undefined && ORDINAL_METRIC_NAMES.includes(w.select_by)) {
-      throw new StepError(
-        `select_by '${w.select_by}' counts class steps, but dataset ${manifest.name} says its classes have no order, so it is not measured`,
-        "select by accuracy (the default), or declare the dataset's classes ordered: true if they are grades",
-      );
+    // Where the plan could not tell (an npz that may be RetinaMNIST's, a script's data), the manifest does.
+    if (!manifest.ordered && isOrdinal(w.select_by)) {
+      const { message, hint } = unmeasuredSelectBy(w.select_by, `dataset ${manifest.name} says its classes have no order`);
+      throw new StepError(message, hint);
     }
     if (!manifest.ordered && can.ordered) {
       ctx.log(`note: dataset ${manifest.name} says its classes have no order; loss '${w.loss.kind}' uses their index order`);

@@ -173,6 +173,12 @@ export interface Gathered<T = unknown> {
   value: T;
 }
 
+/** Whether a step's classes have an order, and the declared step whose `with` decides it. */
+export interface ClassOrder {
+  ordered: boolean;
+  step: string;
+}
+
 export function isOutputRef(v: unknown): v is OutputRef {
   return typeof v === 'object' && v !== null && '$ref' in v;
 }
@@ -218,8 +224,20 @@ export interface KindDescriptor<W = Record<string, unknown>> {
       steps: ConcreteStep[];
       /** The workflow file's directory, when the caller knows it: relative paths in `with` resolve against it. */
       workflowDir?: string;
+      /**
+       * Whether the classes of the data behind a reference in `with` (another step's output) have an
+       * order, where the plan already tells; undefined where only running the steps will.
+       */
+      classOrder?: (ref: unknown) => ClassOrder | undefined;
     },
-  ): Array<{ path: string; message: string }>;
+  ): Array<{ path: string; message: string; hint?: string }>;
+  /**
+   * Whether the classes of the data this step's outputs carry have an order, where the plan tells:
+   * true or false when the step itself decides it, the answer for a reference in `with` (`upstream`)
+   * when its data passes through, undefined when only running it will tell. A metric that exists
+   * only for ordered classes (MAE, QWK, one-off accuracy) is then refused before anything runs.
+   */
+  classOrder?(w: W, upstream: (ref: unknown) => ClassOrder | undefined): boolean | ClassOrder | undefined;
   /**
    * Strings in `with` that are command lines ('/command' of a `run` step): a value embedded there by
    * `${{ ... }}` is quoted for its place (src/workflow/shell.ts), so it reaches the program as data.

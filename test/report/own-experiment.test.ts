@@ -124,9 +124,10 @@ describe("a stranger's experiment reads as theirs", () => {
     const history = JSON.parse(readFileSync(join(record.store, train.outputs.history.storePath!), 'utf8')) as TrainingHistory;
     expect(Object.keys(history.epochs[0]!.val ?? {})).toEqual(['accuracy']);
     writeFileSync(join(dir, 'by-mae.yaml'), WORKFLOW.replace('name: wine-cultivars', 'name: by-mae').replace('      epochs: 3', '      epochs: 3\n      select_by: mae'));
+    // Refused by the plan, at the key, before anything trains.
     const r = repro(['run', 'by-mae.yaml', '--backend', 'cpu'], { cwd: dir, timeout: 300_000 });
-    expect(r.code).not.toBe(0);
-    expect(r.out).toMatch(/select_by 'mae' counts class steps, but dataset .* says its classes have no order/);
+    expect(r.code, r.out).toBe(2);
+    expect(r.stderr).toMatch(/^by-mae\.yaml:28:18: error: step 'train': select_by 'mae' counts class steps, but dataset step 'data' does not declare its classes ordered/m);
   });
 
   it('a proxy run of it: its checklist says what it is not in the workflow\'s terms, not the paper\'s', () => {
