@@ -98,6 +98,17 @@ typedef int32_t vs __attribute__((vector_size(VW * 4), aligned(4), may_alias));
 #define MASK(c) ((vu)(c))
 #endif
 
+/* Whether any lane of a mask is set. */
+static inline int any_lane(vu m) {
+#if VW == 1
+  return m != 0;
+#else
+  for (int i = 0; i < VW; i++)
+    if (m[i]) return 1;
+  return 0;
+#endif
+}
+
 /* Columns [n, n+width) of every row tile: b and c shifted by n. */
 INLINE void column_tile(const int vector, const int nv, int m, const float *const *a, const float *const *b, int segs, int K,
                         ptrdiff_t as, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int carry, int n) {
@@ -142,11 +153,7 @@ static int *taps_table(int O, int K, int stride, int dilation, int pad, int in, 
  * and NaNs with the sign bit set give +0 and a NaN without it passes unchanged. Returns whether any
  * y + b was NaN (the caller then takes the unfused path, whose gradient sees the pre-activation). */
 static int bias_relu(float *y, const float *b, ptrdiff_t m, int CO) {
-#if VW == 1
-  uint32_t nan = 0;
-#else
   vu nan = {0};
-#endif
   for (ptrdiff_t r = 0; r < m; r++) {
     float *yr = y + r * CO;
     int c = 0;
@@ -165,13 +172,7 @@ static int bias_relu(float *y, const float *b, ptrdiff_t m, int CO) {
       yr[c] = from_bits((int32_t)u < 0 ? 0u : u);
     }
   }
-#if VW == 1
-  return nan != 0;
-#else
-  for (int i = 0; i < VW; i++)
-    if (nan[i]) return 1;
-  return 0;
-#endif
+  return any_lane(nan);
 }
 
 /* y = x ⊛ f, then (bias != NULL) relu(y + bias) tile by tile; *nan_seen as bias_relu returns it. */
@@ -393,11 +394,7 @@ int FN(repro_max_pool_2x2)(const float *x, float *y, int N, int H, int W, int C,
   const ptrdiff_t row = (ptrdiff_t)W * C, tap = C;
   for (int n = 0; n < N; n++)
     for (int oh = 0; oh < OH; oh++) {
-#if VW == 1
-      uint32_t odd = 0;
-#else
       vu odd = {0};
-#endif
       for (int ow = 0; ow < OW; ow++) {
         const ptrdiff_t a = (((ptrdiff_t)n * H + 2 * oh) * W + 2 * ow) * C;
         const ptrdiff_t g = (((ptrdiff_t)n * OH + oh) * OW + ow) * C;
@@ -422,12 +419,7 @@ int FN(repro_max_pool_2x2)(const float *x, float *y, int N, int H, int W, int C,
           y[g + c] = m1 > m2 ? m1 : m2;
         }
       }
-#if VW == 1
-      if (odd) return 1;
-#else
-      for (int i = 0; i < VW; i++)
-        if (odd[i]) return 1;
-#endif
+      if (any_lane(odd)) return 1;
     }
   return 0;
 }
