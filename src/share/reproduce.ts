@@ -11,7 +11,7 @@ import { ReproError } from '../core/errors.js';
 import { roleOf, type ArtifactRecord, type RunRecord, type StepRecord } from '../formats/run-record.js';
 import type { ExportLock } from './archive.js';
 import type { StepKind } from '../steps/kind.js';
-import type { RunSource } from '../compare/runs.js';
+import { measurementsOfRuns, type RunSource } from '../compare/runs.js';
 import type { Reproduction } from '../compare/reproduction.js';
 
 export type ArtifactVerdict = 'bit-identical' | 'identical except measurements' | 'within tolerance' | 'differs' | 'not compared';
@@ -82,26 +82,48 @@ function allowedFor(path: string, original: number, tolerances: Tolerance[]): nu
   return t.relative !== undefined ? t.relative * Math.abs(original) : (t.absolute ?? 0);
 }
 
-type Leaf = { path: string; value: unknown };
+/** `measuring`: the path of the object about a measurement of the machine that holds the leaf (see leaves), or null. */
+type Leaf = { path: string; value: unknown; measuring: string | null };
 const MAX_LEAVES = 200_000;
 
-function leaves(v: unknown, path: string, out: Leaf[]): void {
+/**
+ * The leaves of a JSON value in a fixed order. An object whose `metric` names a measurement of the
+ * machine (compare's check of a claim on ms_per_step: its statistics, verdict and explanation) is a
+ * measurement as a whole: its leaves are `measuring`, named by that object's path.
+ */
+function leaves(v: unknown, path: string, out: Leaf[], measured: ReadonlySet<string>, measuring: string | null = null): void {
   if (out.length > MAX_LEAVES) return;
-  if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
-  else if (v !== null && typeof v === 'object') for (const k of Object.keys(v).sort()) leaves((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out);
-  else out.push({ path, value: v });
+  if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out, measured, measuring));
+  else if (v !== null && typeof v === 'object') {
+    const metric = (v as Record<string, unknown>).metric;
+    const inside = measuring ?? (typeof metric === 'string' && measured.has(metric) ? path || 'value' : null);
+    for (const k of Object.keys(v).sort()) leaves((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out, measured, inside);
+  } else out.push({ path, value: v, measuring });
 }
 
 const lastKey = (path: string) => path.replace(/\[\d+\]/g, '').split('.').pop() ?? path;
 
-/** Compares two JSON values number by number; null when their shapes or non-numbers differ. */
-function compareJson(a: unknown, b: unknown, tolerances: Tolerance[], measured: ReadonlySet<string>): MetricComparison[] | null {
+/**
+ * Compares two JSON values number by number; null when their shapes or non-numbers differ, except
+ * for text inside a measurement (the verdict or explanation of a claim on a timing): listed in `measurements`.
+ */
+function compareJson(
+  a: unknown,
+  b: unknown,
+  tolerances: Tolerance[],
+  /** The keys this step's kind declares measurements (`ms_per_step` in a training history). */
+  measured: ReadonlySet<string>,
+  /** Every measurement of the run, as metric names an object may be about (compare's checks). */
+  measuredMetrics: ReadonlySet<string>,
+): { numbers: MetricComparison[]; measurements: string[] } | null {
   const la: Leaf[] = [];
   const lb: Leaf[] = [];
-  leaves(a, '', la);
-  leaves(b, '', lb);
+  leaves(a, '', la, measuredMetrics);
+  leaves(b, '', lb, measuredMetrics);
   if (la.length !== lb.length || la.length > MAX_LEAVES) return null;
-  const out: MetricComparison[] = [];
+  const numbers: MetricComparison[] = [];
+  /** What differs as a measurement: a key (`ms_per_step`), or the path of a whole measurement (`checks[6]`). */
+  const measurements: string[] = [];
   for (let i = 0; i < la.length; i++) {
     const x = la[i]!;
     const y = lb[i]!;
@@ -109,11 +131,15 @@ function compareJson(a: unknown, b: unknown, tolerances: Tolerance[], measured: 
     if (typeof x.value === 'number' && typeof y.value === 'number') {
       const allowed = allowedFor(x.path || 'value', x.value, tolerances);
       const d = Math.abs(x.value - y.value);
-      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : measured.has(lastKey(x.path)) ? 'measurement' : d <= allowed ? 'within tolerance' : 'differs';
-      out.push({ path: x.path || 'value', original: x.value, reproduced: y.value, allowed, verdict });
-    } else if (x.value !== y.value) return null;
+      const verdict = Object.is(x.value, y.value) ? 'bit-identical' : x.measuring !== null || measured.has(lastKey(x.path)) ? 'measurement' : d <= allowed ? 'within tolerance' : 'differs';
+      numbers.push({ path: x.path || 'value', original: x.value, reproduced: y.value, allowed, verdict });
+      if (verdict === 'measurement') measurements.push(x.measuring ?? lastKey(x.path));
+    } else if (x.value !== y.value) {
+      if (x.measuring === null) return null;
+      measurements.push(x.measuring);
+    }
   }
-  return out;
+  return { numbers, measurements };
 }
 
 const MAX_JSON_BYTES = 64 * 2 ** 20;
@@ -144,6 +170,7 @@ export function compareRuns(
   freshSeeds = false,
 ): ReproduceReport {
   const now = new Map(reproduced.steps.map((s) => [s.id, s]));
+  const runMeasurements = measurementsOfRuns([original], measurementsOf);
   const artifacts: ArtifactComparison[] = [];
   for (const step of original.steps) {
     for (const [output, art] of Object.entries(step.outputs ?? {})) {
@@ -169,8 +196,9 @@ export function compareRuns(
       const shipped = lock.steps[step.id]?.outputs[output]?.path;
       const a = art.type === 'value' ? { ok: true as const, value: art.value } : readJson(shipped ? join(archiveDir, shipped) : null);
       const b = again.type === 'value' ? { ok: true as const, value: again.value } : readJson(again.storePath ? join(storeRoot, again.storePath) : null);
-      const metrics = a.ok && b.ok ? compareJson(a.value, b.value, tolerances, new Set(measurementsOf(step))) : null;
-      if (!metrics) {
+      const compared = a.ok && b.ok ? compareJson(a.value, b.value, tolerances, new Set(measurementsOf(step)), runMeasurements) : null;
+      const metrics = compared?.numbers;
+      if (!compared || !metrics) {
         const why = art.type === 'dir' ? 'a directory: compared by hash only' : a.ok && b.ok ? 'their structure or text differs' : 'not JSON: compared by hash only';
         artifacts.push({ ...base, verdict: 'differs', note: why });
         continue;
@@ -178,7 +206,7 @@ export function compareRuns(
       const differs = metrics.some((m) => m.verdict === 'differs');
       const toleranced = metrics.some((m) => m.verdict === 'within tolerance');
       const verdict: ArtifactVerdict = differs ? 'differs' : toleranced ? 'within tolerance' : 'identical except measurements';
-      const measuredOnly = verdict === 'identical except measurements' ? { note: `only measurements of the machine differ: ${[...new Set(metrics.filter((m) => m.verdict === 'measurement').map((m) => lastKey(m.path)))].join(', ')}` } : {};
+      const measuredOnly = verdict === 'identical except measurements' ? { note: `only measurements of the machine differ: ${[...new Set(compared.measurements)].join(', ')}` } : {};
       artifacts.push({ ...base, verdict, metrics, ...measuredOnly });
     }
   }
