@@ -25,7 +25,8 @@ import { loadNativeKernels } from '../ml/kernels/native/index.js';
 const BATCH = 64;
 const CLASSES = 5;
 const SIZES = [28, 64];
-const WARM_UP_SECONDS = 4;
+/** Training before the first figure of a fresh pool of workers (their first ~100 steps run slower while V8 compiles tfjs). */
+export const WARM_UP_SECONDS = 4;
 const LOSSES: readonly LossKind[] = LOSS_KINDS;
 
 type Tf = typeof import('@tensorflow/tfjs-core');

@@ -18,6 +18,7 @@ import type { LossKind, ModelSpec } from '../ml/types.js';
 import { initTfjs } from '../ml/runtime.js';
 import { shutdownBackend } from '../ml/backend/index.js';
 import { loadNativeKernels } from '../ml/kernels/native/index.js';
+import { WARM_UP_SECONDS } from './ml.js';
 
 const BATCH = 64;
 const SIZES = [28, 64];
@@ -25,8 +26,6 @@ const LOSSES: LossKind[] = ['xe', 'emd2'];
 const CLASSES = 5;
 /** Each tfjs figure gets this much time over all rounds (after one warm-up step per round). */
 const TFJS_SECONDS = 6;
-/** Warm-up of a fresh pool of training workers before its first figure (see benchTfjs). */
-const WARM_UP_SECONDS = 4;
 /** Torch and each tfjs kernel path take turns for this many rounds; every figure is the best of its rounds. */
 const ROUNDS = 3;
 /** A first step slower than this means a backend without fast kernels: report it and stop there. */
@@ -74,7 +73,7 @@ export async function bench(): Promise<void> {
   const torch = best.get(torchSide) ?? new Map<string, number>();
   for (const [side, rates] of best) {
     for (const [key, rate] of rates) {
-      const note = side === torchSide && bestThreads.has(key) ? ` (${bestThreads.get(key)} thread${bestThreads.get(key) === 1 ? '' : 's'}, its best of ${[...new Set([threads, 1])].join(' and ')})` : '';
+      const note = side === torchSide && bestThreads.has(key) ? ` (${bestThreads.get(key)} thread${bestThreads.get(key) === 1 ? '' : 's'}, its best of ${torchThreadCounts(threads).join(' and ')})` : '';
       console.log(`bench: train.${side}.${key} ${rate.toFixed(rate < 10 ? 1 : 0)} ex/s${note}`);
     }
   }
@@ -89,6 +88,9 @@ export async function bench(): Promise<void> {
 }
 
 /** One pass over the sizes and losses in the torch engine (each its own process, best of its own rounds). */
+/** PyTorch's thread counts tried: all cores and one. */
+const torchThreadCounts = (threads: number): number[] => [...new Set([threads, 1])];
+
 /** The thread count of PyTorch's best figure so far, per size and loss. */
 const bestThreads = new Map<string, number>();
 
@@ -104,7 +106,7 @@ async function benchTorch(threads: number, announce: boolean): Promise<{ device:
   if (announce) console.log(`torch: ${info.torch} (${info.python}, Python ${info.version}), device ${info.device} (${info.deviceName}), ${threads} threads (OMP_WAIT_POLICY=${OMP_WAIT_POLICY}), BLAS ${info.blas ?? 'unknown'}`);
   // PyTorch at all threads and at one: on small inputs its threads can cost more than they give (28×28
   // here: one thread was the faster), and the comparison is with its best.
-  const counts = [...new Set([threads, 1])];
+  const counts = torchThreadCounts(threads);
   for (const size of SIZES) {
     for (const loss of LOSSES) {
       const steps = size <= 32 ? 15 : 5;

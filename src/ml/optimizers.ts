@@ -72,7 +72,6 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
   const scratch = arena ? { w: arena.floats.subarray(next, next + largest), g: arena.floats.subarray(next + largest, next + 2 * largest) } : null;
   // The native update replaces the SIMD one only (the plain-JS rule rounds otherwise).
   const native = arena && options.native !== false ? loadNativeKernels() : null;
-  const noSlot = new Float32Array(largest);
   const wd = spec.weightDecay ?? 0;
   const momentum = spec.momentum ?? 0;
   const nesterov = spec.nesterov === true;
@@ -90,7 +89,7 @@ export function makeOptimizer(spec: OptimizerSpec, weights: Map<string, tf.Varia
         const t = filledTensor(v.shape, (out) => {
           const w = tensorView(v);
           if (spec.kind === 'adam') native.adamStep(w, g, slots[0]![i]!, slots[1]![i]!, out, lr / c1, ADAM_BETA1, 1 - ADAM_BETA1, ADAM_BETA2, 1 - ADAM_BETA2, c2, ADAM_EPSILON, wd);
-          else native.sgdStep(w, g, momentum > 0 ? slots[0]![i]! : noSlot.subarray(0, v.size), out, lr, momentum, nesterov, wd);
+          else native.sgdStep(w, g, momentum > 0 ? slots[0]![i]! : g, out, lr, momentum, nesterov, wd); // without momentum v is never read or written
         });
         v.assign(t);
         t.dispose();

@@ -102,20 +102,20 @@ export function reproduceCommand(program: Command): void {
         // The archive's workflow is someone else's, exactly as a git URL's: the same plan-time trust
         // decision (src/workflow/trust.ts), each refused place at its file:line:col.
         const { loadPlanOrFail, TrustRefusal } = await import('./validate.js');
+        // Refused, the project's copy in `dir` is removed: each place is named in the archive instead.
+        const inArchive = (file: string) => {
+          const inside = relative(dir, file);
+          return inside.startsWith('..') || isAbsolute(inside) ? file : `${archive}: project/${inside.split(sep).join('/')}`;
+        };
         const load: WorkflowArgOptions = { profile: project.profile ?? undefined, set: project.set, trust: opts.trust === true, archiveRoot: dir };
         let plan;
         try {
-          // Refused, the project's copy in `dir` is removed: each place is named in the archive instead.
-          const inArchive = (file: string) => {
-            const inside = relative(dir, file);
-            return inside.startsWith('..') || isAbsolute(inside) ? file : `${archive}: project/${inside.split(sep).join('/')}`;
-          };
           plan = await loadPlanOrFail(workflowFile, load, inArchive);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
           // The unpacked copy is gone: name the workflow where the user can still read it.
           if (err instanceof TrustRefusal) {
-            throw new TrustRefusal(`${archive}: project/${project.workflow}`, err.places, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
+            throw new TrustRefusal(inArchive(workflowFile), err.places, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
           }
           throw err;
         }

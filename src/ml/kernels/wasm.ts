@@ -95,13 +95,19 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     return c;
   };
 
+  /** The forward convolution x ⊛ filter where the native kernels compute it (NHWC float32, taps they take, outputs), else null. */
+  const nativeConvInfo = (x: Info, filter: Info, strides: tf.Conv2DAttrs['strides'], dilations: tf.Conv2DAttrs['dilations'], pad: tf.Conv2DAttrs['pad'], dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode']) => {
+    if (!native || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4) return null;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+    return info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0 ? null : info;
+  };
+
   const fastConv2d: Kernel = (args) => {
     const be = args.backend as BackendWasm;
     const { x, filter } = args.inputs as { x: Info; filter: Info };
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
-    if (!native || dataFormat !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32') return conv2d(args);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
-    if (info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0) return conv2d(args);
+    const info = dataFormat === 'NHWC' ? nativeConvInfo(x, filter, strides, dilations, pad, dimRoundingMode) : null;
+    if (!native || !info) return conv2d(args);
     const y = be.makeOutput(info.outShape, 'float32');
     native.conv(heap(be, x), heap(be, filter), heap(be, y), forwardGeometry(info));
     return y;
@@ -113,9 +119,8 @@ export function registerWasmKernels(nativeKernels: NativeKernels | null = null):
     const be = args.backend as BackendWasm;
     const { x, filter, bias } = args.inputs as { x: Info; filter: Info; bias: Info };
     const { strides, pad } = args.attrs as unknown as ConvBiasReluAttrs;
-    const floats = x.dtype === 'float32' && filter.dtype === 'float32' && bias.dtype === 'float32';
-    const info = floats && x.shape.length === 4 && filter.shape.length === 4 ? tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, undefined, false, 'channelsLast') : null;
-    if (!native || !info || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels || info.filterHeight * info.filterWidth > NATIVE_MAX_TAPS || tf.util.sizeFromShape(info.outShape) === 0) {
+    const info = nativeConvInfo(x, filter, strides, 1, pad);
+    if (!native || !info || bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels) {
       declineConvBiasRelu();
       return be.makeOutput([0], 'float32');
     }

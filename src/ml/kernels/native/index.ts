@@ -71,7 +71,7 @@ export interface NativeKernels {
   /**
    * One SGD or Adam step of out.length weights into out, as the SIMD kernels sgdStep and adamStep compute
    * it (the same bits); the scalars are rounded to float32 as those kernels' parameters are. v (SGD
-   * without momentum: any array as long as out, unused) and m, s are updated in place.
+   * without momentum: any array as long as out, neither read nor written) and m, s are updated in place.
    */
   sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, out: Float32Array, lr: number, momentum: number, nesterov: boolean, wd: number): void;
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, s: Float32Array, out: Float32Array, step: number, beta1: number, nb1: number, beta2: number, nb2: number, c2: number, eps: number, wd: number): void;
