@@ -186,6 +186,25 @@ steps:
     expect(r.stderr).toContain(`repro: ${archive}: project/wf.yaml: 1 place(s) above need --trust; nothing ran`);
     expect(existsSync(join(work, 'again'))).toBe(false);
   });
+
+  it('a refusal beside another error: the summary names the workflow in the archive too', async () => {
+    const archive = hostileArchive({
+      workflow: `name: wf
+steps:
+  shell:
+    uses: run
+    with: {command: "echo ran > o.txt", bogus: 1}
+    outputs: {o: o.txt}
+`,
+    });
+    const work = tempDir('repro-arch-work-');
+    const r = repro(work, ['reproduce', archive, '--dir', 'again']);
+    expect(r.code, r.out).toBe(2);
+    expect(r.stderr).toContain(`${archive}: project/wf.yaml:4:11: error: this workflow comes from an archive: it runs a command`);
+    expect(r.stderr).toContain(`repro: ${archive}: project/wf.yaml: invalid workflow, nothing ran`);
+    expect(r.stderr).not.toMatch(/again[/\\]wf\.yaml/);
+    expect(existsSync(join(work, 'again'))).toBe(false);
+  });
 });
 
 const PLAIN = `name: wf

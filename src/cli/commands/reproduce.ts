@@ -113,7 +113,7 @@ export function reproduceCommand(program: Command): void {
           plan = await loadPlanOrFail(workflowFile, load, inArchive);
         } catch (err) {
           rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no folder behind
-          // The unpacked copy is gone: name the workflow where the user can still read it.
+          // The unpacked copy is gone (the message names the workflow in the archive): say how to read it.
           if (err instanceof TrustRefusal) {
             throw new TrustRefusal(inArchive(workflowFile), err.places, `read them first (project/${project.workflow} in the archive: tar -xzf ${archive} project/); pass --trust to allow them`);
           }

@@ -87,13 +87,15 @@ export class TrustRefusal extends ReproError {
 export async function loadPlanOrFail(file: string, options: WorkflowArgOptions, shownAs?: (file: string) => string): Promise<Plan> {
   const result = await loadWorkflowArg(file, options);
   if (!result.plan) {
-    // `shownAs`: where the user can open a file after a refusal (`repro reproduce` removes its unpacked copy).
-    printDiagnostics(shownAs ? result.diagnostics.map((d) => ({ ...d, file: shownAs(d.file) })) : result.diagnostics);
+    // `shownAs`: where the user can open a file after a refusal (`repro reproduce` removes its unpacked
+    // copy): every place and the summary line name it so.
+    const shown = shownAs ?? ((f: string) => f);
+    printDiagnostics(result.diagnostics.map((d) => ({ ...d, file: shown(d.file) })));
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length && errors.every((d) => d.code === 'needs-trust')) {
-      throw new TrustRefusal(file, errors.length);
+      throw new TrustRefusal(shown(file), errors.length);
     }
-    throw new ReproError(`${file}: invalid workflow, nothing ran`, 'invalid');
+    throw new ReproError(`${shown(file)}: invalid workflow, nothing ran`, 'invalid');
   }
   printDiagnostics(result.diagnostics); // warnings
   return result.plan;
